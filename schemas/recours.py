@@ -1,0 +1,35 @@
+"""2021 note: a refused work authorisation may be contested by a recours gracieux, which the SMOE
+(the platform) re-examines; it travels through the DT-OFII like every other exchange."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from schemas.autorisation_travail import Criteria, WorkAuthorisationDecision
+from schemas.base import Message
+
+
+class RecoursGracieux(Message):
+    """The employer asks the SMOE to reconsider its refusal."""
+    TYPE = "employeur.recours_gracieux"
+    SENDER, RECIPIENT, STEP = "employeur", "ofii", "recours_gracieux"
+    arguments: str = Field(default="", description="What the employer puts forward")
+
+
+class TransmissionRecours(Message):
+    """The DT-OFII forwards the recours to the SMOE that refused."""
+    TYPE = "ofii.transmission_recours"
+    SENDER, RECIPIENT, STEP = "ofii", "smoe", "transmission_recours"
+    arguments: str = ""
+
+
+class ReexamenTermine(Message):
+    """The SMOE agent has re-examined the three criteria."""
+    TYPE = "smoe.agent.reexamen_termine"
+    SENDER, RECIPIENT = "smoe", "smoe"
+    criteria: Criteria
+
+
+class DecisionRecours(WorkAuthorisationDecision):
+    """The SMOE's decision on the recours gracieux, back to the DT-OFII."""
+    TYPE = "smoe.decision_recours"
+    SENDER, RECIPIENT, STEP = "smoe", "ofii", "decision_recours"
