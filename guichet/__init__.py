@@ -1,0 +1,1 @@
+"""guichet: the OFII single window for qualified foreign workers, carried on a message bus."""

@@ -1,0 +1,151 @@
+"""kombu connections to the broker: `amqp://` for RabbitMQ, `amqps://` for RabbitMQ over TLS (see
+`tls_options`), `memory://` for the embedded default.
+
+Every publish is persistent and, on RabbitMQ, waits for the broker's confirm. Publishing uses a
+connection of its own, never the one whose delivery callback is running: a confirm wait there
+drains deliveries and re-enters the callback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+from datetime import datetime
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import structlog
+from kombu import Connection, Consumer, Producer
+
+from guichet.topology import Topology
+from guichet.usage import UsageError
+
+log = structlog.get_logger("guichet.bus")
+
+HEARTBEAT_SECONDS = 10
+RETRY_POLICY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 3}
+TLS_FILES = (("GUICHET_TLS_CA", "ca_certs"), ("GUICHET_TLS_CERT", "certfile"), ("GUICHET_TLS_KEY", "keyfile"))
+
+
+class TLSConfigError(UsageError):
+    """A GUICHET_TLS_* variable names a file that does not exist, or a client certificate lacks its key."""
+
+
+def tls_options(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """kombu's `ssl` argument for an `amqps://` URL, in the dict form py-amqp 5 turns into an SSLContext.
+
+    GUICHET_TLS_CA: CA bundle that signed the broker's certificate (default: the system's).
+    GUICHET_TLS_CERT, GUICHET_TLS_KEY: client certificate and its key, both or neither.
+    GUICHET_TLS_SERVER_NAME: name to send (SNI) and to check the certificate against (default: the
+    URL's host, taken here because kombu would rewrite `localhost` to 127.0.0.1 first).
+    The server certificate and its host name are always verified.
+    """
+    options: dict[str, Any] = {"cert_reqs": ssl.CERT_REQUIRED,
+                               "server_hostname": environ.get("GUICHET_TLS_SERVER_NAME") or urlsplit(url).hostname}
+    for variable, key in TLS_FILES:
+        path = environ.get(variable)
+        if path:
+            if not os.path.isfile(path):
+                raise TLSConfigError(f"{variable}={path}: no such file")
+            options[key] = path
+    if ("certfile" in options) != ("keyfile" in options):
+        raise TLSConfigError("GUICHET_TLS_CERT and GUICHET_TLS_KEY go together: set both or neither")
+    return options
+
+
+class Bus:
+    def __init__(self, url: str, topology: Topology | None = None, heartbeat: int = HEARTBEAT_SECONDS):
+        self.url = url
+        self.topology = topology or Topology()
+        self.is_memory = url.startswith("memory://")
+        options = {} if self.is_memory else {"confirm_publish": True}
+        self._heartbeat = 0 if self.is_memory else heartbeat
+        tls = url.startswith("amqps://")  # a dict per connection: kombu writes into it when it connects
+        self.consuming = Connection(url, heartbeat=self._heartbeat, transport_options=options,
+                                    ssl=tls_options(url) if tls else False)
+        self.publishing = Connection(url, heartbeat=self._heartbeat, transport_options=options,
+                                     ssl=tls_options(url) if tls else False)
+        self._producer: Producer | None = None
+
+    def declare(self) -> None:
+        self.topology.declare(self.publishing)
+
+    def delete_topology(self) -> None:
+        """Delete this namespace's queues and exchanges: a simulation or a bench leaves nothing behind."""
+        try:
+            with self.publishing.channel() as channel:
+                for queue in self.topology.queues():
+                    channel.queue_delete(queue.name)
+                for exchange in self.topology.exchanges():
+                    channel.exchange_delete(exchange.name)
+        except Exception as exc:  # cleanup must not hide the result
+            log.warning("could not delete the namespace's queues", error=str(exc))
+
+    def close(self) -> None:
+        for conn in (self.consuming, self.publishing):
+            try:
+                conn.release()
+            except Exception:  # closing a dead connection must not hide the real error
+                pass
+
+    @property
+    def producer(self) -> Producer:
+        if self._producer is None:
+            self._producer = Producer(self.publishing.default_channel)
+        return self._producer
+
+    def publish(self, body: str | bytes, routing_key: str, headers: dict[str, Any], message_id: str,
+                exchange=None, content_type: str = "application/json", expiration: float | None = None) -> None:
+        """Publish persistently; on RabbitMQ returns only once the broker confirmed it. Bytes go as
+        they are, so that a message that could not be decoded reaches the error queue unchanged."""
+        encoding = "binary" if isinstance(body, bytes) else "utf-8"
+        publish = self.publishing.ensure(self.producer, self.producer.publish, **RETRY_POLICY)
+        publish(body, exchange=exchange or self.topology.flow, routing_key=routing_key,
+                headers=headers, content_type=content_type, content_encoding=encoding,
+                delivery_mode=2, message_id=message_id, declare=[], expiration=expiration)
+
+    def to_error_queue(self, body: bytes | str, headers: dict | None, content_type: str | None,
+                       context: dict[str, Any]) -> None:
+        """Keep a failed message whole, with why it failed in `x-guichet-error-*` headers."""
+        merged = dict(headers or {})
+        merged.update({f"x-guichet-error-{k}": _header_value(v) for k, v in context.items()})
+        merged["x-guichet-original-content-type"] = content_type or ""
+        raw = body if isinstance(body, bytes) else str(body).encode()
+        self.publish(raw, routing_key="erreur", headers=merged, message_id=str(context.get("message_id") or ""),
+                     exchange=self.topology.errors_exchange, content_type=content_type or "application/octet-stream")
+
+    def get(self, queue_name: str):
+        """One message from a queue, or None: `simulate` polls so that it knows when all is quiet."""
+        queue = next(q for q in self.topology.queues() if q.name == queue_name)
+        return queue(self.consuming.default_channel).get(no_ack=False, accept=None)
+
+    def depth(self, queue_name: str) -> int:
+        queue = next(q for q in self.topology.queues() if q.name == queue_name)
+        _, count, _ = queue(self.consuming.default_channel).queue_declare(passive=True)
+        return count
+
+    def consumer(self, queue_names: list[str], callback: Callable[[Any], None], prefetch: int = 20) -> Consumer:
+        queues = [q for q in self.topology.queues() if q.name in queue_names]
+        channel = self.consuming.channel()
+        channel.basic_qos(0, prefetch, False)
+        # on_message, not callbacks: kombu would decode the body before the callback, and a body it
+        # cannot decode would raise inside drain_events, redelivered forever. Ours decodes it.
+        # auto_declare=False: declare() made them; a non-passive redeclare needs configure rights.
+        return Consumer(channel, queues=queues, on_message=callback, no_ack=False, accept=None, auto_declare=False)
+
+    def drain(self, timeout: float) -> None:
+        try:
+            self.consuming.drain_events(timeout=timeout)
+        except socket.timeout:
+            pass
+        if self._heartbeat:
+            self.consuming.heartbeat_check()
+
+
+def _header_value(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return json.dumps(value, default=str)

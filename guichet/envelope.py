@@ -1,0 +1,146 @@
+"""The one envelope every message travels in, and its codec.
+
+Type and version also travel as AMQP headers so that a consumer can refuse a message before
+decoding it. Anything that can never succeed (undecodable body, unknown type, version above
+what we know, invalid payload, sender not allowed for the type) raises a PermanentError and goes
+to the error queue at once, never into a handler.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+import schemas
+from guichet.timeutil import paris
+from schemas.base import Message, Party
+
+CONTENT_TYPE = "application/json"
+
+
+class PermanentError(Exception):
+    """A message that no retry can make succeed."""
+    reason = "permanent"
+
+
+class UndecodableMessage(PermanentError):
+    reason = "undecodable"
+
+
+class WrongContentType(PermanentError):
+    reason = "wrong_content_type"
+
+
+class UnknownMessageType(PermanentError):
+    reason = "unknown_type"
+
+
+class UnsupportedVersion(PermanentError):
+    reason = "unsupported_version"
+
+
+class InvalidPayload(PermanentError):
+    reason = "invalid_payload"
+
+
+class UnknownSender(PermanentError):
+    reason = "unknown_sender"
+
+
+class Sender(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    agency: Party
+    office: str | None = Field(default=None, description="The office within the agency, e.g. 'DT-OFII Montrouge'")
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    message_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    version: int = Field(ge=1)
+    dossier_id: str = Field(min_length=1, description="Correlation: the dossier this message is about")
+    causation_id: uuid.UUID | None = Field(default=None, description="The message that caused this one")
+    sender: Sender
+    recipient: Party
+    sent_at: datetime
+    deadline: datetime | None = Field(default=None, description="When the law sets a time limit on this step")
+    facts: dict[str, Any] | None = Field(
+        default=None, description="Scenario facts for the simulated actors; absent in production")
+    payload: dict[str, Any]
+    key_id: str | None = Field(default=None, description="The sender's signing key, in the key directory")
+    signature: str | None = Field(default=None, description="Ed25519 signature (base64) of the rest of the envelope")
+
+    @property
+    def routing_key(self) -> str:
+        return f"{self.recipient}.{self.type}"
+
+    def headers(self) -> dict[str, Any]:
+        return {"type": self.type, "version": self.version, "dossier_id": self.dossier_id,
+                "sender": self.sender.agency}
+
+    def body(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+def wrap(message: Message, *, dossier_id: str, sender: Sender, sent_at: datetime,
+         causation_id: uuid.UUID | None = None, deadline: datetime | None = None,
+         facts: dict | None = None, message_id: uuid.UUID | None = None) -> Envelope:
+    return Envelope(message_id=message_id or uuid.uuid4(), type=message.TYPE, version=message.VERSION, dossier_id=dossier_id,
+                    causation_id=causation_id, sender=sender, recipient=message.RECIPIENT,
+                    sent_at=paris(sent_at), deadline=paris(deadline) if deadline else None,
+                    facts=facts, payload=message.model_dump(mode="json"))
+
+
+def check_headers(headers: dict | None, content_type: str | None) -> None:
+    """Refuse what can be refused before decoding: content type, unknown type or version."""
+    if content_type not in (None, CONTENT_TYPE):
+        raise WrongContentType(f"content type {content_type!r}, expected {CONTENT_TYPE}")
+    headers = headers or {}
+    if "type" in headers:
+        _known_class(str(headers["type"]), headers.get("version"))
+
+
+def _known_class(type_: str, version: Any) -> type[Message]:
+    cls = schemas.message_class(type_)
+    if cls is None:
+        raise UnknownMessageType(f"unknown message type {type_!r}")
+    if version is not None:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise UnsupportedVersion(f"version {version!r} of {type_} is not a positive integer")
+        if version > cls.VERSION:
+            raise UnsupportedVersion(f"{type_} version {version} is above the known version {cls.VERSION}")
+    return cls
+
+
+def decode(body: bytes | str, headers: dict | None = None,
+           content_type: str | None = CONTENT_TYPE) -> tuple[Envelope, Message]:
+    check_headers(headers, content_type)
+    try:
+        raw = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
+        raise UndecodableMessage(f"body is not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise UndecodableMessage("body is not a JSON object")
+    cls = _known_class(str(raw.get("type")), raw.get("version"))
+    try:
+        envelope = Envelope.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidPayload(f"envelope: {_first_error(exc)}") from None
+    if envelope.sender.agency != cls.SENDER:
+        raise UnknownSender(f"{envelope.type} cannot come from {envelope.sender.agency}")
+    if envelope.recipient != cls.RECIPIENT:
+        raise InvalidPayload(f"recipient: {envelope.type} goes to {cls.RECIPIENT}, not {envelope.recipient}")
+    try:
+        message = cls.model_validate(cls.upcast(envelope.payload, envelope.version))
+    except ValidationError as exc:
+        raise InvalidPayload(f"payload.{_first_error(exc)}") from None
+    return envelope, message
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(root)"
+    return f"{where}: {err['msg']}"

@@ -1,0 +1,29 @@
+"""structlog, configured once: the message's context bound per delivery, JSON lines when stderr is
+not a terminal, always on stderr so that standard output stays the command's result."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from guichet.privacy import redact_personal_data
+
+
+def configure(level: str = "info", json_lines: bool | None = None) -> None:
+    if json_lines is None:
+        json_lines = not sys.stderr.isatty()
+    renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact_personal_data,  # last before rendering: nothing personal reaches a log line
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,236 @@
+"""An agency's own register: its dossiers, the message ids it processed, its outbox, its journal
+and its open tasks. SQLite by default, PostgreSQL (one schema per agency) when given a URL.
+
+A state change, the id of the message that caused it and the messages it causes are written in
+one transaction: a redelivered message finds its id and changes nothing, and a crash before
+publishing leaves the outbox to be sent again.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from guichet import journal as chain
+from guichet.envelope import Envelope
+from guichet.timeutil import paris
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS dossiers (
+        dossier_id TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS processed (
+        message_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id {serial} PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, dossier_id TEXT NOT NULL,
+        routing_key TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, headers TEXT NOT NULL,
+        due_at TEXT NOT NULL, published_at TEXT)""",
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (published_at, due_at)",
+    """CREATE TABLE IF NOT EXISTS journal (
+        seq BIGINT PRIMARY KEY, direction TEXT NOT NULL, message_id TEXT NOT NULL,
+        dossier_id TEXT NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL,
+        sent_at TEXT NOT NULL, deadline TEXT, recorded_at TEXT NOT NULL,
+        body_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS journal_head (
+        id INTEGER PRIMARY KEY, records BIGINT NOT NULL, hash TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS journal_dossier ON journal (dossier_id, seq)",
+    # Delayed retries on the embedded transport, which has no broker TTL to hold them.
+    """CREATE TABLE IF NOT EXISTS delayed (
+        id {serial} PRIMARY KEY, routing_key TEXT NOT NULL, body TEXT NOT NULL, headers TEXT NOT NULL,
+        due_at TEXT NOT NULL, published_at TEXT)""",
+    """CREATE TABLE IF NOT EXISTS tasks (
+        dossier_id TEXT NOT NULL, task TEXT NOT NULL, opened_at TEXT NOT NULL, deadline TEXT,
+        closed_at TEXT, PRIMARY KEY (dossier_id, task))""",
+]
+
+
+def utc_text(moment: datetime) -> str:
+    """Sortable text for an instant: the same format everywhere so that text order is time order."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def from_text(text: str | None) -> datetime | None:
+    return None if text is None else paris(datetime.fromisoformat(text))
+
+
+class Register:
+    def __init__(self, url: str, agency: str, schema: str | None = None):
+        self.url, self.agency = url, agency
+        if url.startswith(("postgresql://", "postgres://")):
+            import psycopg
+            self._conn = psycopg.connect(url, autocommit=True)
+            self._param = "%s"
+            self.schema = schema or agency
+            with self._conn.cursor() as cur:
+                cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                cur.execute(f'SET search_path TO "{self.schema}"')
+            serial = "BIGSERIAL"
+        else:
+            path = url.removeprefix("sqlite:///") if url.startswith("sqlite:") else url
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            self._param = "?"
+            serial = "INTEGER"
+        with self.transaction() as tx:
+            for statement in SCHEMA:
+                tx.execute(statement.format(serial=serial))
+
+    @classmethod
+    def for_agency(cls, agency: str, data_dir: str | Path | None = None, database_url: str | None = None) -> "Register":
+        if database_url:
+            return cls(database_url, agency)
+        return cls(str(Path(data_dir or "data") / f"{agency}.sqlite3"), agency)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator["Transaction"]:
+        if self._param == "?":
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._conn, self._param)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        else:
+            with self._conn.transaction():
+                yield Transaction(self._conn, self._param)
+
+    # Reads and the outbox's bookkeeping, each in a transaction of its own.
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        with self.transaction() as tx:
+            return tx.rows("SELECT id, message_id, routing_key, type, body, headers FROM outbox "
+                           "WHERE published_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+                           utc_text(now), limit)
+
+    def mark_published(self, outbox_id: int, envelope: Envelope, now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.execute("UPDATE outbox SET published_at = ? WHERE id = ?", utc_text(now), outbox_id)
+            tx.journal("out", envelope, now)
+
+    def next_due(self) -> datetime | None:
+        with self.transaction() as tx:
+            due = [r["due"] for r in tx.rows(
+                "SELECT MIN(due_at) AS due FROM outbox WHERE published_at IS NULL UNION ALL "
+                "SELECT MIN(due_at) AS due FROM delayed WHERE published_at IS NULL") if r["due"]]
+        return from_text(min(due)) if due else None
+
+    def delay(self, routing_key: str, body: bytes | str, headers: dict, due_at: datetime) -> None:
+        text = body.decode() if isinstance(body, bytes) else body
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO delayed (routing_key, body, headers, due_at) VALUES (?, ?, ?, ?)",
+                       routing_key, text, json.dumps(headers, default=str), utc_text(due_at))
+
+    def due_delayed(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        with self.transaction() as tx:
+            return tx.rows("SELECT id, routing_key, body, headers FROM delayed WHERE published_at IS NULL "
+                           "AND due_at <= ? ORDER BY due_at, id LIMIT ?", utc_text(now), limit)
+
+    def mark_delayed_published(self, row_id: int, now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.execute("UPDATE delayed SET published_at = ? WHERE id = ?", utc_text(now), row_id)
+
+    def pending_outbox(self) -> int:
+        with self.transaction() as tx:
+            return tx.rows("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL")[0]["n"]
+
+    def states(self) -> list[tuple[str, dict]]:
+        with self.transaction() as tx:
+            rows = tx.rows("SELECT dossier_id, state FROM dossiers ORDER BY dossier_id")
+        return [(r["dossier_id"], json.loads(r["state"])) for r in rows]
+
+    def state(self, dossier_id: str) -> dict | None:
+        with self.transaction() as tx:
+            return tx.load_state(dossier_id)
+
+    def journal_of(self, dossier_id: str) -> list[dict[str, Any]]:
+        with self.transaction() as tx:
+            return tx.rows("SELECT * FROM journal WHERE dossier_id = ? ORDER BY seq", dossier_id)
+
+    def verify_journal(self) -> "chain.Verdict":
+        with self.transaction() as tx:
+            rows = tx.rows(f"SELECT {', '.join(chain.FIELDS)}, hash FROM journal ORDER BY seq")
+            head = tx.rows("SELECT records, hash FROM journal_head WHERE id = 1")
+        return chain.verify(rows, head[0] if head else None)
+
+    def open_tasks(self) -> list[dict[str, Any]]:
+        with self.transaction() as tx:
+            return tx.rows("SELECT * FROM tasks WHERE closed_at IS NULL ORDER BY deadline, dossier_id")
+
+
+class Transaction:
+    def __init__(self, conn, param: str):
+        self._conn, self._param = conn, param
+
+    def execute(self, sql: str, *args: Any):
+        if self._param != "?":
+            sql = sql.replace("?", self._param)
+        return self._conn.execute(sql, args)
+
+    def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        cur = self.execute(sql, *args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def already_processed(self, message_id: str) -> bool:
+        return bool(self.rows("SELECT 1 AS x FROM processed WHERE message_id = ?", message_id))
+
+    def mark_processed(self, envelope: Envelope, now: datetime) -> None:
+        self.execute("INSERT INTO processed (message_id, type, processed_at) VALUES (?, ?, ?)",
+                     str(envelope.message_id), envelope.type, utc_text(now))
+
+    def load_state(self, dossier_id: str) -> dict | None:
+        rows = self.rows("SELECT state FROM dossiers WHERE dossier_id = ?", dossier_id)
+        return json.loads(rows[0]["state"]) if rows else None
+
+    def save_state(self, dossier_id: str, state: dict, now: datetime) -> None:
+        text = json.dumps(state, default=str)
+        updated = self.execute("UPDATE dossiers SET state = ?, updated_at = ? WHERE dossier_id = ?",
+                               text, utc_text(now), dossier_id)
+        if updated.rowcount == 0:
+            self.execute("INSERT INTO dossiers (dossier_id, state, updated_at) VALUES (?, ?, ?)",
+                         dossier_id, text, utc_text(now))
+
+    def add_outbox(self, envelope: Envelope, due_at: datetime) -> None:
+        self.execute("INSERT INTO outbox (message_id, dossier_id, routing_key, type, body, headers, due_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", str(envelope.message_id), envelope.dossier_id,
+                     envelope.routing_key, envelope.type, envelope.body().decode(),
+                     json.dumps(envelope.headers()), utc_text(due_at))
+
+    def journal(self, direction: str, envelope: Envelope, now: datetime) -> None:
+        """Append to the hash chain; the head moves in the same transaction."""
+        head = self.rows("SELECT records, hash FROM journal_head WHERE id = 1")
+        records, previous = (head[0]["records"], head[0]["hash"]) if head else (0, chain.GENESIS)
+        record = {"seq": records + 1, "direction": direction, "message_id": str(envelope.message_id),
+                  "dossier_id": envelope.dossier_id, "type": envelope.type, "sender": envelope.sender.agency,
+                  "recipient": envelope.recipient, "sent_at": utc_text(envelope.sent_at),
+                  "deadline": utc_text(envelope.deadline) if envelope.deadline else None,
+                  "recorded_at": utc_text(now), "body_hash": chain.body_hash(envelope.body()), "prev_hash": previous}
+        record["hash"] = chain.record_hash(record)
+        self.execute(f"INSERT INTO journal ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})",
+                     *record.values())
+        if head:
+            self.execute("UPDATE journal_head SET records = ?, hash = ? WHERE id = 1", record["seq"], record["hash"])
+        else:
+            self.execute("INSERT INTO journal_head (id, records, hash) VALUES (1, ?, ?)", record["seq"], record["hash"])
+
+    def open_task(self, dossier_id: str, task: str, opened_at: datetime, deadline: datetime | None) -> None:
+        self.execute("DELETE FROM tasks WHERE dossier_id = ? AND task = ?", dossier_id, task)
+        self.execute("INSERT INTO tasks (dossier_id, task, opened_at, deadline) VALUES (?, ?, ?, ?)",
+                     dossier_id, task, utc_text(opened_at), utc_text(deadline) if deadline else None)
+
+    def task_open(self, dossier_id: str, task: str) -> bool:
+        return bool(self.rows("SELECT 1 AS x FROM tasks WHERE dossier_id = ? AND task = ? AND closed_at IS NULL",
+                              dossier_id, task))
+
+    def close_task(self, dossier_id: str, task: str, now: datetime) -> None:
+        self.execute("UPDATE tasks SET closed_at = ? WHERE dossier_id = ? AND task = ? AND closed_at IS NULL",
+                     utc_text(now), dossier_id, task)
