@@ -1,0 +1,234 @@
+"""The runtime of one agency: decode a message, run its handler once, commit the new state with
+the messages it causes, then let the outbox publish them.
+
+An agency package supplies only its rules: a state model, a dict of handlers by message class,
+and optionally the simulated actors that play its back-office from a scenario's facts.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+import structlog
+from pydantic import BaseModel, Field
+
+from guichet.clock import Clock
+from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
+from guichet.register import Register
+
+if TYPE_CHECKING:
+    from guichet.trust import Trust
+from schemas.base import Message
+from schemas.dossier import Dossier
+from schemas.facts import Facts
+from schemas.veille import ALERTE, VEILLE
+
+log = structlog.get_logger("guichet.agency")
+
+
+class AgencyState(BaseModel):
+    """What every agency keeps of a dossier; each agency's state model adds its own fields."""
+    dossier_id: str
+    dossier: Dossier | None = None
+    facts: dict | None = Field(default=None, description="The scenario facts the simulated people follow")
+
+
+@dataclass
+class Task:
+    name: str
+    opened_at: datetime
+    deadline: datetime | None
+    step: str | None = None
+    warn_at: datetime | None = None
+    watch: bool = True
+
+
+@dataclass
+class Outgoing:
+    message: Message
+    deadline: datetime | None
+    due_at: datetime
+
+
+class Context:
+    """What a handler may see and do: the time, the incoming envelope, and what it sends."""
+
+    def __init__(self, envelope: Envelope, now: datetime, office: str | None, facts: dict | None):
+        self.envelope = envelope
+        self.now = now
+        self.office = office
+        self.facts_raw = facts
+        self.outgoing: list[Outgoing] = []
+        self.opened: list[Task] = []
+        self.closed: list[str] = []
+        self._is_open: Callable[[str], bool] = lambda task: False
+
+    @property
+    def received_at(self) -> datetime:
+        """When the message reached this agency: deadlines run from there (circulaire II)."""
+        return self.envelope.sent_at
+
+    @property
+    def facts(self) -> Facts:
+        return Facts.model_validate(self.facts_raw or {})
+
+    def send(self, message: Message, *, deadline: datetime | None = None, at: datetime | None = None) -> None:
+        """Send now, or at `at` (a reminder to itself, or an act the simulated back-office plays)."""
+        self.outgoing.append(Outgoing(message, deadline, max(at or self.now, self.now)))
+
+    def await_act(self, task: str, deadline: datetime | None = None, *, step: str | None = None,
+                  warn_at: datetime | None = None, watch: bool = True) -> None:
+        """Open a task for a person (agent, consul, worker): the back-office answers with a message.
+        A legal deadline is watched: a warning before it and a breach at it, while the task is open."""
+        self.opened.append(Task(task, self.now, deadline, step or task, warn_at, watch and deadline is not None))
+
+    def is_open(self, task: str) -> bool:
+        return self._is_open(task)
+
+    def close(self, task: str) -> None:
+        self.closed.append(task)
+
+
+Handler = Callable[[Message, Context, Any], None]
+
+
+class Actors(Protocol):
+    def play(self, task: Task, state: Any, facts: Facts) -> list[tuple[Message, datetime]]: ...
+
+
+@dataclass
+class AgencyDefinition:
+    name: str
+    state_model: type[BaseModel]
+    handlers: dict[type[Message], Handler]
+    office: Callable[[Any], str | None] = lambda state: None
+    actors: Actors | None = None
+    # The messages that open a dossier at this agency; any other one must find the dossier there.
+    opening: tuple[type[Message], ...] = ()
+
+    @property
+    def types(self) -> list[str]:
+        return [cls.TYPE for cls in self.handlers]
+
+
+@dataclass
+class Outcome:
+    """What became of one delivery: processed, skipped as a duplicate, or sent to the error queue."""
+    status: str
+    envelope: Envelope | None = None
+    reason: str | None = None
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Agency:
+    def __init__(self, definition: AgencyDefinition, register: Register, clock: Clock,
+                 simulate_actors: bool = True, trust: "Trust | None" = None):
+        self.definition = definition
+        self.name = definition.name
+        self.register = register
+        self.clock = clock
+        self.actors = definition.actors if simulate_actors else None
+        # With a key directory, every envelope is signed on its way out and checked on its way in.
+        self.trust = trust
+        self.handlers = {**definition.handlers, VEILLE[self.name]: watch_deadline}
+
+    def process(self, body: bytes | str, headers: dict | None = None,
+                content_type: str | None = "application/json") -> Outcome:
+        """Handle one delivery. Permanent errors are returned, never raised; a handler's own
+        exception propagates so that the caller retries it or moves it to the error queue."""
+        try:
+            envelope, message = decode(body, headers, content_type)
+        except PermanentError as exc:
+            return Outcome("rejected", reason=exc.reason, error=str(exc))
+        if self.trust is not None:
+            try:
+                self.trust.verify(envelope)
+            except PermanentError as exc:
+                return Outcome("rejected", envelope, reason=exc.reason, error=str(exc))
+        handler = self.handlers.get(type(message))
+        if handler is None:
+            return Outcome("rejected", envelope, reason="not_for_this_agency",
+                           error=f"{self.name} has no handler for {envelope.type}")
+        bound = structlog.contextvars.bound_contextvars(
+            agency=self.name, message_id=str(envelope.message_id), type=envelope.type,
+            dossier_id=envelope.dossier_id)
+        with bound, self.register.transaction() as tx:
+            log.debug("received", sender=envelope.sender.agency, payload=envelope.payload)
+            now = self.clock.now()
+            if tx.already_processed(str(envelope.message_id)):
+                log.info("duplicate skipped")
+                return Outcome("duplicate", envelope)
+            raw_state = tx.load_state(envelope.dossier_id)
+            if raw_state is None and self.definition.opening and not isinstance(message, self.definition.opening):
+                return Outcome("rejected", envelope, reason="unknown_dossier",
+                               error=f"{envelope.type} for dossier {envelope.dossier_id!r}, unknown to {self.name}")
+            state = (self.definition.state_model.model_validate(raw_state) if raw_state is not None
+                     else self.definition.state_model(dossier_id=envelope.dossier_id))
+            facts = getattr(state, "facts", None) or envelope.facts
+            if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
+                state.facts = envelope.facts
+            ctx = Context(envelope, now, self.definition.office(state), facts)
+            ctx._is_open = lambda task: tx.task_open(envelope.dossier_id, task)
+            handler(message, ctx, state)
+            tx.save_state(envelope.dossier_id, state.model_dump(mode="json"), now)
+            tx.mark_processed(envelope, now)
+            tx.journal("in", envelope, now)
+            sender = Sender(agency=self.name, office=self.definition.office(state))
+            for out in ctx.outgoing:
+                tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at)
+            for task in ctx.closed:
+                tx.close_task(envelope.dossier_id, task, now)
+            for task in ctx.opened:
+                tx.open_task(envelope.dossier_id, task.name, task.opened_at, task.deadline)
+                for reminder, at in watch_reminders(self.name, task):
+                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at)
+                if self.actors is not None:
+                    for act, at in self.actors.play(task, state, ctx.facts):
+                        act_sender = Sender(agency=act.SENDER, office="simulation")
+                        tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at)
+            log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing],
+                     tasks=[t.name for t in ctx.opened])
+        return Outcome("processed", envelope)
+
+    def _wrap(self, message: Message, cause: Envelope, sender: Sender, at: datetime,
+              deadline: datetime | None, facts: dict | None) -> Envelope:
+        envelope = wrap(message, dossier_id=cause.dossier_id, sender=sender, sent_at=at,
+                        causation_id=cause.message_id, deadline=deadline, facts=facts)
+        return self.trust.sign(envelope) if self.trust is not None else envelope
+
+
+WARNING_SHARE = 0.2          # warn when a fifth of the legal period is left
+WARNING_MIN = timedelta(hours=1)
+
+
+def watch_reminders(agency: str, task: Task) -> list[tuple[Message, datetime]]:
+    """The two reminders of a watched deadline: a warning before it, a breach just after it."""
+    if not task.watch or task.deadline is None:
+        return []
+    warn_at = task.warn_at or task.deadline - max((task.deadline - task.opened_at) * WARNING_SHARE, WARNING_MIN)
+    veille = VEILLE[agency]
+    step = task.step or task.name
+    return [(veille(task=task.name, step=step, kind="avertissement", deadline=task.deadline),
+             max(warn_at, task.opened_at)),
+            (veille(task=task.name, step=step, kind="depassement", deadline=task.deadline),
+             task.deadline + timedelta(seconds=1))]
+
+
+def watch_deadline(msg, ctx: Context, state) -> None:
+    """II.E.1: the référent guichet unique of the DT-OFII hears of a deadline while the step is pending."""
+    if not ctx.is_open(msg.task):
+        return
+    alert = ALERTE[ctx.envelope.sender.agency](agency=ctx.envelope.sender.agency, task=msg.task, step=msg.step,
+                                               kind=msg.kind, deadline=msg.deadline)
+    log.warning("deadline " + ("near" if msg.kind == "avertissement" else "passed"), step=msg.step,
+                deadline=msg.deadline.isoformat())
+    ctx.send(alert)
+
+
+def failure_summary(exc: BaseException) -> str:
+    """The last frames of a traceback, short enough for a message header."""
+    frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    return "".join(frames)[-1500:]

@@ -1,0 +1,190 @@
+"""Moves messages between the bus and one agency: deliveries in, outbox out, failures in tiers.
+
+1. A transient fault (a locked SQLite file, a dropped database link) is retried at once, a few
+   times within a second (tenacity).
+2. A handler that still fails is retried later: on RabbitMQ through the wait queues (the message
+   is acked and republished, never held unacked for minutes), on the embedded transport through
+   the register, which has no broker TTL to rely on. Attempts are counted in a header.
+3. After the last delayed retry, or at once for a message that can never succeed, the message
+   goes to the error queue whole, with the failure's context in headers.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from datetime import datetime, timedelta
+
+import structlog
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from guichet.agency import Agency, Outcome, failure_summary
+from guichet.bus import Bus
+from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
+from guichet.privacy import personal_data, values_from_body
+from schemas.base import AGENCIES
+from schemas.veille import ALERTE
+
+log = structlog.get_logger("guichet.runner")
+
+IMMEDIATE_ATTEMPTS = 3
+# Faults that go away by themselves within seconds: a locked SQLite file, a dropped database link.
+TRANSIENT = (sqlite3.OperationalError, ConnectionError, TimeoutError)
+ATTEMPTS = "x-guichet-attempts"
+FIRST_FAILURE = "x-guichet-first-failure"
+LAST_ERROR = "x-guichet-last-error"
+
+
+class Runner:
+    def __init__(self, agency: Agency, bus: Bus, expire_late: bool = False):
+        self.agency = agency
+        self.bus = bus
+        self.queue_name = bus.topology.queue_name(agency.name)
+        # Late-transmission expiry needs a broker TTL and a clock that runs by itself.
+        self.expire_late = expire_late and not bus.is_memory
+        self.processed = self.failed = self.retried = 0
+
+    def handle(self, body, headers, content_type, routing_key: str | None = None) -> Outcome:
+        """Process one delivery; never raises for a bad message."""
+        with personal_data(values_from_body(body)):
+            return self._handle(body, dict(headers or {}), content_type, routing_key)
+
+    def _handle(self, body, headers: dict, content_type, routing_key: str | None) -> Outcome:
+        try:
+            for attempt in Retrying(stop=stop_after_attempt(IMMEDIATE_ATTEMPTS), reraise=True,
+                                    wait=wait_exponential(multiplier=0.05, max=1),
+                                    retry=retry_if_exception_type(TRANSIENT)):
+                with attempt:
+                    outcome = self.agency.process(body, headers, content_type)
+        except Exception as exc:  # a handler fault: the message must neither be lost nor block the queue
+            outcome = Outcome("failed", reason="handler_error", error=f"{type(exc).__name__}: {exc}",
+                              details={"exception": type(exc).__name__, "traceback": failure_summary(exc)})
+        now = self.agency.clock.now()
+        if outcome.status == "failed":
+            retries = int(headers.get(ATTEMPTS, 0))
+            if retries < len(self.bus.topology.retry_delays):
+                self._retry_later(body, headers, content_type, routing_key, retries, outcome, now)
+                return Outcome("retrying", outcome.envelope, outcome.reason, outcome.error)
+        if outcome.status in ("rejected", "failed"):
+            self.failed += 1
+            context = {"reason": outcome.reason, "message": outcome.error,
+                       "queue": self.queue_name, "routing-key": routing_key,
+                       "first-failure": headers.get(FIRST_FAILURE) or now, "last-failure": now,
+                       "attempts": int(headers.get(ATTEMPTS, 0)) + 1,
+                       "exception": outcome.details.get("exception", outcome.reason),
+                       "traceback": outcome.details.get("traceback", ""),
+                       "message_id": _message_id(body, headers)}
+            self.bus.to_error_queue(body, _without(headers, ATTEMPTS, FIRST_FAILURE, LAST_ERROR),
+                                    content_type, context)
+            log.warning("message sent to the error queue", agency=self.agency.name,
+                        reason=outcome.reason, error=outcome.error)
+        elif outcome.status == "processed":
+            self.processed += 1
+        return outcome
+
+    def _retry_later(self, body, headers, content_type, routing_key, retries, outcome: Outcome, now) -> None:
+        delay = self.bus.topology.retry_delays[retries]
+        headers = {**headers, ATTEMPTS: retries + 1, FIRST_FAILURE: headers.get(FIRST_FAILURE) or now.isoformat(),
+                   LAST_ERROR: outcome.error or ""}
+        routing_key = routing_key or f"{self.agency.name}.retry"
+        if self.bus.is_memory:
+            self.agency.register.delay(routing_key, body, headers, now + timedelta(seconds=delay))
+        else:
+            self.bus.publish(body, routing_key, headers, _message_id(body, headers),
+                             exchange=self.bus.topology.wait_exchange(delay),
+                             content_type=content_type or "application/json")
+        self.retried += 1
+        log.warning("handler failed, retrying later", agency=self.agency.name, error=outcome.error,
+                    attempt=retries + 1, retry_in_seconds=delay)
+
+    def on_delivery(self, message) -> None:
+        self.handle(message.body, message.headers, message.content_type,
+                    message.delivery_info.get("routing_key"))
+        message.ack()
+
+    def on_late(self, message) -> None:
+        """A transmission expired in its recipient's queue before its deadline was met: raise the
+        alert to the DT-OFII's référent and deliver it all the same once its consumer is back."""
+        headers = dict(message.headers or {})
+        death = (headers.get("x-death") or [{}])[0]
+        routing_key = (death.get("routing-keys") or [message.delivery_info.get("routing_key")])[0]
+        if death.get("reason") != "expired":
+            # e.g. a quorum queue's delivery limit: a message that keeps crashing its consumer.
+            self.handle_poison(message, death, routing_key)
+            message.ack()
+            return
+        clean = _without(headers, "x-death", "x-first-death-queue", "x-first-death-reason", "x-first-death-exchange")
+        self.bus.publish(message.body, routing_key, {**clean, "x-guichet-late": True},
+                         _message_id(message.body, headers), content_type=message.content_type or "application/json")
+        try:
+            envelope, late = decode(message.body, None, message.content_type)
+        except PermanentError:
+            envelope = None
+        if envelope is not None and envelope.recipient in AGENCIES:
+            alert = ALERTE[self.agency.name](agency=envelope.recipient, task="transmission", step=late.STEP or envelope.type,
+                                             kind="transmission_en_retard", deadline=envelope.deadline or envelope.sent_at)
+            out = wrap(alert, dossier_id=envelope.dossier_id, sender=Sender(agency=self.agency.name),
+                       sent_at=self.agency.clock.now(), causation_id=envelope.message_id,
+                       message_id=uuid.uuid5(envelope.message_id, "transmission_en_retard"))
+            if self.agency.trust is not None:
+                out = self.agency.trust.sign(out)
+            self.bus.publish(out.body().decode(), out.routing_key, out.headers(), str(out.message_id))
+            log.warning("late transmission relayed", type=envelope.type, dossier_id=envelope.dossier_id,
+                        recipient=envelope.recipient)
+        message.ack()
+
+    def handle_poison(self, message, death: dict, routing_key: str) -> None:
+        context = {"reason": death.get("reason", "dead_lettered"), "message": f"dead-lettered from {death.get('queue')}",
+                   "queue": death.get("queue"), "routing-key": routing_key, "attempts": death.get("count", 1),
+                   "first-failure": self.agency.clock.now(), "last-failure": self.agency.clock.now(),
+                   "message_id": _message_id(message.body, message.headers)}
+        self.bus.to_error_queue(message.body, _without(message.headers or {}, "x-death"), message.content_type, context)
+
+    def flush_outbox(self, now: datetime | None = None, limit: int = 200) -> int:
+        """Publish what is due; a row is marked sent only after the broker confirmed it."""
+        now = now or self.agency.clock.now()
+        register = self.agency.register
+        rows = register.due_outbox(now, limit)
+        for row in rows:
+            envelope = Envelope.model_validate_json(row["body"])
+            self.bus.publish(row["body"], row["routing_key"], json.loads(row["headers"]), row["message_id"],
+                             expiration=self._expiration(envelope))
+            register.mark_published(row["id"], envelope, self.agency.clock.now())
+        delayed = register.due_delayed(now, limit)
+        for row in delayed:
+            headers = json.loads(row["headers"])
+            self.bus.publish(row["body"], row["routing_key"], headers, _message_id(row["body"], headers))
+            register.mark_delayed_published(row["id"], self.agency.clock.now())
+        return len(rows) + len(delayed)
+
+    def _expiration(self, envelope: Envelope) -> float | None:
+        """A transmission waits in its recipient's queue until its legal deadline at most; then it is
+        dead-lettered to the late queue (and still delivered)."""
+        if not self.expire_late or envelope.deadline is None or envelope.recipient not in AGENCIES:
+            return None
+        seconds = self.agency.clock.real_seconds_until(envelope.deadline)
+        return seconds if seconds > 0 else None
+
+    def poll_once(self) -> bool:
+        """Handle at most one waiting message; True when one was there."""
+        message = self.bus.get(self.queue_name)
+        if message is None:
+            return False
+        self.handle(message.body, message.headers, message.content_type,
+                    message.delivery_info.get("routing_key"))
+        message.ack()
+        return True
+
+
+def _without(headers: dict, *names: str) -> dict:
+    return {k: v for k, v in (headers or {}).items() if k not in names}
+
+
+def _message_id(body, headers) -> str:
+    """The message's id for headers and logs, read without trusting the body to be valid."""
+    if headers and headers.get("message_id"):
+        return str(headers["message_id"])
+    try:
+        return str(json.loads(body).get("message_id") or "")
+    except Exception:  # an undecodable body has no id to give
+        return ""

@@ -1,0 +1,130 @@
+"""`guichet run AGENCY`: one agency as a long-running consumer, stopping cleanly on SIGTERM.
+
+Deliveries are handled in the consuming connection's callback; the outbox is published between
+two drains, on the publishing connection. A lost broker connection is re-established with
+backoff, the topology declared again and consumption resumed; what was not acked is redelivered
+and the register's processed ids absorb it.
+"""
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from guichet.agency import Agency
+from guichet.bus import Bus
+from guichet.clock import Clock
+from guichet.register import Register
+from guichet.runner import Runner
+from guichet.topology import RELAY_AGENCY, Topology
+from guichet.trust import Trust
+from services.registry import definitions
+
+log = structlog.get_logger("guichet.serve")
+
+DRAIN_SECONDS = 0.2
+BACKOFF_MAX_SECONDS = 30
+
+
+@dataclass
+class ServiceConfig:
+    agency: str
+    broker_url: str
+    clock: Clock
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    namespace: str = "guichet"
+    queue_type: str = "classic"
+    simulate_actors: bool = True
+    prefetch: int = 20
+
+
+class Service:
+    def __init__(self, config: ServiceConfig):
+        self.config = config
+        self.stopping = False
+        register = Register.for_agency(config.agency, config.data_dir, config.database_url)
+        self.agency = Agency(definitions()[config.agency], register, config.clock, config.simulate_actors,
+                             trust=Trust.from_environment())
+        self.heartbeat_file = Path(config.data_dir) / f"{config.agency}.alive"
+        self._last_beat = 0.0
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        # A heartbeat left by a previous run must not vouch for this one.
+        self.heartbeat_file.unlink(missing_ok=True)
+        backoff = 0.5
+        while not self.stopping:
+            try:
+                self._consume()
+                backoff = 0.5
+            except Exception as exc:  # broker gone or connection dropped: reconnect, never exit
+                if self.stopping:
+                    break
+                log.warning("connection lost, reconnecting", agency=self.config.agency,
+                            error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
+                self._wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
+        self.agency.register.close()
+        log.info("stopped", agency=self.config.agency)
+
+    def _consume(self) -> None:
+        topology = Topology(namespace=self.config.namespace, queue_type=self.config.queue_type)
+        bus = Bus(self.config.broker_url, topology)
+        try:
+            bus.declare()
+            runner = Runner(self.agency, bus, expire_late=True)
+            consumer = bus.consumer([topology.queue_name(self.config.agency)], runner.on_delivery,
+                                    self.config.prefetch)
+            consumer.consume()
+            # Only the OFII (the référent, to whom the alert goes) relays late transmissions: its account
+            # alone may read the late queue and republish other agencies' messages (guichet.broker_admin).
+            late = None
+            if self.config.agency == RELAY_AGENCY:
+                late = bus.consumer([topology.queue_name("retard")], runner.on_late, self.config.prefetch)
+                late.consume()
+            log.info("consuming", agency=self.config.agency, queue=topology.queue_name(self.config.agency))
+            while not self.stopping:
+                runner.flush_outbox()
+                bus.drain(self._drain_timeout())
+                self._beat()
+            consumer.cancel()
+            if late is not None:
+                late.cancel()
+        finally:
+            bus.close()
+
+    def _drain_timeout(self) -> float:
+        """Wake up in time for the next due message of the outbox (a deferred act or reminder)."""
+        due = self.agency.register.next_due()
+        if due is None:
+            return DRAIN_SECONDS
+        return min(DRAIN_SECONDS, max(0.005, self.config.clock.real_seconds_until(due)))
+
+    def _beat(self) -> None:
+        now = time.time()
+        if now - self._last_beat >= 1.0:
+            self.heartbeat_file.parent.mkdir(parents=True, exist_ok=True)
+            self.heartbeat_file.write_text(str(now))
+            self._last_beat = now
+
+    def _wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def healthy(agency: str, data_dir: Path, max_age: float = 30.0) -> bool:
+    """The service is alive when its loop wrote its heartbeat within `max_age` seconds."""
+    path = Path(data_dir) / f"{agency}.alive"
+    try:
+        return time.time() - float(path.read_text()) < max_age
+    except (OSError, ValueError):
+        return False

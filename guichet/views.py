@@ -1,0 +1,83 @@
+"""The dossier object of the scenario contract, read from the DT-OFII's register (the single
+window sees every step), and the annex 2 table, read from the préfecture's."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from guichet.timeutil import iso, paris
+from services.ofii.state import OfiiDossier
+from services.prefecture.state import PrefectureDossier
+
+BIOMETRIC_CATEGORIES = ("salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne",
+                        "vie_privee_et_familiale")
+
+
+def dossier_view(state: dict) -> dict:
+    d = OfiiDossier.model_validate(state)
+    outcome = d.outcome or ("dossier_titre_incomplet" if d.waiting_for == "complements_titre" else "en_cours")
+    required = d.medical_visit_required
+    if required is None and d.dossier is not None:
+        required = d.dossier.title != "carte_bleue_europeenne"
+    family = []
+    for doc in d.family_documents:
+        entry = {"role": doc.role, "titre": doc.titre}
+        if doc.card:
+            entry["valid_until"] = doc.card.valid_until.isoformat()
+        family.append(entry)
+    titre = None
+    if d.card:
+        titre = {"kind": d.card.kind, "number": d.card.number, "valid_from": d.card.valid_from.isoformat(),
+                 "valid_until": d.card.valid_until.isoformat(), "fingerprints": d.card.fingerprints,
+                 "agdref_observation": d.card.agdref_observation}
+    return {
+        "id": d.dossier_id,
+        "route": d.route,
+        "route_reason": d.route_reason,
+        "outcome": outcome,
+        "waiting_for": d.waiting_for if outcome == "en_cours" else None,
+        "smoe": d.smoe,
+        "prefecture": d.prefecture,
+        "medical_visit_required": required,
+        "second_convocation": d.second_convocation,
+        "returned_to_prefecture": d.returned_to_prefecture,
+        "recepisse": d.recepisse,
+        "deposit_late": d.deposit_late,
+        "employer_tax_eur": d.employer_tax_eur,
+        "employer_tax_due_by": d.employer_tax_due_by.isoformat() if d.employer_tax_due_by else None,
+        "deadline_breaches": [s.step for s in d.steps if s.late],
+        "deadline_alerts": [{"agency": a.agency, "step": a.step, "kind": a.kind, "deadline": iso(a.deadline),
+                             "at": iso(a.at)} for a in d.alerts],
+        "family": family,
+        "titre": titre,
+        "steps": [{"step": s.step, "from": s.from_, "to": s.to, "at": iso(s.at), "deadline": iso(s.deadline),
+                   "late": s.late, "stamp": s.stamp} for s in d.steps],
+    }
+
+
+def _cards_without_prints(prefecture_states: list[dict]):
+    """(month of production, card) for every card made without fingerprints (II.E.3)."""
+    for raw in prefecture_states:
+        d = PrefectureDossier.model_validate(raw)
+        if d.card is None or d.produced_at is None:
+            continue
+        month = paris(d.produced_at).strftime("%Y-%m")
+        for card in [d.card] + [doc.card for doc in d.family_documents if doc.card]:
+            if not card.fingerprints and card.kind in BIOMETRIC_CATEGORIES:
+                yield month, card
+
+
+def biometric_report(prefecture_states: list[dict]) -> dict[str, dict[str, int]]:
+    """Annex 2: per month of production, the cards made without fingerprints, by category."""
+    table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BIOMETRIC_CATEGORIES, 0))
+    for month, card in _cards_without_prints(prefecture_states):
+        table[month][card.kind] += 1
+    return {month: table[month] for month in sorted(table)}
+
+
+def biometric_cards(prefecture_states: list[dict], month: str) -> dict[str, list[str]]:
+    """II.E.3: the AGDREF numbers of the month's cards, by category (the table lists numbers only)."""
+    numbers: dict[str, list[str]] = defaultdict(list)
+    for card_month, card in _cards_without_prints(prefecture_states):
+        if card_month == month:
+            numbers[card.kind].append(card.number)
+    return {kind: sorted(found) for kind, found in numbers.items()}
