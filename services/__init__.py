@@ -1,0 +1,1 @@
+"""The four administrations of the guichet unique, each a consumer service of its own."""

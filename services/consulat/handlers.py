@@ -1,0 +1,47 @@
+"""The consulate's handlers."""
+from __future__ import annotations
+
+from guichet.agency import Context
+from schemas.actes import DecisionConsul
+from schemas.competences_talents import (
+    DecisionCompetencesTalents,
+    TransmissionDossierOfii,
+)
+from schemas.visa import DecisionVisa, TransmissionConsulat
+from services.consulat import rules
+from services.consulat.state import ConsulatDossier
+
+
+def transmission_consulat(msg: TransmissionConsulat, ctx: Context, d: ConsulatDossier) -> None:
+    """II.B: the 'guichet unique' stamp identifies the dossier on receipt; the consulate instructs
+    the worker's visa and the family's together, aiming at a visa within 15 days."""
+    if d.dossier is not None:
+        return
+    d.dossier, d.family, d.stamp = msg.dossier, msg.family, msg.stamp
+    d.received_at = ctx.received_at
+    d.deadline = rules.visa_deadline(ctx.received_at)
+    ctx.await_act("decision_visa", deadline=d.deadline)
+
+
+def decision_consul(msg: DecisionConsul, ctx: Context, d: ConsulatDossier) -> None:
+    """II.B: the consul's decision goes to the worker, with a copy to the DT-OFII."""
+    if d.decided:
+        return
+    ctx.close("decision_visa")
+    d.decided, d.granted = True, msg.granted
+    competences_talents = d.dossier.title == "competences_et_talents"
+    if competences_talents:
+        # II.A.2, R.315-7: the consul alone decides on the card itself.
+        ctx.send(DecisionCompetencesTalents(favorable=msg.granted, reason=msg.reason), deadline=d.deadline)
+    if msg.granted:
+        valid_from, valid_until = rules.visa_validity(ctx.now.date(), msg.validity_days)
+        decision = DecisionVisa(granted=True, visa=rules.visa_mention(d.dossier.title),
+                                valid_from=valid_from, valid_until=valid_until, family=d.family)
+    else:
+        decision = DecisionVisa(granted=False, reason=msg.reason or "visa refusé")
+    ctx.send(decision, deadline=d.deadline)
+    if competences_talents and msg.granted:
+        ctx.send(TransmissionDossierOfii(copies=2))
+
+
+HANDLERS = {TransmissionConsulat: transmission_consulat, DecisionConsul: decision_consul}

@@ -1,0 +1,27 @@
+"""The consulate's rules (circulaire 2012, II.B)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from guichet.timeutil import add_days
+
+VISA_DAYS = 15  # II.B: the visa within 15 days of receiving the dossier
+
+VISA_MENTIONS = {
+    "salarie_en_mission": "VLS-TS salarié en mission",
+    "carte_bleue_europeenne": "VLS-TS carte bleue européenne",
+    "competences_et_talents": "CESEDA L.315-1",
+    "jeune_professionnel": "VLS-TS jeune professionnel",
+}
+
+
+def visa_deadline(received: datetime) -> datetime:
+    return add_days(received, VISA_DAYS)
+
+
+def visa_mention(title: str) -> str:
+    return VISA_MENTIONS.get(title, "VLS-TS salarié")
+
+
+def visa_validity(issued: date, validity_days: int) -> tuple[date, date]:
+    return issued, issued + timedelta(days=validity_days)

@@ -1,0 +1,32 @@
+"""Wiring of the consulate's service, with the consul's decision simulated from the facts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from guichet.agency import AgencyDefinition, Task
+from guichet.timeutil import add_days
+from schemas.actes import DecisionConsul
+from schemas.base import Message
+from schemas.facts import Facts
+from schemas.visa import TransmissionConsulat
+from services.consulat.handlers import HANDLERS
+from services.consulat.state import ConsulatDossier
+
+
+class ConsulActors:
+    def play(self, task: Task, d: ConsulatDossier, facts: Facts) -> list[tuple[Message, datetime]]:
+        if task.name != "decision_visa":
+            return []
+        act = DecisionConsul(granted=facts.visa_granted, validity_days=facts.visa_validity_days,
+                             reason=None if facts.visa_granted else "refus consulaire")
+        return [(act, add_days(task.opened_at, facts.visa_instruction_days))]
+
+
+def office(d: ConsulatDossier) -> str | None:
+    if d.dossier is None:
+        return None
+    return f"Consulat de France ({d.dossier.worker.address_abroad.country if d.dossier.worker.address_abroad else d.dossier.worker.nationality})"
+
+
+DEFINITION = AgencyDefinition(name="consulat", state_model=ConsulatDossier, handlers=HANDLERS,
+                              office=office, actors=ConsulActors(), opening=(TransmissionConsulat,))

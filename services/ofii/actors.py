@@ -1,0 +1,57 @@
+"""The people around the DT-OFII, simulated from a scenario's facts until real ones send their acts:
+the DT-OFII's agents, the employer and the worker."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from guichet import directory
+from guichet.agency import Task
+from guichet.timeutil import add_days, add_hours
+from schemas.actes import TransmissionValidee
+from schemas.base import Message
+from schemas.facts import Facts
+from schemas.recours import RecoursGracieux
+from schemas.remise import PresentationConvocation
+from schemas.titre import ComplementsTitre, DepotTitre
+from services.ofii.rules import MEDICAL_CERTIFICATE
+from services.ofii.state import OfiiDossier
+
+
+class OfiiActors:
+    def play(self, task: Task, d: OfiiDossier, facts: Facts) -> list[tuple[Message, datetime]]:
+        opened = task.opened_at
+        if task.name == "transmission_smoe":
+            return [(TransmissionValidee(transmission="transmission_smoe"),
+                     add_days(opened, facts.ofii_transmission_days))]
+        if task.name == "transmission_consulat":
+            return [(TransmissionValidee(transmission="transmission_consulat"),
+                     add_hours(opened, facts.ofii_consulat_hours))]
+        if task.name == "depot_titre":
+            arrival = add_days(opened, facts.arrival_days_after_visa)
+            documents = self._documents(d, facts)
+            if not facts.titre_dossier_complete:
+                documents = documents[1:]  # the employer forgets one document of the single list
+            return [(DepotTitre(arrived_on=arrival.date(), documents=documents),
+                     add_days(arrival, facts.titre_deposit_days_after_arrival))]
+        if task.name == "complements_titre":
+            if facts.titre_completion_days is None:
+                return []  # the documents never come: the dossier waits
+            return [(ComplementsTitre(documents=self._documents(d, facts)),
+                     add_days(opened, facts.titre_completion_days))]
+        if task.name == "recours_gracieux":
+            if not facts.recours_gracieux:
+                return []
+            return [(RecoursGracieux(arguments="recours gracieux de l'employeur"),
+                     add_days(opened, facts.recours_days))]
+        if task.name.startswith("presentation_convocation_"):
+            number = int(task.name.rsplit("_", 1)[1])
+            return [(PresentationConvocation(number=number, present=number > facts.medical_no_shows),
+                     task.deadline or opened)]
+        return []
+
+    @staticmethod
+    def _documents(d: OfiiDossier, facts: Facts) -> list[str]:
+        documents = list(directory.prefecture_policy(d.dossier.residence_department)["single_list"])
+        if facts.medical_abroad:
+            documents.append(MEDICAL_CERTIFICATE)
+        return documents

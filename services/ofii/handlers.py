@@ -1,0 +1,219 @@
+"""The DT-OFII's handlers: one plain function per message it receives, each the paragraph of the
+circular it carries out."""
+from __future__ import annotations
+
+from guichet.agency import Context
+from guichet.timeutil import end_of_day
+from schemas.actes import TransmissionValidee
+from schemas.autorisation_travail import (
+    GUICHET_UNIQUE_STAMP,
+    ComplementAdresse,
+    DecisionAutorisationTravail,
+    DepotAutorisationTravail,
+    InformationEmployeur,
+    TransmissionSmoe,
+)
+from schemas.competences_talents import (
+    CopieMinistere,
+    DecisionCompetencesTalents,
+    TransmissionDossierOfii,
+)
+from schemas.echeances import EcheanceRemise
+from schemas.recours import DecisionRecours, RecoursGracieux, TransmissionRecours
+from schemas.remise import (
+    PresentationConvocation,
+)
+from schemas.titre import (
+    ComplementsTitre,
+    DepotTitre,
+    Recepisse,
+    TransmissionTitre,
+)
+from schemas.veille import ALERTE, AlerteDelai
+from schemas.visa import DecisionVisa, TransmissionConsulat
+from services.ofii import rules
+from services.ofii.state import Alert, OfiiDossier
+from services.ofii.tasks import await_step
+from services.ofii.titre import (
+    complements_titre,
+    depot_titre,
+    echeance_remise,
+    presentation_convocation,
+    recepisse,
+    transmission_titre,
+)
+
+
+def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: OfiiDossier) -> None:
+    """II.A.1, I.B-I.E: the employer files with the DT-OFII, which checks that the single window
+    serves this worker and, if so, has an agent stamp the request for the SMOE within 5 days."""
+    d.dossier = msg.dossier
+    d.record("depot_autorisation_travail", "employeur", "ofii", ctx.now)
+    d.route, d.route_reason = rules.route(msg.dossier)
+    if d.route == "guichet_unique":
+        _ask_for_address_if_incomplete(ctx, d)
+        if rules.needs_work_authorisation(msg.dossier):
+            d.smoe = rules.competent_smoe(msg.dossier)
+            # II.A.1: once the dossier is complete, the work authorisation within 4 to 6 weeks overall.
+            ctx.await_act(rules.OVERALL_TASK, rules.overall_deadline(ctx.now), warn_at=rules.overall_warning(ctx.now))
+            await_step(ctx, d, "transmission_smoe", rules.smoe_deadline(ctx.now))
+        else:
+            # II.A.2: no work authorisation; the consulate receives the file and decides.
+            await_step(ctx, d, "transmission_consulat")
+        return
+    d.outcome = "hors_guichet_unique"
+    if d.route == "smoe_droit_commun":
+        # I.E: ordinary law, the dossier goes to the territorially competent service, unstamped.
+        d.smoe = rules.competent_smoe(msg.dossier)
+        ctx.send(TransmissionSmoe(dossier=msg.dossier, route=d.route, smoe=d.smoe, stamp=None))
+        d.record("transmission_smoe", "ofii", "smoe", ctx.now)
+    else:
+        d.prefecture = msg.dossier.residence_department
+    ctx.send(InformationEmployeur(subject="hors_guichet_unique", detail=d.route_reason))
+    d.record("information_employeur", "ofii", "employeur", ctx.now)
+
+
+def transmission_validee(msg: TransmissionValidee, ctx: Context, d: OfiiDossier) -> None:
+    """An agent has stamped the dossier 'guichet unique'; the bus carries it on (II.A.1, II.B)."""
+    if d.waiting_for != msg.transmission:
+        return  # already sent, or no longer expected: a second validation changes nothing
+    ctx.close(msg.transmission)
+    if msg.transmission == "transmission_consulat" and rules.missing_address_fields(d.dossier):
+        # II.B: no transmission to the consulate without the complete address abroad.
+        d.waiting_for = "complement_adresse"
+        return
+    _forward(ctx, d, msg.transmission)
+
+
+def complement_adresse(msg: ComplementAdresse, ctx: Context, d: OfiiDossier) -> None:
+    """II.B: the employer completes the address; a dossier held for it goes to the consulate."""
+    worker = d.dossier.worker.model_copy(update={"address_abroad": msg.address_abroad})
+    d.dossier = d.dossier.model_copy(update={"worker": worker})
+    if rules.missing_address_fields(d.dossier):
+        _ask_for_address_if_incomplete(ctx, d)
+    elif d.waiting_for == "complement_adresse":
+        _forward(ctx, d, "transmission_consulat")
+
+
+def _ask_for_address_if_incomplete(ctx: Context, d: OfiiDossier) -> None:
+    missing = rules.missing_address_fields(d.dossier)
+    if missing:
+        ctx.send(InformationEmployeur(subject="adresse_a_completer", detail=", ".join(missing)))
+        d.record("information_employeur", "ofii", "employeur", ctx.now)
+
+
+def _forward(ctx: Context, d: OfiiDossier, transmission: str) -> None:
+    """II.A.1, II.B: the stamped dossier goes on to the SMOE or to the consulate."""
+    deadline = d.deadlines.get(transmission)
+    if transmission == "transmission_smoe":
+        ctx.send(TransmissionSmoe(dossier=d.dossier, route="guichet_unique", smoe=d.smoe,
+                                  stamp=GUICHET_UNIQUE_STAMP), deadline=deadline)
+        d.record("transmission_smoe", "ofii", "smoe", ctx.now, deadline, GUICHET_UNIQUE_STAMP)
+        d.waiting_for = "decision_autorisation_travail"
+    else:
+        ctx.close(rules.OVERALL_TASK)
+        ctx.send(TransmissionConsulat(dossier=d.dossier, family=d.dossier.family), deadline=deadline)
+        d.record("transmission_consulat", "ofii", "consulat", ctx.now, deadline, GUICHET_UNIQUE_STAMP)
+        if rules.needs_work_authorisation(d.dossier):
+            # II.A.1: the employer is told of the authorisation and of the transmission to the consulate.
+            ctx.send(InformationEmployeur(subject="autorisation_accordee_dossier_transmis_consulat"))
+            d.record("information_employeur", "ofii", "employeur", ctx.now)
+        d.waiting_for = "decision_visa"
+
+
+def decision_autorisation_travail(msg: DecisionAutorisationTravail, ctx: Context, d: OfiiDossier) -> None:
+    """II.A.1: the SMOE sends its decision back; after a favourable one the DT-OFII forwards the
+    dossier to the consulate within 48 hours."""
+    d.record("decision_autorisation_travail", "smoe", "ofii", ctx.received_at, ctx.envelope.deadline)
+    _on_work_authorisation(msg, ctx, d)
+
+
+def _on_work_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
+    if not msg.favorable:
+        ctx.close(rules.OVERALL_TASK)
+        d.outcome = "autorisation_travail_refusee"
+        ctx.send(InformationEmployeur(subject="autorisation_refusee", detail="; ".join(msg.reasons)))
+        d.record("information_employeur", "ofii", "employeur", ctx.now)
+        # 2021 note: the employer may contest the refusal by a recours gracieux.
+        await_step(ctx, d, "recours_gracieux", rules.recours_deadline(ctx.now), watch=False)
+        return
+    d.outcome = None
+    # 2021 note: the platform tells the OFII the employer tax it is to collect.
+    d.employer_tax_eur = msg.employer_tax_eur
+    await_step(ctx, d, "transmission_consulat", rules.consulat_deadline(ctx.received_at))
+
+
+def recours_gracieux(msg: RecoursGracieux, ctx: Context, d: OfiiDossier) -> None:
+    """2021 note: the employer's recours gracieux goes through the single window to the SMOE."""
+    if d.waiting_for != "recours_gracieux":
+        return
+    ctx.close("recours_gracieux")
+    d.record("recours_gracieux", "employeur", "ofii", ctx.now)
+    ctx.send(TransmissionRecours(arguments=msg.arguments))
+    d.record("transmission_recours", "ofii", "smoe", ctx.now)
+    d.waiting_for = "decision_recours"
+
+
+def decision_recours(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
+    """The SMOE's re-examination: a favourable one resumes the flow toward the consulate."""
+    d.record("decision_recours", "smoe", "ofii", ctx.received_at)
+    _on_work_authorisation(msg, ctx, d) if msg.favorable else _refused_again(msg, ctx, d)
+
+
+def _refused_again(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
+    d.outcome, d.waiting_for = "autorisation_travail_refusee", None
+    ctx.send(InformationEmployeur(subject="autorisation_refusee", detail="; ".join(msg.reasons)))
+    d.record("information_employeur", "ofii", "employeur", ctx.now)
+
+
+def decision_visa(msg: DecisionVisa, ctx: Context, d: OfiiDossier) -> None:
+    """II.B: the consulate's decision; with a visa the worker comes and the card dossier is awaited."""
+    d.record("decision_visa", "consulat", "ofii", ctx.received_at, ctx.envelope.deadline)
+    if not msg.granted:
+        d.outcome, d.waiting_for = "visa_refuse", None
+        ctx.send(InformationEmployeur(subject="visa_refuse", detail=msg.reason or ""))
+        d.record("information_employeur", "ofii", "employeur", ctx.now)
+        return
+    d.visa_valid_until = msg.valid_until
+    if d.employer_tax_eur is not None:
+        # D.311-18-3 a): the tax is paid within three months of the visa of first entry.
+        d.employer_tax_due_by = rules.employer_tax_due_by(msg.valid_from or ctx.received_at.date())
+    await_step(ctx, d, "depot_titre", end_of_day(rules.latest_deposit_day(msg.valid_until)))
+
+
+def decision_competences_talents(msg: DecisionCompetencesTalents, ctx: Context, d: OfiiDossier) -> None:
+    """II.A.2: the consul's decision on the 'compétences et talents' card."""
+    d.record("decision_competences_talents", "consulat", "ofii", ctx.received_at, ctx.envelope.deadline)
+
+
+def transmission_dossier_ofii(msg: TransmissionDossierOfii, ctx: Context, d: OfiiDossier) -> None:
+    """II.A.2: the DT-OFII receives the decision with two copies of the file and sends one copy to
+    the ministry's bureau of professional immigration."""
+    d.record("transmission_dossier_ofii", "consulat", "ofii", ctx.received_at)
+    ctx.send(CopieMinistere())
+    d.record("copie_ministere", "ofii", "ministere", ctx.now)
+
+
+def alerte_delai(msg: AlerteDelai, ctx: Context, d: OfiiDossier) -> None:
+    """II.E.1: the référent guichet unique is told of a deadline near or passed on a pending step."""
+    d.alerts.append(Alert(agency=msg.agency, step=msg.step, kind=msg.kind, deadline=msg.deadline, at=ctx.received_at))
+
+
+HANDLERS = {
+    DepotAutorisationTravail: depot_autorisation_travail,
+    TransmissionValidee: transmission_validee,
+    DecisionAutorisationTravail: decision_autorisation_travail,
+    DecisionVisa: decision_visa,
+    DepotTitre: depot_titre,
+    ComplementsTitre: complements_titre,
+    ComplementAdresse: complement_adresse,
+    RecoursGracieux: recours_gracieux,
+    DecisionRecours: decision_recours,
+    PresentationConvocation: presentation_convocation,
+    TransmissionTitre: transmission_titre,
+    Recepisse: recepisse,
+    DecisionCompetencesTalents: decision_competences_talents,
+    TransmissionDossierOfii: transmission_dossier_ofii,
+    EcheanceRemise: echeance_remise,
+    **{cls: alerte_delai for cls in ALERTE.values()},
+}

@@ -1,0 +1,59 @@
+"""What the DT-OFII keeps of a dossier: as the single window, every step passes through it."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from guichet.agency import AgencyState
+from schemas.titre import Card, FamilyDocument
+
+
+class Step(BaseModel):
+    step: str
+    from_: str = Field(serialization_alias="from")
+    to: str | None
+    at: datetime
+    deadline: datetime | None = None
+    late: bool = False
+    stamp: str | None = None
+
+
+class Alert(BaseModel):
+    agency: str
+    step: str
+    kind: str
+    deadline: datetime
+    at: datetime
+
+
+class OfiiDossier(AgencyState):
+    route: str | None = None
+    route_reason: str | None = None
+    smoe: str | None = None
+    prefecture: str | None = None
+    outcome: str | None = None
+    waiting_for: str | None = None
+    deadlines: dict[str, datetime] = {}
+    visa_valid_until: date | None = None
+    deposit_late: bool = False
+    completed_late: bool = False
+    documents: list[str] = []
+    medical_visit_required: bool | None = None
+    first_appointment_at: datetime | None = None
+    visit_done: bool = False
+    second_convocation: bool = False
+    handover_period_over: bool = False
+    card: Card | None = None
+    family_documents: list[FamilyDocument] = []
+    recepisse: bool = False
+    employer_tax_eur: int | None = None
+    employer_tax_due_by: date | None = None
+    returned_to_prefecture: bool = False
+    steps: list[Step] = []
+    alerts: list[Alert] = []
+
+    def record(self, step: str, from_: str, to: str | None, at: datetime,
+               deadline: datetime | None = None, stamp: str | None = None) -> None:
+        self.steps.append(Step(step=step, from_=from_, to=to, at=at, deadline=deadline,
+                               late=bool(deadline and at > deadline), stamp=stamp))

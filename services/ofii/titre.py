@@ -1,0 +1,136 @@
+"""The DT-OFII's handlers for the residence card: the card dossier (II.C) and the medical visit
+with the hand-over (II.D)."""
+from __future__ import annotations
+
+from guichet import directory
+from guichet.agency import Context
+from guichet.timeutil import add_days
+from schemas.echeances import EcheanceRemise
+from schemas.remise import (
+    ConvocationVisiteMedicale,
+    PresentationConvocation,
+    RemiseTitre,
+    RenvoiTitrePrefecture,
+    SecondeConvocation,
+)
+from schemas.titre import (
+    ComplementsTitre,
+    DemandeComplements,
+    DepotTitre,
+    Recepisse,
+    TransmissionPrefecture,
+    TransmissionTitre,
+)
+from services.ofii import rules
+from services.ofii.state import OfiiDossier
+from services.ofii.tasks import await_step
+
+
+def depot_titre(msg: DepotTitre, ctx: Context, d: OfiiDossier) -> None:
+    """II.C.1: on arrival the employer sends the card dossier; the DT-OFII checks it against the
+    préfecture's single list and flags a deposit later than two months before the visa expires."""
+    d.record("depot_titre", "employeur", "ofii", ctx.now)
+    ctx.close("depot_titre")
+    d.prefecture = d.dossier.residence_department
+    d.deposit_late = rules.deposit_late(ctx.now, d.visa_valid_until)
+    d.documents = sorted(set(msg.documents))
+    _check_completeness(ctx, d)
+
+
+def complements_titre(msg: ComplementsTitre, ctx: Context, d: OfiiDossier) -> None:
+    """II.C.1: the missing documents arrive; the dossier waited for them and goes on."""
+    ctx.close("complements_titre")
+    d.documents = sorted(set(d.documents) | set(msg.documents))
+    _check_completeness(ctx, d)
+
+
+def _check_completeness(ctx: Context, d: OfiiDossier) -> None:
+    single_list = directory.prefecture_policy(d.prefecture)["single_list"]
+    missing = rules.missing_documents(single_list, d.documents)
+    if missing:
+        d.completed_late = True
+        ctx.send(DemandeComplements(missing=missing))
+        d.record("demande_complements", "ofii", "employeur", ctx.now)
+        await_step(ctx, d, "complements_titre")
+        return
+    _transmit_to_prefecture(ctx, d)
+
+
+def _transmit_to_prefecture(ctx: Context, d: OfiiDossier) -> None:
+    """II.C.1 then II.D: the complete dossier goes without delay to the préfecture of residence,
+    and the medical-visit convocation is launched at the same time, so that both meet at the visit."""
+    dossier = d.dossier
+    ctx.send(TransmissionPrefecture(
+        dossier=dossier, family=dossier.family, card_kind=dossier.title, visa_valid_until=d.visa_valid_until,
+        deposit_late=d.deposit_late, completed_late=d.completed_late,
+        biometric_dispense=dossier.title in rules.SINGLE_WINDOW_TITLES,
+        decided_by_consulate=dossier.title == "competences_et_talents"))
+    d.record("transmission_prefecture", "ofii", "prefecture", ctx.now, stamp="guichet unique")
+    d.medical_visit_required = rules.medical_visit_required(dossier, d.documents)
+    d.waiting_for = "titre"
+    if d.medical_visit_required:
+        appointment = add_days(ctx.now, rules.CONVOCATION_DAYS)
+        d.first_appointment_at = appointment
+        ctx.send(ConvocationVisiteMedicale(appointment_at=appointment))
+        d.record("convocation_visite_medicale", "ofii", "travailleur", ctx.now)
+        await_step(ctx, d, "presentation_convocation_1", appointment, watch=False)
+        ctx.send(EcheanceRemise(first_convocation_at=appointment), at=rules.handover_limit(appointment))
+
+
+def presentation_convocation(msg: PresentationConvocation, ctx: Context, d: OfiiDossier) -> None:
+    """II.D: the worker came, and the card is handed over at the visit; or did not, and is
+    convoked a second time."""
+    ctx.close(f"presentation_convocation_{msg.number}")
+    if d.outcome:
+        return
+    if msg.present:
+        d.visit_done = True
+        if d.card:
+            _hand_over(ctx, d)
+        return
+    if msg.number == 1:
+        appointment = add_days(ctx.now, rules.SECOND_CONVOCATION_DAYS)
+        d.second_convocation = True
+        ctx.send(SecondeConvocation(appointment_at=appointment))
+        d.record("seconde_convocation", "ofii", "travailleur", ctx.now)
+        await_step(ctx, d, "presentation_convocation_2", appointment, watch=False)
+
+
+def transmission_titre(msg: TransmissionTitre, ctx: Context, d: OfiiDossier) -> None:
+    """II.C.2, R.311-10: the préfecture sends the card to the DT-OFII for hand-over."""
+    d.record("fabrication_titre", "prefecture", None, msg.produced_at)
+    d.record("transmission_titre_ofii", "prefecture", "ofii", ctx.received_at)
+    d.card, d.family_documents = msg.card, msg.family
+    if d.handover_period_over and not d.visit_done:
+        _send_back(ctx, d)
+    elif d.visit_done or not d.medical_visit_required:
+        # Visit done, or none required (carte bleue, visit abroad): the worker is convoked for hand-over.
+        _hand_over(ctx, d)
+
+
+def recepisse(msg: Recepisse, ctx: Context, d: OfiiDossier) -> None:
+    """II.C.2: the préfecture could not produce the card within two months."""
+    d.record("recepisse", "prefecture", "ofii", ctx.received_at)
+    d.recepisse = True
+
+
+def echeance_remise(msg: EcheanceRemise, ctx: Context, d: OfiiDossier) -> None:
+    """II.D: a month after the first convocation, a card not handed over goes back to the préfecture."""
+    if d.outcome or d.visit_done:
+        return
+    d.handover_period_over = True
+    if d.card:
+        _send_back(ctx, d)
+
+
+def _hand_over(ctx: Context, d: OfiiDossier) -> None:
+    ctx.send(RemiseTitre(card_number=d.card.number))
+    d.record("remise_titre", "ofii", "travailleur", ctx.now)
+    d.outcome, d.waiting_for = "titre_remis", None
+
+
+def _send_back(ctx: Context, d: OfiiDossier) -> None:
+    ctx.send(RenvoiTitrePrefecture(card_number=d.card.number))
+    d.record("renvoi_titre_prefecture", "ofii", "prefecture", ctx.now)
+    d.returned_to_prefecture = True
+    d.outcome, d.waiting_for = "titre_a_retirer_en_prefecture", None

@@ -1,0 +1,72 @@
+"""The préfecture's rules: the card's validity, its AGDREF mention, the récépissé, the family."""
+from __future__ import annotations
+
+import zlib
+from datetime import date, datetime
+
+from guichet.timeutil import add_months
+from schemas.dossier import Contract, Family
+from schemas.titre import Card, FamilyDocument
+
+PRODUCTION_MONTHS = 2    # II.C.2
+RECEPISSE_MONTHS = 3
+MAX_CARD_MONTHS = 36
+
+
+def card_months(kind: str, contract: Contract) -> int:
+    """How long the card is valid. Salarié en mission (L.313-10 5°) and compétences et talents
+    (L.315-1): three years. Carte bleue européenne (L.313-10 6°): the contract's length plus three
+    months, within three years. Jeune professionnel: the contract's length."""
+    fixed_term = contract.months if contract.kind != "cdi" else None
+    if kind == "carte_bleue_europeenne" and fixed_term:
+        return min(fixed_term + 3, MAX_CARD_MONTHS)
+    if kind == "jeune_professionnel":
+        return min(fixed_term or 12, 18)
+    return MAX_CARD_MONTHS
+
+
+def agdref_number(department: str, dossier_id: str) -> str:
+    """A stable ten-character AGDREF number: the département, then a digest of the dossier."""
+    return f"{department}{zlib.crc32(dossier_id.encode()) % 10**8:08d}"
+
+
+def agdref_observation(card: Card) -> str:
+    """II.E.3: the mention written in the AGDREF 'observations' zone of a card made without prints."""
+    return (f"Titre de séjour n° {card.number} valable du {card.valid_from:%d/%m/%Y} "
+            f"au {card.valid_until:%d/%m/%Y} produit sans empreinte")
+
+
+def produce_card(kind: str, number: str, produced: date, months: int, dispense: bool) -> Card:
+    card = Card(kind=kind, number=number, valid_from=produced, valid_until=add_months(produced, months),
+                fingerprints=not dispense)
+    return card if card.fingerprints else card.model_copy(update={"agdref_observation": agdref_observation(card)})
+
+
+def family_documents(family: Family, worker_card: Card, department: str, dossier_id: str,
+                     dcem_in_guichet_unique: bool) -> list[FamilyDocument]:
+    """II.E.2: the spouse's 'vie privée et familiale' card of identical validity; for minor
+    children the DCEM, inside the single window or under ordinary law per the préfecture's choice."""
+    documents = []
+    if family.spouse:
+        spouse = Card(kind="vie_privee_et_familiale", number=agdref_number(department, dossier_id + "/conjoint"),
+                      valid_from=worker_card.valid_from, valid_until=worker_card.valid_until,
+                      fingerprints=worker_card.fingerprints)
+        if not spouse.fingerprints:
+            spouse = spouse.model_copy(update={"agdref_observation": agdref_observation(spouse)})
+        documents.append(FamilyDocument(role="spouse", titre="vie_privee_et_familiale", card=spouse))
+    child_document = "dcem" if dcem_in_guichet_unique else "dcem_droit_commun"
+    documents += [FamilyDocument(role="minor_child", titre=child_document) for _ in range(family.minor_children)]
+    return documents
+
+
+def recepisse_possible(deposit_late: bool, completed_late: bool) -> bool:
+    """II.C.2: never for a late deposit nor for a dossier incomplete through the applicant's doing."""
+    return not deposit_late and not completed_late
+
+
+def production_limit(received: datetime) -> datetime:
+    return add_months(received, PRODUCTION_MONTHS)
+
+
+def recepisse_until(issued: date) -> date:
+    return add_months(issued, RECEPISSE_MONTHS)

@@ -1,0 +1,29 @@
+"""Wiring of the préfecture's service, with the production time simulated from the facts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from guichet import directory
+from guichet.agency import AgencyDefinition, Task
+from guichet.timeutil import add_days
+from schemas.actes import TitreProduit
+from schemas.base import Message
+from schemas.facts import Facts
+from schemas.titre import TransmissionPrefecture
+from services.prefecture.handlers import HANDLERS
+from services.prefecture.state import PrefectureDossier
+
+
+class PrefectureActors:
+    def play(self, task: Task, d: PrefectureDossier, facts: Facts) -> list[tuple[Message, datetime]]:
+        if task.name != "production":
+            return []
+        return [(TitreProduit(), add_days(task.opened_at, facts.prefecture_production_days))]
+
+
+def office(d: PrefectureDossier) -> str | None:
+    return directory.prefecture_name(d.department) if d.department else None
+
+
+DEFINITION = AgencyDefinition(name="prefecture", state_model=PrefectureDossier, handlers=HANDLERS,
+                              office=office, actors=PrefectureActors(), opening=(TransmissionPrefecture,))

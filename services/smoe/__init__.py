@@ -1,0 +1,1 @@
+"""The SMOE (foreign-labour service; since 2021 the interregional platforms): the work authorisation."""

@@ -1,0 +1,48 @@
+"""The SMOE's decision, a pure function of the instruction's findings."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from guichet.timeutil import add_days
+from schemas.autorisation_travail import Criteria
+from schemas.dossier import Dossier
+
+INSTRUCTION_DAYS = 10  # circulaire 2012, II.A.1
+
+REFUSAL_REASONS = {
+    "situation_emploi_ok": "situation de l'emploi opposable",
+    "remuneration_ok": "conditions de rémunération non respectées",
+    "employer_compliant": "l'employeur ne respecte pas ses obligations légales",
+}
+
+
+def instruction_deadline(received: datetime) -> datetime:
+    """II.A.1: the SMOE decides within 10 days of receiving the dossier."""
+    return add_days(received, INSTRUCTION_DAYS)
+
+
+def decide(criteria: Criteria) -> tuple[bool, list[str]]:
+    """2021 note: the authorisation is granted when all three criteria are met; each one that is
+    not becomes a reason of the refusal."""
+    reasons = [text for field, text in REFUSAL_REASONS.items() if not getattr(criteria, field)]
+    return not reasons, reasons
+
+
+def employer_tax_eur(dossier: Dossier) -> int | None:
+    """2021 note: the platform informs the OFII of the employer tax. D.311-18-2 fixes it for temporary
+    jobs of more than 3 and less than 12 months, by salary band, and at 72 euros for a jeune
+    professionnel; elsewhere the texts given here fix no amount."""
+    if dossier.title == "jeune_professionnel":
+        return 72
+    months = dossier.contract.months
+    if dossier.contract.kind == "cdi" or months is None or not (3 < months < 12):
+        return None
+    smic = SMIC_MONTHLY_GROSS_EUR
+    salary = dossier.contract.monthly_gross_salary_eur
+    if salary <= smic:
+        return 74
+    return 210 if salary <= 1.5 * smic else 300
+
+
+# Full-time monthly gross SMIC on 1 January 2026, the band limit of D.311-18-2.
+SMIC_MONTHLY_GROSS_EUR = 1823.03

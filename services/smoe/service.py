@@ -1,0 +1,39 @@
+"""Wiring of the SMOE service, with the agent's instruction simulated from the facts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from guichet.agency import AgencyDefinition, Task
+from guichet.timeutil import add_days
+from schemas.actes import InstructionTerminee
+from schemas.autorisation_travail import Criteria, TransmissionSmoe
+from schemas.base import Message
+from schemas.facts import Facts
+from schemas.recours import ReexamenTermine
+from services.smoe.handlers import HANDLERS
+from services.smoe.state import SmoeDossier
+
+
+class SmoeActors:
+    """The SMOE agent who examines the three criteria."""
+
+    def play(self, task: Task, d: SmoeDossier, facts: Facts) -> list[tuple[Message, datetime]]:
+        criteria = Criteria(situation_emploi_ok=facts.employment_situation_ok,
+                            remuneration_ok=facts.remuneration_ok, employer_compliant=facts.employer_compliant)
+        if task.name == "instruction":
+            return [(InstructionTerminee(criteria=criteria), add_days(task.opened_at, facts.smoe_instruction_days))]
+        if task.name == "reexamen":
+            if facts.recours_favorable:
+                criteria = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
+            return [(ReexamenTermine(criteria=criteria), add_days(task.opened_at, facts.smoe_instruction_days))]
+        return []
+
+
+def office(d: SmoeDossier) -> str | None:
+    if d.unit is None:
+        return None
+    return d.unit if d.unit.startswith("plateforme") else f"SMOE {d.unit}"
+
+
+DEFINITION = AgencyDefinition(name="smoe", state_model=SmoeDossier, handlers=HANDLERS,
+                              office=office, actors=SmoeActors(), opening=(TransmissionSmoe,))

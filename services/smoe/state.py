@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from guichet.agency import AgencyState
+from schemas.autorisation_travail import Criteria
+
+
+class SmoeDossier(AgencyState):
+    unit: str | None = None
+    route: str | None = None
+    received_at: datetime | None = None
+    deadline: datetime | None = None
+    decided: bool = False
+    favorable: bool | None = None
+    criteria: Criteria | None = None
+    recours_received_at: datetime | None = None
+    recours_decided: bool = False
