@@ -1,0 +1,1 @@
+"""`guichet simulate`: the four agencies over the bus on a virtual clock."""
