@@ -1,0 +1,41 @@
+"""`guichet simulate`: the scenario contract (shared/acceptance/CONTRACT.md)."""
+from __future__ import annotations
+
+import argparse
+import json
+from importlib import resources
+
+from guichet.simulation.harness import Simulation
+from guichet.simulation.scenario import load_scenario
+from guichet.simulation.table import render
+
+EXAMPLE = "example"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("simulate", help="replay a scenario of dossiers through the four agencies",
+                       description="Run the four agency services over the bus on a virtual clock and print what "
+                                   "became of each dossier. Without --broker: the embedded default (in-memory "
+                                   "transport, SQLite in a temporary folder). With --broker: the same services "
+                                   "over RabbitMQ, on queues of their own that are deleted afterwards.")
+    p.add_argument("--scenario", default=EXAMPLE, metavar="FILE",
+                   help="scenario JSON file (default: the example shipped with guichet)")
+    p.add_argument("--json", action="store_true", help="print one JSON document (the scenario contract)")
+    p.add_argument("--broker", metavar="URL", default="memory://",
+                   help="amqp://... to run over RabbitMQ (default: memory://, in-process)")
+    p.add_argument("--data-dir", metavar="DIR", help="keep the agencies' registers there (default: a temporary folder)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.scenario == EXAMPLE:
+        path = resources.files("guichet") / "examples" / "guichet-unique.json"
+    else:
+        path = args.scenario
+    scenario = load_scenario(path)
+    result = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir).run()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(render(result))
+    return 0
