@@ -1,0 +1,98 @@
+"""Shared fixtures. Broker tests run on the real RabbitMQ and fail, never skip, when it is down."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from guichet.simulation.scenario import parse_scenario
+
+AMQP_URL = os.environ.get("GUICHET_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
+CASES = Path(__file__).resolve().parents[2] / "shared" / "acceptance" / "cases"
+EXAMPLE_DOSSIER = {
+    "id": "D-1",
+    "title": "salarie_en_mission",
+    "filed_on": "2026-01-05",
+    "employment_department": "92",
+    "residence_department": "78",
+    "already_in_france": False,
+    "family": {"spouse": False, "minor_children": 0},
+    "employer": {"siret": "55208131766522", "name": "Exemple SA"},
+    "worker": {"surname": "DOE", "given_names": "Jane", "nationality": "IND",
+               "address_abroad": {"line": "12 MG Road", "city": "Bengaluru", "country": "IND",
+                                  "phone": "+91 80 0000 0000", "email": "jane@example.org"}},
+    "contract": {"kind": "cdi", "months": None, "monthly_gross_salary_eur": 5200},
+    "facts": {},
+}
+
+
+def dossier(**changes) -> dict:
+    """The example dossier with some fields changed; `facts` and nested dicts are merged."""
+    d = json.loads(json.dumps(EXAMPLE_DOSSIER))
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(d.get(key), dict):
+            d[key] = {**d[key], **value}
+        else:
+            d[key] = value
+    return d
+
+
+def scenario(*dossiers: dict, regime: str = "circulaire-2012"):
+    return parse_scenario({"regime": regime, "dossiers": list(dossiers)})
+
+
+def broker_reachable(url: str = AMQP_URL) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5672), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    if not broker_reachable():
+        pytest.fail(f"RabbitMQ is not reachable at {AMQP_URL}: broker tests need it (start: rabbitmq-server -detached)")
+    return AMQP_URL
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(params=["memory", "rabbitmq"])
+def broker(request) -> str:
+    """The same test, once on the embedded in-memory transport and once on the real RabbitMQ."""
+    if request.param == "memory":
+        return "memory://"
+    request.applymarker(pytest.mark.broker)
+    return request.getfixturevalue("amqp_url")
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
+    """Wait on a condition, never on a fixed delay; fail naming what did not happen."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def delete_namespace(url: str, namespace: str) -> None:
+    from guichet.bus import Bus
+    from guichet.topology import Topology
+    bus = Bus(url, Topology(namespace=namespace))
+    try:
+        bus.delete_topology()
+    finally:
+        bus.close()

@@ -1,0 +1,124 @@
+"""docker-compose.yml, the Dockerfile and .dockerignore agree with the real `guichet` command line."""
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from guichet.cli import build_parser
+from schemas.base import AGENCIES
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVICES = COMPOSE["services"]
+
+
+def resolve(arg: str) -> str:
+    """Compose interpolation as `docker compose` would do it with no variable set: ${VAR:-default}."""
+    if re.search(r"\$(?!\{)[A-Za-z_]", arg):
+        pytest.fail(f"unsupported interpolation in {arg!r}: write ${{VAR:-default}}")
+    return re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*))?\}", lambda m: m.group(1) or "", arg)
+
+
+def parse(argv: list) -> object:
+    """Parse with the real parser; argparse's exit on a bad argument becomes a test failure."""
+    assert argv[0] == "guichet", argv
+    args = [resolve(str(a)) for a in argv[1:]]
+    try:
+        return build_parser().parse_args(args)
+    except SystemExit:
+        pytest.fail(f"`guichet` rejects {args}")
+
+
+def test_the_broker_and_the_four_agencies_are_services():
+    assert set(AGENCIES) == {"ofii", "smoe", "consulat", "prefecture"}
+    assert set(SERVICES) >= {"rabbitmq", *AGENCIES}
+
+
+def test_rabbitmq_is_health_checked_and_keeps_its_data():
+    rabbit = SERVICES["rabbitmq"]
+    assert rabbit["image"].startswith("rabbitmq:3.13-management")
+    assert {str(p).split(":")[-1] for p in rabbit["ports"]} >= {"5672", "15672"}
+    assert "rabbitmq-diagnostics" in rabbit["healthcheck"]["test"]
+    volume = {v.split(":")[1]: v.split(":")[0] for v in rabbit["volumes"]}["/var/lib/rabbitmq"]
+    assert volume in COMPOSE["volumes"]
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_agency_runs_itself_on_the_compose_broker(agency):
+    service = SERVICES[agency]
+    args = parse(service["command"])
+    assert (args.command, args.agency, args.data_dir) == ("run", agency, "/data")
+    broker = urlsplit(args.broker)
+    assert (broker.scheme, broker.hostname, broker.port) == ("amqp", "rabbitmq", 5672)
+    assert service["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+    assert service["restart"] == "unless-stopped"
+    assert service["environment"]["GUICHET_LOG_LEVEL"] == "info"
+    assert service["environment"]["TZ"] == "Europe/Paris"
+    assert "build" in service or service["image"] in {s.get("image") for s in SERVICES.values() if "build" in s}
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_agency_healthcheck_reads_its_own_heartbeat(agency):
+    test = SERVICES[agency]["healthcheck"]["test"]
+    assert test[0] == "CMD", test
+    args = parse(test[1:])
+    assert (args.command, args.agency, args.data_dir) == ("health", agency, "/data")
+
+
+def test_each_agency_keeps_its_own_register():
+    mounts = {}
+    for agency in AGENCIES:
+        targets = {v.split(":")[1]: v.split(":")[0] for v in SERVICES[agency]["volumes"]}
+        mounts[agency] = targets["/data"]
+        assert mounts[agency] in COMPOSE["volumes"], f"{agency}: /data is not a named volume"
+    assert len(set(mounts.values())) == len(AGENCIES), mounts
+
+
+def test_dockerfile_installs_the_project_as_a_non_root_user():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.M)
+    assert re.search(r"pip install --no-cache-dir \.(\s|$)", dockerfile)
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
+    assert users and users[-1] not in {"root", "0"}
+    assert re.search(r"^CMD\s+\[\"guichet\",\s*\"--help\"\]", dockerfile, re.M)
+
+
+def test_dockerignore_leaves_out_local_state_but_not_package_data():
+    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+    for local in (".venv", ".git", "data", ".pytest_cache", "guichet/__pycache__"):
+        assert any(fnmatch.fnmatch(local, p.removeprefix("**/")) or fnmatch.fnmatch(local, p)
+                   for p in patterns), local
+    for needed in ("pyproject.toml", "guichet/data", "guichet/examples", "schemas", "services"):
+        assert not any(fnmatch.fnmatch(needed, p) for p in patterns), needed
+
+
+def test_broker_setup_runs_once_before_the_agencies_and_each_agency_uses_its_own_account():
+    setup = SERVICES["broker-setup"]
+    args = parse(setup["command"])
+    assert (args.command, args.broker_command) == ("broker", "setup")
+    assert urlsplit(args.broker).hostname == "rabbitmq" and urlsplit(args.management_url).hostname == "rabbitmq"
+    written = {v.split(":")[1]: v.split(":")[0] for v in setup["volumes"]}
+    assert Path(args.credentials).parent.as_posix() in written and setup["restart"] == "no"
+    for agency in AGENCIES:
+        service = SERVICES[agency]
+        run = parse(service["command"])
+        assert run.credentials == args.credentials, f"{agency} reads the passwords broker-setup writes"
+        assert urlsplit(run.broker).username is None, f"{agency} takes no shared user from the URL"
+        assert service["depends_on"]["broker-setup"]["condition"] == "service_completed_successfully"
+        assert f"{written['/secrets']}:/secrets:ro" in service["volumes"]
+
+
+def test_run_with_credentials_connects_as_the_agency(tmp_path):
+    from guichet.commands.common import account_url
+    creds = tmp_path / "broker-credentials.json"
+    creds.write_text('{"smoe": "p@ss/word", "ofii": "x"}')
+    url = account_url("amqp://rabbitmq:5672//", str(creds), "smoe")
+    parts = urlsplit(url)
+    assert (parts.username, parts.hostname, parts.port, parts.path) == ("smoe", "rabbitmq", 5672, "//")
+    assert "p%40ss%2Fword" in url
