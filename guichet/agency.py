@@ -228,7 +228,22 @@ def watch_deadline(msg, ctx: Context, state) -> None:
     ctx.send(alert)
 
 
-def failure_summary(exc: BaseException) -> str:
-    """The last frames of a traceback, short enough for a message header."""
-    frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    return "".join(frames)[-1500:]
+FAILURE_SUMMARY_LIMIT = 1500
+
+
+def failure_summary(exc: BaseException, limit: int = FAILURE_SUMMARY_LIMIT) -> str:
+    """The traceback's heading and its last whole lines, short enough for a message header.
+
+    The innermost frames say where it failed, so they are kept; the frames
+    dropped from the middle are marked, so a reader knows the trace is cut.
+    """
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if len(text) <= limit:
+        return text
+    heading, _, body = text.partition("\n")
+    marker = "  [... earlier frames cut ...]\n"
+    room = limit - len(heading) - 1 - len(marker)
+    tail = body[-room:] if room > 0 else ""
+    if "\n" in tail[:-1]:
+        tail = tail[tail.index("\n") + 1:]
+    return f"{heading}\n{marker}{tail}"[:limit]
