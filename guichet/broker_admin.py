@@ -80,13 +80,18 @@ def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_pr
         own = rf"^{agency}\."
         flux_keys = [_keys(parties, [agency])]
         reads = [topo.queue_name(agency)]
+        # A failed message keeps the key it was delivered with: addressed to this agency, or, for
+        # the relay, to whichever agency's queue dead-lettered it.
+        error_keys = own
         if agency == RELAY_AGENCY:
+            error_keys = r"^(" + "|".join(AGENCIES) + r")\."
             flux_keys.append(_keys(AGENCIES, AGENCIES))   # late transmissions relayed as they were sent
             reads.append(topo.queue_name("retard"))
             if simulated_actors:                           # its simulated employer and worker act on the bus
                 flux_keys.append(_keys([RELAY_AGENCY], outside))
         # A retry goes to a wait exchange with the routing key it was delivered with: addressed to itself.
         topics = {flux: {"write": "|".join(flux_keys), "read": own},
+                  errors: {"write": error_keys, "read": NOTHING},
                   **{w: {"write": own, "read": NOTHING} for w in waits}}
         account(agency, "", NOTHING, _one_of(flux, errors, *waits), _one_of(*reads), topics)
     # Operators list, replay (any failed message, with its original routing key) and purge the error queue.

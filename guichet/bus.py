@@ -106,13 +106,14 @@ class Bus:
                 delivery_mode=2, message_id=message_id, declare=[], expiration=expiration)
 
     def to_error_queue(self, body: bytes | str, headers: dict | None, content_type: str | None,
-                       context: dict[str, Any]) -> None:
-        """Keep a failed message whole, with why it failed in `x-guichet-error-*` headers."""
+                       context: dict[str, Any], routing_key: str) -> None:
+        """Keep a failed message whole, with why it failed in `x-guichet-error-*` headers, under the
+        routing key it was delivered with (`<recipient>.<type>`): the key a replay sends it back by."""
         merged = dict(headers or {})
         merged.update({f"x-guichet-error-{k}": _header_value(v) for k, v in context.items()})
         merged["x-guichet-original-content-type"] = content_type or ""
         raw = body if isinstance(body, bytes) else str(body).encode()
-        self.publish(raw, routing_key="erreur", headers=merged, message_id=str(context.get("message_id") or ""),
+        self.publish(raw, routing_key=routing_key, headers=merged, message_id=str(context.get("message_id") or ""),
                      exchange=self.topology.errors_exchange, content_type=content_type or "application/octet-stream")
 
     def get(self, queue_name: str):

@@ -11,6 +11,7 @@ from guichet import logs
 from guichet.commands import bench, broker, chaos, dossier, errors, journal, keys, report, run, schemas_cmd, simulate, submit
 from guichet.commands.common import UsageError
 from guichet.simulation.scenario import ScenarioError
+from guichet.topology import TopologyMismatch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     except AccessRefused as exc:
         print(f"guichet {args.command}: the broker refused this account the operation: {exc}", file=sys.stderr)
         return 4
+    except TopologyMismatch as exc:
+        print(f"guichet {args.command}: {exc}", file=sys.stderr)
+        return 5
 
 
 if __name__ == "__main__":

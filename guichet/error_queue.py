@@ -3,7 +3,9 @@
 RabbitMQ has no browse operation: messages are taken without acknowledgement, and those not
 replayed or purged return to the queue, in their order, when the channel closes. A replayed
 message is published back to its queue before it leaves the error queue, so nothing is lost
-between the two, and it carries the history of its failures with it.
+between the two, and it carries the history of its failures with it. It goes back under the
+routing key it reached the error exchange with: an agency's account may only write keys addressed
+to itself there, so a replay cannot carry a message an agency put in the error queue to another.
 """
 from __future__ import annotations
 
@@ -63,7 +65,9 @@ def _entry(message) -> ErrorEntry:
         message=message, id=str(get("message_id") or message.properties.get("message_id") or ""),
         type=h.get("type"), dossier_id=h.get("dossier_id"), reason=str(get("reason", "")),
         exception=str(get("exception", "")), error=str(get("message", "")), queue=get("queue"),
-        routing_key=get("routing-key"), attempts=int(get("attempts", 1) or 1),
+        # The key the message was published under, which the broker checked against the publishing
+        # account's topic permissions; the `routing-key` header is only what its sender said.
+        routing_key=(message.delivery_info or {}).get("routing_key"), attempts=int(get("attempts", 1) or 1),
         first_failure=get("first-failure"), last_failure=get("last-failure"), traceback=str(get("traceback", "")),
         replays=int(h.get(REPLAYS, 0) or 0), history=json.loads(history) if isinstance(history, str) else history,
         headers=h)

@@ -75,7 +75,7 @@ class Runner:
                        "traceback": outcome.details.get("traceback", ""),
                        "message_id": _message_id(body, headers)}
             self.bus.to_error_queue(body, _without(headers, ATTEMPTS, FIRST_FAILURE, LAST_ERROR),
-                                    content_type, context)
+                                    content_type, context, routing_key or self._own_key())
             log.warning("message sent to the error queue", agency=self.agency.name,
                         reason=outcome.reason, error=outcome.error)
         elif outcome.status == "processed":
@@ -86,7 +86,7 @@ class Runner:
         delay = self.bus.topology.retry_delays[retries]
         headers = {**headers, ATTEMPTS: retries + 1, FIRST_FAILURE: headers.get(FIRST_FAILURE) or now.isoformat(),
                    LAST_ERROR: outcome.error or ""}
-        routing_key = routing_key or f"{self.agency.name}.retry"
+        routing_key = routing_key or self._own_key()
         if self.bus.is_memory:
             self.agency.register.delay(routing_key, body, headers, now + timedelta(seconds=delay))
         else:
@@ -96,6 +96,11 @@ class Runner:
         self.retried += 1
         log.warning("handler failed, retrying later", agency=self.agency.name, error=outcome.error,
                     attempt=retries + 1, retry_in_seconds=delay)
+
+    def _own_key(self) -> str:
+        """For a message handed over without a routing key: one addressed to this agency, which its
+        queue is bound to and its account may write."""
+        return f"{self.agency.name}.retry"
 
     def on_delivery(self, message) -> None:
         self.handle(message.body, message.headers, message.content_type,
@@ -138,7 +143,8 @@ class Runner:
                    "queue": death.get("queue"), "routing-key": routing_key, "attempts": death.get("count", 1),
                    "first-failure": self.agency.clock.now(), "last-failure": self.agency.clock.now(),
                    "message_id": _message_id(message.body, message.headers)}
-        self.bus.to_error_queue(message.body, _without(message.headers or {}, "x-death"), message.content_type, context)
+        self.bus.to_error_queue(message.body, _without(message.headers or {}, "x-death"), message.content_type, context,
+                                routing_key or self._own_key())
 
     def flush_outbox(self, now: datetime | None = None, limit: int = 200) -> int:
         """Publish what is due; a row is marked sent only after the broker confirmed it."""

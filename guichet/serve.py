@@ -19,7 +19,7 @@ from guichet.bus import Bus
 from guichet.clock import Clock
 from guichet.register import Register
 from guichet.runner import Runner
-from guichet.topology import RELAY_AGENCY, Topology
+from guichet.topology import RELAY_AGENCY, Topology, TopologyMismatch
 from guichet.trust import Trust
 from services.registry import definitions
 
@@ -65,6 +65,9 @@ class Service:
             try:
                 self._consume()
                 backoff = 0.5
+            except TopologyMismatch:  # not cured by reconnecting: stop and say what to repair
+                self.agency.register.close()
+                raise
             except Exception as exc:  # broker gone or connection dropped: reconnect, never exit
                 if self.stopping:
                     break

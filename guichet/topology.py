@@ -12,7 +12,10 @@ Failure has queues of its own:
   them back to the flow exchange with their original routing key.
 - `retard`: an agency queue dead-letters a transmission that expired there before its legal
   deadline was met (its consumer was down); the services relay it back and raise an alert.
-- `erreurs`: what can never succeed, or failed every retry, with its context in headers.
+- `erreurs`: what can never succeed, or failed every retry, with its context in headers. Its
+  exchange is a topic exchange and a failed message keeps the routing key it was delivered with:
+  RabbitMQ then holds each agency to keys addressed to itself there too, and an operator's replay
+  sends the message back by that key, which the broker checked, not by a header anyone could write.
 """
 from __future__ import annotations
 
@@ -51,7 +54,7 @@ class Topology:
 
     @property
     def errors_exchange(self) -> Exchange:
-        return Exchange(f"{self.namespace}.erreurs", type="direct", durable=True)
+        return Exchange(f"{self.namespace}.erreurs", type="topic", durable=True)
 
     @property
     def late_exchange(self) -> Exchange:
@@ -87,7 +90,7 @@ class Topology:
         queues = [self.agency_queue(a) for a in AGENCIES]
         queues += [self._queue(owner, self.flow, [f"{p}.#" for p in parties])
                    for owner, parties in OUTSIDE_PARTIES.items()]
-        queues.append(self._queue("erreurs", self.errors_exchange, ["erreur"]))
+        queues.append(self._queue("erreurs", self.errors_exchange, ["#"]))
         queues.append(self._queue("non_routes", self.unrouted_exchange, [""]))
         queues.append(self._queue("retard", self.late_exchange, [""]))
         queues += [self.wait_queue(s) for s in self.retry_delays]
@@ -113,6 +116,8 @@ class Topology:
                 with connection.channel() as channel:
                     entity(channel).declare()
                 continue
+            if isinstance(entity, Exchange):
+                _check_exchange(connection, entity)
             for b in getattr(entity, "bindings", ()):  # a binding added since is made all the same...
                 with connection.channel() as channel:
                     try:
@@ -120,3 +125,26 @@ class Topology:
                     except Exception as exc:  # ...by whoever may: an agency's own account may not (broker setup does)
                         if "ACCESS_REFUSED" not in str(exc):
                             raise
+
+
+class TopologyMismatch(RuntimeError):
+    """An entity of the bus exists on the broker with another shape than this version declares."""
+
+
+def _check_exchange(connection, exchange: Exchange) -> None:
+    """A passive declare does not compare types, and an exchange of the wrong type routes by other
+    rules: an older direct `erreurs` exchange would drop every failed message now filed under its
+    own routing key. Redeclaring an identical exchange changes nothing; a different one is refused
+    by the broker, and that refusal is turned into an error an operator can act on."""
+    with connection.channel() as channel:
+        try:
+            exchange(channel).declare()
+        except Exception as exc:
+            if "PRECONDITION_FAILED" in str(exc) or "406" in str(exc):
+                raise TopologyMismatch(
+                    f"exchange {exchange.name!r} exists on the broker but is not a durable {exchange.type} "
+                    f"exchange with arguments {exchange.arguments or {}}: delete it (it is recreated) or run "
+                    f"'guichet broker setup'. Broker said: {exc}") from exc
+            if "ACCESS_REFUSED" not in str(exc) and "403" not in str(exc):
+                raise
+            # An agency's own account has no configure right: `guichet broker verify` checks types.

@@ -18,6 +18,9 @@ import amqp
 import pytest
 
 from guichet import broker_admin
+from guichet.bus import Bus
+from guichet.error_queue import ErrorQueue, Selection
+from guichet.topology import Topology
 from guichet.commands import broker
 from tests.conftest import wait_until
 from tests.services import guichet
@@ -130,7 +133,9 @@ def test_smoe_account_is_refused_an_ofii_message_type_and_the_consulate_s_queue(
     ("employeur", "flux", "ofii.employeur.depot_autorisation_travail", True),
     ("employeur", "flux", "smoe.ofii.transmission_smoe", False),
     ("operateur", "flux", "smoe.ofii.transmission_smoe", True),       # replaying a failed message
-    ("smoe", "erreurs", "erreur", True),
+    ("smoe", "erreurs", "smoe.ofii.transmission_smoe", True),          # a message that failed at the SMOE
+    ("smoe", "erreurs", "consulat.ofii.transmission_consulat", False),
+    ("ofii", "erreurs", "consulat.ofii.transmission_consulat", True),  # the relay's dead-lettered messages
     ("smoe", "retard", "", False),                                    # only the broker dead-letters there
 ])
 def test_each_account_publishes_only_what_its_role_sends(accounts, role, exchange, routing_key, allowed):
@@ -223,3 +228,28 @@ def test_an_agency_cannot_forge_a_message_through_a_wait_queue(accounts):
     finally:
         smoe.close()
         consulat.close()
+
+
+def test_an_agency_cannot_send_a_message_elsewhere_through_an_operator_s_replay(accounts):
+    """The SMOE puts a message in the error queue claiming, in its headers, that it failed at the
+    consulate. The operator's replay sends it back by the routing key the broker checked: to the
+    SMOE's own queue, never to the consulate's."""
+    ns, smoe = accounts.namespace, accounts.connect("smoe")
+    claimed = "consulat.ofii.transmission_consulat"
+    try:
+        smoe.channel().basic_publish(
+            amqp.Message(b"forged", delivery_mode=2, message_id="forged-1", content_type="application/json",
+                         application_headers={"x-guichet-error-routing-key": claimed,
+                                              "x-guichet-error-queue": f"{ns}.consulat",
+                                              "x-guichet-error-reason": "handler_error"}),
+            exchange=f"{ns}.erreurs", routing_key="smoe.ofii.transmission_smoe")
+    finally:
+        smoe.close()
+    operator = Bus(accounts.url("operateur"), Topology(namespace=ns))
+    try:
+        replayed = ErrorQueue(operator).browse(Selection(ids=["forged-1"]), act=ErrorQueue(operator).replay)
+        assert [e.routing_key for e in replayed] == ["smoe.ofii.transmission_smoe"]
+        wait_until(lambda: operator.depth(f"{ns}.smoe") == 1, 10, "the replay in the SMOE's own queue")
+        assert operator.depth(f"{ns}.consulat") == 0, "the claimed routing key was not followed"
+    finally:
+        operator.close()
