@@ -1,8 +1,10 @@
 """The runtime of one agency: decode a message, run its handler once, commit the new state with
 the messages it causes, then let the outbox publish them.
 
-An agency package supplies only its rules: a state model, a dict of handlers by message class,
-and optionally the simulated actors that play its back-office from a scenario's facts.
+An agency reaches the runtime as an `AgencyDefinition`: a state model, a dict of handlers by
+message class, and optionally the simulated actors that play its back-office from a scenario's
+facts, the reminders that watch its deadlines and the alert a late transmission raises. The
+runtime imports no agency.
 """
 from __future__ import annotations
 
@@ -12,27 +14,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
+from guichet.message import Message
 from guichet.register import Register
 
 if TYPE_CHECKING:
     from guichet.trust import Trust
-from schemas.base import Message
-from schemas.dossier import Dossier
-from schemas.facts import Facts
-from schemas.veille import ALERTE, VEILLE
 
 log = structlog.get_logger("guichet.agency")
-
-
-class AgencyState(BaseModel):
-    """What every agency keeps of a dossier; each agency's state model adds its own fields."""
-    dossier_id: str
-    dossier: Dossier | None = None
-    facts: dict | None = Field(default=None, description="The scenario facts the simulated people follow")
 
 
 @dataclass
@@ -55,8 +47,10 @@ class Outgoing:
 class Context:
     """What a handler may see and do: the time, the incoming envelope, and what it sends."""
 
-    def __init__(self, envelope: Envelope, now: datetime, office: str | None, facts: dict | None):
+    def __init__(self, envelope: Envelope, now: datetime, office: str | None, facts: dict | None,
+                 facts_model: type[BaseModel] | None = None):
         self.envelope = envelope
+        self._facts_model = facts_model
         self.now = now
         self.office = office
         self.facts_raw = facts
@@ -71,8 +65,11 @@ class Context:
         return self.envelope.sent_at
 
     @property
-    def facts(self) -> Facts:
-        return Facts.model_validate(self.facts_raw or {})
+    def facts(self) -> Any:
+        """The facts the simulated people follow, as the agency's facts model reads them."""
+        if self._facts_model is None:
+            return self.facts_raw or {}
+        return self._facts_model.model_validate(self.facts_raw or {})
 
     def send(self, message: Message, *, deadline: datetime | None = None, at: datetime | None = None) -> None:
         """Send now, or at `at` (a reminder to itself, or an act the simulated back-office plays)."""
@@ -95,7 +92,13 @@ Handler = Callable[[Message, Context, Any], None]
 
 
 class Actors(Protocol):
-    def play(self, task: Task, state: Any, facts: Facts) -> list[tuple[Message, datetime]]: ...
+    def play(self, task: Task, state: Any, facts: Any) -> list[tuple[Message, datetime]]: ...
+
+
+# The messages an agency schedules to itself to watch a task's deadline, each with when it is due.
+Reminders = Callable[[Task], list[tuple[Message, datetime]]]
+# The alert a late transmission raises, built by the relaying agency; None when none is due.
+LateAlert = Callable[[Envelope, Message], Message | None]
 
 
 @dataclass
@@ -107,6 +110,9 @@ class AgencyDefinition:
     actors: Actors | None = None
     # The messages that open a dossier at this agency; any other one must find the dossier there.
     opening: tuple[type[Message], ...] = ()
+    facts_model: type[BaseModel] | None = None
+    reminders: Reminders | None = None
+    late_alert: LateAlert | None = None
 
     @property
     def types(self) -> list[str]:
@@ -133,7 +139,7 @@ class Agency:
         self.actors = definition.actors if simulate_actors else None
         # With a key directory, every envelope is signed on its way out and checked on its way in.
         self.trust = trust
-        self.handlers = {**definition.handlers, VEILLE[self.name]: watch_deadline}
+        self.handlers = definition.handlers
 
     def process(self, body: bytes | str, headers: dict | None = None,
                 content_type: str | None = "application/json") -> Outcome:
@@ -170,7 +176,7 @@ class Agency:
             facts = getattr(state, "facts", None) or envelope.facts
             if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
                 state.facts = envelope.facts
-            ctx = Context(envelope, now, self.definition.office(state), facts)
+            ctx = Context(envelope, now, self.definition.office(state), facts, self.definition.facts_model)
             ctx._is_open = lambda task: tx.task_open(envelope.dossier_id, task)
             handler(message, ctx, state)
             tx.save_state(envelope.dossier_id, state.model_dump(mode="json"), now)
@@ -183,7 +189,7 @@ class Agency:
                 tx.close_task(envelope.dossier_id, task, now)
             for task in ctx.opened:
                 tx.open_task(envelope.dossier_id, task.name, task.opened_at, task.deadline)
-                for reminder, at in watch_reminders(self.name, task):
+                for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
                     tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at)
                 if self.actors is not None:
                     for act, at in self.actors.play(task, state, ctx.facts):
@@ -198,34 +204,6 @@ class Agency:
         envelope = wrap(message, dossier_id=cause.dossier_id, sender=sender, sent_at=at,
                         causation_id=cause.message_id, deadline=deadline, facts=facts)
         return self.trust.sign(envelope) if self.trust is not None else envelope
-
-
-WARNING_SHARE = 0.2          # warn when a fifth of the legal period is left
-WARNING_MIN = timedelta(hours=1)
-
-
-def watch_reminders(agency: str, task: Task) -> list[tuple[Message, datetime]]:
-    """The two reminders of a watched deadline: a warning before it, a breach just after it."""
-    if not task.watch or task.deadline is None:
-        return []
-    warn_at = task.warn_at or task.deadline - max((task.deadline - task.opened_at) * WARNING_SHARE, WARNING_MIN)
-    veille = VEILLE[agency]
-    step = task.step or task.name
-    return [(veille(task=task.name, step=step, kind="avertissement", deadline=task.deadline),
-             max(warn_at, task.opened_at)),
-            (veille(task=task.name, step=step, kind="depassement", deadline=task.deadline),
-             task.deadline + timedelta(seconds=1))]
-
-
-def watch_deadline(msg, ctx: Context, state) -> None:
-    """II.E.1: the référent guichet unique of the DT-OFII hears of a deadline while the step is pending."""
-    if not ctx.is_open(msg.task):
-        return
-    alert = ALERTE[ctx.envelope.sender.agency](agency=ctx.envelope.sender.agency, task=msg.task, step=msg.step,
-                                               kind=msg.kind, deadline=msg.deadline)
-    log.warning("deadline " + ("near" if msg.kind == "avertissement" else "passed"), step=msg.step,
-                deadline=msg.deadline.isoformat())
-    ctx.send(alert)
 
 
 FAILURE_SUMMARY_LIMIT = 1500

@@ -55,9 +55,9 @@ def tls_options(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, 
 
 
 class Bus:
-    def __init__(self, url: str, topology: Topology | None = None, heartbeat: int = HEARTBEAT_SECONDS):
+    def __init__(self, url: str, topology: Topology, heartbeat: int = HEARTBEAT_SECONDS):
         self.url = url
-        self.topology = topology or Topology()
+        self.topology = topology
         self.is_memory = url.startswith("memory://")
         options = {} if self.is_memory else {"confirm_publish": True}
         self._heartbeat = 0 if self.is_memory else heartbeat

@@ -22,8 +22,6 @@ from guichet.agency import Agency, Outcome, failure_summary
 from guichet.bus import Bus
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
 from guichet.privacy import personal_data, values_from_body
-from schemas.base import AGENCIES
-from schemas.veille import ALERTE
 
 log = structlog.get_logger("guichet.runner")
 
@@ -125,9 +123,10 @@ class Runner:
             envelope, late = decode(message.body, None, message.content_type)
         except PermanentError:
             envelope = None
-        if envelope is not None and envelope.recipient in AGENCIES:
-            alert = ALERTE[self.agency.name](agency=envelope.recipient, task="transmission", step=late.STEP or envelope.type,
-                                             kind="transmission_en_retard", deadline=envelope.deadline or envelope.sent_at)
+        late_alert = self.agency.definition.late_alert
+        alert = late_alert(envelope, late) if envelope is not None and late_alert is not None else None
+        if alert is not None:
+            # A relay done twice alerts once: the alert's id follows from the late message's.
             out = wrap(alert, dossier_id=envelope.dossier_id, sender=Sender(agency=self.agency.name),
                        sent_at=self.agency.clock.now(), causation_id=envelope.message_id,
                        message_id=uuid.uuid5(envelope.message_id, "transmission_en_retard"))
@@ -166,7 +165,7 @@ class Runner:
     def _expiration(self, envelope: Envelope) -> float | None:
         """A transmission waits in its recipient's queue until its legal deadline at most; then it is
         dead-lettered to the late queue (and still delivered)."""
-        if not self.expire_late or envelope.deadline is None or envelope.recipient not in AGENCIES:
+        if not self.expire_late or envelope.deadline is None or envelope.recipient not in self.bus.topology.parties.agencies:
             return None
         seconds = self.agency.clock.real_seconds_until(envelope.deadline)
         return seconds if seconds > 0 else None

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from guichet.privacy import declare_personal_fields
 from schemas.base import Model
 
 Title = Literal[
@@ -69,3 +70,8 @@ class Dossier(Model):
     employer: Employer
     worker: Worker
     contract: Contract
+
+
+# Personal data stays in payloads, never in log lines: the runtime's log processor redacts these fields.
+declare_personal_fields({"surname", "given_names", "date_of_birth", "passport_number", "address_abroad",
+                         "line", "city", "phone", "email", "worker"})

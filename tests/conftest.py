@@ -10,7 +10,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from guichet.simulation.scenario import parse_scenario
+from guichet_tools.simulation.scenario import parse_scenario
+from services.parties import PARTIES
 
 AMQP_URL = os.environ.get("GUICHET_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
 CASES = Path(__file__).resolve().parents[2] / "shared" / "acceptance" / "cases"
@@ -91,7 +92,7 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
 def delete_namespace(url: str, namespace: str) -> None:
     from guichet.bus import Bus
     from guichet.topology import Topology
-    bus = Bus(url, Topology(namespace=namespace))
+    bus = Bus(url, Topology(PARTIES, namespace=namespace))
     try:
         bus.delete_topology()
     finally:

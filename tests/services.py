@@ -13,7 +13,7 @@ from tests.conftest import delete_namespace, wait_until
 
 
 def guichet(*args: str) -> list[str]:
-    return [sys.executable, "-m", "guichet", "--log-level", "warning", *args]
+    return [sys.executable, "-m", "guichet_tools", "--log-level", "warning", *args]
 
 
 @contextmanager

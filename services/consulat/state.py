@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from guichet.agency import AgencyState
+from services.agency_state import AgencyState
 from schemas.dossier import Family
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from guichet import directory
+from services import directory
 from guichet.agency import Task
 from guichet.timeutil import add_days, add_hours
 from schemas.actes import TransmissionValidee

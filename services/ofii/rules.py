@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from guichet import directory
+from services import directory
 from guichet.timeutil import add_days, add_hours, add_months, paris
 from schemas.dossier import Dossier
 

@@ -1,7 +1,7 @@
 """Wiring of the DT-OFII service: its state, its handlers, its office and its simulated actors."""
 from __future__ import annotations
 
-from guichet import directory
+from services import directory
 from guichet.agency import AgencyDefinition
 from schemas.autorisation_travail import DepotAutorisationTravail
 from services.ofii.actors import OfiiActors

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from guichet.agency import AgencyState
+from services.agency_state import AgencyState
 from schemas.titre import Card, FamilyDocument
 
 

@@ -2,7 +2,7 @@
 with the hand-over (II.D)."""
 from __future__ import annotations
 
-from guichet import directory
+from services import directory
 from guichet.agency import Context
 from guichet.timeutil import add_days
 from schemas.echeances import EcheanceRemise

@@ -1,7 +1,7 @@
 """The préfecture's handlers."""
 from __future__ import annotations
 
-from guichet import directory
+from services import directory
 from guichet.agency import Context
 from schemas.actes import TitreProduit
 from schemas.echeances import EcheanceProduction

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from guichet import directory
+from services import directory
 from guichet.agency import AgencyDefinition, Task
 from guichet.timeutil import add_days
 from schemas.actes import TitreProduit

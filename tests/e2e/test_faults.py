@@ -12,6 +12,7 @@ from schemas.base import AGENCIES
 from tests.conftest import dossier, wait_until
 from tests.integration.test_error_queue import BAD, EXPECTED_REASON
 from tests.services import guichet, running_services
+from services.parties import PARTIES
 
 pytestmark = pytest.mark.broker
 QUICK = {"visa_instruction_days": 1, "arrival_days_after_visa": 0, "titre_deposit_days_after_arrival": 0,
@@ -38,7 +39,7 @@ def submit(bus, tmp_path, dossier_id: str) -> None:
 
 
 def drain(amqp_url, namespace, queue: str) -> list:
-    bus = Bus(amqp_url, Topology(namespace=namespace))
+    bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
     got = []
     try:
         while (message := bus.get(bus.topology.queue_name(queue))) is not None:
@@ -52,7 +53,7 @@ def drain(amqp_url, namespace, queue: str) -> list:
 def test_ten_kinds_of_bad_message_on_every_agency_queue_and_a_valid_dossier_still_completes(
         amqp_url, namespace, tmp_path):
     with running_services(amqp_url, namespace, tmp_path, 400_000) as bus:
-        raw = Bus(amqp_url, Topology(namespace=namespace))
+        raw = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
         channel = raw.publishing.default_channel
         for agency in AGENCIES:
             for body, content_type in BAD.values():
@@ -90,7 +91,7 @@ def test_services_survive_a_dropped_connection_and_unroutable_messages_are_kept(
                    "the dossier after every connection was closed by the broker")
         for agency, proc in bus["procs"].items():
             assert proc.poll() is None, f"{agency} stopped"
-        raw = Bus(amqp_url, Topology(namespace=namespace))
+        raw = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
         raw.publish('{"lost": false}', "nobody.listens", {}, "unroutable-1")
         raw.close()
         kept = wait_until(lambda: drain(amqp_url, namespace, "non_routes"), 10, "the unroutable message")

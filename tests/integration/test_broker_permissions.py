@@ -17,13 +17,14 @@ from pathlib import Path
 import amqp
 import pytest
 
-from guichet import broker_admin
+from guichet_tools import broker_admin
 from guichet.bus import Bus
-from guichet.error_queue import ErrorQueue, Selection
+from guichet_tools.error_queue import ErrorQueue, Selection
 from guichet.topology import Topology
-from guichet.commands import broker
+from guichet_tools.commands import broker
 from tests.conftest import wait_until
 from tests.services import guichet
+from services.parties import PARTIES
 
 pytestmark = pytest.mark.broker
 
@@ -245,7 +246,7 @@ def test_an_agency_cannot_send_a_message_elsewhere_through_an_operator_s_replay(
             exchange=f"{ns}.erreurs", routing_key="smoe.ofii.transmission_smoe")
     finally:
         smoe.close()
-    operator = Bus(accounts.url("operateur"), Topology(namespace=ns))
+    operator = Bus(accounts.url("operateur"), Topology(PARTIES, namespace=ns))
     try:
         replayed = ErrorQueue(operator).browse(Selection(ids=["forged-1"]), act=ErrorQueue(operator).replay)
         assert [e.routing_key for e in replayed] == ["smoe.ofii.transmission_smoe"]

@@ -9,7 +9,7 @@ from tests.conftest import dossier
 
 
 def guichet(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "guichet", *args], capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run([sys.executable, "-m", "guichet_tools", *args], capture_output=True, text=True, timeout=120, **kw)
 
 
 @pytest.mark.parametrize("change,field", [

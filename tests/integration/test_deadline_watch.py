@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from guichet.agency import Task, watch_reminders
+from guichet.agency import Task
+from services.deadline_watch import watch_reminders
 from guichet.timeutil import PARIS
 from tests.conftest import dossier, wait_until
 from tests.services import guichet, running_services

@@ -15,8 +15,10 @@ from guichet.timeutil import PARIS
 from schemas.actes import TransmissionValidee
 from schemas.autorisation_travail import ComplementAdresse, Criteria, DecisionAutorisationTravail
 from schemas.dossier import Address
-from services.ofii.service import DEFINITION as OFII
+from services.registry import definitions
 from tests.conftest import dossier, scenario
+
+OFII = definitions()["ofii"]
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 
@@ -56,7 +58,7 @@ def outbox_types(agency: Agency) -> list[str]:
 
 
 def filing(raw: dict):
-    from guichet.simulation.harness import filing as make
+    from guichet_tools.simulation.harness import filing as make
     return make("D-1", scenario(raw).dossiers[0], "circulaire-2012", START)
 
 

@@ -63,7 +63,7 @@ def test_unsigned_and_forged_envelopes_are_refused(keys):
 
 def test_a_key_is_valid_only_within_its_dates_and_rotation_hands_over(keys):
     directory_file = str(keys / "directory.json")
-    subprocess.run([sys.executable, "-m", "guichet", "keys", "rotate", "prefecture", "--keys-dir",
+    subprocess.run([sys.executable, "-m", "guichet_tools", "keys", "rotate", "prefecture", "--keys-dir",
                     str(keys / "prefecture"), "--directory", directory_file, "--overlap-hours", "1"], check=True,
                    capture_output=True)
     directory = KeyDirectory(directory_file)

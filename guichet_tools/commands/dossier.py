@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from guichet.commands.common import UsageError, add_data
+from guichet_tools.commands.common import UsageError, add_data
 from guichet.register import Register, from_text
 from guichet.timeutil import iso
-from guichet.views import dossier_view
+from services.views import dossier_view
 from schemas.base import AGENCIES
 
 

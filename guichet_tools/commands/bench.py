@@ -9,9 +9,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from guichet.benchmark.bus_run import SHAPE, BenchError, run_bus
-from guichet.benchmark.raw_relay import RawRelayError, run_raw
-from guichet.commands.common import UsageError
+from guichet_tools.benchmark.bus_run import SHAPE, BenchError, run_bus
+from guichet_tools.benchmark.raw_relay import RawRelayError, run_raw
+from guichet_tools.commands.common import UsageError
 
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
 # Real time. With zero-delay facts no step waits on the clock; a compressed clock would only make

@@ -5,8 +5,8 @@ import argparse
 import json
 import sys
 
-from guichet.chaos import DEFAULT_BROKER_RESTART, run_chaos
-from guichet.commands.common import UsageError
+from guichet_tools.chaos import DEFAULT_BROKER_RESTART, run_chaos
+from guichet_tools.commands.common import UsageError
 
 
 def register(sub) -> None:

@@ -21,12 +21,13 @@ from guichet.clock import VirtualClock
 from guichet.envelope import Envelope, Sender, wrap
 from guichet.register import Register
 from guichet.runner import Runner
-from guichet.simulation.scenario import Scenario
+from guichet_tools.simulation.scenario import Scenario
 from guichet.timeutil import at_opening
 from guichet.topology import Topology
-from guichet.views import biometric_report, dossier_view
+from services.views import biometric_report, dossier_view
 from schemas.autorisation_travail import DepotAutorisationTravail
 from services.registry import definitions
+from services.parties import PARTIES
 
 log = structlog.get_logger("guichet.simulate")
 
@@ -49,7 +50,7 @@ class Simulation:
 
     def run(self) -> dict:
         namespace = f"guichet-sim-{uuid.uuid4().hex[:10]}"
-        bus = Bus(self.broker_url, Topology(namespace=namespace))
+        bus = Bus(self.broker_url, Topology(PARTIES, namespace=namespace))
         tmp = None
         if self.data_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="guichet-sim-")

@@ -1,4 +1,4 @@
-"""`guichet broker setup|verify`: the broker's accounts, permissions and policies (guichet.broker_admin)."""
+"""`guichet broker setup|verify`: the broker's accounts, permissions and policies (guichet_tools.broker_admin)."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from guichet import broker_admin
-from guichet.commands.common import UsageError
+from guichet_tools import broker_admin
+from guichet_tools.commands.common import UsageError
 
 
 def register(sub) -> None:

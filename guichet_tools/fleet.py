@@ -32,7 +32,7 @@ class Fleet:
     starts: dict[str, int] = field(default_factory=dict)
 
     def command(self, agency: str) -> list[str]:
-        return [sys.executable, "-m", "guichet", "--log-level", "warning", "run", agency, "--broker", self.broker,
+        return [sys.executable, "-m", "guichet_tools", "--log-level", "warning", "run", agency, "--broker", self.broker,
                 "--namespace", self.namespace, "--data-dir", str(self.data_dir), "--time-scale",
                 repr(float(self.time_scale)), "--clock-origin", self.origin.isoformat()]
 

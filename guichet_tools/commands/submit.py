@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 
 from guichet.bus import Bus
-from guichet.commands.common import account_url, add_broker, add_clock, add_credentials, clock_from
-from guichet.simulation.harness import filing
-from guichet.simulation.scenario import load_scenario
+from guichet_tools.commands.common import account_url, add_broker, add_clock, add_credentials, clock_from
+from guichet_tools.simulation.harness import filing
+from guichet_tools.simulation.scenario import load_scenario
 from guichet.topology import Topology
 from guichet.trust import Trust
+from services.parties import PARTIES
 
 
 def register(sub) -> None:
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.file)
     clock = clock_from(args)
     trust = Trust.from_environment()  # with a key directory, the employer signs its filings
-    bus = Bus(account_url(args.broker, args.credentials, "employeur"), Topology(namespace=args.namespace))
+    bus = Bus(account_url(args.broker, args.credentials, "employeur"), Topology(PARTIES, namespace=args.namespace))
     try:
         bus.declare()
         count = 0

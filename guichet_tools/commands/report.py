@@ -7,9 +7,9 @@ import io
 import re
 from pathlib import Path
 
-from guichet.commands.common import UsageError, add_data
+from guichet_tools.commands.common import UsageError, add_data
 from guichet.register import Register
-from guichet.views import BIOMETRIC_CATEGORIES, biometric_cards, biometric_report
+from services.views import BIOMETRIC_CATEGORIES, biometric_cards, biometric_report
 
 LABELS = {"salarie_en_mission": "Salariés en mission", "competences_et_talents": "Compétences et talents",
           "carte_bleue_europeenne": "Carte bleue européenne", "vie_privee_et_familiale": "Vie privée et familiale"}

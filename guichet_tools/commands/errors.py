@@ -6,9 +6,10 @@ import json
 from datetime import datetime
 
 from guichet.bus import Bus
-from guichet.commands.common import UsageError, add_broker
-from guichet.error_queue import ErrorQueue, Selection
+from guichet_tools.commands.common import UsageError, add_broker
+from guichet_tools.error_queue import ErrorQueue, Selection
 from guichet.topology import Topology
+from services.parties import PARTIES
 
 
 def register(sub) -> None:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     acting = args.errors_command in ("replay", "purge")
     if acting and not (args.ids or args.group or args.since or args.until or args.all):
         raise UsageError(f"{args.errors_command}: select messages (ID, --group, --since, --until) or say --all")
-    bus = Bus(args.broker, Topology(namespace=args.namespace))
+    bus = Bus(args.broker, Topology(PARTIES, namespace=args.namespace))
     try:
         bus.declare()
         queue = ErrorQueue(bus)

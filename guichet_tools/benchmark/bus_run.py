@@ -29,15 +29,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from guichet.benchmark.stats import mib, peak_rss_kib, rate, summary
+from guichet_tools.benchmark.stats import mib, peak_rss_kib, rate, summary
 from guichet.bus import Bus
 from guichet.clock import Clock, ScaledClock, SystemClock
 from guichet.register import utc_text
-from guichet.simulation.harness import filing
-from guichet.simulation.scenario import ScenarioDossier, load_scenario
+from guichet_tools.simulation.harness import filing
+from guichet_tools.simulation.scenario import ScenarioDossier, load_scenario
 from guichet.topology import Topology
 from schemas.base import AGENCIES
 from schemas.facts import Facts
+from services.parties import PARTIES
 
 TITLE = "carte_bleue_europeenne"
 SHAPE = f"{TITLE}, zero-delay facts"
@@ -107,7 +108,7 @@ class BusRun:
 
 def bench_dossier(index: int) -> ScenarioDossier:
     """The example's carte bleue dossier (Paris, a guichet-unique département) with zero delays."""
-    scenario = load_scenario(resources.files("guichet") / "examples" / "guichet-unique.json")
+    scenario = load_scenario(resources.files("guichet_tools") / "examples" / "guichet-unique.json")
     template = next(d for d in scenario.dossiers if d.title == TITLE)
     return template.model_copy(update={"id": f"BENCH-{index:06d}", "facts": ZERO_DELAYS})
 
@@ -119,7 +120,7 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
     clock: Clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale, origin)
     result = BusRun(dossiers=dossiers, time_scale=time_scale)
     data_dir.mkdir(parents=True, exist_ok=True)
-    bus = Bus(broker, Topology(namespace=namespace))
+    bus = Bus(broker, Topology(PARTIES, namespace=namespace))
     services: dict[str, subprocess.Popen] = {}
     logs = []
     try:
@@ -128,7 +129,7 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
             log = open(data_dir / f"{agency}.log", "wb")
             logs.append(log)
             services[agency] = subprocess.Popen(
-                [sys.executable, "-m", "guichet", "--log-level", "warning", "run", agency, "--broker", broker,
+                [sys.executable, "-m", "guichet_tools", "--log-level", "warning", "run", agency, "--broker", broker,
                  "--namespace", namespace, "--data-dir", str(data_dir), "--time-scale", repr(float(time_scale)),
                  "--clock-origin", origin.isoformat(), "--prefetch", str(prefetch)],
                 stdout=log, stderr=subprocess.STDOUT)

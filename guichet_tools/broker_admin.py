@@ -28,8 +28,9 @@ from typing import get_args
 from urllib.parse import quote, unquote, urlsplit
 
 from guichet.bus import Bus
-from guichet.topology import OUTSIDE_PARTIES, RELAY_AGENCY, Topology
+from guichet.topology import Topology
 from schemas.base import AGENCIES, Party
+from services.parties import PARTIES
 
 OPERATOR, PORTAL = "operateur", "employeur"
 ROLES = (*AGENCIES, OPERATOR, PORTAL)
@@ -64,10 +65,10 @@ def _keys(recipients, senders) -> str:
 
 def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_prefix: str = "",
                   simulated_actors: bool = True, queue_type: str = "classic") -> State:
-    topo = Topology(namespace=namespace, queue_type=queue_type)
+    topo = Topology(PARTIES, namespace=namespace, queue_type=queue_type)
     flux, errors = topo.flow.name, topo.errors_exchange.name
     waits = [topo.wait_exchange(s).name for s in topo.retry_delays]
-    parties, outside = get_args(Party), OUTSIDE_PARTIES["usagers"]
+    parties, outside = get_args(Party), PARTIES.outside["usagers"]
     state = State(vhost, namespace, queue_type=queue_type)
 
     def account(role, tags, configure, write, read, topics):
@@ -83,12 +84,12 @@ def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_pr
         # A failed message keeps the key it was delivered with: addressed to this agency, or, for
         # the relay, to whichever agency's queue dead-lettered it.
         error_keys = own
-        if agency == RELAY_AGENCY:
+        if agency == PARTIES.relay:
             error_keys = r"^(" + "|".join(AGENCIES) + r")\."
             flux_keys.append(_keys(AGENCIES, AGENCIES))   # late transmissions relayed as they were sent
             reads.append(topo.queue_name("retard"))
             if simulated_actors:                           # its simulated employer and worker act on the bus
-                flux_keys.append(_keys([RELAY_AGENCY], outside))
+                flux_keys.append(_keys([PARTIES.relay], outside))
         # A retry goes to a wait exchange with the routing key it was delivered with: addressed to itself.
         topics = {flux: {"write": "|".join(flux_keys), "read": own},
                   errors: {"write": error_keys, "read": NOTHING},
@@ -99,7 +100,7 @@ def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_pr
             {flux: {"write": ".*", "read": NOTHING}})
     # The employers' portal files the employers' messages and reads what the bus sends to people.
     account(PORTAL, "", NOTHING, _one_of(flux), _one_of(topo.queue_name("usagers")),
-            {flux: {"write": _keys([RELAY_AGENCY], [PORTAL]), "read": "^(" + "|".join(outside) + r")\."}})
+            {flux: {"write": _keys([PARTIES.relay], [PORTAL]), "read": "^(" + "|".join(outside) + r")\."}})
 
     # The same dead-lettering and TTLs as the queue arguments, for deployments that manage them by policy.
     for seconds in topo.retry_delays:
@@ -207,7 +208,7 @@ def _differences(label: str, found: dict, want: dict) -> list[str]:
 
 
 def _topology_drift(mgmt: Management, state: State) -> list[str]:
-    topo = Topology(namespace=state.namespace, queue_type=state.queue_type)
+    topo = Topology(PARTIES, namespace=state.namespace, queue_type=state.queue_type)
     exchanges = {e["name"]: e["type"] for e in mgmt.get("exchanges", state.vhost, query="?columns=name,type") or []}
     queues = {q["name"] for q in mgmt.get("queues", state.vhost, query="?columns=name") or []}
     bindings = {(b["source"], b["destination"], b["routing_key"]) for b in mgmt.get("bindings", state.vhost) or []}
@@ -285,7 +286,7 @@ def apply(admin_http_url: str, state: State, amqp_url: str | None = None) -> dic
             changes.append(f"set policy {name}")
     if amqp_url is not None:  # the administrator declares everything: no account needs configure rights
         bus = Bus(urlsplit(amqp_url)._replace(path="/" + quote(vhost, safe="")).geturl(),
-                  Topology(namespace=state.namespace, queue_type=state.queue_type))
+                  Topology(PARTIES, namespace=state.namespace, queue_type=state.queue_type))
         try:
             bus.declare()
         finally:

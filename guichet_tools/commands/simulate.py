@@ -5,9 +5,9 @@ import argparse
 import json
 from importlib import resources
 
-from guichet.simulation.harness import Simulation
-from guichet.simulation.scenario import load_scenario
-from guichet.simulation.table import render
+from guichet_tools.simulation.harness import Simulation
+from guichet_tools.simulation.scenario import load_scenario
+from guichet_tools.simulation.table import render
 
 EXAMPLE = "example"
 
@@ -29,7 +29,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.scenario == EXAMPLE:
-        path = resources.files("guichet") / "examples" / "guichet-unique.json"
+        path = resources.files("guichet_tools") / "examples" / "guichet-unique.json"
     else:
         path = args.scenario
     scenario = load_scenario(path)

@@ -8,9 +8,9 @@ import sys
 from amqp.exceptions import AccessRefused
 
 from guichet import logs
-from guichet.commands import bench, broker, chaos, dossier, errors, journal, keys, report, run, schemas_cmd, simulate, submit
-from guichet.commands.common import UsageError
-from guichet.simulation.scenario import ScenarioError
+from guichet_tools.commands import bench, broker, chaos, dossier, errors, journal, keys, report, run, schemas_cmd, simulate, submit
+from guichet_tools.commands.common import UsageError
+from guichet_tools.simulation.scenario import ScenarioError
 from guichet.topology import TopologyMismatch
 
 

@@ -5,7 +5,7 @@ import argparse
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from guichet.commands.common import UsageError
+from guichet_tools.commands.common import UsageError
 from guichet.trust import KeyDirectory, generate
 from schemas.base import Party
 

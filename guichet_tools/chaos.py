@@ -23,12 +23,13 @@ from typing import Callable
 
 from guichet.bus import Bus
 from guichet.clock import ScaledClock
-from guichet.fleet import Fleet
-from guichet.simulation.harness import Simulation, filing
-from guichet.simulation.scenario import Scenario, parse_scenario
+from guichet_tools.fleet import Fleet
+from guichet_tools.simulation.harness import Simulation, filing
+from guichet_tools.simulation.scenario import Scenario, parse_scenario
 from guichet.topology import Topology
-from guichet.views import dossier_view
+from services.views import dossier_view
 from schemas.base import AGENCIES
+from services.parties import PARTIES
 
 DEFAULT_BROKER_RESTART = "rabbitmqctl stop_app && rabbitmqctl start_app"
 QUICK = {"smoe_instruction_days": 3, "visa_instruction_days": 4, "arrival_days_after_visa": 2,
@@ -89,7 +90,7 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
     origin = datetime.now(timezone.utc)
     namespace = f"chaos-{uuid.uuid4().hex[:10]}"
     fleet = Fleet(broker, namespace, data, time_scale, origin)
-    bus = Bus(broker, Topology(namespace=namespace))
+    bus = Bus(broker, Topology(PARTIES, namespace=namespace))
     try:
         bus.declare()
         fleet.start_all()
@@ -126,7 +127,7 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
         return result
     finally:
         fleet.stop_all()
-        cleanup = Bus(broker, Topology(namespace=namespace))
+        cleanup = Bus(broker, Topology(PARTIES, namespace=namespace))
         cleanup.delete_topology()
         cleanup.close()
         if tmp is not None:

@@ -1,6 +1,6 @@
 """The directory of services (circulaire 2012, annexe 1; 2021 note on the platforms) as data.
 
-The defaults ship in guichet/data/annuaire.json; `GUICHET_DIRECTORY=FILE` replaces them, so that a
+The defaults ship in services/data/annuaire.json; `GUICHET_DIRECTORY=FILE` replaces them, so that a
 préfecture's single list of documents, its DCEM policy or a platform can change without code.
 """
 from __future__ import annotations

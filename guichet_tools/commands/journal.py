@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from guichet.commands.common import UsageError, add_data
+from guichet_tools.commands.common import UsageError, add_data
 from guichet.register import Register
 from schemas.base import AGENCIES
 

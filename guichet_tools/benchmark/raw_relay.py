@@ -5,7 +5,7 @@ confirmation (a connection of its own for publishing, as the bus does), then ack
 durable and classic, messages persistent, the exchange a topic exchange: what the bus pays for
 its transport, without decoding, validation, registers or an outbox.
 
-`python -m guichet.benchmark.raw_relay ...` runs one relay; `run_raw` runs the whole chain in a
+`python -m guichet_tools.benchmark.raw_relay ...` runs one relay; `run_raw` runs the whole chain in a
 namespace of its own and deletes it afterwards.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
-from guichet.benchmark.stats import mib, peak_rss_kib, rate, summary
+from guichet_tools.benchmark.stats import mib, peak_rss_kib, rate, summary
 from guichet.bus import tls_options
 
 CONTENT_TYPE = "application/json"
@@ -116,7 +116,7 @@ def peak_rss_kib_self() -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m guichet.benchmark.raw_relay",
+    p = argparse.ArgumentParser(prog="python -m guichet_tools.benchmark.raw_relay",
                                 description="one hop of the raw kombu relay chain of `guichet bench`")
     p.add_argument("--broker", required=True)
     p.add_argument("--namespace", required=True)
@@ -157,7 +157,7 @@ def run_raw(broker: str, hops: int, messages: int, body_bytes: int, workdir: Pat
             log = open(workdir / f"relay{i}.log", "wb")
             logs.append(log)
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "guichet.benchmark.raw_relay", "--broker", broker, "--namespace", namespace,
+                [sys.executable, "-m", "guichet_tools.benchmark.raw_relay", "--broker", broker, "--namespace", namespace,
                  "--index", str(i), "--hops", str(hops), "--count", str(messages), "--prefetch", str(prefetch),
                  "--stats", str(workdir / f"relay{i}.json"), "--ready", str(workdir / f"relay{i}.ready"),
                  "--idle-timeout", str(idle)],

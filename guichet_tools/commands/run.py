@@ -4,10 +4,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from guichet.commands.common import (
+from guichet_tools.commands.common import (
     account_url, add_broker, add_clock, add_credentials, add_data, agency_choice, clock_from,
 )
 from guichet.serve import Service, ServiceConfig, healthy
+from services.parties import PARTIES
+from services.registry import definitions
 
 
 def register(sub) -> None:
@@ -36,7 +38,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     broker = account_url(args.broker, args.credentials, args.agency)
-    config = ServiceConfig(agency=args.agency, broker_url=broker, clock=clock_from(args),
+    config = ServiceConfig(definition=definitions()[args.agency], parties=PARTIES, broker_url=broker, clock=clock_from(args),
                            data_dir=Path(args.data_dir), database_url=args.database_url,
                            namespace=args.namespace, queue_type=args.queue_type,
                            simulate_actors=not args.no_simulated_actors, prefetch=args.prefetch)
