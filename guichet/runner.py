@@ -132,7 +132,7 @@ class Runner:
                        message_id=uuid.uuid5(envelope.message_id, "transmission_en_retard"))
             if self.agency.trust is not None:
                 out = self.agency.trust.sign(out)
-            self.bus.publish(out.body().decode(), out.routing_key, out.headers(), str(out.message_id))
+            self.bus.publish_envelope(out)
             log.warning("late transmission relayed", type=envelope.type, dossier_id=envelope.dossier_id,
                         recipient=envelope.recipient)
         message.ack()

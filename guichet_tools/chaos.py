@@ -9,8 +9,6 @@ the outcome the same scenario reaches undisturbed, and lost or doubled work is c
 from __future__ import annotations
 
 import random
-import sqlite3
-import json
 import subprocess
 import tempfile
 import time
@@ -23,13 +21,14 @@ from typing import Callable
 
 from guichet.bus import Bus
 from guichet.clock import ScaledClock
-from guichet_tools.fleet import Fleet
+from guichet.register_reader import RegisterReader, read_states
+from guichet.topology import Topology
+from guichet_tools.launcher import ServiceProcesses
 from guichet_tools.simulation.harness import Simulation, filing
 from guichet_tools.simulation.scenario import Scenario, parse_scenario
-from guichet.topology import Topology
-from services.views import dossier_view
 from schemas.base import AGENCIES
 from services.parties import PARTIES
+from services.views import dossier_view
 
 DEFAULT_BROKER_RESTART = "rabbitmqctl stop_app && rabbitmqctl start_app"
 QUICK = {"smoe_instruction_days": 3, "visa_instruction_days": 4, "arrival_days_after_visa": 2,
@@ -89,7 +88,7 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
     data = Path(data_dir or tmp.name)
     origin = datetime.now(timezone.utc)
     namespace = f"chaos-{uuid.uuid4().hex[:10]}"
-    fleet = Fleet(broker, namespace, data, time_scale, origin)
+    fleet = ServiceProcesses(broker, namespace, data, time_scale, origin)
     bus = Bus(broker, Topology(PARTIES, namespace=namespace))
     try:
         bus.declare()
@@ -97,7 +96,7 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
         clock = ScaledClock(time_scale, origin)
         for dossier in scenario.dossiers:
             envelope = filing(dossier.id, dossier, scenario.regime, clock.now())
-            bus.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id))
+            bus.publish_envelope(envelope)
         bus.close()
         progress(f"chaos: {count} dossiers filed in namespace {namespace}; killing a service every {kill_every:g} s")
         deadline = time.monotonic() + timeout
@@ -134,32 +133,19 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
             tmp.cleanup()
 
 
-def _read(path: Path, sql: str) -> list[tuple]:
-    if not path.exists():
-        return []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        return conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        conn.close()
-
-
 def _outcomes(data: Path) -> dict[str, str]:
-    return {dossier_id: dossier_view(json.loads(state))["outcome"]
-            for dossier_id, state in _read(data / "ofii.sqlite3", "SELECT dossier_id, state FROM dossiers")}
+    return {dossier_id: dossier_view(state)["outcome"] for dossier_id, state in read_states("ofii", data).items()}
 
 
 def _duplicates(data: Path, expected_steps: dict[str, Counter]) -> list[str]:
     doubled = set()
-    for dossier_id, state in _read(data / "ofii.sqlite3", "SELECT dossier_id, state FROM dossiers"):
-        steps = Counter(s["step"] for s in json.loads(state).get("steps", []))
+    for dossier_id, state in read_states("ofii", data).items():
+        steps = Counter(s["step"] for s in state.get("steps", []))
         if any(n > expected_steps.get(dossier_id, Counter())[step] for step, n in steps.items()):
             doubled.add(dossier_id)
-    for path, type_ in ((data / "prefecture.sqlite3", "prefecture.transmission_titre"),
-                        (data / "ofii.sqlite3", "ofii.remise_titre")):
-        rows = _read(path, f"SELECT dossier_id, COUNT(*) FROM journal WHERE direction = 'out' AND type = '{type_}' "
-                           "GROUP BY dossier_id HAVING COUNT(*) > 1")
-        doubled.update(d for d, _ in rows)
+    for agency, type_ in (("prefecture", "prefecture.transmission_titre"), ("ofii", "ofii.remise_titre")):
+        with RegisterReader(agency, data) as register:
+            rows = register.rows("SELECT dossier_id, COUNT(*) AS n FROM journal WHERE direction = 'out' AND type = ? "
+                                 "GROUP BY dossier_id HAVING COUNT(*) > 1", type_)
+        doubled.update(row["dossier_id"] for row in rows)
     return sorted(doubled)

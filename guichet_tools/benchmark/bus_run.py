@@ -16,33 +16,30 @@ instant origin + (v - origin) / scale, on the one system clock of the host.
 """
 from __future__ import annotations
 
-import signal
-import sqlite3
-import subprocess
-import sys
 import time
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from guichet_tools.benchmark.stats import mib, peak_rss_kib, rate, summary
 from guichet.bus import Bus
 from guichet.clock import Clock, ScaledClock, SystemClock
 from guichet.register import utc_text
+from guichet.register_reader import RegisterReader
+from guichet.topology import Topology
+from guichet_tools.benchmark.bus_measure import DONE, measure
+from guichet_tools.benchmark.stats import mib, peak_rss_kib, rate
+from guichet_tools.launcher import LaunchError, ServiceProcesses
 from guichet_tools.simulation.harness import filing
 from guichet_tools.simulation.scenario import ScenarioDossier, load_scenario
-from guichet.topology import Topology
 from schemas.base import AGENCIES
 from schemas.facts import Facts
 from services.parties import PARTIES
 
 TITLE = "carte_bleue_europeenne"
 SHAPE = f"{TITLE}, zero-delay facts"
-DONE = "titre_remis"
 POLL_SECONDS = 0.5
 READY_SECONDS = 60.0
 STOP_SECONDS = 10.0
@@ -121,19 +118,13 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
     result = BusRun(dossiers=dossiers, time_scale=time_scale)
     data_dir.mkdir(parents=True, exist_ok=True)
     bus = Bus(broker, Topology(PARTIES, namespace=namespace))
-    services: dict[str, subprocess.Popen] = {}
-    logs = []
+    services = ServiceProcesses(broker, namespace, data_dir, time_scale, origin, options=["--prefetch", str(prefetch)])
     try:
         bus.declare()   # an unreachable broker fails here, before any process starts
-        for agency in AGENCIES:
-            log = open(data_dir / f"{agency}.log", "wb")
-            logs.append(log)
-            services[agency] = subprocess.Popen(
-                [sys.executable, "-m", "guichet_tools", "--log-level", "warning", "run", agency, "--broker", broker,
-                 "--namespace", namespace, "--data-dir", str(data_dir), "--time-scale", repr(float(time_scale)),
-                 "--clock-origin", origin.isoformat(), "--prefetch", str(prefetch)],
-                stdout=log, stderr=subprocess.STDOUT)
-        _wait_ready(services, data_dir)
+        try:
+            services.start_all(READY_SECONDS)
+        except LaunchError as exc:
+            raise BenchError(str(exc)) from None
         progress(f"bus: 4 services consuming in namespace {namespace}; filing {dossiers} dossiers")
 
         template = bench_dossier(0)
@@ -142,18 +133,19 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
         for index in range(1, dossiers + 1):
             dossier = template.model_copy(update={"id": f"BENCH-{index:06d}"})
             envelope = filing(dossier.id, dossier, "circulaire-2012", clock.now())
-            body = envelope.body().decode()
-            bus.publish(body, envelope.routing_key, envelope.headers(), str(envelope.message_id))
-            filing_sizes.append(len(body.encode()))
+            bus.publish_envelope(envelope)
+            filing_sizes.append(len(envelope.body()))
         filed = time.time()
         progress(f"bus: {dossiers} filings confirmed in {filed - started:.2f} s")
 
         deadline = time.monotonic() + timeout
-        ofii_db = data_dir / "ofii.sqlite3"
         last_report = time.monotonic()
         while True:
-            _check_alive(services, data_dir)
-            outcomes = _outcomes(ofii_db)
+            try:
+                services.check_alive()
+            except LaunchError as exc:
+                raise BenchError(str(exc)) from None
+            outcomes = _outcomes(data_dir)
             done = outcomes.get(DONE, 0)
             finished = sum(n for outcome, n in outcomes.items() if outcome is not None)
             if finished >= dossiers:
@@ -169,68 +161,25 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
         if not result.timed_out:
             _wait_outboxes(data_dir, clock)
         # VmHWM is the kernel's peak: one read before stopping gives the whole run's peak.
-        result.peak_rss_kib = {agency: peak_rss_kib(proc.pid) for agency, proc in services.items()}
-        _stop(services)
+        result.peak_rss_kib = {agency: peak_rss_kib(proc.pid) for agency, proc in services.processes.items()}
+        services.stop_all(STOP_SECONDS)
         try:
             result.error_queue = bus.depth(bus.topology.queue_name("erreurs"))
             result.unrouted = bus.depth(bus.topology.queue_name("non_routes"))
         except Exception:
             pass
-        _measure(result, data_dir, origin, time_scale, started, filing_sizes)
+        measure(result, data_dir, origin, time_scale, started, filing_sizes)
         return result
     finally:
-        _stop(services)
-        for log in logs:
-            log.close()
+        services.stop_all(STOP_SECONDS)
         bus.delete_topology()
         bus.close()
 
 
-def _wait_ready(services: dict[str, subprocess.Popen], data_dir: Path) -> None:
-    """A service is consuming once its loop wrote its first heartbeat (guichet/serve.py)."""
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        _check_alive(services, data_dir)
-        if all((data_dir / f"{agency}.alive").exists() for agency in services):
-            return
-        time.sleep(0.05)
-    raise BenchError(f"the services were not consuming after {READY_SECONDS:.0f} s")
-
-
-def _check_alive(services: dict[str, subprocess.Popen], data_dir: Path) -> None:
-    for agency, proc in services.items():
-        if proc.poll() is not None:
-            raise BenchError(f"the {agency} service exited with status {proc.returncode}; "
-                             f"end of {data_dir / (agency + '.log')}:\n{_tail(data_dir / f'{agency}.log')}")
-
-
-def _stop(services: dict[str, subprocess.Popen]) -> None:
-    for proc in services.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_SECONDS
-    for proc in services.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _readonly(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def _outcomes(ofii_db: Path) -> dict:
-    conn = _readonly(ofii_db)
-    try:
-        rows = conn.execute("SELECT json_extract(state, '$.outcome') AS outcome, COUNT(*) AS n "
-                            "FROM dossiers GROUP BY outcome").fetchall()
-        return {row["outcome"]: row["n"] for row in rows}
-    finally:
-        conn.close()
+def _outcomes(data_dir: Path) -> dict:
+    with RegisterReader("ofii", data_dir) as ofii:
+        rows = ofii.rows("SELECT json_extract(state, '$.outcome') AS outcome, COUNT(*) AS n FROM dossiers GROUP BY outcome")
+    return {row["outcome"]: row["n"] for row in rows}
 
 
 def _wait_outboxes(data_dir: Path, clock: Clock) -> None:
@@ -240,92 +189,9 @@ def _wait_outboxes(data_dir: Path, clock: Clock) -> None:
         now = utc_text(clock.now())
         pending = 0
         for agency in AGENCIES:
-            conn = _readonly(data_dir / f"{agency}.sqlite3")
-            try:
-                pending += conn.execute("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL AND due_at <= ?",
-                                        (now,)).fetchone()[0]
-            finally:
-                conn.close()
+            with RegisterReader(agency, data_dir) as register:
+                pending += register.rows("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL AND due_at <= ?",
+                                         now)[0]["n"]
         if not pending:
             return
         time.sleep(0.1)
-
-
-def _measure(result: BusRun, data_dir: Path, origin: datetime, scale: float, started: float,
-             filing_sizes: list[int]) -> None:
-    origin_epoch = origin.timestamp()
-
-    def real(text: str) -> float:
-        """The real epoch second of a virtual instant written by a register."""
-        return origin_epoch + (datetime.fromisoformat(text).timestamp() - origin_epoch) / scale
-
-    conns = {agency: _readonly(data_dir / f"{agency}.sqlite3") for agency in AGENCIES}
-    try:
-        states = conns["ofii"].execute(
-            "SELECT json_extract(state, '$.outcome') AS outcome, updated_at FROM dossiers").fetchall()
-        result.outcomes = {}
-        for row in states:
-            result.outcomes[row["outcome"] or "en_cours"] = result.outcomes.get(row["outcome"] or "en_cours", 0) + 1
-        done_at = [real(row["updated_at"]) for row in states if row["outcome"] == DONE]
-        result.done = len(done_at)
-        end = max(done_at) if done_at else time.time()
-        result.wall_s = end - started
-
-        published_by: dict[str, tuple[str, float]] = {}   # message_id -> (publishing service, confirm time)
-        in_window = 0
-        total = 0
-        sizes = list(filing_sizes)
-        for agency, conn in conns.items():
-            for row in conn.execute("SELECT message_id, type, body, published_at FROM outbox "
-                                    "WHERE published_at IS NOT NULL"):
-                confirmed = real(row["published_at"])
-                total += 1
-                in_window += confirmed <= end
-                result.timer_messages += confirmed <= end and _is_timer(row["type"])
-                sizes.append(len(row["body"].encode()))
-            for row in conn.execute("SELECT message_id, recorded_at FROM journal WHERE direction = 'out'"):
-                published_by[row["message_id"]] = (agency, real(row["recorded_at"]))
-        # Every filing was confirmed before the first dossier could be done.
-        result.filings = len(filing_sizes)
-        result.messages = len(filing_sizes) + in_window
-        result.messages_total = len(filing_sizes) + total
-        result.body_bytes = round(sum(sizes) / len(sizes)) if sizes else 0
-
-        hops: dict[str, list[float]] = defaultdict(list)
-        after_confirm: list[float] = []
-        order: dict[str, float] = {}
-        deliveries = 0
-        for agency, conn in conns.items():
-            for row in conn.execute("SELECT message_id, dossier_id, sent_at, recorded_at FROM journal "
-                                    "WHERE direction = 'in'"):
-                deliveries += 1
-                handled = real(row["recorded_at"])
-                publisher, confirmed = published_by.get(row["message_id"], ("bench", None))
-                label = f"{publisher}->{agency}"
-                hops[label].append((handled - real(row["sent_at"])) * 1000)
-                if confirmed is not None:
-                    after_confirm.append((handled - confirmed) * 1000)
-                # Hops are listed in the order the first dossier went through them.
-                if row["dossier_id"] == "BENCH-000001":
-                    order[label] = min(order.get(label, handled), handled)
-        result.hops_per_dossier = deliveries / result.dossiers if result.dossiers else 0.0
-        labels = sorted(hops, key=lambda label: (order.get(label, float("inf")), label))
-        result.latency_ms = {label: summary(hops[label]) for label in labels}
-        result.latency_ms["all"] = summary([x for label in labels for x in hops[label]])
-        result.latency_after_confirm_ms = {"all": summary(after_confirm)}
-    finally:
-        for conn in conns.values():
-            conn.close()
-
-
-def _is_timer(type_: str) -> bool:
-    """A reminder or an échéance an agency scheduled for itself, or the alert one of them causes."""
-    return any(part in type_ for part in (".veille.", ".alerte.", ".echeance."))
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) or "(empty)"
-    except OSError:
-        return "(no log)"
-

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
-from guichet_tools.benchmark.stats import mib, peak_rss_kib, rate, summary
 from guichet.bus import tls_options
+from guichet_tools.benchmark.stats import mib, peak_rss_kib, rate, summary
+from guichet_tools.logtail import tail
 
 CONTENT_TYPE = "application/json"
 
@@ -32,10 +33,10 @@ class RawRelayError(Exception):
     """The relay chain did not finish; the message says which hop and why."""
 
 
-
 def _tls(broker: str):
     """The same TLS settings as the bus (GUICHET_TLS_*), so that both sides of the ratio use TLS alike."""
     return tls_options(broker) if broker.startswith("amqps://") else False
+
 
 def _exchange(namespace: str) -> Exchange:
     return Exchange(f"{namespace}.flux", type="topic", durable=True)
@@ -186,7 +187,7 @@ def run_raw(broker: str, hops: int, messages: int, body_bytes: int, workdir: Pat
             path = workdir / f"relay{i}.json"
             if proc.returncode != 0 or not path.exists():
                 raise RawRelayError(f"relay hop {i} exited with status {proc.returncode}: "
-                                    f"{_tail(workdir / f'relay{i}.log')}")
+                                    f"{tail(workdir / f'relay{i}.log', 15)}")
             stats.append(json.loads(path.read_text()))
         sink_depth = queues[-1](channel).queue_declare(passive=True).message_count
         end = max(stats[-1]["received"])
@@ -233,18 +234,11 @@ def _wait_ready(procs: list[subprocess.Popen], workdir: Path, hops: int, limit: 
         for i, proc in enumerate(procs):
             if proc.poll() is not None:
                 raise RawRelayError(f"relay hop {i} exited with status {proc.returncode} before consuming: "
-                                    f"{_tail(workdir / f'relay{i}.log')}")
+                                    f"{tail(workdir / f'relay{i}.log', 15)}")
         if all((workdir / f"relay{i}.ready").exists() for i in range(hops)):
             return
         time.sleep(0.05)
     raise RawRelayError(f"the relay processes were not consuming after {limit:.0f} s")
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) or "(no output)"
-    except OSError:
-        return "(no log)"
 
 
 if __name__ == "__main__":

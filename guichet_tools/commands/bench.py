@@ -11,9 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 from guichet_tools.benchmark.bus_run import SHAPE, BenchError, run_bus
 from guichet_tools.benchmark.raw_relay import RawRelayError, run_raw
-from guichet_tools.commands.common import UsageError
+from guichet_tools.commands.common import UsageError, require_rabbitmq
 
-AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
 # Real time. With zero-delay facts no step waits on the clock; a compressed clock would only make
 # the legal timers (deadline-watch reminders at 80 % of a 48-hour period, the two-month production
 # échéance) fire during a long run and add their messages to the workload.
@@ -61,10 +60,7 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
 
 
 def _check(args: argparse.Namespace) -> None:
-    scheme = urlsplit(args.broker).scheme
-    if scheme not in AMQP_SCHEMES:
-        raise UsageError(f"--broker must be an amqp:// URL, not {args.broker!r}: the four services run as "
-                         "separate processes and cannot share an in-process broker")
+    require_rabbitmq(args.broker, "the four services run as separate processes and cannot share an in-process broker")
     if args.dossiers < 1:
         raise UsageError("--dossiers must be at least 1")
     if args.time_scale <= 0:

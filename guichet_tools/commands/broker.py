@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from guichet_tools import broker_admin
-from guichet_tools.commands.common import UsageError
+from guichet_tools.commands.common import UsageError, require_rabbitmq
 
 
 def register(sub) -> None:
@@ -44,8 +44,7 @@ def register(sub) -> None:
 
 
 def _state(args: argparse.Namespace, create: bool) -> tuple[str, broker_admin.State]:
-    if not args.broker.startswith(("amqp://", "amqps://")):
-        raise UsageError("--broker: the AMQP URL of a RabbitMQ administrator (amqp://user:pass@host:5672/)")
+    require_rabbitmq(args.broker, "the AMQP URL of a RabbitMQ administrator (amqp://user:pass@host:5672/)")
     users = [f"{args.user_prefix}{role}" for role in broker_admin.ROLES]
     path = Path(args.credentials)
     if not create and not path.exists():

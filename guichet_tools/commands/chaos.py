@@ -6,7 +6,7 @@ import json
 import sys
 
 from guichet_tools.chaos import DEFAULT_BROKER_RESTART, run_chaos
-from guichet_tools.commands.common import UsageError
+from guichet_tools.commands.common import UsageError, require_rabbitmq
 
 
 def register(sub) -> None:
@@ -31,8 +31,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.broker.startswith(("amqp", "pyamqp")):
-        raise UsageError("--broker: chaos needs RabbitMQ (amqp://...): separate processes cannot share memory://")
+    require_rabbitmq(args.broker, "chaos runs the services as separate processes, which cannot share memory://")
     if args.dossiers < 1:
         raise UsageError("--dossiers must be at least 1")
     restart = None if args.broker_restart.strip().lower() == "none" else args.broker_restart

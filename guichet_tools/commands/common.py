@@ -25,6 +25,17 @@ def add_broker(parser: argparse.ArgumentParser, required: bool = True) -> None:
                         help="prefix of every exchange and queue name (default: guichet)")
 
 
+RABBITMQ_SCHEMES = ("amqp", "amqps", "pyamqp")
+
+
+def require_rabbitmq(url: str, why: str) -> None:
+    """Refuse a broker URL that is not RabbitMQ's (e.g. memory://), saying why this command needs it.
+    Each URL of a failover list (`;`-separated) is checked."""
+    for one in url.split(";"):
+        if urlsplit(one.strip()).scheme not in RABBITMQ_SCHEMES:
+            raise UsageError(f"--broker must be an amqp:// or amqps:// URL, not {one.strip()!r}: {why}")
+
+
 def add_clock(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-scale", type=float, default=1.0, metavar="X",
                         help="compress time X times, e.g. 86400 for one day per second (default: 1, real time)")

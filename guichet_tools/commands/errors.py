@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from guichet.bus import Bus
-from guichet_tools.commands.common import UsageError, add_broker
+from guichet_tools.commands.common import UsageError, add_broker, require_rabbitmq
 from guichet_tools.error_queue import ErrorQueue, Selection
 from guichet.topology import Topology
 from services.parties import PARTIES
@@ -47,8 +47,7 @@ def _instant(value: str | None, option: str) -> datetime | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.broker.startswith(("amqp", "pyamqp")):
-        raise UsageError("--broker: the error queue lives on RabbitMQ (amqp://...); memory:// belongs to one process")
+    require_rabbitmq(args.broker, "the error queue lives on RabbitMQ; memory:// belongs to one process")
     selection = Selection(ids=args.ids, group=args.group, since=_instant(args.since, "--since"),
                           until=_instant(args.until, "--until"))
     acting = args.errors_command in ("replay", "purge")

@@ -40,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
                 envelope = filing(dossier_id, dossier, scenario.regime, clock.now())
                 if trust is not None:
                     envelope = trust.sign(envelope)
-                bus.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(),
-                            str(envelope.message_id))
+                bus.publish_envelope(envelope)
                 count += 1
         print(f"filed {count} dossier(s) with the DT-OFII")
     finally:

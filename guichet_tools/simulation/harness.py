@@ -81,7 +81,7 @@ class Simulation:
             while pending and pending[0][0] <= clock.now():
                 at, dossier = pending.pop(0)
                 envelope = filing(dossier.id, dossier, self.scenario.regime, at)
-                bus.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id))
+                bus.publish_envelope(envelope)
             moved = sum(runner.flush_outbox(clock.now()) for runner in self.runners)
             for runner in self.runners:
                 while runner.poll_once():

@@ -1,18 +1,18 @@
 """The running services under faults: bad messages on every agency's queue, a dropped broker
 connection, an unroutable message. Nothing stops, nothing is lost."""
 import json
-import sqlite3
 import subprocess
 
 import pytest
 
 from guichet.bus import Bus
+from guichet.register_reader import read_state
 from guichet.topology import Topology
 from schemas.base import AGENCIES
+from services.parties import PARTIES
 from tests.conftest import dossier, wait_until
 from tests.integration.test_error_queue import BAD, EXPECTED_REASON
 from tests.services import guichet, running_services
-from services.parties import PARTIES
 
 pytestmark = pytest.mark.broker
 QUICK = {"visa_instruction_days": 1, "arrival_days_after_visa": 0, "titre_deposit_days_after_arrival": 0,
@@ -20,15 +20,7 @@ QUICK = {"visa_instruction_days": 1, "arrival_days_after_visa": 0, "titre_deposi
 
 
 def outcome(data, dossier_id: str):
-    path = data / "ofii.sqlite3"
-    if not path.exists():
-        return None
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        try:
-            row = conn.execute("SELECT state FROM dossiers WHERE dossier_id = ?", (dossier_id,)).fetchone()
-        except sqlite3.OperationalError:
-            return None
-    return json.loads(row[0]).get("outcome") if row else None
+    return (read_state("ofii", data, dossier_id) or {}).get("outcome")
 
 
 def submit(bus, tmp_path, dossier_id: str) -> None:

@@ -70,7 +70,7 @@ def test_ten_kinds_of_bad_message_land_in_the_error_queue_and_a_valid_dossier_st
             bus.publishing.default_channel.prepare_message(body, content_type=content_type),
             exchange=bus.topology.flow.name, routing_key="ofii.anything")
     good = filing("D-OK", scenario(dossier(id="D-OK")).dossiers[0], "circulaire-2012", START)
-    bus.publish(good.body().decode(), good.routing_key, good.headers(), str(good.message_id))
+    bus.publish_envelope(good)
 
     handled = 0
     while runner.poll_once():

@@ -39,7 +39,7 @@ def test_operators_list_show_replay_and_purge_the_error_queue(amqp_url, namespac
     try:
         env = wrap(Recepisse(valid_until=date(2026, 6, 1)), dossier_id="D-9", sender=Sender(agency="prefecture"),
                    sent_at=SystemClock().now())
-        bus.publish(env.body().decode(), env.routing_key, env.headers(), str(env.message_id))
+        bus.publish_envelope(env)
         for garbage in (b"\x01 not json", b"also not json"):
             bus.publish(garbage, "ofii.x", {}, "", content_type="application/json")
         while runner.poll_once():

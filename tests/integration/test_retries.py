@@ -56,7 +56,7 @@ def flaky_ofii(broker, namespace, tmp_path):
 def send_recepisse(runner: Runner) -> None:
     env = wrap(Recepisse(valid_until=date(2026, 6, 1)), dossier_id="D-1", sender=Sender(agency="prefecture"),
                sent_at=runner.agency.clock.now())
-    runner.bus.publish(env.body().decode(), env.routing_key, env.headers(), str(env.message_id))
+    runner.bus.publish_envelope(env)
 
 
 def next_delivery(runner: Runner) -> None:

@@ -53,7 +53,7 @@ def signed_ofii(broker, namespace, tmp_path):
 
 
 def publish(runner, envelope):
-    runner.bus.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id))
+    runner.bus.publish_envelope(envelope)
 
 
 def test_forged_and_altered_messages_go_to_the_error_queue_and_change_nothing(signed_ofii):
