@@ -1,7 +1,6 @@
 """The agency runtime on a real register, without a broker: idempotency, outbox, and a handler
 sequence driven message by message (fakes none: the envelope, register and clock are the real ones)."""
 import json
-import os
 import uuid
 from datetime import datetime
 
@@ -23,10 +22,7 @@ OFII = definitions()["ofii"]
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 
 
-POSTGRES_URL = os.environ.get("GUICHET_TEST_DATABASE", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def register(request, tmp_path):
     """The same register tests on SQLite (the default) and on PostgreSQL (given by URL)."""
     if request.param == "sqlite":
@@ -34,11 +30,9 @@ def register(request, tmp_path):
         yield reg
         reg.close()
         return
+    url = request.getfixturevalue("postgres_url")
     schema = f"test_{uuid.uuid4().hex[:10]}_ofii"
-    try:
-        reg = Register(POSTGRES_URL, "ofii", schema=schema)
-    except Exception as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+    reg = Register(url, "ofii", schema=schema)
     yield reg
     reg._conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     reg.close()
