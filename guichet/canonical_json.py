@@ -31,8 +31,16 @@ def jcs(value: Any) -> bytes:
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
-        where, why = _first_unfit(value, "") or ("", str(exc))
-        raise CanonicalFormError(f"{where or '(root)'}: {why}; RFC 8785 canonical JSON cannot carry it") from None
+        refuse_unfit(value)
+        raise CanonicalFormError(f"{exc}; RFC 8785 canonical JSON cannot carry it") from None
+
+
+def refuse_unfit(value: Any) -> None:
+    """Refuse, naming its place, a value JCS cannot carry: for values taken before a JSON dump that
+    would silently write NaN as null (pydantic does so within `dict[str, Any]` fields)."""
+    if (found := _first_unfit(value, "")) is not None:
+        where, why = found
+        raise CanonicalFormError(f"{where or '(root)'}: {why}; RFC 8785 canonical JSON cannot carry it")
 
 
 def _first_unfit(value: Any, where: str) -> tuple[str, str] | None:

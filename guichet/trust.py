@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from guichet.canonical_json import RFC8785, CanonicalFormError, jcs
+from guichet.canonical_json import RFC8785, CanonicalFormError, jcs, refuse_unfit
 from guichet.envelope import Envelope, PermanentError
 
 
@@ -56,6 +56,7 @@ def canonical(envelope: Envelope) -> bytes:
     data = envelope.model_dump(mode="json", exclude={"signature"})
     if envelope.canonical == RFC8785:
         try:
+            refuse_unfit({"payload": envelope.payload, "facts": envelope.facts})  # before NaN is dumped as null
             return jcs(data)
         except CanonicalFormError as exc:
             raise NotCanonical(f"{envelope.type}: {exc}") from None
