@@ -36,8 +36,8 @@ def jcs(value: Any) -> bytes:
 
 
 def refuse_unfit(value: Any) -> None:
-    """Refuse, naming its place, a value JCS cannot carry: for values taken before a JSON dump that
-    would silently write NaN as null (pydantic does so within `dict[str, Any]` fields)."""
+    """Refuse, naming its place, a number or string JCS cannot carry; also for values taken before a
+    JSON dump that would silently write NaN as null (pydantic does so within `dict[str, Any]`)."""
     if (found := _first_unfit(value, "")) is not None:
         where, why = found
         raise CanonicalFormError(f"{where or '(root)'}: {why}; RFC 8785 canonical JSON cannot carry it")
@@ -65,8 +65,7 @@ def _first_unfit(value: Any, where: str) -> tuple[str, str] | None:
         for index, item in enumerate(value):
             if (found := _first_unfit(item, f"{where}[{index}]")) is not None:
                 return found
-        return None
-    return where, f"{type(value).__name__} is not a JSON value"
+    return None   # other types (a date before its JSON dump) are for the dump to convert
 
 
 def _is_unicode(text: str) -> bool:

@@ -72,7 +72,9 @@ def run_the_dt_ofii(runner, trust) -> list[bytes]:
         assert runner.bus.get(topology.queue_name("erreurs")) is None, "Python refused a signature"
         if sum(b'"ofii.transmission_smoe"' in body for body in bodies) == 2:
             return bodies
-        runner.agency.clock.advance_to(runner.agency.register.next_due())
+        due = runner.agency.register.next_due()
+        assert due is not None, "the DT-OFII has nothing more to send"
+        runner.agency.clock.advance_to(due)
     raise AssertionError("the DT-OFII did not forward both dossiers to the SMOE")
 
 

@@ -64,7 +64,7 @@ def test_rfc8785_numbers_strings_and_key_order_are_those_of_ecmascript():
     ({"days": float("inf")}, r"facts\.days: inf is not a JSON number"),
     ({"count": 2**53}, r"facts\.count: integer 9007199254740992 is beyond ±\(2\^53-1\)"),
     ({"name": "\ud800"}, r"facts\.name: string is not valid Unicode"),
-])
+], ids=["nan", "infinity", "unsafe_integer", "lone_surrogate"])
 def test_rfc8785_signing_refuses_what_json_cannot_carry_naming_its_place(trust, value, where):
     recepisse = wrap(Recepisse(valid_until=date(2026, 6, 1)), dossier_id="D-1", sender=Sender(agency="prefecture"),
                      sent_at=NOW, facts=value)
