@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -69,6 +69,9 @@ class Envelope(BaseModel):
     facts: dict[str, Any] | None = Field(
         default=None, description="Scenario facts for the simulated actors; absent in production")
     payload: dict[str, Any]
+    canonical: Literal["rfc8785"] | None = Field(
+        default=None, description="The canonical JSON the signature covers: 'rfc8785' (JCS); absent (null) in "
+                                  "envelopes signed before, over guichet's own legacy form")
     key_id: str | None = Field(default=None, description="The sender's signing key, in the key directory")
     signature: str | None = Field(default=None, description="Ed25519 signature (base64) of the rest of the envelope")
 

@@ -32,7 +32,7 @@ SCHEMA = [
         seq BIGINT PRIMARY KEY, direction TEXT NOT NULL, message_id TEXT NOT NULL,
         dossier_id TEXT NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL,
         sent_at TEXT NOT NULL, deadline TEXT, recorded_at TEXT NOT NULL,
-        body_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)""",
+        body_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, canonical TEXT)""",
     """CREATE TABLE IF NOT EXISTS journal_head (
         id INTEGER PRIMARY KEY, records BIGINT NOT NULL, hash TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS journal_dossier ON journal (dossier_id, seq)",
@@ -80,6 +80,9 @@ class Register:
         with self.transaction() as tx:
             for statement in SCHEMA:
                 tx.execute(statement.format(serial=serial))
+            # A register made before records named their hash form: its records stay legacy (NULL).
+            if chain.FORM not in [d[0] for d in tx.execute("SELECT * FROM journal LIMIT 0").description]:
+                tx.execute(f"ALTER TABLE journal ADD COLUMN {chain.FORM} TEXT")
 
     @classmethod
     def for_agency(cls, agency: str, data_dir: str | Path | None = None, database_url: str | None = None) -> "Register":
@@ -157,7 +160,7 @@ class Register:
 
     def verify_journal(self) -> "chain.Verdict":
         with self.transaction() as tx:
-            rows = tx.rows(f"SELECT {', '.join(chain.FIELDS)}, hash FROM journal ORDER BY seq")
+            rows = tx.rows(f"SELECT {', '.join(chain.FIELDS)}, {chain.FORM}, hash FROM journal ORDER BY seq")
             head = tx.rows("SELECT records, hash FROM journal_head WHERE id = 1")
         return chain.verify(rows, head[0] if head else None)
 
@@ -213,7 +216,8 @@ class Transaction:
                   "dossier_id": envelope.dossier_id, "type": envelope.type, "sender": envelope.sender.agency,
                   "recipient": envelope.recipient, "sent_at": utc_text(envelope.sent_at),
                   "deadline": utc_text(envelope.deadline) if envelope.deadline else None,
-                  "recorded_at": utc_text(now), "body_hash": chain.body_hash(envelope.body()), "prev_hash": previous}
+                  "recorded_at": utc_text(now), "body_hash": chain.body_hash(envelope.body()), "prev_hash": previous,
+                  chain.FORM: chain.CURRENT_FORM}
         record["hash"] = chain.record_hash(record)
         self.execute(f"INSERT INTO journal ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})",
                      *record.values())

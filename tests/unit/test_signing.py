@@ -34,7 +34,7 @@ def trust(keys, party):
 
 def sign_with(signer: Trust, key_id: str, envelope):
     """Sign with a chosen key, as a forger or an old key would."""
-    unsigned = envelope.model_copy(update={"key_id": key_id, "signature": None})
+    unsigned = envelope.model_copy(update={"canonical": "rfc8785", "key_id": key_id, "signature": None})
     return unsigned.model_copy(update={"signature": base64.b64encode(signer.private[key_id].sign(canonical(unsigned))).decode()})
 
 
