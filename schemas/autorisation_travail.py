@@ -45,6 +45,16 @@ class WorkAuthorisationDecision(Message):
     reasons: list[str] = Field(default_factory=list, description="Why a refusal was given")
     employer_tax_eur: int | None = Field(
         default=None, description="2021 note, D.311-18-2: the employer tax the OFII collects, where fixed")
+    secured_authorisation_sent_to: list[Literal["employeur", "travailleur"]] = Field(
+        default_factory=list, description="2021 note: to whom the platform sent the secured authorisation by e-mail",
+        examples=[["employeur", "travailleur"], []])
+
+    VERSION = 2
+
+    @staticmethod
+    def upcast_v1_v2(payload: dict) -> dict:
+        """Version 1 came from a SMOE, which sent no secured authorisation."""
+        return {**payload, "secured_authorisation_sent_to": []}
 
 
 class DecisionAutorisationTravail(WorkAuthorisationDecision):
