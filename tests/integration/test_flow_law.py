@@ -9,11 +9,14 @@ from datetime import datetime
 from guichet.agency import Agency
 from guichet.bus import Bus
 from guichet.clock import VirtualClock
+from guichet.envelope import Sender, wrap
 from guichet.register import Register
 from guichet.runner import Runner
 from guichet.simulation.harness import filing
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
+from schemas.autorisation_travail import DepotAutorisationTravail
+from services.ofii.service import DEFINITION as OFII
 from services.smoe.service import DEFINITION as SMOE
 from tests.conftest import dossier, scenario, wait_until
 from tests.integration.test_flow import run, steps
@@ -132,6 +135,32 @@ def test_2021_note_the_platform_answers_on_the_outside_parties_queue(broker, nam
                                     "smoe.autorisation_travail_securisee.travailleur"]
     finally:
         platform.agency.register.close()
+        if not bus.is_memory:
+            bus.delete_topology()
+        bus.close()
+
+
+def test_II_A_2_an_employer_deposit_for_competences_et_talents_is_not_forwarded_to_the_consulate(broker, namespace,
+                                                                                                 tmp_path):
+    """A deposit at the DT-OFII all the same: nothing goes to the consulate, where the worker
+    applies; the DT-OFII waits for the consul's decision."""
+    topology = Topology(namespace=namespace)
+    bus = Bus(broker, topology)
+    bus.declare()
+    clock = VirtualClock(START)
+    dt_ofii = Runner(Agency(OFII, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), clock), bus)
+    try:
+        filed = scenario(dossier(id="CT", title="competences_et_talents")).dossiers[0].filed("circulaire-2012")
+        envelope = wrap(DepotAutorisationTravail(dossier=filed), dossier_id="CT", sender=Sender(agency="employeur"),
+                        sent_at=START)
+        bus.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id))
+        wait_until(dt_ofii.poll_once, 10, "the DT-OFII to take the deposit")
+        state = dt_ofii.agency.register.state("CT")
+        assert state["waiting_for"] == "decision_competences_talents"
+        assert [s["step"] for s in state["steps"]] == ["depot_autorisation_travail"]
+        assert dt_ofii.agency.register.next_due() is None, "no agent is asked to stamp anything for the consulate"
+    finally:
+        dt_ofii.agency.register.close()
         if not bus.is_memory:
             bus.delete_topology()
         bus.close()
