@@ -29,7 +29,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from guichet.bus import Bus
 from guichet.topology import Topology
-from schemas.base import AGENCIES, Party
+from schemas.base import AGENCIES, REGISTRY, Party
+from schemas.competences_talents import DemandeCompetencesTalents
 from services.parties import PARTIES
 
 OPERATOR, PORTAL = "operateur", "employeur"
@@ -61,6 +62,11 @@ def _one_of(*names: str) -> str:
 def _keys(recipients, senders) -> str:
     """Routing keys `<recipient>.<sender>.<name>`, i.e. message types `<sender>.<name>`."""
     return r"^(" + "|".join(recipients) + r")\.(" + "|".join(senders) + r")\."
+
+
+def _recipients(sender: str) -> list[str]:
+    """The agencies a party's message types go to, read from the message classes."""
+    return sorted({cls.RECIPIENT for cls in REGISTRY.values() if cls.SENDER == sender and cls.RECIPIENT in AGENCIES})
 
 
 def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_prefix: str = "",
@@ -98,9 +104,13 @@ def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_pr
     # Operators list, replay (any failed message, with its original routing key) and purge the error queue.
     account(OPERATOR, "monitoring", NOTHING, _one_of(flux, errors), _one_of(topo.queue_name("erreurs")),
             {flux: {"write": ".*", "read": NOTHING}})
-    # The employers' portal files the employers' messages and reads what the bus sends to people.
+    # The employers' portal files the employers' messages (with the DT-OFII, and since 2021 online with
+    # the platform) and the worker's own application at the consulate (II.A.2); it reads what the bus
+    # sends to people. The worker's presence at a convocation is the OFII's reception's to record.
+    application = DemandeCompetencesTalents
+    portal_keys = "|".join([_keys(_recipients(PORTAL), [PORTAL]), _keys([application.RECIPIENT], [application.SENDER])])
     account(PORTAL, "", NOTHING, _one_of(flux), _one_of(topo.queue_name("usagers")),
-            {flux: {"write": _keys([PARTIES.relay], [PORTAL]), "read": "^(" + "|".join(outside) + r")\."}})
+            {flux: {"write": portal_keys, "read": "^(" + "|".join(outside) + r")\."}})
 
     # The same dead-lettering and TTLs as the queue arguments, for deployments that manage them by policy.
     for seconds in topo.retry_delays:

@@ -76,6 +76,16 @@ class WorkAuthorisationDecision(Message):
                     "a temporary job of more than 3 and less than 12 months, 72 for a jeune professionnel); null "
                     "where the texts fix no amount",
         examples=[210, 72])
+    secured_authorisation_sent_to: list[Literal["employeur", "travailleur"]] = Field(
+        default_factory=list, description="2021 note: to whom the platform sent the secured authorisation by e-mail",
+        examples=[["employeur", "travailleur"], []])
+
+    VERSION = 2
+
+    @staticmethod
+    def upcast_v1_v2(payload: dict) -> dict:
+        """Version 1 came from a SMOE, which sent no secured authorisation."""
+        return {**payload, "secured_authorisation_sent_to": []}
 
 
 class DecisionAutorisationTravail(WorkAuthorisationDecision):

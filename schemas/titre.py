@@ -93,6 +93,20 @@ class TransmissionPrefecture(Message):
         description="II.C.1: compétences et talents, the consular authority alone decides (R.315-7); the préfet only "
                     "produces the card, without re-examining the dossier",
         examples=[False, True])
+    decision_due_by: datetime | None = Field(
+        default=None, description="R.313-19-1: carte bleue européenne, the préfet decides within 90 days of the "
+                                  "card application; silence past it is an implicit refusal",
+        examples=["2026-05-15T09:00:00+02:00", None])
+    family_decision_due_by: datetime | None = Field(
+        default=None, description="R.313-20-2 III: the spouse of a carte bleue holder gets a card within six "
+                                  "months of the application", examples=["2026-08-15T09:00:00+02:00", None])
+
+    VERSION = 2
+
+    @staticmethod
+    def upcast_v1_v2(payload: dict) -> dict:
+        """Version 1 carried no decision deadline: none is watched."""
+        return {**payload, "decision_due_by": None, "family_decision_due_by": None}
 
 
 class Card(Model):

@@ -37,13 +37,26 @@ def region_of(department: str) -> str | None:
     return None
 
 
+class UnconfiguredPlatform(LookupError):
+    """No platform of the directory covers the département's region: the 2021 note names only one
+    of the five interregional platforms, an operator sets the others' regions."""
+
+    def __init__(self, department: str, region: str | None):
+        self.department, self.region = department, region
+        super().__init__(f"no 2021 platform is configured for département {department} "
+                         f"({region or 'no region'}): set its name and regions in the directory's platforms_2021")
+
+
 def platform_for(department: str, seasonal: bool) -> str:
     """2021: the interregional platform for a département, or Avignon for seasonal jobs."""
     platforms = load()["platforms_2021"]
     if seasonal:
         return platforms["seasonal"]
-    region = region_of(department) or "outre-mer"
-    return platforms["by_region"].get(region) or platforms["default_pattern"].format(region=region)
+    region = region_of(department)
+    for platform in platforms["interregional"]:
+        if platform["name"] and region in platform["regions"]:
+            return platform["name"]
+    raise UnconfiguredPlatform(department, region)
 
 
 def prefecture_policy(department: str) -> dict:

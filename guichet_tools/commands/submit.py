@@ -13,10 +13,13 @@ from services.parties import PARTIES
 
 
 def register(sub) -> None:
-    p = sub.add_parser("submit", help="file the dossiers of a scenario file with the DT-OFII on a running bus",
-                       description="Publish, with the broker's confirmation, one 'employeur.depot_autorisation_"
-                                   "travail' per dossier of FILE. The scenario's facts travel with each filing "
-                                   "for the simulated actors; the DT-OFII dates the deposit on receipt.")
+    p = sub.add_parser("submit", help="file the dossiers of a scenario file on a running bus",
+                       description="Publish, with the broker's confirmation, the filing that opens each dossier "
+                                   "of FILE: the employer's deposit at the DT-OFII ('employeur.depot_autorisation_"
+                                   "travail'), under plateformes-2021 its online request to the platform, and for "
+                                   "'compétences et talents' the worker's application at the consulate. The "
+                                   "scenario's facts travel with each filing for the simulated actors; the "
+                                   "recipient dates the deposit on receipt.")
     p.add_argument("file", metavar="FILE", help="scenario JSON file (same format as guichet simulate)")
     add_broker(p)
     add_credentials(p, "the employers' portal, employeur")
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
                     envelope = trust.sign(envelope)
                 bus.publish_envelope(envelope)
                 count += 1
-        print(f"filed {count} dossier(s) with the DT-OFII")
+        print(f"filed {count} dossier(s)")
     finally:
         bus.close()
     return 0

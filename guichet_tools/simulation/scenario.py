@@ -6,10 +6,13 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, model_validator
 
+from services.directory import UnconfiguredPlatform
 from schemas.base import Model
 from schemas.dossier import Dossier as FiledDossier
 from schemas.dossier import Regime
 from schemas.facts import Facts
+from services.ofii.rules import competent_smoe
+from services.single_window import applied_for_at_the_consulate
 
 
 class ScenarioError(Exception):
@@ -53,9 +56,25 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(raw: object, origin: str = "scenario") -> Scenario:
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "(root)"
         got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], (dict, list)) else ""
         raise ScenarioError(f"{origin}: invalid field {where}: {err['msg']}{got}") from None
+    _check_platforms(scenario, origin)
+    return scenario
+
+
+def _check_platforms(scenario: Scenario, origin: str) -> None:
+    """2021: a dossier whose work authorisation falls to a platform the directory does not configure
+    (the texts name one of the five) cannot run; say so before anything is filed."""
+    for index, scenario_dossier in enumerate(scenario.dossiers):
+        dossier = scenario_dossier.filed(scenario.regime)
+        if dossier.regime != "plateformes-2021" or applied_for_at_the_consulate(dossier):
+            continue
+        try:
+            competent_smoe(dossier)
+        except UnconfiguredPlatform as exc:
+            raise ScenarioError(f"{origin}: invalid field dossiers.{index}.employment_department: {exc} "
+                                f"(got {dossier.employment_department!r})") from None

@@ -7,6 +7,7 @@ from guichet.agency import AgencyDefinition, Task
 from guichet.timeutil import add_days
 from schemas.actes import DecisionConsul
 from schemas.base import Message
+from schemas.competences_talents import DemandeCompetencesTalents
 from schemas.facts import Facts
 from schemas.visa import TransmissionConsulat
 from services.consulat.handlers import HANDLERS
@@ -29,4 +30,4 @@ def office(d: ConsulatDossier) -> str | None:
 
 
 DEFINITION = AgencyDefinition(name="consulat", state_model=ConsulatDossier, handlers=HANDLERS,
-                              office=office, actors=ConsulActors(), opening=(TransmissionConsulat,))
+                              office=office, actors=ConsulActors(), opening=(TransmissionConsulat, DemandeCompetencesTalents))

@@ -19,6 +19,7 @@ from schemas.competences_talents import (
     TransmissionDossierOfii,
 )
 from schemas.echeances import EcheanceRemise
+from schemas.plateforme import InformationOfii
 from schemas.recours import DecisionRecours, RecoursGracieux, TransmissionRecours
 from schemas.remise import (
     PresentationConvocation,
@@ -58,8 +59,9 @@ def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: O
             ctx.await_act(rules.OVERALL_TASK, rules.overall_deadline(ctx.now), warn_at=rules.overall_warning(ctx.now))
             await_step(ctx, d, "transmission_smoe", rules.smoe_deadline(ctx.now))
         else:
-            # II.A.2: no work authorisation; the consulate receives the file and decides.
-            await_step(ctx, d, "transmission_consulat")
+            # II.A.2: no work authorisation and nothing to forward: the worker applies at the consulate,
+            # which decides and sends its decision with the file here.
+            d.waiting_for = "decision_competences_talents"
         return
     d.outcome = "hors_guichet_unique"
     if d.route == "smoe_droit_commun":
@@ -71,6 +73,29 @@ def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: O
         d.prefecture = msg.dossier.residence_department
     ctx.send(InformationEmployeur(subject="hors_guichet_unique", detail=d.route_reason))
     d.record("information_employeur", "ofii", "employeur", ctx.now)
+
+
+def information_ofii(msg: InformationOfii, ctx: Context, d: OfiiDossier) -> None:
+    """2021 notes: the employer filed online with the platform, which confirmed the deposit and lets
+    the OFII know. Nothing was deposited here: the DT-OFII follows the single window's dossier from
+    the platform's deposit (I.A, II.E.1) and carries it on to the consulate once the platform decides."""
+    if d.dossier is not None:
+        return
+    d.dossier, d.smoe = msg.dossier, msg.platform
+    d.record("depot_autorisation_travail", "employeur", "smoe", msg.deposited_at)
+    d.record("accuse_depot", "smoe", "employeur", msg.acknowledged_at)
+    d.route, d.route_reason = rules.route(msg.dossier)
+    if d.route == "guichet_unique":
+        _ask_for_address_if_incomplete(ctx, d)
+        # II.A.1: the work authorisation within 4 to 6 weeks overall, from the deposit.
+        ctx.await_act(rules.OVERALL_TASK, rules.overall_deadline(msg.deposited_at),
+                      warn_at=rules.overall_warning(msg.deposited_at))
+        d.waiting_for = "decision_autorisation_travail"
+        return
+    # I.E: outside the single window the platform instructs under ordinary law; the DT-OFII only knows of it.
+    d.outcome = "hors_guichet_unique"
+    if d.route == "prefecture_residence":
+        d.prefecture = msg.dossier.residence_department
 
 
 def transmission_validee(msg: TransmissionValidee, ctx: Context, d: OfiiDossier) -> None:
@@ -125,7 +150,14 @@ def decision_autorisation_travail(msg: DecisionAutorisationTravail, ctx: Context
     """II.A.1: the SMOE sends its decision back; after a favourable one the DT-OFII forwards the
     dossier to the consulate within 48 hours."""
     d.record("decision_autorisation_travail", "smoe", "ofii", ctx.received_at, ctx.envelope.deadline)
+    _record_secured_authorisation(msg, ctx, d)
     _on_work_authorisation(msg, ctx, d)
+
+
+def _record_secured_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
+    """2021 note: the platform sent the secured authorisation to the employer and to the worker."""
+    for party in msg.secured_authorisation_sent_to:
+        d.record("autorisation_travail_securisee", "smoe", party, ctx.received_at)
 
 
 def _on_work_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
@@ -157,6 +189,7 @@ def recours_gracieux(msg: RecoursGracieux, ctx: Context, d: OfiiDossier) -> None
 def decision_recours(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
     """The SMOE's re-examination: a favourable one resumes the flow toward the consulate."""
     d.record("decision_recours", "smoe", "ofii", ctx.received_at)
+    _record_secured_authorisation(msg, ctx, d)
     _on_work_authorisation(msg, ctx, d) if msg.favorable else _refused_again(msg, ctx, d)
 
 
@@ -182,7 +215,16 @@ def decision_visa(msg: DecisionVisa, ctx: Context, d: OfiiDossier) -> None:
 
 
 def decision_competences_talents(msg: DecisionCompetencesTalents, ctx: Context, d: OfiiDossier) -> None:
-    """II.A.2: the consul's decision on the 'compétences et talents' card."""
+    """II.A.2, R.315-7: the consul alone decides on the 'compétences et talents' card. The worker
+    applied at the consulate: the DT-OFII hears of the dossier with the decision."""
+    if d.dossier is None:
+        if msg.dossier is None:
+            raise ValueError("a 'compétences et talents' decision for a dossier the DT-OFII does not hold "
+                             "must carry the application")
+        d.dossier = msg.dossier
+        d.record("demande_competences_talents", "travailleur", "consulat", msg.applied_at or ctx.received_at)
+        d.route, d.route_reason = rules.route(msg.dossier)
+    d.waiting_for = "decision_visa"
     d.record("decision_competences_talents", "consulat", "ofii", ctx.received_at, ctx.envelope.deadline)
 
 
@@ -201,6 +243,7 @@ def alerte_delai(msg: AlerteDelai, ctx: Context, d: OfiiDossier) -> None:
 
 HANDLERS = {
     DepotAutorisationTravail: depot_autorisation_travail,
+    InformationOfii: information_ofii,
     TransmissionValidee: transmission_validee,
     DecisionAutorisationTravail: decision_autorisation_travail,
     DecisionVisa: decision_visa,

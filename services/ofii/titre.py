@@ -34,6 +34,10 @@ def depot_titre(msg: DepotTitre, ctx: Context, d: OfiiDossier) -> None:
     d.prefecture = d.dossier.residence_department
     d.deposit_late = rules.deposit_late(ctx.now, d.visa_valid_until)
     d.documents = sorted(set(msg.documents))
+    # R.313-19-1, R.313-20-2 III: the préfet's time limits for a carte bleue run from this deposit.
+    limits = {"fabrication_titre": rules.carte_bleue_decision_deadline(d.dossier.title, ctx.now),
+              "titre_famille": rules.carte_bleue_family_deadline(d.dossier.title, d.dossier.family.spouse, ctx.now)}
+    d.deadlines.update({step: limit for step, limit in limits.items() if limit is not None})
     _check_completeness(ctx, d)
 
 
@@ -64,7 +68,8 @@ def _transmit_to_prefecture(ctx: Context, d: OfiiDossier) -> None:
         dossier=dossier, family=dossier.family, card_kind=dossier.title, visa_valid_until=d.visa_valid_until,
         deposit_late=d.deposit_late, completed_late=d.completed_late,
         biometric_dispense=dossier.title in rules.SINGLE_WINDOW_TITLES,
-        decided_by_consulate=dossier.title == "competences_et_talents"))
+        decided_by_consulate=dossier.title == "competences_et_talents",
+        decision_due_by=d.deadlines.get("fabrication_titre"), family_decision_due_by=d.deadlines.get("titre_famille")))
     d.record("transmission_prefecture", "ofii", "prefecture", ctx.now, stamp="guichet unique")
     d.medical_visit_required = rules.medical_visit_required(dossier, d.documents)
     d.waiting_for = "titre"
@@ -98,7 +103,7 @@ def presentation_convocation(msg: PresentationConvocation, ctx: Context, d: Ofii
 
 def transmission_titre(msg: TransmissionTitre, ctx: Context, d: OfiiDossier) -> None:
     """II.C.2, R.311-10: the préfecture sends the card to the DT-OFII for hand-over."""
-    d.record("fabrication_titre", "prefecture", None, msg.produced_at)
+    d.record("fabrication_titre", "prefecture", None, msg.produced_at, d.deadlines.get("fabrication_titre"))
     d.record("transmission_titre_ofii", "prefecture", "ofii", ctx.received_at)
     d.card, d.family_documents = msg.card, msg.family
     if d.handover_period_over and not d.visit_done:

@@ -23,6 +23,12 @@ def transmission_prefecture(msg: TransmissionPrefecture, ctx: Context, d: Prefec
     d.deposit_late, d.completed_late = msg.deposit_late, msg.completed_late
     d.biometric_dispense, d.decided_by_consulate = msg.biometric_dispense, msg.decided_by_consulate
     ctx.await_act("production", deadline=rules.production_limit(ctx.received_at), step="fabrication_titre")
+    # R.313-19-1: a carte bleue is decided within 90 days of the application, silence being a refusal;
+    # R.313-20-2 III: the holder's spouse gets a card within six months. Both watched while pending.
+    if msg.decision_due_by is not None:
+        ctx.await_act(rules.CARTE_BLEUE_TASK, deadline=msg.decision_due_by, step="fabrication_titre")
+    if msg.family_decision_due_by is not None:
+        ctx.await_act(rules.FAMILY_CARD_TASK, deadline=msg.family_decision_due_by, step="titre_famille")
     if rules.recepisse_possible(d.deposit_late, d.completed_late):
         ctx.send(EcheanceProduction(received_at=ctx.received_at), at=rules.production_limit(ctx.received_at))
 
@@ -33,6 +39,8 @@ def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None
     if d.card is not None:
         return
     ctx.close("production")
+    ctx.close(rules.CARTE_BLEUE_TASK)
+    ctx.close(rules.FAMILY_CARD_TASK)
     policy = directory.prefecture_policy(d.department)
     months = rules.card_months(d.card_kind, d.dossier.contract)
     d.produced_at = ctx.now

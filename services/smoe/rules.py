@@ -1,8 +1,10 @@
 """The SMOE's decision, a pure function of the instruction's findings."""
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 
+from services import directory
 from guichet.timeutil import add_days
 from schemas.autorisation_travail import Criteria
 from schemas.dossier import Dossier
@@ -19,6 +21,17 @@ REFUSAL_REASONS = {
 def instruction_deadline(received: datetime) -> datetime:
     """II.A.1: the SMOE decides within 10 days of receiving the dossier."""
     return add_days(received, INSTRUCTION_DAYS)
+
+
+def competent_platform(dossier: Dossier) -> str:
+    """2021 note: the interregional platform of the place of employment; seasonal jobs to the
+    national platform at Avignon."""
+    return directory.platform_for(dossier.employment_department, dossier.contract.kind == "saisonnier")
+
+
+def authorisation_number(department: str, dossier_id: str) -> str:
+    """A stable number for the secured authorisation: the département, then a digest of the dossier."""
+    return f"AT-{department}-{zlib.crc32(dossier_id.encode()) % 10**7:07d}"
 
 
 def decide(criteria: Criteria) -> tuple[bool, list[str]]:

@@ -9,6 +9,7 @@ from schemas.actes import InstructionTerminee
 from schemas.autorisation_travail import Criteria, TransmissionSmoe
 from schemas.base import Message
 from schemas.facts import Facts
+from schemas.plateforme import DemandeAutorisationTravailEnLigne
 from schemas.recours import ReexamenTermine
 from services.smoe.handlers import HANDLERS
 from services.smoe.state import SmoeDossier
@@ -36,4 +37,4 @@ def office(d: SmoeDossier) -> str | None:
 
 
 DEFINITION = AgencyDefinition(name="smoe", state_model=SmoeDossier, handlers=HANDLERS,
-                              office=office, actors=SmoeActors(), opening=(TransmissionSmoe,))
+                              office=office, actors=SmoeActors(), opening=(TransmissionSmoe, DemandeAutorisationTravailEnLigne))

@@ -9,6 +9,7 @@ from schemas.autorisation_travail import Criteria
 class SmoeDossier(AgencyState):
     unit: str | None = None
     route: str | None = None
+    online: bool = False  # 2021: filed online with the platform, not sent by the DT-OFII
     received_at: datetime | None = None
     deadline: datetime | None = None
     decided: bool = False

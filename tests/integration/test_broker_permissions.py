@@ -133,6 +133,11 @@ def test_smoe_account_is_refused_an_ofii_message_type_and_the_consulate_s_queue(
     ("ofii", "flux", "ofii.employeur.recours_gracieux", True),        # its simulated actors
     ("employeur", "flux", "ofii.employeur.depot_autorisation_travail", True),
     ("employeur", "flux", "smoe.ofii.transmission_smoe", False),
+    ("employeur", "flux", "smoe.employeur.demande_autorisation_travail_en_ligne", True),  # 2021: online
+    ("employeur", "flux", "consulat.travailleur.demande_competences_talents", True),     # II.A.2
+    ("employeur", "flux", "ofii.travailleur.presentation_convocation", False),
+    ("smoe", "flux", "employeur.smoe.accuse_depot", True),
+    ("smoe", "flux", "travailleur.smoe.autorisation_travail_securisee.travailleur", True),
     ("operateur", "flux", "smoe.ofii.transmission_smoe", True),       # replaying a failed message
     ("smoe", "erreurs", "smoe.ofii.transmission_smoe", True),          # a message that failed at the SMOE
     ("smoe", "erreurs", "consulat.ofii.transmission_consulat", False),

@@ -114,9 +114,14 @@ def test_II_A_2_competences_et_talents_the_consulate_decides_and_the_ofii_copies
     d = run(broker, dossier(title="competences_et_talents", employment_department="69", residence_department="69"))[0]["D-1"]
     assert d["route"] == "guichet_unique" and d["smoe"] is None and d["outcome"] == "titre_remis"
     s = steps(d)
-    assert "transmission_smoe" not in s and "decision_autorisation_travail" not in s
-    order = ["transmission_consulat", "decision_competences_talents", "decision_visa", "transmission_dossier_ofii",
-             "copie_ministere", "depot_titre", "transmission_prefecture", "fabrication_titre", "remise_titre"]
+    assert not {"depot_autorisation_travail", "transmission_smoe", "decision_autorisation_travail",
+                "transmission_consulat"} & set(s)
+    application = d["steps"][0]
+    assert (application["step"], application["from"], application["to"]) == (
+        "demande_competences_talents", "travailleur", "consulat")
+    order = ["demande_competences_talents", "decision_competences_talents", "decision_visa",
+             "transmission_dossier_ofii", "copie_ministere", "depot_titre", "transmission_prefecture",
+             "fabrication_titre", "remise_titre"]
     assert [x for x in s if x in order] == order
     assert next(x for x in d["steps"] if x["step"] == "copie_ministere")["to"] == "ministere"
     assert d["titre"]["kind"] == "competences_et_talents" and d["titre"]["agdref_observation"]

@@ -94,7 +94,7 @@ def test_dockerignore_leaves_out_local_state_but_not_package_data():
     for local in (".venv", ".git", "data", ".pytest_cache", "guichet/__pycache__"):
         assert any(fnmatch.fnmatch(local, p.removeprefix("**/")) or fnmatch.fnmatch(local, p)
                    for p in patterns), local
-    for needed in ("pyproject.toml", "guichet/data", "guichet/examples", "schemas", "services"):
+    for needed in ("pyproject.toml", "services/data", "guichet_tools/examples", "schemas", "services"):
         assert not any(fnmatch.fnmatch(needed, p) for p in patterns), needed
 
 
