@@ -130,7 +130,7 @@ def decision_autorisation_travail(msg: DecisionAutorisationTravail, ctx: Context
 
 def _on_work_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
     if not msg.favorable:
-        ctx.close(rules.OVERALL_TASK)
+        ctx.close_dossier()
         d.outcome = "autorisation_travail_refusee"
         ctx.send(InformationEmployeur(subject="autorisation_refusee", detail="; ".join(msg.reasons)))
         d.record("information_employeur", "ofii", "employeur", ctx.now)
@@ -162,6 +162,7 @@ def decision_recours(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None
 
 def _refused_again(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
     d.outcome, d.waiting_for = "autorisation_travail_refusee", None
+    ctx.close_dossier()
     ctx.send(InformationEmployeur(subject="autorisation_refusee", detail="; ".join(msg.reasons)))
     d.record("information_employeur", "ofii", "employeur", ctx.now)
 
@@ -171,6 +172,7 @@ def decision_visa(msg: DecisionVisa, ctx: Context, d: OfiiDossier) -> None:
     d.record("decision_visa", "consulat", "ofii", ctx.received_at, ctx.envelope.deadline)
     if not msg.granted:
         d.outcome, d.waiting_for = "visa_refuse", None
+        ctx.close_dossier()
         ctx.send(InformationEmployeur(subject="visa_refuse", detail=msg.reason or ""))
         d.record("information_employeur", "ofii", "employeur", ctx.now)
         return

@@ -39,6 +39,7 @@ class OfiiDossier(AgencyState):
     deposit_late: bool = False
     completed_late: bool = False
     documents: list[str] = []
+    missing_documents: list[str] = []
     medical_visit_required: bool | None = None
     first_appointment_at: datetime | None = None
     visit_done: bool = False

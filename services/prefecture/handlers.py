@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from guichet import directory
 from guichet.agency import Context
+from guichet.timeutil import paris
 from schemas.actes import TitreProduit
 from schemas.echeances import EcheanceProduction
 from schemas.remise import RenvoiTitrePrefecture
@@ -24,7 +25,8 @@ def transmission_prefecture(msg: TransmissionPrefecture, ctx: Context, d: Prefec
     d.biometric_dispense, d.decided_by_consulate = msg.biometric_dispense, msg.decided_by_consulate
     ctx.await_act("production", deadline=rules.production_limit(ctx.received_at), step="fabrication_titre")
     if rules.recepisse_possible(d.deposit_late, d.completed_late):
-        ctx.send(EcheanceProduction(received_at=ctx.received_at), at=rules.production_limit(ctx.received_at))
+        ctx.send(EcheanceProduction(received_at=ctx.received_at), at=rules.production_limit(ctx.received_at),
+                 while_open="production")
 
 
 def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None:
@@ -37,7 +39,7 @@ def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None
     months = rules.card_months(d.card_kind, d.dossier.contract)
     d.produced_at = ctx.now
     d.card = rules.produce_card(d.card_kind, rules.agdref_number(d.department, d.dossier_id),
-                                ctx.now.date(), months, d.biometric_dispense)
+                                paris(ctx.now).date(), months, d.biometric_dispense)
     d.family_documents = rules.family_documents(d.family, d.card, d.department, d.dossier_id,
                                                 policy["dcem_in_guichet_unique"])
     ctx.send(TransmissionTitre(produced_at=ctx.now, card=d.card, family=d.family_documents))
@@ -47,7 +49,7 @@ def echeance_production(msg: EcheanceProduction, ctx: Context, d: PrefectureDoss
     """II.C.2: two months after the complete dossier, no card yet: a récépissé."""
     if d.card is not None or d.recepisse_until is not None:
         return
-    d.recepisse_until = rules.recepisse_until(ctx.now.date())
+    d.recepisse_until = rules.recepisse_until(paris(ctx.now).date())
     ctx.send(Recepisse(valid_until=d.recepisse_until))
 
 

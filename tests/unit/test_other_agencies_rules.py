@@ -74,3 +74,12 @@ def test_D311_18_2_no_fixed_amount_outside_three_to_twelve_months_and_72_for_jeu
 
 def test_D311_18_3_employer_tax_is_paid_within_three_months_of_the_visa():
     assert ofii.employer_tax_due_by(date(2026, 1, 25)) == date(2026, 4, 25)
+
+
+def test_II_C_2_two_months_from_a_winter_morning_end_at_the_same_paris_hour_in_summer():
+    # An instant read back from a message carries a fixed offset, not the Paris zone.
+    received = datetime.fromisoformat("2026-02-19T09:00:00+01:00")
+    limit = prefecture.production_limit(received)
+    assert limit == datetime(2026, 4, 19, 9, 0, tzinfo=PARIS) and limit.isoformat() == "2026-04-19T09:00:00+02:00"
+    assert prefecture.production_limit(datetime.fromisoformat("2026-12-31T09:00:00+01:00")) == \
+        datetime(2027, 2, 28, 9, 0, tzinfo=PARIS)
