@@ -102,4 +102,18 @@ class Simulation:
             "dossiers": dossiers,
             "biometric_report": biometric_report([s for _, s in by_name["prefecture"].states()]),
             "errors": sum(r.failed for r in self.runners),
+            "failed": self._failed(ofii_states),
         }
+
+    def _failed(self, ofii_states: dict) -> list[dict]:
+        """Every dossier a message of which ended in the error queue, or that the DT-OFII never
+        recorded: none may be missing from the result without a word."""
+        failures = [f for r in self.runners for f in r.failures]
+        failed = []
+        for d in self.scenario.dossiers:
+            own = [f for f in failures if f["dossier_id"] == d.id]
+            if own or d.id not in ofii_states:
+                first = own[0] if own else {"agency": "ofii", "type": None, "error": "never recorded by the DT-OFII"}
+                failed.append({"id": d.id, "agency": first["agency"], "type": first["type"],
+                               "error": first["error"]})
+        return failed

@@ -1,10 +1,13 @@
 """The `guichet` command as an operator or a script uses it."""
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import guichet as guichet_package
 from tests.conftest import dossier
 
 
@@ -27,6 +30,78 @@ def test_an_invalid_scenario_exits_non_zero_with_one_line_naming_the_field(tmp_p
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and field in lines[0] and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("change,field,why", [
+    ({"facts": {"smoe_instruction_days": 1e12}}, "dossiers.0.facts.smoe_instruction_days", "less than or equal to 3650"),
+    ({"facts": {"ofii_consulat_hours": -1}}, "dossiers.0.facts.ofii_consulat_hours", "greater than or equal to 0"),
+    ({"filed_on": "9999-12-20"}, "dossiers.0.filed_on", "2199-12-31"),
+    ({"worker": {"surname": "DOE", "given_names": "Jane", "nationality": "IND", "date_of_birth": "0001-01-01"}},
+     "dossiers.0.worker.date_of_birth", "1900-01-01"),
+    ({"contract": {"kind": "cdd", "monthly_gross_salary_eur": 2500}}, "dossiers.0.contract.months",
+     "a cdd contract states its length in months"),
+    ({"contract": {"kind": "saisonnier", "months": None, "monthly_gross_salary_eur": 2500}},
+     "dossiers.0.contract.months", "a saisonnier contract states its length in months"),
+    ({"contract": {"kind": "cdi", "months": 12, "monthly_gross_salary_eur": 5200}}, "dossiers.0.contract.months",
+     "a cdi has no length in months"),
+    ({"contract": {"kind": "cdi", "months": None, "monthly_gross_salary_eur": "5200"}},
+     "dossiers.0.contract.monthly_gross_salary_eur", "valid number"),
+    ({"facts": {"visa_granted": "yes"}}, "dossiers.0.facts.visa_granted", "valid boolean"),
+    ({"already_in_france": 0}, "dossiers.0.already_in_france", "valid boolean"),
+    ({"family": {"minor_children": "2"}}, "dossiers.0.family.minor_children", "valid integer"),
+    ({"facts": {"titre_completion_days": 5}}, "dossiers.0.facts.titre_completion_days",
+     "applies only to an incomplete dossier"),
+])
+def test_every_duration_date_and_type_is_bounded_at_validation(tmp_path, change, field, why):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"dossiers": [dossier(**change)]}))
+    result = guichet("simulate", "--scenario", str(path), "--json")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and result.stdout == "" and len(lines) == 1
+    assert f"invalid field {field}: " in lines[0] and why in lines[0]
+
+
+def test_an_infinite_duration_is_refused_naming_the_field(tmp_path):
+    path = tmp_path / "inf.json"
+    path.write_text(json.dumps({"dossiers": [dossier(facts={"medical_no_shows": 0})]})
+                    .replace('"medical_no_shows": 0', '"medical_no_shows": 0, "visa_instruction_days": Infinity'))
+    result = guichet("simulate", "--scenario", str(path), "--json")
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        f"guichet simulate: {path}: invalid field dossiers.0.facts.visa_instruction_days: "
+        "Input should be a finite number (got inf)"]
+
+
+def test_what_the_contract_allows_stays_valid(tmp_path):
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps({"dossiers": [
+        dossier(id="CDI", contract={"kind": "cdi", "months": None, "monthly_gross_salary_eur": 5200}),
+        dossier(id="SAISON", contract={"kind": "saisonnier", "months": 6, "monthly_gross_salary_eur": 2000}),
+        dossier(id="LATE-DOCS", facts={"titre_dossier_complete": False, "titre_completion_days": 3}),
+        dossier(id="LIMIT", filed_on="2199-12-31", facts={"smoe_instruction_days": 3650, "visa_validity_days": 3650,
+                                                          "prefecture_production_days": 3650})]}))
+    result = guichet("simulate", "--scenario", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert [d["id"] for d in out["dossiers"]] == ["CDI", "SAISON", "LATE-DOCS", "LIMIT"] and out["failed"] == []
+
+
+def test_a_dossier_whose_message_ends_in_the_error_queue_makes_simulate_exit_1_naming_it(tmp_path):
+    # A préfecture whose single list of documents is missing from the directory: the DT-OFII
+    # cannot check the card dossier, and the message fails every retry.
+    directory = json.loads((Path(guichet_package.__file__).parent / "data" / "annuaire.json").read_text())
+    directory["prefecture_policy"]["78"] = {"single_list": None}
+    (tmp_path / "annuaire.json").write_text(json.dumps(directory))
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"dossiers": [dossier(id="OK", residence_department="92"),
+                                             dossier(id="BROKEN", residence_department="78")]}))
+    env = {**os.environ, "GUICHET_DIRECTORY": str(tmp_path / "annuaire.json")}
+    result = guichet("simulate", "--scenario", str(path), "--json", env=env)
+    assert result.returncode == 1
+    out = json.loads(result.stdout)
+    assert [f["id"] for f in out["failed"]] == ["BROKEN"]
+    assert next(d for d in out["dossiers"] if d["id"] == "OK")["outcome"] == "titre_remis"
+    named = [line for line in result.stderr.splitlines() if line.startswith("guichet simulate: dossier BROKEN: ")]
+    assert len(named) == 1 and "error queue" in named[0] and "TypeError" in named[0]
 
 
 def test_a_scenario_that_is_not_json_or_missing_is_one_line_too(tmp_path):
