@@ -26,7 +26,8 @@ def dossier_view(state: dict) -> dict:
         family.append(entry)
     titre = None
     if d.card:
-        titre = {"kind": d.card.kind, "number": d.card.number, "valid_from": d.card.valid_from.isoformat(),
+        titre = {"kind": d.card.kind, "number": d.card.number, "agdref_number": d.card.agdref_number,
+                 "valid_from": d.card.valid_from.isoformat(),
                  "valid_until": d.card.valid_until.isoformat(), "fingerprints": d.card.fingerprints,
                  "agdref_observation": d.card.agdref_observation}
     return {
@@ -55,7 +56,7 @@ def dossier_view(state: dict) -> dict:
 
 
 def _cards_without_prints(prefecture_states: list[dict]):
-    """(month of production, card) for every card made without fingerprints (II.E.3)."""
+    """(préfecture, month of production, card) for every card made without fingerprints (II.E.3)."""
     for raw in prefecture_states:
         d = PrefectureDossier.model_validate(raw)
         if d.card is None or d.produced_at is None:
@@ -63,21 +64,25 @@ def _cards_without_prints(prefecture_states: list[dict]):
         month = paris(d.produced_at).strftime("%Y-%m")
         for card in [d.card] + [doc.card for doc in d.family_documents if doc.card]:
             if not card.fingerprints and card.kind in BIOMETRIC_CATEGORIES:
-                yield month, card
+                yield d.department, month, card
 
 
 def biometric_report(prefecture_states: list[dict]) -> dict[str, dict[str, int]]:
     """Annex 2: per month of production, the cards made without fingerprints, by category."""
     table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BIOMETRIC_CATEGORIES, 0))
-    for month, card in _cards_without_prints(prefecture_states):
+    for _, month, card in _cards_without_prints(prefecture_states):
         table[month][card.kind] += 1
     return {month: table[month] for month in sorted(table)}
 
 
-def biometric_cards(prefecture_states: list[dict], month: str) -> dict[str, list[str]]:
-    """II.E.3: the AGDREF numbers of the month's cards, by category (the table lists numbers only)."""
-    numbers: dict[str, list[str]] = defaultdict(list)
-    for card_month, card in _cards_without_prints(prefecture_states):
-        if card_month == month:
-            numbers[card.kind].append(card.number)
-    return {kind: sorted(found) for kind, found in numbers.items()}
+def biometric_tables(prefecture_states: list[dict], month: str | None = None,
+                     prefecture: str | None = None) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """II.E.3: the table each préfecture sends monthly, "numéros de dossier AGDREF uniquement": per
+    préfecture, per month, per category, the holders' AGDREF numbers (not the cards' numbers)."""
+    tables: dict = defaultdict(lambda: defaultdict(lambda: {c: [] for c in BIOMETRIC_CATEGORIES}))
+    for department, card_month, card in _cards_without_prints(prefecture_states):
+        if (month is None or card_month == month) and (prefecture is None or department == prefecture):
+            # A card recorded before it carried its holder's number had that number as its own.
+            tables[department][card_month][card.kind].append(card.agdref_number or card.number)
+    return {dep: {m: {c: sorted(n) for c, n in tables[dep][m].items()} for m in sorted(tables[dep])}
+            for dep in sorted(tables)}

@@ -61,6 +61,8 @@ class Card(Model):
     valid_until: date
     fingerprints: bool
     agdref_observation: str | None = None
+    agdref_number: str | None = Field(
+        default=None, description="The holder's AGDREF dossier number (not the card's): annex 2 lists these")
 
 
 class FamilyDocument(Model):

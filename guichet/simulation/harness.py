@@ -24,7 +24,7 @@ from guichet.runner import Runner
 from guichet.simulation.scenario import Scenario
 from guichet.timeutil import at_opening
 from guichet.topology import Topology
-from guichet.views import biometric_report, dossier_view
+from guichet.views import biometric_report, biometric_tables, dossier_view
 from schemas.autorisation_travail import DepotAutorisationTravail
 from services.registry import definitions
 
@@ -97,10 +97,12 @@ class Simulation:
     def _report(self) -> dict:
         by_name = {r.agency.name: r.agency.register for r in self.runners}
         ofii_states = dict(by_name["ofii"].states())
+        prefecture_states = [s for _, s in by_name["prefecture"].states()]
         dossiers = [dossier_view(ofii_states[d.id]) for d in self.scenario.dossiers if d.id in ofii_states]
         return {
             "dossiers": dossiers,
-            "biometric_report": biometric_report([s for _, s in by_name["prefecture"].states()]),
+            "biometric_report": biometric_report(prefecture_states),
+            "biometric_tables": biometric_tables(prefecture_states),
             "errors": sum(r.failed for r in self.runners),
             "failed": self._failed(ofii_states),
         }

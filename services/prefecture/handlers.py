@@ -38,8 +38,9 @@ def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None
     policy = directory.prefecture_policy(d.department)
     months = rules.card_months(d.card_kind, d.dossier.contract)
     d.produced_at = ctx.now
-    d.card = rules.produce_card(d.card_kind, rules.agdref_number(d.department, d.dossier_id),
-                                paris(ctx.now).date(), months, d.biometric_dispense)
+    d.card = rules.produce_card(d.card_kind, rules.card_number(d.department, d.dossier_id),
+                                paris(ctx.now).date(), months, d.biometric_dispense,
+                                agdref=rules.agdref_number(d.department, d.dossier_id))
     d.family_documents = rules.family_documents(d.family, d.card, d.department, d.dossier_id,
                                                 policy["dcem_in_guichet_unique"])
     ctx.send(TransmissionTitre(produced_at=ctx.now, card=d.card, family=d.family_documents))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import guichet as guichet_package
+from services.prefecture.rules import agdref_number
 from tests.conftest import dossier
 
 
@@ -122,10 +123,12 @@ def test_simulate_table_dossier_show_and_annex_2_report_from_the_registers(tmp_p
     timeline = guichet("dossier", "show", "D-1", "--data-dir", str(data)).stdout
     assert "ofii.transmission_smoe" in timeline and "2026-01-10T09:00:00+01:00" in timeline
     csv = guichet("report", "biometrie", "--month", "2026-03", "--data-dir", str(data), "--csv").stdout
-    assert csv.splitlines() == ["mois,salarie_en_mission,competences_et_talents,carte_bleue_europeenne,"
-                                "vie_privee_et_familiale", "2026-03,1,0,0,1"]
+    worker, spouse = view["titre"]["agdref_number"], agdref_number("78", "D-1/conjoint")
+    assert csv.splitlines() == ["prefecture,mois,salarie_en_mission,competences_et_talents,carte_bleue_europeenne,"
+                                "vie_privee_et_familiale", f"78,2026-03,{worker},,,{spouse}"]
     readable = guichet("report", "biometrie", "--month", "2026-03", "--data-dir", str(data)).stdout
-    assert "Vie privée et familiale" in readable and view["titre"]["number"] in readable
+    assert "Préfecture des Yvelines (78)" in readable and f"Vie privée et familiale       1   {spouse}" in readable
+    assert view["titre"]["number"] not in readable + csv, "the table lists AGDREF numbers, not the cards' numbers"
     unknown = guichet("dossier", "show", "NOPE", "--data-dir", str(data))
     assert unknown.returncode == 2 and "NOPE" in unknown.stderr
 
@@ -145,3 +148,23 @@ def test_help_explains_every_command():
     for command in ("simulate", "run", "submit", "dossier", "report", "schemas", "health"):
         result = guichet(command, "--help")
         assert result.returncode == 0 and "usage:" in result.stdout
+
+
+def test_II_E_3_one_annex_2_file_per_month_and_prefecture(tmp_path):
+    data, scenario = tmp_path / "data", tmp_path / "s.json"
+    scenario.write_text(json.dumps({"dossiers": [
+        dossier(id="YVELINES", residence_department="78"),
+        dossier(id="TOULOUSE", employment_department="31", residence_department="31",
+                title="carte_bleue_europeenne")]}))
+    assert guichet("simulate", "--scenario", str(scenario), "--data-dir", str(data)).returncode == 0
+    month = ["report", "biometrie", "--month", "2026-03", "--data-dir", str(data), "--csv"]
+    toulouse = guichet(*month, "--prefecture", "31").stdout.splitlines()
+    assert toulouse[1:] == [f"31,2026-03,,,{agdref_number('31', 'TOULOUSE')},"]
+    both = guichet(*month).stdout.splitlines()
+    assert both[1:] == [f"31,2026-03,,,{agdref_number('31', 'TOULOUSE')},",
+                        f"78,2026-03,{agdref_number('78', 'YVELINES')},,,"]
+    empty = guichet("report", "biometrie", "--month", "2026-07", "--data-dir", str(data), "--csv",
+                    "--prefecture", "78").stdout.splitlines()
+    assert empty[1:] == ["78,2026-07,,,,"]
+    bad = guichet(*month, "--prefecture", "999")
+    assert bad.returncode == 2 and "--prefecture" in bad.stderr

@@ -83,3 +83,20 @@ def test_II_C_2_two_months_from_a_winter_morning_end_at_the_same_paris_hour_in_s
     assert limit == datetime(2026, 4, 19, 9, 0, tzinfo=PARIS) and limit.isoformat() == "2026-04-19T09:00:00+02:00"
     assert prefecture.production_limit(datetime.fromisoformat("2026-12-31T09:00:00+01:00")) == \
         datetime(2027, 2, 28, 9, 0, tzinfo=PARIS)
+
+
+def test_II_E_3_annex_2_lists_the_holders_agdref_numbers_per_prefecture_not_the_cards_numbers():
+    from guichet.views import biometric_report, biometric_tables
+    from services.prefecture.state import PrefectureDossier
+    states = []
+    for department, dossier_id in (("78", "A"), ("31", "B")):
+        card = prefecture.produce_card("salarie_en_mission", prefecture.card_number(department, dossier_id),
+                                       date(2026, 3, 14), 36, dispense=True,
+                                       agdref=prefecture.agdref_number(department, dossier_id))
+        states.append(PrefectureDossier(dossier_id=dossier_id, department=department, card=card,
+                                        produced_at=datetime(2026, 3, 14, 9, tzinfo=PARIS)).model_dump(mode="json"))
+    assert prefecture.agdref_number("78", "A") != prefecture.card_number("78", "A")
+    tables = biometric_tables(states, "2026-03")
+    assert tables["78"]["2026-03"]["salarie_en_mission"] == [prefecture.agdref_number("78", "A")]
+    assert list(biometric_tables(states, prefecture="31")) == ["31"]
+    assert biometric_report(states)["2026-03"]["salarie_en_mission"] == 2
