@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from guichet import directory
 from guichet.timeutil import iso, paris
+from services.consulat.rules import competent_consulate
 from services.ofii.state import OfiiDossier
 from services.prefecture.state import PrefectureDossier
 
@@ -30,11 +32,18 @@ def dossier_view(state: dict) -> dict:
                  "valid_from": d.card.valid_from.isoformat(),
                  "valid_until": d.card.valid_until.isoformat(), "fingerprints": d.card.fingerprints,
                  "agdref_observation": d.card.agdref_observation}
+    single_window = d.route == "guichet_unique" and d.dossier is not None
     return {
         "id": d.dossier_id,
+        "title": d.dossier.title if d.dossier else None,
         "route": d.route,
         "route_reason": d.route_reason,
         "outcome": outcome,
+        "outcome_reason": d.outcome_reason,
+        "missing_documents": d.missing_documents if d.waiting_for == "complements_titre" else [],
+        "dt_ofii": directory.dt_ofii_for(d.dossier.employment_department) if single_window else None,
+        "consulat": competent_consulate(d.dossier) if single_window else None,
+        "convocations": [iso(at) for at in (d.first_appointment_at, d.second_appointment_at) if at],
         "waiting_for": d.waiting_for if outcome == "en_cours" else None,
         "smoe": d.smoe,
         "prefecture": d.prefecture,

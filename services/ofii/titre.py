@@ -98,7 +98,7 @@ def presentation_convocation(msg: PresentationConvocation, ctx: Context, d: Ofii
         return
     if msg.number == 1:
         appointment = add_days(ctx.now, rules.SECOND_CONVOCATION_DAYS)
-        d.second_convocation = True
+        d.second_convocation, d.second_appointment_at = True, appointment
         ctx.send(SecondeConvocation(appointment_at=appointment))
         d.record("seconde_convocation", "ofii", "travailleur", ctx.now)
         await_step(ctx, d, "presentation_convocation_2", appointment, watch=False)

@@ -117,11 +117,11 @@ def test_simulate_table_dossier_show_and_annex_2_report_from_the_registers(tmp_p
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps({"dossiers": [dossier(family={"spouse": True})]}))
     table = guichet("simulate", "--scenario", str(scenario), "--data-dir", str(data))
-    assert table.returncode == 0 and "D-1  guichet_unique  ->  titre_remis" in table.stdout
+    assert table.returncode == 0 and "Dossier D-1 - salarié en mission - guichet unique OFII" in table.stdout
     view = json.loads(guichet("dossier", "show", "D-1", "--data-dir", str(data), "--json").stdout)
     assert view["outcome"] == "titre_remis"
     timeline = guichet("dossier", "show", "D-1", "--data-dir", str(data)).stdout
-    assert "ofii.transmission_smoe" in timeline and "2026-01-10T09:00:00+01:00" in timeline
+    assert "ofii.transmission_smoe" in timeline and "10/01/2026 09:00" in timeline
     csv = guichet("report", "biometrie", "--month", "2026-03", "--data-dir", str(data), "--csv").stdout
     worker, spouse = view["titre"]["agdref_number"], agdref_number("78", "D-1/conjoint")
     assert csv.splitlines() == ["prefecture,mois,salarie_en_mission,competences_et_talents,carte_bleue_europeenne,"
@@ -168,3 +168,30 @@ def test_II_E_3_one_annex_2_file_per_month_and_prefecture(tmp_path):
     assert empty[1:] == ["78,2026-07,,,,"]
     bad = guichet(*month, "--prefecture", "999")
     assert bad.returncode == 2 and "--prefecture" in bad.stderr
+
+
+def test_an_agent_reads_the_same_french_summary_in_simulate_and_in_dossier_show(tmp_path):
+    data, scenario = tmp_path / "data", tmp_path / "s.json"
+    scenario.write_text(json.dumps({"dossiers": [
+        dossier(id="CDD", contract={"kind": "cdd", "months": 6, "monthly_gross_salary_eur": 2500}),
+        dossier(id="REFUS", facts={"remuneration_ok": False}),
+        dossier(id="PIECES", facts={"titre_dossier_complete": False}),
+        dossier(id="MARSEILLE", employment_department="13", residence_department="13")]}))
+    table = guichet("simulate", "--scenario", str(scenario), "--data-dir", str(data))
+    assert table.returncode == 0, table.stderr
+    text = table.stdout
+    assert "Dossier CDD - salarié en mission - guichet unique OFII" in text
+    assert "  Issue : titre de séjour remis par l'OFII" in text
+    assert "  Services compétents : DT-OFII Montrouge, SMOE 92, Consulat de France (IND), " \
+           "Préfecture des Yvelines (78)" in text
+    assert "  Visite médicale OFII : convocation le 21/03/2026 09:00" in text
+    assert "  Taxe due par l'employeur : 210 €, à payer au plus tard le 25/04/2026" in text
+    assert "  transmission au SMOE" in text and "07/01/2026 09:00  10/01/2026 09:00" in text
+    assert "  Issue : autorisation de travail refusée\n  Motif du refus : conditions de rémunération" in text
+    assert "  Issue : dossier de titre de séjour incomplet\n  Pièces manquantes : passeport" in text
+    assert "  Motif : lieu effectif d'emploi (13) hors des huit départements du guichet unique (I.C)" in text
+    assert "spouse" not in text and "->" not in text and "2026-01-07T" not in text
+    for dossier_id in ("CDD", "REFUS", "PIECES", "MARSEILLE"):
+        shown = guichet("dossier", "show", dossier_id, "--data-dir", str(data)).stdout
+        block = shown.split("\n\nMessages du dossier")[0]
+        assert block.startswith(f"Dossier {dossier_id} - ") and block in text
