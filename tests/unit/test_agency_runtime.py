@@ -139,3 +139,21 @@ def test_II_D_a_closed_dossier_has_no_reminder_left_to_fire(register):
     with agency.register.transaction() as tx:
         still_open = [r["task"] for r in tx.rows("SELECT task FROM tasks WHERE closed_at IS NULL")]
     assert still_open == ["recours_gracieux"], "the recours opened after the refusal stays open"
+
+
+def test_II_C_2_a_card_due_at_the_two_month_mark_is_published_before_the_mark_reminder(tmp_path):
+    from schemas.titre import TransmissionPrefecture
+    from services.prefecture.service import DEFINITION as PREFECTURE
+    register = Register(str(tmp_path / "prefecture.sqlite3"), "prefecture")
+    agency = Agency(PREFECTURE, register, VirtualClock(START))
+    filed = scenario(dossier()).dossiers[0].filed("circulaire-2012")
+    message = TransmissionPrefecture(dossier=filed, family=filed.family, card_kind="salarie_en_mission",
+                                     deposit_late=False, completed_late=False, biometric_dispense=True)
+    received = datetime(2026, 2, 19, 9, tzinfo=PARIS)
+    env = wrap(message, dossier_id="D-1", sender=Sender(agency="ofii"), sent_at=received,
+               facts={"prefecture_production_days": 59})
+    assert agency.process(env.body()).status == "processed"
+    mark = agency.register.due_outbox(datetime(2026, 4, 19, 9, tzinfo=PARIS))
+    at_mark = [r["type"] for r in mark if r["type"] != "prefecture.veille.echeance"]  # the warning came before
+    assert at_mark == ["prefecture.agent.titre_produit", "prefecture.echeance.production"]
+    register.close()
