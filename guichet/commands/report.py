@@ -77,5 +77,6 @@ def _readable(month: str, tables: dict[str, dict[str, list[str]]]) -> str:
     for department, numbers in tables.items():
         lines.append(f"{directory.prefecture_name(department)} ({department})")
         for category in BIOMETRIC_CATEGORIES:
-            lines.append(f"  {LABELS[category]:<26} {len(numbers[category]):>4}   {' '.join(numbers[category])}".rstrip())
+            listed = numbers[category]
+            lines.append(f"  {LABELS[category]:<26} {len(listed):>4}   {' '.join(listed)}".rstrip())
     return "\n".join(lines) + "\n"

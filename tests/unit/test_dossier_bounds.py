@@ -32,6 +32,7 @@ def test_II_every_duration_is_a_finite_number_of_days_within_ten_years(value):
 
 
 def test_II_C_1_a_completion_delay_belongs_to_an_incomplete_dossier_only():
-    assert Facts.model_validate({"titre_dossier_complete": False, "titre_completion_days": 5}).titre_completion_days == 5
+    incomplete = Facts.model_validate({"titre_dossier_complete": False, "titre_completion_days": 5})
+    assert incomplete.titre_completion_days == 5
     with pytest.raises(ValidationError, match="applies only to an incomplete dossier"):
         Facts.model_validate({"titre_completion_days": 5})
