@@ -42,6 +42,8 @@ class Outgoing:
     message: Message
     deadline: datetime | None
     due_at: datetime
+    # A reminder to itself that only matters while this task is open: withdrawn when it closes.
+    while_open: str | None = None
 
 
 class Context:
@@ -57,6 +59,7 @@ class Context:
         self.outgoing: list[Outgoing] = []
         self.opened: list[Task] = []
         self.closed: list[str] = []
+        self.closing_dossier = False
         self._is_open: Callable[[str], bool] = lambda task: False
 
     @property
@@ -71,9 +74,11 @@ class Context:
             return self.facts_raw or {}
         return self._facts_model.model_validate(self.facts_raw or {})
 
-    def send(self, message: Message, *, deadline: datetime | None = None, at: datetime | None = None) -> None:
-        """Send now, or at `at` (a reminder to itself, or an act the simulated back-office plays)."""
-        self.outgoing.append(Outgoing(message, deadline, max(at or self.now, self.now)))
+    def send(self, message: Message, *, deadline: datetime | None = None, at: datetime | None = None,
+             while_open: str | None = None) -> None:
+        """Send now, or at `at` (a reminder to itself, or an act the simulated back-office plays).
+        `while_open`: a reminder about that task, withdrawn unsent if the task closes before it is due."""
+        self.outgoing.append(Outgoing(message, deadline, max(at or self.now, self.now), while_open))
 
     def await_act(self, task: str, deadline: datetime | None = None, *, step: str | None = None,
                   warn_at: datetime | None = None, watch: bool = True) -> None:
@@ -86,6 +91,11 @@ class Context:
 
     def close(self, task: str) -> None:
         self.closed.append(task)
+
+    def close_dossier(self) -> None:
+        """The dossier reached its outcome here: every task still open ends, and with it every
+        reminder still pending; tasks opened by the same handler afterwards still count."""
+        self.closing_dossier = True
 
 
 Handler = Callable[[Message, Context, Any], None]
@@ -183,18 +193,24 @@ class Agency:
             tx.mark_processed(envelope, now)
             tx.journal("in", envelope, now)
             sender = Sender(agency=self.name, office=self.definition.office(state))
-            for out in ctx.outgoing:
-                tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at)
+            # A closed task takes its pending reminders with it, so none fires after the step ended.
+            if ctx.closing_dossier:
+                tx.close_all_tasks(envelope.dossier_id, now)
             for task in ctx.closed:
                 tx.close_task(envelope.dossier_id, task, now)
+            # The people's acts go before the agency's own reminders: an act due at the very instant
+            # a time limit runs out is within it, so it is handled first.
             for task in ctx.opened:
                 tx.open_task(envelope.dossier_id, task.name, task.opened_at, task.deadline)
-                for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
-                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at)
                 if self.actors is not None:
                     for act, at in self.actors.play(task, state, ctx.facts):
                         act_sender = Sender(agency=act.SENDER, office="simulation")
                         tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at)
+                for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
+                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at, task=task.name)
+            for out in ctx.outgoing:
+                tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at,
+                              task=out.while_open)
             log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing],
                      tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)

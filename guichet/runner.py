@@ -41,6 +41,8 @@ class Runner:
         # Late-transmission expiry needs a broker TTL and a clock that runs by itself.
         self.expire_late = expire_late and not bus.is_memory
         self.processed = self.failed = self.retried = 0
+        # What went to the error queue, by dossier: a run can say which dossier it could not carry.
+        self.failures: list[dict] = []
 
     def handle(self, body, headers, content_type, routing_key: str | None = None) -> Outcome:
         """Process one delivery; never raises for a bad message."""
@@ -65,6 +67,9 @@ class Runner:
                 return Outcome("retrying", outcome.envelope, outcome.reason, outcome.error)
         if outcome.status in ("rejected", "failed"):
             self.failed += 1
+            self.failures.append({"dossier_id": _envelope_field(body, outcome, "dossier_id"),
+                                  "agency": self.agency.name, "type": _envelope_field(body, outcome, "type"),
+                                  "reason": outcome.reason, "error": outcome.error})
             context = {"reason": outcome.reason, "message": outcome.error,
                        "queue": self.queue_name, "routing-key": routing_key,
                        "first-failure": headers.get(FIRST_FAILURE) or now, "last-failure": now,
@@ -183,6 +188,16 @@ class Runner:
 
 def _without(headers: dict, *names: str) -> dict:
     return {k: v for k, v in (headers or {}).items() if k not in names}
+
+
+def _envelope_field(body, outcome: Outcome, name: str) -> str | None:
+    """The dossier or type a failed delivery was about, from its envelope or, failing that, its body."""
+    if outcome.envelope is not None:
+        return getattr(outcome.envelope, name)
+    try:
+        return json.loads(body).get(name)
+    except Exception:  # an undecodable body names nothing
+        return None
 
 
 def _message_id(body, headers) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from guichet.privacy import declare_personal_fields
 from schemas.base import Model
@@ -16,6 +16,9 @@ Title = Literal[
 Regime = Literal["circulaire-2012", "plateformes-2021"]
 Department = str  # validated by DEPARTMENT_PATTERN where it enters the bus
 DEPARTMENT_PATTERN = r"^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$"
+# Dates a dossier may carry: every date its flow leads to then stays within the calendar.
+FIRST_FILING, LAST_FILING = date(2000, 1, 1), date(2199, 12, 31)
+FIXED_TERMS = ("cdd", "saisonnier")
 
 # Whole examples of the nested models, for the fields that carry one: fictitious people and firms.
 ADDRESS_EXAMPLE = {"line": "12 MG Road", "city": "Bengaluru", "country": "IND",
@@ -60,7 +63,8 @@ class Worker(Model):
                              examples=["Jane", "John Richard"])
     nationality: str = Field(min_length=2, max_length=3, description="Nationalité: ISO 3166 country code",
                              examples=["IND", "BR"])
-    date_of_birth: date | None = Field(default=None, description="Date de naissance",
+    date_of_birth: date | None = Field(default=None, ge=date(1900, 1, 1), le=LAST_FILING,
+                                       description="Date de naissance",
                                        examples=["1990-04-12", "1985-11-30"])
     passport_number: str | None = Field(default=None, min_length=5, max_length=20,
                                         description="Numéro de passeport (5 to 20 characters)",
@@ -81,24 +85,39 @@ class Employer(Model):
 
 
 class Contract(Model):
+    # A number or a boolean written as a string is refused, not guessed at.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
     kind: Literal["cdi", "cdd", "saisonnier"] = Field(
         description="Nature du contrat de travail (note 2021 on online filing): CDI (titre salarié), "
                     "CDD (titre travailleur temporaire) or emploi saisonnier (titre saisonnier)",
-        examples=["cdd", "cdi", "saisonnier"])
+        examples=["cdd", "saisonnier"])
     months: int | None = Field(
-        default=None, ge=1, le=120,
+        default=None, ge=1, le=120, validate_default=True,
         description="Durée du contrat à durée déterminée, in months; null for a CDI. A temporary job of more than 3 "
                     "and less than 12 months bears the employer tax (D.311-18-2)",
         examples=[18, 6])
     monthly_gross_salary_eur: float = Field(
-        gt=0,
+        gt=0, le=1_000_000, allow_inf_nan=False,
         description="Salaire mensuel brut en euros: the conditions de rémunération the SMOE examines (note 2021), "
                     "compared with the SMIC for the employer tax band (D.311-18-2)",
         examples=[5200.0, 2400.0])
 
+    @field_validator("months")
+    @classmethod
+    def length_of_a_fixed_term_only(cls, months: int | None, info: ValidationInfo) -> int | None:
+        """A fixed term (cdd, seasonal work) states its length, on which the card's validity and the
+        employer tax depend; an open-ended contract has none."""
+        kind = info.data.get("kind")
+        if kind in FIXED_TERMS and months is None:
+            raise ValueError(f"a {kind} contract states its length in months")
+        if kind == "cdi" and months is not None:
+            raise ValueError("a cdi has no length in months (null or absent)")
+        return months
+
 
 class Family(Model):
     """I.D, II.E.2: the 'famille accompagnante', spouse and minor children."""
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
     spouse: bool = Field(
         default=False,
         description="Conjoint (famille accompagnante, I.D): receives a « vie privée et familiale » card of identical "
@@ -123,7 +142,7 @@ class Dossier(Model):
                     "(L.315-1), carte bleue européenne (L.313-10 6°); jeune professionnel (I.E); 'autre': any other "
                     "professional title, outside the single window (I.E)",
         examples=["salarie_en_mission", "carte_bleue_europeenne"])
-    filed_on: date = Field(description="Date de dépôt du dossier auprès de la DT-OFII (II.A.1)",
+    filed_on: date = Field(ge=FIRST_FILING, le=LAST_FILING, description="Date de dépôt du dossier auprès de la DT-OFII (II.A.1)",
                            examples=["2026-01-05", "2026-09-14"])
     employment_department: Department = Field(
         pattern=DEPARTMENT_PATTERN,
@@ -136,7 +155,7 @@ class Dossier(Model):
                     "issues the card",
         examples=["78", "69"])
     already_in_france: bool = Field(
-        default=False,
+        default=False, strict=True,
         description="Étranger déjà présent sur le territoire français (I.E): not a primo-migrant, so no single "
                     "window; the dossier goes to the préfecture of residence",
         examples=[False, True])

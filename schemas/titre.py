@@ -126,6 +126,10 @@ class Card(Model):
         description="Mention written in the AGDREF « observations » zone for a card produced without fingerprints "
                     "(II.E.3); null when fingerprints were taken",
         examples=[CARD_EXAMPLE["agdref_observation"]])
+    agdref_number: str | None = Field(
+        default=None, description="Numéro AGDREF of the holder's dossier, not the card's number: the monthly table "
+                                  "of annex 2 lists these (II.E.3)",
+        examples=["7500123456", None])
 
 
 class FamilyDocument(Model):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from services import directory
 from guichet.timeutil import iso, paris
+from services.consulat.rules import competent_consulate
 from services.ofii.state import OfiiDossier
 from services.prefecture.state import PrefectureDossier
 
@@ -26,14 +28,22 @@ def dossier_view(state: dict) -> dict:
         family.append(entry)
     titre = None
     if d.card:
-        titre = {"kind": d.card.kind, "number": d.card.number, "valid_from": d.card.valid_from.isoformat(),
+        titre = {"kind": d.card.kind, "number": d.card.number, "agdref_number": d.card.agdref_number,
+                 "valid_from": d.card.valid_from.isoformat(),
                  "valid_until": d.card.valid_until.isoformat(), "fingerprints": d.card.fingerprints,
                  "agdref_observation": d.card.agdref_observation}
+    single_window = d.route == "guichet_unique" and d.dossier is not None
     return {
         "id": d.dossier_id,
+        "title": d.dossier.title if d.dossier else None,
         "route": d.route,
         "route_reason": d.route_reason,
         "outcome": outcome,
+        "outcome_reason": d.outcome_reason,
+        "missing_documents": d.missing_documents if d.waiting_for == "complements_titre" else [],
+        "dt_ofii": directory.dt_ofii_for(d.dossier.employment_department) if single_window else None,
+        "consulat": competent_consulate(d.dossier) if single_window else None,
+        "convocations": [iso(at) for at in (d.first_appointment_at, d.second_appointment_at) if at],
         "waiting_for": d.waiting_for if outcome == "en_cours" else None,
         "smoe": d.smoe,
         "prefecture": d.prefecture,
@@ -55,7 +65,7 @@ def dossier_view(state: dict) -> dict:
 
 
 def _cards_without_prints(prefecture_states: list[dict]):
-    """(month of production, card) for every card made without fingerprints (II.E.3)."""
+    """(préfecture, month of production, card) for every card made without fingerprints (II.E.3)."""
     for raw in prefecture_states:
         d = PrefectureDossier.model_validate(raw)
         if d.card is None or d.produced_at is None:
@@ -63,21 +73,25 @@ def _cards_without_prints(prefecture_states: list[dict]):
         month = paris(d.produced_at).strftime("%Y-%m")
         for card in [d.card] + [doc.card for doc in d.family_documents if doc.card]:
             if not card.fingerprints and card.kind in BIOMETRIC_CATEGORIES:
-                yield month, card
+                yield d.department, month, card
 
 
 def biometric_report(prefecture_states: list[dict]) -> dict[str, dict[str, int]]:
     """Annex 2: per month of production, the cards made without fingerprints, by category."""
     table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BIOMETRIC_CATEGORIES, 0))
-    for month, card in _cards_without_prints(prefecture_states):
+    for _, month, card in _cards_without_prints(prefecture_states):
         table[month][card.kind] += 1
     return {month: table[month] for month in sorted(table)}
 
 
-def biometric_cards(prefecture_states: list[dict], month: str) -> dict[str, list[str]]:
-    """II.E.3: the AGDREF numbers of the month's cards, by category (the table lists numbers only)."""
-    numbers: dict[str, list[str]] = defaultdict(list)
-    for card_month, card in _cards_without_prints(prefecture_states):
-        if card_month == month:
-            numbers[card.kind].append(card.number)
-    return {kind: sorted(found) for kind, found in numbers.items()}
+def biometric_tables(prefecture_states: list[dict], month: str | None = None,
+                     prefecture: str | None = None) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """II.E.3: the table each préfecture sends monthly, "numéros de dossier AGDREF uniquement": per
+    préfecture, per month, per category, the holders' AGDREF numbers (not the cards' numbers)."""
+    tables: dict = defaultdict(lambda: defaultdict(lambda: {c: [] for c in BIOMETRIC_CATEGORIES}))
+    for department, card_month, card in _cards_without_prints(prefecture_states):
+        if (month is None or card_month == month) and (prefecture is None or department == prefecture):
+            # A card recorded before it carried its holder's number had that number as its own.
+            tables[department][card_month][card.kind].append(card.agdref_number or card.number)
+    return {dep: {m: {c: sorted(n) for c, n in tables[dep][m].items()} for m in sorted(tables[dep])}
+            for dep in sorted(tables)}

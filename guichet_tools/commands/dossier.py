@@ -6,6 +6,7 @@ import json
 
 from guichet_tools.commands.common import UsageError, add_data
 from guichet.register import Register, from_text
+from services.summary import moment, summary
 from guichet.timeutil import iso
 from services.views import dossier_view
 from schemas.base import AGENCIES
@@ -43,10 +44,10 @@ def _exists(path: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     registers = _registers(args)
     try:
+        state = registers["ofii"].state(args.id) if "ofii" in registers else None
         if args.json:
             if "ofii" not in registers:
                 raise UsageError("the DT-OFII's register is needed for --json (ofii.sqlite3)")
-            state = registers["ofii"].state(args.id)
             if state is None:
                 raise UsageError(f"dossier {args.id!r} is not in the DT-OFII's register")
             print(json.dumps(dossier_view(state), ensure_ascii=False, indent=2))
@@ -58,12 +59,15 @@ def run(args: argparse.Namespace) -> int:
                 entries.setdefault(row["message_id"], row)
         if not entries:
             raise UsageError(f"dossier {args.id!r} is in none of the registers of {args.data_dir}")
-        print(f"dossier {args.id}")
-        print(f"  {'sent at':<26} {'type':<40} {'from':<11} {'to':<12} deadline")
+        if state is not None:
+            # What the single window knows of the dossier, as an agent reads it; then the messages.
+            print("\n".join(summary(dossier_view(state))))
+            print()
+        print(f"Messages du dossier {args.id}")
+        print(f"  {'envoyé le':<17} {'message':<40} {'de':<11} {'à':<12} délai")
         for row in sorted(entries.values(), key=lambda r: (r["sent_at"], r["seq"])):
-            deadline = iso(from_text(row["deadline"])) or "-"
-            print(f"  {iso(from_text(row['sent_at'])):<26} {row['type']:<40} {row['sender']:<11} "
-                  f"{row['recipient']:<12} {deadline}")
+            print(f"  {moment(iso(from_text(row['sent_at']))):<17} {row['type']:<40} {row['sender']:<11} "
+                  f"{row['recipient']:<12} {moment(iso(from_text(row['deadline'])))}")
         return 0
     finally:
         for reg in registers.values():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from importlib import resources
 
 from guichet_tools.simulation.harness import Simulation
@@ -38,4 +39,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         print(render(result))
-    return 0
+    # The contract: exit 1, naming the dossier and the error, when a dossier could not be carried
+    # to its outcome because one of its messages ended in the error queue.
+    for failed in result["failed"]:
+        error = (failed["error"] or "").splitlines()[0] if failed["error"] else "unknown error"
+        at = f"{failed['type']} at {failed['agency']}" if failed["type"] else failed["agency"]
+        print(f"guichet simulate: dossier {failed['id']}: {at} went to the error queue: {error}", file=sys.stderr)
+    return 1 if result["failed"] else 0

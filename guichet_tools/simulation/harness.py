@@ -24,7 +24,7 @@ from guichet.runner import Runner
 from guichet_tools.simulation.scenario import Scenario
 from guichet.timeutil import at_opening
 from guichet.topology import Topology
-from services.views import biometric_report, dossier_view
+from services.views import biometric_report, biometric_tables, dossier_view
 from schemas.autorisation_travail import DepotAutorisationTravail
 from schemas.competences_talents import DemandeCompetencesTalents
 from schemas.plateforme import DemandeAutorisationTravailEnLigne
@@ -113,9 +113,25 @@ class Simulation:
     def _report(self) -> dict:
         by_name = {r.agency.name: r.agency.register for r in self.runners}
         ofii_states = dict(by_name["ofii"].states())
+        prefecture_states = [s for _, s in by_name["prefecture"].states()]
         dossiers = [dossier_view(ofii_states[d.id]) for d in self.scenario.dossiers if d.id in ofii_states]
         return {
             "dossiers": dossiers,
-            "biometric_report": biometric_report([s for _, s in by_name["prefecture"].states()]),
+            "biometric_report": biometric_report(prefecture_states),
+            "biometric_tables": biometric_tables(prefecture_states),
             "errors": sum(r.failed for r in self.runners),
+            "failed": self._failed(ofii_states),
         }
+
+    def _failed(self, ofii_states: dict) -> list[dict]:
+        """Every dossier a message of which ended in the error queue, or that the DT-OFII never
+        recorded: none may be missing from the result without a word."""
+        failures = [f for r in self.runners for f in r.failures]
+        failed = []
+        for d in self.scenario.dossiers:
+            own = [f for f in failures if f["dossier_id"] == d.id]
+            if own or d.id not in ofii_states:
+                first = own[0] if own else {"agency": "ofii", "type": None, "error": "never recorded by the DT-OFII"}
+                failed.append({"id": d.id, "agency": first["agency"], "type": first["type"],
+                               "error": first["error"]})
+        return failed

@@ -60,8 +60,11 @@ def parse_scenario(raw: object, origin: str = "scenario") -> Scenario:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "(root)"
+        # A rule of ours speaks for itself, without pydantic's "Value error, " in front.
+        message = str(err["ctx"]["error"]) if err["type"] == "value_error" and "error" in err.get("ctx", {}) \
+            else err["msg"]
         got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], (dict, list)) else ""
-        raise ScenarioError(f"{origin}: invalid field {where}: {err['msg']}{got}") from None
+        raise ScenarioError(f"{origin}: invalid field {where}: {message}{got}") from None
     _check_platforms(scenario, origin)
     return scenario
 

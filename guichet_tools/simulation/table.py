@@ -1,38 +1,23 @@
-"""The readable form of a simulation: one block per dossier, its outcome and its steps."""
+"""The readable form of a simulation: the French summary of each dossier, then annex 2."""
 from __future__ import annotations
+
+from services.summary import summary
+
+CATEGORIES = {"salarie_en_mission": "salariés en mission", "competences_et_talents": "compétences et talents",
+              "carte_bleue_europeenne": "carte bleue européenne", "vie_privee_et_familiale": "vie privée et familiale"}
 
 
 def render(result: dict) -> str:
     lines = []
     for d in result["dossiers"]:
-        lines.append(f"{d['id']}  {d['route']}  ->  {d['outcome']}")
-        facts = [f"SMOE {d['smoe']}" if d["smoe"] else None,
-                 f"préfecture {d['prefecture']}" if d["prefecture"] else None,
-                 "récépissé" if d["recepisse"] else None,
-                 "dépôt tardif" if d["deposit_late"] else None,
-                 "seconde convocation" if d["second_convocation"] else None,
-                 f"délais dépassés: {', '.join(d['deadline_breaches'])}" if d["deadline_breaches"] else None]
-        facts = [f for f in facts if f]
-        if facts:
-            lines.append("  " + " | ".join(facts))
-        if d["titre"]:
-            t = d["titre"]
-            lines.append(f"  titre {t['kind']} n° {t['number']} du {t['valid_from']} au {t['valid_until']}")
-        for f in d["family"]:
-            lines.append(f"  famille: {f['role']} -> {f['titre']}")
-        lines.append(f"  {'étape':<30} {'de':<11} {'à':<12} {'le':<17} {'délai légal':<17}")
-        for s in d["steps"]:
-            late = "  EN RETARD" if s["late"] else ""
-            lines.append(f"  {s['step']:<30} {s['from']:<11} {s['to'] or '-':<12} {_short(s['at']):<17} "
-                         f"{_short(s['deadline']):<17}{late}")
-        lines.append("")
+        lines += summary(d) + [""]
+    for failed in result.get("failed", []):
+        lines += [f"Dossier {failed['id']} - non mené à son terme : un message est parti en file d'erreurs "
+                  f"({failed['agency']}) : {(failed['error'] or '').splitlines()[0] if failed['error'] else '?'}", ""]
     report = result.get("biometric_report") or {}
     if report:
         lines.append("Titres produits sans données biométriques (annexe 2)")
         for month, row in report.items():
-            lines.append(f"  {month}: " + ", ".join(f"{k} {v}" for k, v in row.items()))
+            year, number = month.split("-")
+            lines.append(f"  {number}/{year} : " + ", ".join(f"{CATEGORIES.get(k, k)} {v}" for k, v in row.items()))
     return "\n".join(lines)
-
-
-def _short(iso: str | None) -> str:
-    return "-" if not iso else iso[:16].replace("T", " ")

@@ -15,6 +15,13 @@ VISA_MENTIONS = {
 }
 
 
+def competent_consulate(dossier) -> str:
+    """II.B: the consulate of the worker's country of residence abroad (of nationality failing an address)."""
+    address = dossier.worker.address_abroad
+    country = address.country if address is not None and address.country else dossier.worker.nationality
+    return f"Consulat de France ({country})"
+
+
 def visa_deadline(received: datetime) -> datetime:
     return add_days(received, VISA_DAYS)
 

@@ -11,6 +11,7 @@ from schemas.competences_talents import DemandeCompetencesTalents
 from schemas.facts import Facts
 from schemas.visa import TransmissionConsulat
 from services.consulat.handlers import HANDLERS
+from services.consulat.rules import competent_consulate
 from services.consulat.state import ConsulatDossier
 
 
@@ -26,7 +27,7 @@ class ConsulActors:
 def office(d: ConsulatDossier) -> str | None:
     if d.dossier is None:
         return None
-    return f"Consulat de France ({d.dossier.worker.address_abroad.country if d.dossier.worker.address_abroad else d.dossier.worker.nationality})"
+    return competent_consulate(d.dossier)
 
 
 DEFINITION = AgencyDefinition(name="consulat", state_model=ConsulatDossier, handlers=HANDLERS,

@@ -162,14 +162,14 @@ def _record_secured_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
 
 def _on_work_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
     if not msg.favorable:
-        ctx.close(rules.OVERALL_TASK)
-        d.outcome = "autorisation_travail_refusee"
-        ctx.send(InformationEmployeur(subject="autorisation_refusee", detail="; ".join(msg.reasons)))
+        ctx.close_dossier()
+        d.outcome, d.outcome_reason = "autorisation_travail_refusee", "; ".join(msg.reasons)
+        ctx.send(InformationEmployeur(subject="autorisation_refusee", detail=d.outcome_reason))
         d.record("information_employeur", "ofii", "employeur", ctx.now)
         # 2021 note: the employer may contest the refusal by a recours gracieux.
         await_step(ctx, d, "recours_gracieux", rules.recours_deadline(ctx.now), watch=False)
         return
-    d.outcome = None
+    d.outcome = d.outcome_reason = None
     # 2021 note: the platform tells the OFII the employer tax it is to collect.
     d.employer_tax_eur = msg.employer_tax_eur
     await_step(ctx, d, "transmission_consulat", rules.consulat_deadline(ctx.received_at))
@@ -195,7 +195,9 @@ def decision_recours(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None
 
 def _refused_again(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
     d.outcome, d.waiting_for = "autorisation_travail_refusee", None
-    ctx.send(InformationEmployeur(subject="autorisation_refusee", detail="; ".join(msg.reasons)))
+    d.outcome_reason = "; ".join(msg.reasons)
+    ctx.close_dossier()
+    ctx.send(InformationEmployeur(subject="autorisation_refusee", detail=d.outcome_reason))
     d.record("information_employeur", "ofii", "employeur", ctx.now)
 
 
@@ -203,7 +205,8 @@ def decision_visa(msg: DecisionVisa, ctx: Context, d: OfiiDossier) -> None:
     """II.B: the consulate's decision; with a visa the worker comes and the card dossier is awaited."""
     d.record("decision_visa", "consulat", "ofii", ctx.received_at, ctx.envelope.deadline)
     if not msg.granted:
-        d.outcome, d.waiting_for = "visa_refuse", None
+        d.outcome, d.waiting_for, d.outcome_reason = "visa_refuse", None, msg.reason
+        ctx.close_dossier()
         ctx.send(InformationEmployeur(subject="visa_refuse", detail=msg.reason or ""))
         d.record("information_employeur", "ofii", "employeur", ctx.now)
         return

@@ -70,7 +70,8 @@ def latest_deposit_day(visa_valid_until: date) -> date:
 
 
 def deposit_late(deposited: datetime, visa_valid_until: date | None) -> bool:
-    """II.C.1: a later deposit does not guarantee the card before the visa expires."""
+    """II.C.1: "dossiers complets ... au maximum deux mois avant l'expiration de la validité du visa":
+    `deposited` is when the dossier became complete; a later one does not guarantee the card in time."""
     return visa_valid_until is not None and paris(deposited).date() > latest_deposit_day(visa_valid_until)
 
 

@@ -33,14 +33,17 @@ class OfiiDossier(AgencyState):
     smoe: str | None = None
     prefecture: str | None = None
     outcome: str | None = None
+    outcome_reason: str | None = None
     waiting_for: str | None = None
     deadlines: dict[str, datetime] = {}
     visa_valid_until: date | None = None
     deposit_late: bool = False
     completed_late: bool = False
     documents: list[str] = []
+    missing_documents: list[str] = []
     medical_visit_required: bool | None = None
     first_appointment_at: datetime | None = None
+    second_appointment_at: datetime | None = None
     visit_done: bool = False
     second_convocation: bool = False
     handover_period_over: bool = False

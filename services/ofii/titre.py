@@ -32,7 +32,6 @@ def depot_titre(msg: DepotTitre, ctx: Context, d: OfiiDossier) -> None:
     d.record("depot_titre", "employeur", "ofii", ctx.now)
     ctx.close("depot_titre")
     d.prefecture = d.dossier.residence_department
-    d.deposit_late = rules.deposit_late(ctx.now, d.visa_valid_until)
     d.documents = sorted(set(msg.documents))
     # R.313-19-1, R.313-20-2 III: the préfet's time limits for a carte bleue run from this deposit.
     limits = {"fabrication_titre": rules.carte_bleue_decision_deadline(d.dossier.title, ctx.now),
@@ -49,14 +48,20 @@ def complements_titre(msg: ComplementsTitre, ctx: Context, d: OfiiDossier) -> No
 
 
 def _check_completeness(ctx: Context, d: OfiiDossier) -> None:
+    """II.C.1: the time limit is on the complete dossier; one completed after it is late, however
+    early its first, incomplete deposit came."""
     single_list = directory.prefecture_policy(d.prefecture)["single_list"]
     missing = rules.missing_documents(single_list, d.documents)
+    d.deposit_late = rules.deposit_late(ctx.now, d.visa_valid_until)
     if missing:
         d.completed_late = True
+        d.missing_documents = missing
         ctx.send(DemandeComplements(missing=missing))
         d.record("demande_complements", "ofii", "employeur", ctx.now)
-        await_step(ctx, d, "complements_titre")
+        limit = d.deadlines.get("depot_titre")
+        await_step(ctx, d, "complements_titre", limit if limit and ctx.now <= limit else None)
         return
+    d.missing_documents = []
     _transmit_to_prefecture(ctx, d)
 
 
@@ -79,7 +84,10 @@ def _transmit_to_prefecture(ctx: Context, d: OfiiDossier) -> None:
         ctx.send(ConvocationVisiteMedicale(appointment_at=appointment))
         d.record("convocation_visite_medicale", "ofii", "travailleur", ctx.now)
         await_step(ctx, d, "presentation_convocation_1", appointment, watch=False)
-        ctx.send(EcheanceRemise(first_convocation_at=appointment), at=rules.handover_limit(appointment))
+        # II.D: the month for the hand-over, a reminder withdrawn once the card is handed over.
+        ctx.await_act("remise_titre", rules.handover_limit(appointment), watch=False)
+        ctx.send(EcheanceRemise(first_convocation_at=appointment), at=rules.handover_limit(appointment),
+                 while_open="remise_titre")
 
 
 def presentation_convocation(msg: PresentationConvocation, ctx: Context, d: OfiiDossier) -> None:
@@ -95,7 +103,7 @@ def presentation_convocation(msg: PresentationConvocation, ctx: Context, d: Ofii
         return
     if msg.number == 1:
         appointment = add_days(ctx.now, rules.SECOND_CONVOCATION_DAYS)
-        d.second_convocation = True
+        d.second_convocation, d.second_appointment_at = True, appointment
         ctx.send(SecondeConvocation(appointment_at=appointment))
         d.record("seconde_convocation", "ofii", "travailleur", ctx.now)
         await_step(ctx, d, "presentation_convocation_2", appointment, watch=False)
@@ -132,6 +140,7 @@ def _hand_over(ctx: Context, d: OfiiDossier) -> None:
     ctx.send(RemiseTitre(card_number=d.card.number))
     d.record("remise_titre", "ofii", "travailleur", ctx.now)
     d.outcome, d.waiting_for = "titre_remis", None
+    ctx.close_dossier()
 
 
 def _send_back(ctx: Context, d: OfiiDossier) -> None:
@@ -139,3 +148,4 @@ def _send_back(ctx: Context, d: OfiiDossier) -> None:
     d.record("renvoi_titre_prefecture", "ofii", "prefecture", ctx.now)
     d.returned_to_prefecture = True
     d.outcome, d.waiting_for = "titre_a_retirer_en_prefecture", None
+    ctx.close_dossier()

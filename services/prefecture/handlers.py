@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from services import directory
 from guichet.agency import Context
+from guichet.timeutil import paris
 from schemas.actes import TitreProduit
 from schemas.echeances import EcheanceProduction
 from schemas.remise import RenvoiTitrePrefecture
@@ -30,7 +31,8 @@ def transmission_prefecture(msg: TransmissionPrefecture, ctx: Context, d: Prefec
     if msg.family_decision_due_by is not None:
         ctx.await_act(rules.FAMILY_CARD_TASK, deadline=msg.family_decision_due_by, step="titre_famille")
     if rules.recepisse_possible(d.deposit_late, d.completed_late):
-        ctx.send(EcheanceProduction(received_at=ctx.received_at), at=rules.production_limit(ctx.received_at))
+        ctx.send(EcheanceProduction(received_at=ctx.received_at), at=rules.production_limit(ctx.received_at),
+                 while_open="production")
 
 
 def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None:
@@ -44,8 +46,9 @@ def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None
     policy = directory.prefecture_policy(d.department)
     months = rules.card_months(d.card_kind, d.dossier.contract)
     d.produced_at = ctx.now
-    d.card = rules.produce_card(d.card_kind, rules.agdref_number(d.department, d.dossier_id),
-                                ctx.now.date(), months, d.biometric_dispense)
+    d.card = rules.produce_card(d.card_kind, rules.card_number(d.department, d.dossier_id),
+                                paris(ctx.now).date(), months, d.biometric_dispense,
+                                agdref=rules.agdref_number(d.department, d.dossier_id))
     d.family_documents = rules.family_documents(d.family, d.card, d.department, d.dossier_id,
                                                 policy["dcem_in_guichet_unique"])
     ctx.send(TransmissionTitre(produced_at=ctx.now, card=d.card, family=d.family_documents))
@@ -55,7 +58,7 @@ def echeance_production(msg: EcheanceProduction, ctx: Context, d: PrefectureDoss
     """II.C.2: two months after the complete dossier, no card yet: a récépissé."""
     if d.card is not None or d.recepisse_until is not None:
         return
-    d.recepisse_until = rules.recepisse_until(ctx.now.date())
+    d.recepisse_until = rules.recepisse_until(paris(ctx.now).date())
     ctx.send(Recepisse(valid_until=d.recepisse_until))
 
 

@@ -104,3 +104,52 @@ def _rows(agency):
 def test_an_act_for_a_dossier_the_agency_never_received_is_refused_not_crashed_on(register):
     outcome = ofii(register).process(envelope(TransmissionValidee(transmission="transmission_smoe")).body())
     assert outcome.status == "rejected" and outcome.reason == "unknown_dossier"
+
+
+def _pending_reminders(agency) -> list[tuple[str, str]]:
+    with agency.register.transaction() as tx:
+        rows = tx.rows("SELECT body FROM outbox WHERE published_at IS NULL AND type = 'ofii.veille.echeance'")
+    return sorted((json.loads(r["body"])["payload"]["task"], json.loads(r["body"])["payload"]["kind"]) for r in rows)
+
+
+def test_II_E_1_a_step_that_ends_withdraws_its_pending_reminders_and_the_others_stay(register):
+    agency = ofii(register)
+    agency.process(filing(dossier()).body())
+    assert ("transmission_smoe", "depassement") in _pending_reminders(agency)
+    agency.process(envelope(TransmissionValidee(transmission="transmission_smoe")).body())
+    pending = _pending_reminders(agency)
+    assert not [p for p in pending if p[0] == "transmission_smoe"]
+    assert ("traitement_autorisation_travail", "depassement") in pending
+
+
+def test_II_D_a_closed_dossier_has_no_reminder_left_to_fire(register):
+    from schemas.autorisation_travail import DecisionAutorisationTravail as Decision
+    agency = ofii(register)
+    agency.process(filing(dossier()).body())
+    agency.process(envelope(TransmissionValidee(transmission="transmission_smoe")).body())
+    refused = Criteria(situation_emploi_ok=True, remuneration_ok=False, employer_compliant=True)
+    agency.process(envelope(Decision(favorable=False, criteria=refused, reasons=["rémunération"]),
+                            sender="smoe").body())
+    assert agency.register.state("D-1")["outcome"] == "autorisation_travail_refusee"
+    assert _pending_reminders(agency) == []
+    with agency.register.transaction() as tx:
+        still_open = [r["task"] for r in tx.rows("SELECT task FROM tasks WHERE closed_at IS NULL")]
+    assert still_open == ["recours_gracieux"], "the recours opened after the refusal stays open"
+
+
+def test_II_C_2_a_card_due_at_the_two_month_mark_is_published_before_the_mark_reminder(tmp_path):
+    from schemas.titre import TransmissionPrefecture
+    PREFECTURE = definitions()["prefecture"]
+    register = Register(str(tmp_path / "prefecture.sqlite3"), "prefecture")
+    agency = Agency(PREFECTURE, register, VirtualClock(START))
+    filed = scenario(dossier()).dossiers[0].filed("circulaire-2012")
+    message = TransmissionPrefecture(dossier=filed, family=filed.family, card_kind="salarie_en_mission",
+                                     deposit_late=False, completed_late=False, biometric_dispense=True)
+    received = datetime(2026, 2, 19, 9, tzinfo=PARIS)
+    env = wrap(message, dossier_id="D-1", sender=Sender(agency="ofii"), sent_at=received,
+               facts={"prefecture_production_days": 59})
+    assert agency.process(env.body()).status == "processed"
+    mark = agency.register.due_outbox(datetime(2026, 4, 19, 9, tzinfo=PARIS))
+    at_mark = [r["type"] for r in mark if r["type"] != "prefecture.veille.echeance"]  # the warning came before
+    assert at_mark == ["prefecture.agent.titre_produit", "prefecture.echeance.production"]
+    register.close()
