@@ -9,7 +9,11 @@ import schemas  # noqa: F401  (registers every message type the agencies may rec
 from guichet.agency import AgencyDefinition
 from schemas.facts import Facts
 from schemas.veille import VEILLE
-from services.deadline_watch import late_transmission_alert, reminders_of, watch_deadline
+from services.deadline_watch import (
+    late_transmission_alert,
+    reminders_of,
+    watch_deadline,
+)
 from services.parties import PARTIES
 
 

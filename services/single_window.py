@@ -3,8 +3,8 @@ platform applies it too, to the requests filed online with it, to know which one
 deadlines bind."""
 from __future__ import annotations
 
-from services import directory
 from schemas.dossier import Dossier
+from services import directory
 
 SINGLE_WINDOW_TITLES = ("salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from services import directory
 from guichet.timeutil import iso, paris
+from services import directory
 from services.consulat.rules import competent_consulate
 from services.ofii.state import OfiiDossier
+from services.ofii.tasks import COMPLEMENTS_TITRE
 from services.prefecture.state import PrefectureDossier
 
 BIOMETRIC_CATEGORIES = ("salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne",
@@ -16,7 +17,7 @@ BIOMETRIC_CATEGORIES = ("salarie_en_mission", "competences_et_talents", "carte_b
 
 def dossier_view(state: dict) -> dict:
     d = OfiiDossier.model_validate(state)
-    outcome = d.outcome or ("dossier_titre_incomplet" if d.waiting_for == "complements_titre" else "en_cours")
+    outcome = d.outcome or ("dossier_titre_incomplet" if d.waiting_for == COMPLEMENTS_TITRE else "en_cours")
     required = d.medical_visit_required
     if required is None and d.dossier is not None:
         required = d.dossier.title != "carte_bleue_europeenne"
@@ -40,7 +41,7 @@ def dossier_view(state: dict) -> dict:
         "route_reason": d.route_reason,
         "outcome": outcome,
         "outcome_reason": d.outcome_reason,
-        "missing_documents": d.missing_documents if d.waiting_for == "complements_titre" else [],
+        "missing_documents": d.missing_documents if d.waiting_for == COMPLEMENTS_TITRE else [],
         "dt_ofii": directory.dt_ofii_for(d.dossier.employment_department) if single_window else None,
         "consulat": competent_consulate(d.dossier) if single_window else None,
         "convocations": [iso(at) for at in (d.first_appointment_at, d.second_appointment_at) if at],

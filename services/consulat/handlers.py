@@ -21,7 +21,7 @@ def transmission_consulat(msg: TransmissionConsulat, ctx: Context, d: ConsulatDo
     d.dossier, d.family, d.stamp = msg.dossier, msg.family, msg.stamp
     d.received_at = ctx.received_at
     d.deadline = rules.visa_deadline(ctx.received_at)
-    ctx.await_act("decision_visa", deadline=d.deadline)
+    ctx.await_act(rules.DECISION_VISA_TASK, deadline=d.deadline)
 
 
 def demande_competences_talents(msg: DemandeCompetencesTalents, ctx: Context, d: ConsulatDossier) -> None:
@@ -31,14 +31,14 @@ def demande_competences_talents(msg: DemandeCompetencesTalents, ctx: Context, d:
     if d.dossier is not None:
         return
     d.dossier, d.family, d.received_at = msg.dossier, msg.dossier.family, ctx.received_at
-    ctx.await_act("decision_visa")
+    ctx.await_act(rules.DECISION_VISA_TASK)
 
 
 def decision_consul(msg: DecisionConsul, ctx: Context, d: ConsulatDossier) -> None:
     """II.B: the consul's decision goes to the worker, with a copy to the DT-OFII."""
     if d.decided:
         return
-    ctx.close("decision_visa")
+    ctx.close(rules.DECISION_VISA_TASK)
     d.decided, d.granted = True, msg.granted
     competences_talents = d.dossier.title == "competences_et_talents"
     if competences_talents:

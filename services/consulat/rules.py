@@ -32,3 +32,6 @@ def visa_mention(title: str) -> str:
 
 def visa_validity(issued: date, validity_days: int) -> tuple[date, date]:
     return issued, issued + timedelta(days=validity_days)
+
+# The consul's task: the decision on the visa (15 days for a dossier the DT-OFII transmits, II.B).
+DECISION_VISA_TASK = "decision_visa"

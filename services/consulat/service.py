@@ -11,13 +11,13 @@ from schemas.competences_talents import DemandeCompetencesTalents
 from schemas.facts import Facts
 from schemas.visa import TransmissionConsulat
 from services.consulat.handlers import HANDLERS
-from services.consulat.rules import competent_consulate
+from services.consulat.rules import DECISION_VISA_TASK, competent_consulate
 from services.consulat.state import ConsulatDossier
 
 
 class ConsulActors:
     def play(self, task: Task, d: ConsulatDossier, facts: Facts) -> list[tuple[Message, datetime]]:
-        if task.name != "decision_visa":
+        if task.name != DECISION_VISA_TASK:
             return []
         act = DecisionConsul(granted=facts.visa_granted, validity_days=facts.visa_validity_days,
                              reason=None if facts.visa_granted else "refus consulaire")

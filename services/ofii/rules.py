@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from services import directory
 from guichet.timeutil import add_days, add_hours, add_months, paris
 from schemas.dossier import Dossier
+from services import directory
 from services.single_window import SINGLE_WINDOW_TITLES, route  # noqa: F401  (I.B-I.E, shared with the platform)
 
 TRANSMISSION_SMOE_DAYS = 5          # II.A.1

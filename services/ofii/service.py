@@ -1,11 +1,11 @@
 """Wiring of the DT-OFII service: its state, its handlers, its office and its simulated actors."""
 from __future__ import annotations
 
-from services import directory
 from guichet.agency import AgencyDefinition
 from schemas.autorisation_travail import DepotAutorisationTravail
 from schemas.competences_talents import DecisionCompetencesTalents
 from schemas.plateforme import InformationOfii
+from services import directory
 from services.ofii.actors import OfiiActors
 from services.ofii.handlers import HANDLERS
 from services.ofii.state import OfiiDossier

@@ -13,6 +13,7 @@ RECEPISSE_MONTHS = 3
 MAX_CARD_MONTHS = 36
 # The préfet's time limits on a carte bleue européenne (R.313-19-1) and its holder's spouse's card
 # (R.313-20-2 III), computed by the DT-OFII from the deposit and carried with the dossier.
+PRODUCTION_TASK = "production"   # the card's production (two months, II.C.2)
 CARTE_BLEUE_TASK, FAMILY_CARD_TASK = "decision_carte_bleue", "titre_famille_carte_bleue"
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 from guichet.agency import Context
 from schemas.actes import InstructionTerminee
 from schemas.autorisation_travail import DecisionAutorisationTravail, TransmissionSmoe
-from schemas.plateforme import SECURED_AUTHORISATION, AccuseDepot, DemandeAutorisationTravailEnLigne, InformationOfii
+from schemas.plateforme import (
+    SECURED_AUTHORISATION,
+    AccuseDepot,
+    DemandeAutorisationTravailEnLigne,
+    InformationOfii,
+)
 from schemas.recours import DecisionRecours, ReexamenTermine, TransmissionRecours
 from services import single_window
 from services.smoe import rules
@@ -20,7 +25,7 @@ def transmission_smoe(msg: TransmissionSmoe, ctx: Context, d: SmoeDossier) -> No
     d.received_at = ctx.received_at
     if msg.route == "guichet_unique":
         d.deadline = rules.instruction_deadline(ctx.received_at)
-        ctx.await_act("instruction", deadline=d.deadline, step="decision_autorisation_travail")
+        ctx.await_act(rules.INSTRUCTION_TASK, deadline=d.deadline, step="decision_autorisation_travail")
 
 
 def demande_en_ligne(msg: DemandeAutorisationTravailEnLigne, ctx: Context, d: SmoeDossier) -> None:
@@ -37,7 +42,7 @@ def demande_en_ligne(msg: DemandeAutorisationTravailEnLigne, ctx: Context, d: Sm
                              acknowledged_at=ctx.now))
     if d.route == "guichet_unique":
         d.deadline = rules.instruction_deadline(ctx.received_at)
-        ctx.await_act("instruction", deadline=d.deadline, step="decision_autorisation_travail")
+        ctx.await_act(rules.INSTRUCTION_TASK, deadline=d.deadline, step="decision_autorisation_travail")
 
 
 def _send_secured_authorisation(ctx: Context, d: SmoeDossier) -> list[str]:
@@ -55,7 +60,7 @@ def instruction_terminee(msg: InstructionTerminee, ctx: Context, d: SmoeDossier)
     """II.A.1: after its examination the SMOE sends the documents back to the DT-OFII."""
     if d.decided or d.route != "guichet_unique":
         return
-    ctx.close("instruction")
+    ctx.close(rules.INSTRUCTION_TASK)
     d.favorable, reasons = rules.decide(msg.criteria)
     d.criteria, d.decided = msg.criteria, True
     tax = rules.employer_tax_eur(d.dossier) if d.favorable else None
@@ -70,13 +75,13 @@ def transmission_recours(msg: TransmissionRecours, ctx: Context, d: SmoeDossier)
     if d.favorable is not False or d.recours_received_at is not None:
         return
     d.recours_received_at = ctx.received_at
-    ctx.await_act("reexamen", step="decision_recours")
+    ctx.await_act(rules.REEXAMEN_TASK, step="decision_recours")
 
 
 def reexamen_termine(msg: ReexamenTermine, ctx: Context, d: SmoeDossier) -> None:
     if d.recours_decided:
         return
-    ctx.close("reexamen")
+    ctx.close(rules.REEXAMEN_TASK)
     favorable, reasons = rules.decide(msg.criteria)
     d.recours_decided, d.favorable, d.criteria = True, favorable, msg.criteria
     tax = rules.employer_tax_eur(d.dossier) if favorable else None

@@ -4,10 +4,10 @@ from __future__ import annotations
 import zlib
 from datetime import datetime
 
-from services import directory
 from guichet.timeutil import add_days
 from schemas.autorisation_travail import Criteria
 from schemas.dossier import Dossier
+from services import directory
 
 INSTRUCTION_DAYS = 10  # circulaire 2012, II.A.1
 
@@ -59,3 +59,6 @@ def employer_tax_eur(dossier: Dossier) -> int | None:
 
 # Full-time monthly gross SMIC on 1 January 2026, the band limit of D.311-18-2.
 SMIC_MONTHLY_GROSS_EUR = 1823.03
+
+# The agent's tasks: the instruction of the request, the re-examination after a recours gracieux.
+INSTRUCTION_TASK, REEXAMEN_TASK = "instruction", "reexamen"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.agency_state import AgencyState
 from schemas.autorisation_travail import Criteria
+from services.agency_state import AgencyState
 
 
 class SmoeDossier(AgencyState):
