@@ -71,3 +71,53 @@ def test_the_deadlines_and_services_pages_answer(client):
     assert re.search(r'<tr class="alert-row breach">.*?EX-CARTE-BLEUE-75.*?depassement', deadlines, re.S)
     services = client.get("/services").text
     assert services.count('class="service"') == 4 and "no heartbeat" in services
+
+
+def test_the_services_page_shows_a_service_s_readiness_and_metrics_when_its_address_is_given(example_data, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Service(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, text = {"/readyz": (503, "broker: unreachable"),
+                            "/metrics": (200, "# HELP x\nguichet_messages_total 42\n")}.get(self.path, (404, ""))
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(text.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Service)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        config = OpsConfig(registers=Registers(example_data), actions=ActionJournal(tmp_path / "a.jsonl"),
+                           services={"smoe": url})
+        page = TestClient(create_app(config)).get("/services").text
+        smoe = re.search(r'data-agency="smoe">(.*?)</tr>', page, re.S).group(1)
+        assert "503" in smoe and "broker: unreachable" in smoe and "guichet_messages_total 42" in smoe
+        assert "# HELP" not in smoe
+        ofii = re.search(r'data-agency="ofii">(.*?)</tr>', page, re.S).group(1)
+        assert "no URL given" in ofii
+    finally:
+        server.shutdown()
+
+
+def test_the_deadlines_page_puts_breaches_then_warnings_first(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from guichet.register import Register
+    now = datetime.now(timezone.utc)
+    for agency, rows in {"smoe": [("ON-TIME", 1, 9), ("BREACH", 11, -1)],
+                         "consulat": [("WARN", 14, 0.5)]}.items():
+        register = Register.for_agency(agency, tmp_path)
+        with register.transaction() as tx:
+            for dossier_id, days_open, days_left in rows:
+                tx.open_task(dossier_id, "instruction", now - timedelta(days=days_open), now + timedelta(days=days_left))
+        register.close()
+    config = OpsConfig(registers=Registers(tmp_path), actions=ActionJournal(tmp_path / "a.jsonl"))
+    page = TestClient(create_app(config)).get("/deadlines").text
+    rows = re.findall(r'<tr class="task status-(\w+)" data-dossier="([^"]+)"', page)
+    assert rows == [("breach", "BREACH"), ("warning", "WARN"), ("ok", "ON-TIME")]
+    assert "BREACH</span>" in page and "over" in page and "left" in page
