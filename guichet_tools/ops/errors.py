@@ -52,7 +52,16 @@ def view(entry: ErrorEntry) -> dict:
     with personal_data(values_from_body(entry.body)):
         shown = redact_personal_data(None, "", entry.summary() | {"headers": dict(entry.headers),
                                                                   "traceback": entry.traceback})
-    return shown | {"body": redacted_body(entry.body)}
+    return shown | {"body": redacted_body(entry.body), "dossier_id": entry.dossier_id or _dossier_in(entry.body)}
+
+
+def _dossier_in(body: bytes) -> str | None:
+    """A message refused before its headers were read (no `dossier_id` header) may still name it."""
+    try:
+        found = json.loads(body).get("dossier_id")
+    except (ValueError, AttributeError):
+        return None
+    return str(found) if found else None
 
 
 def grouped(entries: list[ErrorEntry]) -> dict[str, list[dict]]:

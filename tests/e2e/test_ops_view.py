@@ -148,6 +148,7 @@ def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_ur
             assert groups == {f"undecodable/undecodable/{namespace}.ofii", f"unknown_type/unknown_type/{namespace}.ofii"}
             assert "ZORGLUB" not in browser.page_source and "zorglub@example.org" not in browser.page_source
             assert "[REDACTED]" in browser.page_source
+            assert "dossier OK-1" in browser.find_element(By.CSS_SELECTOR, 'details[data-id="poison-2"] summary').text
             screenshot(browser, shots / "errors.png")
 
             undecodable = browser.find_element(By.CSS_SELECTOR, f'section[data-group="undecodable/undecodable/{namespace}.ofii"] '
