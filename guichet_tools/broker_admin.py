@@ -101,9 +101,12 @@ def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_pr
                   errors: {"write": error_keys, "read": NOTHING},
                   **{w: {"write": own, "read": NOTHING} for w in waits}}
         account(agency, "", NOTHING, _one_of(flux, errors, *waits), _one_of(*reads), topics)
-    # Operators list, replay (any failed message, with its original routing key) and purge the error queue.
-    account(OPERATOR, "monitoring", NOTHING, _one_of(flux, errors), _one_of(topo.queue_name("erreurs")),
-            {flux: {"write": ".*", "read": NOTHING}})
+    # Operators list, replay (any failed message, with its original routing key) and purge the error queue,
+    # and archive failed messages instead of purging them: the operations view declares the archive
+    # (an exchange and a queue of one name), moves messages there and restores them to the error exchange.
+    archive = topo.queue_name("erreurs.archive")
+    account(OPERATOR, "monitoring", _one_of(archive), _one_of(flux, errors, archive),
+            _one_of(topo.queue_name("erreurs"), archive), {flux: {"write": ".*", "read": NOTHING}})
     # The employers' portal files the employers' messages (with the DT-OFII, and since 2021 online with
     # the platform) and the worker's own application at the consulate (II.A.2); it reads what the bus
     # sends to people. The worker's presence at a convocation is the OFII's reception's to record.

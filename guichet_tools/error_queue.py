@@ -9,6 +9,7 @@ to itself there, so a replay cannot carry a message an agency put in the error q
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,7 +63,7 @@ def _entry(message) -> ErrorEntry:
     get = lambda name, default=None: h.get(PREFIX + name, default)  # noqa: E731
     history = h.get(HISTORY) or "[]"
     return ErrorEntry(
-        message=message, id=str(get("message_id") or message.properties.get("message_id") or ""),
+        message=message, id=str(get("message_id") or message.properties.get("message_id") or _body_id(message)),
         type=h.get("type"), dossier_id=h.get("dossier_id"), reason=str(get("reason", "")),
         exception=str(get("exception", "")), error=str(get("message", "")), queue=get("queue"),
         # The key the message was published under, which the broker checked against the publishing
@@ -71,6 +72,13 @@ def _entry(message) -> ErrorEntry:
         first_failure=get("first-failure"), last_failure=get("last-failure"), traceback=str(get("traceback", "")),
         replays=int(h.get(REPLAYS, 0) or 0), history=json.loads(history) if isinstance(history, str) else history,
         headers=h)
+
+
+def _body_id(message) -> str:
+    """A message that failed before any id could be read from it (an undecodable body without a
+    message id) is named by its body's hash, so that it can still be selected by id."""
+    body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+    return "sha256:" + hashlib.sha256(body).hexdigest()[:16]
 
 
 @dataclass

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from guichet.envelope import Envelope
+from guichet_tools.commands import asyncapi_cmd
 from schemas.base import REGISTRY
 
 
@@ -15,7 +16,8 @@ def register(sub) -> None:
     export = ssub.add_parser("export", help="write the envelope's and every message's JSON Schema",
                              description="Write envelope.schema.json and one <type>.v<version>.schema.json per "
                                          "message type into DIR, with an index.json listing type, version, "
-                                         "sender, recipient and routing key.")
+                                         "sender, recipient and routing key, and asyncapi.json (the AsyncAPI "
+                                         "3.0 document of the bus, as `guichet asyncapi` writes it).")
     export.add_argument("--out", default="schemas-json", metavar="DIR", help="output folder (default: schemas-json)")
     export.set_defaults(func=run)
 
@@ -33,10 +35,11 @@ def export_schemas(out: Path) -> list[dict]:
         index.append({"type": type_, "version": cls.VERSION, "sender": cls.SENDER, "recipient": cls.RECIPIENT,
                       "routing_key": f"{cls.RECIPIENT}.{type_}", "step": cls.STEP, "schema": name})
     (out / "index.json").write_text(json.dumps(index, indent=2, ensure_ascii=False))
+    asyncapi_cmd.write(out / "asyncapi.json")
     return index
 
 
 def run(args: argparse.Namespace) -> int:
     index = export_schemas(Path(args.out))
-    print(f"wrote {len(index)} message schemas and the envelope's to {args.out}")
+    print(f"wrote {len(index)} message schemas, the envelope's and asyncapi.json to {args.out}")
     return 0

@@ -259,3 +259,30 @@ def test_an_agency_cannot_send_a_message_elsewhere_through_an_operator_s_replay(
         assert operator.depth(f"{ns}.consulat") == 0, "the claimed routing key was not followed"
     finally:
         operator.close()
+
+
+def test_the_operator_account_archives_and_restores_a_failed_message(accounts):
+    """The operations view archives instead of purging, with the operator's own account: it may
+    declare the archive, move a failed message there and file it back in the error queue."""
+    from guichet_tools.ops import errors as ops_errors
+    ns, smoe = accounts.namespace, accounts.connect("smoe")
+    try:
+        smoe.channel().basic_publish(
+            amqp.Message(b"{}", delivery_mode=2, message_id="to-archive-1", content_type="application/json",
+                         application_headers={"x-guichet-error-reason": "handler_error"}),
+            exchange=f"{ns}.erreurs", routing_key="smoe.ofii.transmission_smoe")
+    finally:
+        smoe.close()
+    operator = Bus(accounts.url("operateur"), Topology(PARTIES, namespace=ns))
+    try:
+        archived = ops_errors.archive(operator, Selection(ids=["to-archive-1"]), limit=5)
+        assert [e.id for e in archived] == ["to-archive-1"]
+        assert operator.depth(f"{ns}.erreurs") == 0
+        assert [e.id for e in ops_errors.archived(operator)] == ["to-archive-1"], "kept, not purged"
+        restored = ops_errors.restore(operator, ["to-archive-1"], limit=5)
+        assert [e.id for e in restored] == ["to-archive-1"]
+        back = ErrorQueue(operator).browse(Selection(ids=["to-archive-1"]))
+        assert [e.routing_key for e in back] == ["smoe.ofii.transmission_smoe"], "under the key it had"
+        assert ops_errors.archived(operator) == []
+    finally:
+        operator.close()
