@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 import structlog
 from pydantic import BaseModel
 
+from guichet import tracing
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
 from guichet.message import Message
 from guichet.register import Register
 
 if TYPE_CHECKING:
+    from guichet.metrics import Observe
     from guichet.trust import Trust
 
 log = structlog.get_logger("guichet.agency")
@@ -113,6 +115,8 @@ class AgencyDefinition:
     facts_model: type[BaseModel] | None = None
     reminders: Reminders | None = None
     late_alert: LateAlert | None = None
+    # Reads each message the agency sends and names the deadline alert it is, if any (guichet/metrics.py).
+    observe: "Observe | None" = None
 
     @property
     def types(self) -> list[str]:
@@ -183,18 +187,21 @@ class Agency:
             tx.mark_processed(envelope, now)
             tx.journal("in", envelope, now)
             sender = Sender(agency=self.name, office=self.definition.office(state))
+            # Published later: each outbox row keeps the handling span's context (guichet/tracing.py).
+            trace = tracing.current_context_headers()
             for out in ctx.outgoing:
-                tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at)
+                tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at,
+                              trace)
             for task in ctx.closed:
                 tx.close_task(envelope.dossier_id, task, now)
             for task in ctx.opened:
                 tx.open_task(envelope.dossier_id, task.name, task.opened_at, task.deadline)
                 for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
-                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at)
+                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at, trace)
                 if self.actors is not None:
                     for act, at in self.actors.play(task, state, ctx.facts):
                         act_sender = Sender(agency=act.SENDER, office="simulation")
-                        tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at)
+                        tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at, trace)
             log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing],
                      tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)

@@ -199,11 +199,12 @@ class Transaction:
             self.execute("INSERT INTO dossiers (dossier_id, state, updated_at) VALUES (?, ?, ?)",
                          dossier_id, text, utc_text(now))
 
-    def add_outbox(self, envelope: Envelope, due_at: datetime) -> None:
+    def add_outbox(self, envelope: Envelope, due_at: datetime, extra_headers: dict[str, str] | None = None) -> None:
+        """`extra_headers`: what travels beside the envelope's own headers (the trace context)."""
         self.execute("INSERT INTO outbox (message_id, dossier_id, routing_key, type, body, headers, due_at) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)", str(envelope.message_id), envelope.dossier_id,
                      envelope.routing_key, envelope.type, envelope.body().decode(),
-                     json.dumps(envelope.headers()), utc_text(due_at))
+                     json.dumps({**envelope.headers(), **(extra_headers or {})}), utc_text(due_at))
 
     def journal(self, direction: str, envelope: Envelope, now: datetime) -> None:
         """Append to the hash chain; the head moves in the same transaction."""
