@@ -86,8 +86,6 @@ class Metrics:
         self.ready_gauge = Gauge("guichet_ready", "1 when connected, topology declared and consuming",
                                  ["agency"], registry=r)
         # Series that exist from the start read 0 rather than absent, so that rate() and alerts see them.
-        for outcome in set(OUTCOMES.values()):
-            self.consumed.labels(agency, "none", outcome)
         for tier in ("immediate", "delayed", "error"):
             self.retries.labels(agency, tier)
         self.ready_gauge.labels(agency).set(0)
