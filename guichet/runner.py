@@ -56,7 +56,7 @@ class Runner:
         with personal_data(values_from_body(body)), \
                 tracing.processing(headers, self.queue_name, routing_key, None) as span:
             outcome = self._handle(body, dict(headers or {}), content_type, routing_key)
-            tracing.record_outcome(span, outcome)
+            tracing.record_outcome(span, outcome, lambda: _message_id(body, headers), (headers or {}).get("dossier_id"))
         self.metrics.delivered(outcome, self._handler_seconds, sent_at)
         return outcome
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import atexit
 import os
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import structlog
 from opentelemetry import propagate, trace
@@ -69,12 +69,18 @@ def processing(headers: Mapping | None, queue: str, routing_key: str | None,
         yield span
 
 
-def record_outcome(span: Span, outcome: "Outcome") -> None:
-    """What became of the delivery; the message's id and dossier once the envelope is decoded."""
+def record_outcome(span: Span, outcome: "Outcome", message_id: Callable[[], str] = lambda: "",
+                   dossier_id: str | None = None) -> None:
+    """What became of the delivery, with the message's id and dossier: from the decoded envelope, else
+    (a handler that raised) from the body and headers."""
     span.set_attribute("guichet.outcome", outcome.status)
     if outcome.envelope is not None:
         span.set_attribute("messaging.message.id", str(outcome.envelope.message_id))
         span.set_attribute("guichet.dossier_id", outcome.envelope.dossier_id)
+    elif span.is_recording():
+        span.set_attribute("messaging.message.id", message_id())
+        if isinstance(dossier_id, str):
+            span.set_attribute("guichet.dossier_id", dossier_id)
     if outcome.status in ("rejected", "failed", "retrying"):
         span.set_status(Status(StatusCode.ERROR, outcome.reason or outcome.status))
 
