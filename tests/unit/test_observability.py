@@ -121,10 +121,32 @@ def test_II_E_1_a_breach_alert_sent_to_the_referent_counts_as_an_alert_and_a_bre
 
 
 def test_log_lines_carry_the_trace_id_of_the_span_in_progress(finished_spans, capsys):
+    saved = structlog.get_config()
     logs.configure("info", json_lines=True)
-    with trace.get_tracer("test").start_as_current_span("work") as span:
-        structlog.get_logger("test").info("inside")
-    structlog.get_logger("test").info("outside")
+    try:
+        with trace.get_tracer("test").start_as_current_span("work") as span:
+            structlog.get_logger("test").info("inside")
+        structlog.get_logger("test").info("outside")
+    finally:
+        structlog.configure(**saved)  # the captured stderr closes with this test
     inside, outside = [json.loads(line) for line in capsys.readouterr().err.splitlines()[-2:]]
     assert inside["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert "trace_id" not in outside
+
+
+def test_a_transient_fault_retried_at_once_counts_an_immediate_retry(runner, monkeypatch):
+    import sqlite3
+    process, calls = runner.agency.process, []
+
+    def locked_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return process(*args, **kwargs)
+
+    monkeypatch.setattr(runner.agency, "process", locked_once)
+    runner.bus.publish_envelope(recepisse(runner))
+    assert runner.poll_once()
+    assert value(runner.metrics, "guichet_retries_total", agency="ofii", tier="immediate") == 1
+    assert value(runner.metrics, "guichet_messages_consumed_total", agency="ofii", type="prefecture.recepisse",
+                 outcome="handled") == 1
