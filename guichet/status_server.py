@@ -18,6 +18,7 @@ import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from guichet.metrics import Metrics
+from guichet.usage import UsageError
 
 log = structlog.get_logger("guichet.status")
 
@@ -54,7 +55,10 @@ class ServiceStatus:
         """Listen, when a port was given (0: any free port, read back from `self.port`)."""
         if self.port is None:
             return
-        self._server = ThreadingHTTPServer((self.host, self.port), _handler(self))
+        try:
+            self._server = ThreadingHTTPServer((self.host, self.port), _handler(self))
+        except OSError as exc:
+            raise UsageError(f"--http-port {self.port}: cannot listen ({exc.strerror or exc})") from None
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name="guichet-status", daemon=True).start()

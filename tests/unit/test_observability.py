@@ -150,3 +150,16 @@ def test_a_transient_fault_retried_at_once_counts_an_immediate_retry(runner, mon
     assert value(runner.metrics, "guichet_retries_total", agency="ofii", tier="immediate") == 1
     assert value(runner.metrics, "guichet_messages_consumed_total", agency="ofii", type="prefecture.recepisse",
                  outcome="handled") == 1
+
+
+def test_a_status_port_already_taken_is_refused_naming_the_option():
+    import socket
+
+    from guichet.status_server import ServiceStatus
+    from guichet.usage import UsageError
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UsageError, match=f"--http-port {port}: cannot listen"):
+            ServiceStatus(Metrics("ofii"), port, host="127.0.0.1").start()
