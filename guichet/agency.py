@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 import structlog
 from pydantic import BaseModel
 
+from guichet import tracing
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
 from guichet.message import Message
 from guichet.register import Register
 
 if TYPE_CHECKING:
+    from guichet.metrics import Observe
     from guichet.trust import Trust
 
 log = structlog.get_logger("guichet.agency")
@@ -123,6 +125,8 @@ class AgencyDefinition:
     facts_model: type[BaseModel] | None = None
     reminders: Reminders | None = None
     late_alert: LateAlert | None = None
+    # Reads each message the agency sends and names the deadline alert it is, if any (guichet/metrics.py).
+    observe: "Observe | None" = None
 
     @property
     def types(self) -> list[str]:
@@ -196,6 +200,8 @@ class Agency:
             # A closed task takes its pending reminders with it, so none fires after the step ended.
             if ctx.closing_dossier:
                 tx.close_all_tasks(envelope.dossier_id, now)
+            # Published later: each outbox row keeps the handling span's context (guichet/tracing.py).
+            trace = tracing.current_context_headers()
             for task in ctx.closed:
                 tx.close_task(envelope.dossier_id, task, now)
             # The people's acts go before the agency's own reminders: an act due at the very instant
@@ -205,12 +211,12 @@ class Agency:
                 if self.actors is not None:
                     for act, at in self.actors.play(task, state, ctx.facts):
                         act_sender = Sender(agency=act.SENDER, office="simulation")
-                        tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at)
+                        tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at, trace)
                 for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
-                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at, task=task.name)
+                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at, trace, task=task.name)
             for out in ctx.outgoing:
                 tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at,
-                              task=out.while_open)
+                              trace, task=out.while_open)
             log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing],
                      tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)

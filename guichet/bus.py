@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import ssl
+import time
 from datetime import datetime
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
@@ -18,7 +19,9 @@ from urllib.parse import urlsplit
 import structlog
 from kombu import Connection, Consumer, Producer
 
+from guichet import tracing
 from guichet.envelope import Envelope
+from guichet.metrics import TIMESTAMP_MS
 from guichet.topology import Topology
 from guichet.usage import UsageError
 
@@ -101,10 +104,16 @@ class Bus:
         """Publish persistently; on RabbitMQ returns only once the broker confirmed it. Bytes go as
         they are, so that a message that could not be decoded reaches the error queue unchanged."""
         encoding = "binary" if isinstance(body, bytes) else "utf-8"
-        publish = self.publishing.ensure(self.producer, self.producer.publish, **RETRY_POLICY)
-        publish(body, exchange=exchange or self.topology.flow, routing_key=routing_key,
-                headers=headers, content_type=content_type, content_encoding=encoding,
-                delivery_mode=2, message_id=message_id, declare=[], expiration=expiration)
+        exchange = exchange or self.topology.flow
+        # Real time of publish, for the delivery latency: the AMQP timestamp (whole seconds) and milliseconds.
+        sent = time.time()
+        headers = {**(headers or {}), TIMESTAMP_MS: int(sent * 1000)}
+        with tracing.publishing(headers, getattr(exchange, "name", str(exchange)), routing_key, message_id):
+            publish = self.publishing.ensure(self.producer, self.producer.publish, **RETRY_POLICY)
+            publish(body, exchange=exchange, routing_key=routing_key,
+                    headers=headers, content_type=content_type, content_encoding=encoding,
+                    delivery_mode=2, message_id=message_id, declare=[], expiration=expiration,
+                    timestamp=int(sent))
 
     def publish_envelope(self, envelope: Envelope, expiration: float | None = None) -> None:
         """Publish one envelope under its routing key, with its type and version as headers."""

@@ -8,6 +8,7 @@ import sys
 import structlog
 
 from guichet.privacy import redact_personal_data
+from guichet.tracing import add_trace_id
 
 
 class _CurrentStderr:
@@ -28,6 +29,7 @@ def configure(level: str = "info", json_lines: bool | None = None) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_id,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

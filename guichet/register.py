@@ -206,11 +206,14 @@ class Transaction:
             self.execute("INSERT INTO dossiers (dossier_id, state, updated_at) VALUES (?, ?, ?)",
                          dossier_id, text, utc_text(now))
 
-    def add_outbox(self, envelope: Envelope, due_at: datetime, task: str | None = None) -> None:
+    def add_outbox(self, envelope: Envelope, due_at: datetime, extra_headers: dict[str, str] | None = None,
+                   task: str | None = None) -> None:
+        """`extra_headers`: what travels beside the envelope's own headers (the trace context); `task`:
+        a reminder about that task, withdrawn unsent when the task closes."""
         self.execute("INSERT INTO outbox (message_id, dossier_id, routing_key, type, body, headers, due_at) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)", str(envelope.message_id), envelope.dossier_id,
                      envelope.routing_key, envelope.type, envelope.body().decode(),
-                     json.dumps(envelope.headers()), utc_text(due_at))
+                     json.dumps({**envelope.headers(), **(extra_headers or {})}), utc_text(due_at))
         if task is not None:
             self.execute("INSERT INTO reminders (message_id, dossier_id, task) VALUES (?, ?, ?)",
                          str(envelope.message_id), envelope.dossier_id, task)

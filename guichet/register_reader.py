@@ -61,6 +61,16 @@ class RegisterReader:
         rows = self.rows("SELECT state FROM dossiers WHERE dossier_id = ?", dossier_id)
         return json.loads(rows[0]["state"]) if rows else None
 
+    def pending_outbox(self, now_text: str) -> int:
+        """Outbox messages due by `now_text` (the register's sortable UTC text) and not yet published."""
+        rows = self.rows("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL AND due_at <= ?", now_text)
+        return int(rows[0]["n"]) if rows else 0
+
+    def open_tasks_by_step(self) -> dict[str, int]:
+        """How many tasks await an act, by task name (each names the step it carries out)."""
+        return {r["task"]: int(r["n"]) for r in
+                self.rows("SELECT task, COUNT(*) AS n FROM tasks WHERE closed_at IS NULL GROUP BY task ORDER BY task")}
+
 
 def read_state(agency: str, data_dir: str | Path, dossier_id: str) -> dict | None:
     """One dossier's state in one agency's register, opened and closed at once (for polling)."""

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import uuid
 from datetime import datetime, timedelta
 
 import structlog
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from guichet import tracing
 from guichet.agency import Agency, Outcome, failure_summary
 from guichet.bus import Bus
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
+from guichet.metrics import Metrics, published_at
 from guichet.privacy import personal_data, values_from_body
 
 log = structlog.get_logger("guichet.runner")
@@ -34,9 +37,12 @@ LAST_ERROR = "x-guichet-last-error"
 
 
 class Runner:
-    def __init__(self, agency: Agency, bus: Bus, expire_late: bool = False):
+    def __init__(self, agency: Agency, bus: Bus, expire_late: bool = False, metrics: Metrics | None = None):
         self.agency = agency
         self.bus = bus
+        # A registry of its own when none is given: four runners in one process never collide.
+        self.metrics = metrics or Metrics(agency.name)
+        self._handler_seconds: float | None = None
         self.queue_name = bus.topology.queue_name(agency.name)
         # Late-transmission expiry needs a broker TTL and a clock that runs by itself.
         self.expire_late = expire_late and not bus.is_memory
@@ -44,21 +50,31 @@ class Runner:
         # What went to the error queue, by dossier: a run can say which dossier it could not carry.
         self.failures: list[dict] = []
 
-    def handle(self, body, headers, content_type, routing_key: str | None = None) -> Outcome:
-        """Process one delivery; never raises for a bad message."""
-        with personal_data(values_from_body(body)):
-            return self._handle(body, dict(headers or {}), content_type, routing_key)
+    def handle(self, body, headers, content_type, routing_key: str | None = None,
+               sent_at: float | None = None) -> Outcome:
+        """Process one delivery; never raises for a bad message. `sent_at`: when it was published
+        (real epoch seconds), for the delivery latency."""
+        self._handler_seconds = None
+        with personal_data(values_from_body(body)), \
+                tracing.processing(headers, self.queue_name, routing_key, None) as span:
+            outcome = self._handle(body, dict(headers or {}), content_type, routing_key)
+            tracing.record_outcome(span, outcome, lambda: _message_id(body, headers), (headers or {}).get("dossier_id"))
+        self.metrics.delivered(outcome, self._handler_seconds, sent_at)
+        return outcome
 
     def _handle(self, body, headers: dict, content_type, routing_key: str | None) -> Outcome:
+        started = time.perf_counter()
         try:
             for attempt in Retrying(stop=stop_after_attempt(IMMEDIATE_ATTEMPTS), reraise=True,
                                     wait=wait_exponential(multiplier=0.05, max=1),
-                                    retry=retry_if_exception_type(TRANSIENT)):
+                                    retry=retry_if_exception_type(TRANSIENT),
+                                    before_sleep=lambda _: self.metrics.retry("immediate")):
                 with attempt:
                     outcome = self.agency.process(body, headers, content_type)
         except Exception as exc:  # a handler fault: the message must neither be lost nor block the queue
             outcome = Outcome("failed", reason="handler_error", error=f"{type(exc).__name__}: {exc}",
                               details={"exception": type(exc).__name__, "traceback": failure_summary(exc)})
+        self._handler_seconds = time.perf_counter() - started
         now = self.agency.clock.now()
         if outcome.status == "failed":
             retries = int(headers.get(ATTEMPTS, 0))
@@ -91,12 +107,15 @@ class Runner:
                    LAST_ERROR: outcome.error or ""}
         routing_key = routing_key or self._own_key()
         if self.bus.is_memory:
+            # Published later from the register: the failed handling's span goes with it.
+            headers = {**headers, **tracing.current_context_headers()}
             self.agency.register.delay(routing_key, body, headers, now + timedelta(seconds=delay))
         else:
             self.bus.publish(body, routing_key, headers, _message_id(body, headers),
                              exchange=self.bus.topology.wait_exchange(delay),
                              content_type=content_type or "application/json")
         self.retried += 1
+        self.metrics.retry("delayed")
         log.warning("handler failed, retrying later", agency=self.agency.name, error=outcome.error,
                     attempt=retries + 1, retry_in_seconds=delay)
 
@@ -107,12 +126,17 @@ class Runner:
 
     def on_delivery(self, message) -> None:
         self.handle(message.body, message.headers, message.content_type,
-                    message.delivery_info.get("routing_key"))
+                    message.delivery_info.get("routing_key"), published_at(message))
         message.ack()
 
     def on_late(self, message) -> None:
         """A transmission expired in its recipient's queue before its deadline was met: raise the
         alert to the DT-OFII's référent and deliver it all the same once its consumer is back."""
+        with tracing.processing(message.headers, self.bus.topology.queue_name("retard"),
+                                message.delivery_info.get("routing_key"), None):
+            self._relay_late(message)
+
+    def _relay_late(self, message) -> None:
         headers = dict(message.headers or {})
         death = (headers.get("x-death") or [{}])[0]
         routing_key = (death.get("routing-keys") or [message.delivery_info.get("routing_key")])[0]
@@ -128,6 +152,7 @@ class Runner:
             envelope, late = decode(message.body, None, message.content_type)
         except PermanentError:
             envelope = None
+        self.metrics.late_transmission(envelope.recipient if envelope is not None else (routing_key or "?").split(".")[0])
         late_alert = self.agency.definition.late_alert
         alert = late_alert(envelope, late) if envelope is not None and late_alert is not None else None
         if alert is not None:
@@ -138,6 +163,7 @@ class Runner:
             if self.agency.trust is not None:
                 out = self.agency.trust.sign(out)
             self.bus.publish_envelope(out)
+            self.metrics.published(out, self.agency.definition.observe)
             log.warning("late transmission relayed", type=envelope.type, dossier_id=envelope.dossier_id,
                         recipient=envelope.recipient)
         message.ack()
@@ -149,6 +175,7 @@ class Runner:
                    "message_id": _message_id(message.body, message.headers)}
         self.bus.to_error_queue(message.body, _without(message.headers or {}, "x-death"), message.content_type, context,
                                 routing_key or self._own_key())
+        self.metrics.dead_lettered(context["reason"])
 
     def flush_outbox(self, now: datetime | None = None, limit: int = 200) -> int:
         """Publish what is due; a row is marked sent only after the broker confirmed it."""
@@ -160,6 +187,7 @@ class Runner:
             self.bus.publish(row["body"], row["routing_key"], json.loads(row["headers"]), row["message_id"],
                              expiration=self._expiration(envelope))
             register.mark_published(row["id"], envelope, self.agency.clock.now())
+            self.metrics.published(envelope, self.agency.definition.observe)
         delayed = register.due_delayed(now, limit)
         for row in delayed:
             headers = json.loads(row["headers"])
@@ -181,7 +209,7 @@ class Runner:
         if message is None:
             return False
         self.handle(message.body, message.headers, message.content_type,
-                    message.delivery_info.get("routing_key"))
+                    message.delivery_info.get("routing_key"), published_at(message))
         message.ack()
         return True
 

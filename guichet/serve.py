@@ -17,8 +17,10 @@ import structlog
 from guichet.agency import Agency, AgencyDefinition
 from guichet.bus import Bus
 from guichet.clock import Clock
+from guichet.metrics import Metrics
 from guichet.register import Register
 from guichet.runner import Runner
+from guichet.status_server import ServiceStatus
 from guichet.topology import Parties, Topology, TopologyMismatch
 from guichet.trust import Trust
 
@@ -40,6 +42,8 @@ class ServiceConfig:
     queue_type: str = "classic"
     simulate_actors: bool = True
     prefetch: int = 20
+    # /metrics, /livez and /readyz on this port (guichet/status_server.py); None: no listener.
+    http_port: int | None = None
 
     @property
     def agency(self) -> str:
@@ -54,6 +58,9 @@ class Service:
         self.agency = Agency(config.definition, register, config.clock, config.simulate_actors,
                              trust=Trust.from_environment())
         self.heartbeat_file = Path(config.data_dir) / f"{config.agency}.alive"
+        self.metrics = Metrics(config.agency)
+        self.metrics.watch_register(config.clock, config.data_dir, config.database_url)
+        self.status = ServiceStatus(self.metrics, config.http_port)
         self._last_beat = 0.0
 
     def stop(self, *_: object) -> None:
@@ -64,6 +71,7 @@ class Service:
         signal.signal(signal.SIGINT, self.stop)
         # A heartbeat left by a previous run must not vouch for this one.
         self.heartbeat_file.unlink(missing_ok=True)
+        self.status.start()
         backoff = 0.5
         while not self.stopping:
             try:
@@ -71,15 +79,18 @@ class Service:
                 backoff = 0.5
             except TopologyMismatch:  # not cured by reconnecting: stop and say what to repair
                 self.agency.register.close()
+                self.status.stop()
                 raise
             except Exception as exc:  # broker gone or connection dropped: reconnect, never exit
                 if self.stopping:
                     break
                 log.warning("connection lost, reconnecting", agency=self.config.agency,
                             error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
+                self.status.not_ready(f"broker unreachable ({type(exc).__name__}: {exc}); reconnecting")
                 self._wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
         self.agency.register.close()
+        self.status.stop()
         log.info("stopped", agency=self.config.agency)
 
     def _consume(self) -> None:
@@ -87,7 +98,7 @@ class Service:
         bus = Bus(self.config.broker_url, topology)
         try:
             bus.declare()
-            runner = Runner(self.agency, bus, expire_late=True)
+            runner = Runner(self.agency, bus, expire_late=True, metrics=self.metrics)
             consumer = bus.consumer([topology.queue_name(self.config.agency)], runner.on_delivery,
                                     self.config.prefetch)
             consumer.consume()
@@ -98,6 +109,7 @@ class Service:
                 late = bus.consumer([topology.queue_name("retard")], runner.on_late, self.config.prefetch)
                 late.consume()
             log.info("consuming", agency=self.config.agency, queue=topology.queue_name(self.config.agency))
+            self.status.ready()
             while not self.stopping:
                 runner.flush_outbox()
                 bus.drain(self._drain_timeout())
@@ -106,6 +118,7 @@ class Service:
             if late is not None:
                 late.cancel()
         finally:
+            self.status.not_ready("stopping" if self.stopping else "reconnecting to the broker")
             bus.close()
 
     def _drain_timeout(self) -> float:
@@ -116,6 +129,7 @@ class Service:
         return min(DRAIN_SECONDS, max(0.005, self.config.clock.real_seconds_until(due)))
 
     def _beat(self) -> None:
+        self.status.tick()
         now = time.time()
         if now - self._last_beat >= 1.0:
             self.heartbeat_file.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +139,7 @@ class Service:
     def _wait(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not self.stopping and time.monotonic() < deadline:
+            self._beat()  # waiting for the broker is not being stuck: the loop stays alive
             time.sleep(0.1)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from guichet.serve import healthy
+from guichet_tools.commands.run import readiness
 from guichet_tools.logtail import tail
 from schemas.base import AGENCIES
 
@@ -64,14 +65,22 @@ class ServiceProcesses:
         self.wait_ready(ready_seconds)
 
     def wait_ready(self, seconds: float = READY_SECONDS) -> None:
-        """Ready once every loop beats (guichet/serve.py): connected, topology declared, consuming."""
+        """Ready once every service answers its /readyz (connected, topology declared, consuming). One
+        started without --http-port has only its heartbeat file, which says its loop turns: with a
+        reachable broker, its first beat comes once it consumes."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.check_alive()
-            if all(healthy(agency, self.data_dir) for agency in self.processes):
+            if all(self.ready(agency) for agency in self.processes):
                 return
             time.sleep(0.05)
         raise LaunchError(f"the services were not consuming after {seconds:.0f} s")
+
+    def ready(self, agency: str) -> bool:
+        options = [*self.options, *self.agency_options.get(agency, [])]
+        if "--http-port" in options[:-1]:
+            return readiness(f"http://127.0.0.1:{options[options.index('--http-port') + 1]}/readyz", timeout=2)[0]
+        return healthy(agency, self.data_dir)
 
     def check_alive(self) -> None:
         for agency, proc in self.processes.items():

@@ -10,6 +10,7 @@ import structlog
 
 from guichet.agency import Context, Reminders, Task
 from guichet.envelope import Envelope
+from guichet.metrics import DeadlineSignal
 from schemas.base import AGENCIES, Message
 from schemas.veille import ALERTE, VEILLE
 
@@ -45,6 +46,19 @@ def watch_deadline(msg, ctx: Context, state) -> None:
     log.warning("deadline " + ("near" if msg.kind == "avertissement" else "passed"), step=msg.step,
                 deadline=msg.deadline.isoformat())
     ctx.send(alert)
+
+
+ALERT_TYPES = frozenset(cls.TYPE for cls in ALERTE.values())
+
+
+def deadline_signal(envelope: Envelope) -> DeadlineSignal | None:
+    """For the metrics: an alert to the référent (II.E.1) an agency sends, whose step it is about and
+    whether the deadline passed (depassement) or is only near; any other message is none."""
+    if envelope.type not in ALERT_TYPES:
+        return None
+    payload = envelope.payload
+    return DeadlineSignal(agency=payload["agency"], step=payload["step"], kind=payload["kind"],
+                          breach=payload["kind"] == "depassement")
 
 
 def late_transmission_alert(relay: str):

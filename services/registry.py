@@ -9,11 +9,7 @@ import schemas  # noqa: F401  (registers every message type the agencies may rec
 from guichet.agency import AgencyDefinition
 from schemas.facts import Facts
 from schemas.veille import VEILLE
-from services.deadline_watch import (
-    late_transmission_alert,
-    reminders_of,
-    watch_deadline,
-)
+from services.deadline_watch import deadline_signal, late_transmission_alert, reminders_of, watch_deadline
 from services.parties import PARTIES
 
 
@@ -29,4 +25,5 @@ def definitions() -> dict[str, AgencyDefinition]:
 def _watched(definition: AgencyDefinition) -> AgencyDefinition:
     return replace(definition, facts_model=Facts, reminders=reminders_of(definition.name),
                    handlers={**definition.handlers, VEILLE[definition.name]: watch_deadline},
-                   late_alert=late_transmission_alert(PARTIES.relay) if definition.name == PARTIES.relay else None)
+                   late_alert=late_transmission_alert(PARTIES.relay) if definition.name == PARTIES.relay else None,
+                   observe=deadline_signal)

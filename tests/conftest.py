@@ -124,3 +124,39 @@ def delete_namespace(url: str, namespace: str) -> None:
         bus.delete_topology()
     finally:
         bus.close()
+
+
+@pytest.fixture(scope="session")
+def _span_recorder():
+    """The OpenTelemetry SDK as the process's tracer provider, set once (the API allows it once);
+    spans are kept in memory only while a test asks for them."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    class WhileListening(SimpleSpanProcessor):
+        listening = False
+
+        def on_end(self, span) -> None:
+            if self.listening:
+                super().on_end(span)
+
+    exporter = InMemorySpanExporter()
+    processor = WhileListening(exporter)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+    yield exporter, processor
+    provider.shutdown()
+
+
+@pytest.fixture
+def finished_spans(_span_recorder):
+    """The spans this test records, from an empty start."""
+    exporter, processor = _span_recorder
+    exporter.clear()
+    processor.listening = True
+    yield exporter.get_finished_spans
+    processor.listening = False
+    exporter.clear()
