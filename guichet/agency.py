@@ -1,38 +1,30 @@
 """The runtime of one agency: decode a message, run its handler once, commit the new state with
 the messages it causes, then let the outbox publish them.
 
-An agency package supplies only its rules: a state model, a dict of handlers by message class,
-and optionally the simulated actors that play its back-office from a scenario's facts.
+An agency reaches the runtime as an `AgencyDefinition`: a state model, a dict of handlers by
+message class, and optionally the simulated actors that play its back-office from a scenario's
+facts, the reminders that watch its deadlines and the alert a late transmission raises. The
+runtime imports no agency.
 """
 from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
+from guichet.message import Message
 from guichet.register import Register
 
 if TYPE_CHECKING:
     from guichet.trust import Trust
-from schemas.base import Message
-from schemas.dossier import Dossier
-from schemas.facts import Facts
-from schemas.veille import ALERTE, VEILLE
 
 log = structlog.get_logger("guichet.agency")
-
-
-class AgencyState(BaseModel):
-    """What every agency keeps of a dossier; each agency's state model adds its own fields."""
-    dossier_id: str
-    dossier: Dossier | None = None
-    facts: dict | None = Field(default=None, description="The scenario facts the simulated people follow")
 
 
 @dataclass
@@ -50,19 +42,24 @@ class Outgoing:
     message: Message
     deadline: datetime | None
     due_at: datetime
+    # A reminder to itself that only matters while this task is open: withdrawn when it closes.
+    while_open: str | None = None
 
 
 class Context:
     """What a handler may see and do: the time, the incoming envelope, and what it sends."""
 
-    def __init__(self, envelope: Envelope, now: datetime, office: str | None, facts: dict | None):
+    def __init__(self, envelope: Envelope, now: datetime, office: str | None, facts: dict | None,
+                 facts_model: type[BaseModel] | None = None):
         self.envelope = envelope
+        self._facts_model = facts_model
         self.now = now
         self.office = office
         self.facts_raw = facts
         self.outgoing: list[Outgoing] = []
         self.opened: list[Task] = []
         self.closed: list[str] = []
+        self.closing_dossier = False
         self._is_open: Callable[[str], bool] = lambda task: False
 
     @property
@@ -71,12 +68,17 @@ class Context:
         return self.envelope.sent_at
 
     @property
-    def facts(self) -> Facts:
-        return Facts.model_validate(self.facts_raw or {})
+    def facts(self) -> Any:
+        """The facts the simulated people follow, as the agency's facts model reads them."""
+        if self._facts_model is None:
+            return self.facts_raw or {}
+        return self._facts_model.model_validate(self.facts_raw or {})
 
-    def send(self, message: Message, *, deadline: datetime | None = None, at: datetime | None = None) -> None:
-        """Send now, or at `at` (a reminder to itself, or an act the simulated back-office plays)."""
-        self.outgoing.append(Outgoing(message, deadline, max(at or self.now, self.now)))
+    def send(self, message: Message, *, deadline: datetime | None = None, at: datetime | None = None,
+             while_open: str | None = None) -> None:
+        """Send now, or at `at` (a reminder to itself, or an act the simulated back-office plays).
+        `while_open`: a reminder about that task, withdrawn unsent if the task closes before it is due."""
+        self.outgoing.append(Outgoing(message, deadline, max(at or self.now, self.now), while_open))
 
     def await_act(self, task: str, deadline: datetime | None = None, *, step: str | None = None,
                   warn_at: datetime | None = None, watch: bool = True) -> None:
@@ -90,12 +92,23 @@ class Context:
     def close(self, task: str) -> None:
         self.closed.append(task)
 
+    def close_dossier(self) -> None:
+        """The dossier reached its outcome here: every task still open ends, and with it every
+        reminder still pending; tasks opened by the same handler afterwards still count."""
+        self.closing_dossier = True
+
 
 Handler = Callable[[Message, Context, Any], None]
 
 
 class Actors(Protocol):
-    def play(self, task: Task, state: Any, facts: Facts) -> list[tuple[Message, datetime]]: ...
+    def play(self, task: Task, state: Any, facts: Any) -> list[tuple[Message, datetime]]: ...
+
+
+# The messages an agency schedules to itself to watch a task's deadline, each with when it is due.
+Reminders = Callable[[Task], list[tuple[Message, datetime]]]
+# The alert a late transmission raises, built by the relaying agency; None when none is due.
+LateAlert = Callable[[Envelope, Message], Message | None]
 
 
 @dataclass
@@ -107,6 +120,9 @@ class AgencyDefinition:
     actors: Actors | None = None
     # The messages that open a dossier at this agency; any other one must find the dossier there.
     opening: tuple[type[Message], ...] = ()
+    facts_model: type[BaseModel] | None = None
+    reminders: Reminders | None = None
+    late_alert: LateAlert | None = None
 
     @property
     def types(self) -> list[str]:
@@ -133,7 +149,7 @@ class Agency:
         self.actors = definition.actors if simulate_actors else None
         # With a key directory, every envelope is signed on its way out and checked on its way in.
         self.trust = trust
-        self.handlers = {**definition.handlers, VEILLE[self.name]: watch_deadline}
+        self.handlers = definition.handlers
 
     def process(self, body: bytes | str, headers: dict | None = None,
                 content_type: str | None = "application/json") -> Outcome:
@@ -170,25 +186,31 @@ class Agency:
             facts = getattr(state, "facts", None) or envelope.facts
             if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
                 state.facts = envelope.facts
-            ctx = Context(envelope, now, self.definition.office(state), facts)
+            ctx = Context(envelope, now, self.definition.office(state), facts, self.definition.facts_model)
             ctx._is_open = lambda task: tx.task_open(envelope.dossier_id, task)
             handler(message, ctx, state)
             tx.save_state(envelope.dossier_id, state.model_dump(mode="json"), now)
             tx.mark_processed(envelope, now)
             tx.journal("in", envelope, now)
             sender = Sender(agency=self.name, office=self.definition.office(state))
-            for out in ctx.outgoing:
-                tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at)
+            # A closed task takes its pending reminders with it, so none fires after the step ended.
+            if ctx.closing_dossier:
+                tx.close_all_tasks(envelope.dossier_id, now)
             for task in ctx.closed:
                 tx.close_task(envelope.dossier_id, task, now)
+            # The people's acts go before the agency's own reminders: an act due at the very instant
+            # a time limit runs out is within it, so it is handled first.
             for task in ctx.opened:
                 tx.open_task(envelope.dossier_id, task.name, task.opened_at, task.deadline)
-                for reminder, at in watch_reminders(self.name, task):
-                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at)
                 if self.actors is not None:
                     for act, at in self.actors.play(task, state, ctx.facts):
                         act_sender = Sender(agency=act.SENDER, office="simulation")
                         tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at)
+                for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
+                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at, task=task.name)
+            for out in ctx.outgoing:
+                tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at,
+                              task=out.while_open)
             log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing],
                      tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)
@@ -198,34 +220,6 @@ class Agency:
         envelope = wrap(message, dossier_id=cause.dossier_id, sender=sender, sent_at=at,
                         causation_id=cause.message_id, deadline=deadline, facts=facts)
         return self.trust.sign(envelope) if self.trust is not None else envelope
-
-
-WARNING_SHARE = 0.2          # warn when a fifth of the legal period is left
-WARNING_MIN = timedelta(hours=1)
-
-
-def watch_reminders(agency: str, task: Task) -> list[tuple[Message, datetime]]:
-    """The two reminders of a watched deadline: a warning before it, a breach just after it."""
-    if not task.watch or task.deadline is None:
-        return []
-    warn_at = task.warn_at or task.deadline - max((task.deadline - task.opened_at) * WARNING_SHARE, WARNING_MIN)
-    veille = VEILLE[agency]
-    step = task.step or task.name
-    return [(veille(task=task.name, step=step, kind="avertissement", deadline=task.deadline),
-             max(warn_at, task.opened_at)),
-            (veille(task=task.name, step=step, kind="depassement", deadline=task.deadline),
-             task.deadline + timedelta(seconds=1))]
-
-
-def watch_deadline(msg, ctx: Context, state) -> None:
-    """II.E.1: the référent guichet unique of the DT-OFII hears of a deadline while the step is pending."""
-    if not ctx.is_open(msg.task):
-        return
-    alert = ALERTE[ctx.envelope.sender.agency](agency=ctx.envelope.sender.agency, task=msg.task, step=msg.step,
-                                               kind=msg.kind, deadline=msg.deadline)
-    log.warning("deadline " + ("near" if msg.kind == "avertissement" else "passed"), step=msg.step,
-                deadline=msg.deadline.isoformat())
-    ctx.send(alert)
 
 
 FAILURE_SUMMARY_LIMIT = 1500

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import structlog
 from kombu import Connection, Consumer, Producer
 
+from guichet.envelope import Envelope
 from guichet.topology import Topology
 from guichet.usage import UsageError
 
@@ -55,9 +56,9 @@ def tls_options(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, 
 
 
 class Bus:
-    def __init__(self, url: str, topology: Topology | None = None, heartbeat: int = HEARTBEAT_SECONDS):
+    def __init__(self, url: str, topology: Topology, heartbeat: int = HEARTBEAT_SECONDS):
         self.url = url
-        self.topology = topology or Topology()
+        self.topology = topology
         self.is_memory = url.startswith("memory://")
         options = {} if self.is_memory else {"confirm_publish": True}
         self._heartbeat = 0 if self.is_memory else heartbeat
@@ -104,6 +105,11 @@ class Bus:
         publish(body, exchange=exchange or self.topology.flow, routing_key=routing_key,
                 headers=headers, content_type=content_type, content_encoding=encoding,
                 delivery_mode=2, message_id=message_id, declare=[], expiration=expiration)
+
+    def publish_envelope(self, envelope: Envelope, expiration: float | None = None) -> None:
+        """Publish one envelope under its routing key, with its type and version as headers."""
+        self.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id),
+                     expiration=expiration)
 
     def to_error_queue(self, body: bytes | str, headers: dict | None, content_type: str | None,
                        context: dict[str, Any], routing_key: str) -> None:

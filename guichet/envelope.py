@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-import schemas
+from guichet.message import Message, message_class
 from guichet.timeutil import paris
-from schemas.base import Message, Party
 
 CONTENT_TYPE = "application/json"
 
@@ -52,7 +51,7 @@ class UnknownSender(PermanentError):
 
 class Sender(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    agency: Party
+    agency: str = Field(min_length=1, description="The party that sent the message, e.g. 'ofii' or 'employeur'")
     office: str | None = Field(default=None, description="The office within the agency, e.g. 'DT-OFII Montrouge'")
 
 
@@ -64,12 +63,15 @@ class Envelope(BaseModel):
     dossier_id: str = Field(min_length=1, description="Correlation: the dossier this message is about")
     causation_id: uuid.UUID | None = Field(default=None, description="The message that caused this one")
     sender: Sender
-    recipient: Party
+    recipient: str = Field(min_length=1, description="The party the message goes to; its routing key starts with it")
     sent_at: datetime
     deadline: datetime | None = Field(default=None, description="When the law sets a time limit on this step")
     facts: dict[str, Any] | None = Field(
         default=None, description="Scenario facts for the simulated actors; absent in production")
     payload: dict[str, Any]
+    canonical: Literal["rfc8785"] | None = Field(
+        default=None, description="The canonical JSON the signature covers: 'rfc8785' (JCS); absent (null) in "
+                                  "envelopes signed before, over guichet's own legacy form")
     key_id: str | None = Field(default=None, description="The sender's signing key, in the key directory")
     signature: str | None = Field(default=None, description="Ed25519 signature (base64) of the rest of the envelope")
 
@@ -104,7 +106,7 @@ def check_headers(headers: dict | None, content_type: str | None) -> None:
 
 
 def _known_class(type_: str, version: Any) -> type[Message]:
-    cls = schemas.message_class(type_)
+    cls = message_class(type_)
     if cls is None:
         raise UnknownMessageType(f"unknown message type {type_!r}")
     if version is not None:

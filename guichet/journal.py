@@ -2,6 +2,17 @@
 the legal deadlines. Each record carries the hash of the one before, so that editing or deleting
 any record breaks the chain from there on; the head (count and last hash) is kept apart, so that
 cutting records off the end is seen too. `guichet journal verify` names the first broken record.
+
+Hash forms. Each record says in its `canonical` column which canonical JSON its hash was computed
+over, so that journals written before RFC 8785 keep verifying record by record, and a journal
+moves to the new form at the first record appended after the upgrade, with no rewrite:
+- `rfc8785`: SHA-256 of the RFC 8785 (JCS) canonical JSON of the object {field: value} of FIELDS
+  plus `"canonical": "rfc8785"`, which any language can recompute;
+- absent (NULL): the legacy form, SHA-256 of Python's compact `json.dumps` of the list of FIELDS'
+  values. Written no more; a legacy record after an RFC 8785 one is a broken chain.
+The form is kept per record rather than once in the head because the head only holds the chain's
+end: a per-record form lets a verifier in another language check any record on its own, and,
+being inside what the new hash covers, it cannot be switched without the hash failing.
 """
 from __future__ import annotations
 
@@ -10,7 +21,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from guichet.canonical_json import RFC8785, jcs
+
 GENESIS = "0" * 64
+FORM = "canonical"    # the column that says which canonical JSON a record's hash covers
+CURRENT_FORM = RFC8785
 # What a record's hash covers, in this order; the message body is covered through its own hash.
 FIELDS = ("seq", "direction", "message_id", "dossier_id", "type", "sender", "recipient", "sent_at", "deadline",
           "recorded_at", "body_hash", "prev_hash")
@@ -21,8 +36,14 @@ def body_hash(body: bytes) -> str:
 
 
 def record_hash(record: dict[str, Any]) -> str:
-    canonical = json.dumps([record.get(f) for f in FIELDS], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The hash of a record in the form its `canonical` field names (see the module's docstring)."""
+    form = record.get(FORM)
+    if form == RFC8785:
+        return hashlib.sha256(jcs({**{f: record.get(f) for f in FIELDS}, FORM: RFC8785})).hexdigest()
+    if form is not None:
+        raise ValueError(f"unknown journal hash form {form!r}")
+    legacy = json.dumps([record.get(f) for f in FIELDS], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(legacy.encode()).hexdigest()
 
 
 @dataclass
@@ -39,16 +60,22 @@ class Verdict:
 
 def verify(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None) -> Verdict:
     """Walk the chain in order; the first record whose link or hash does not hold is named."""
-    previous, count, expected_seq = GENESIS, 0, 1
+    previous, count, expected_seq, seen_rfc8785 = GENESIS, 0, 1, False
     for row in rows:
         seq = row["seq"]
         if seq != expected_seq:
             return Verdict(count, previous, expected_seq, f"record {expected_seq} is missing (next is {seq})")
         if row["prev_hash"] != previous:
             return Verdict(count, previous, seq, f"record {seq} does not follow record {seq - 1}")
+        form = row.get(FORM)
+        if form not in (None, RFC8785):
+            return Verdict(count, previous, seq, f"record {seq} names an unknown hash form {form!r}")
+        if form is None and seen_rfc8785:
+            return Verdict(count, previous, seq, f"record {seq} is in the legacy hash form after RFC 8785 records")
         if record_hash(row) != row["hash"]:
             return Verdict(count, previous, seq, f"record {seq} was altered (its hash does not match its content)")
         previous, count, expected_seq = row["hash"], count + 1, seq + 1
+        seen_rfc8785 = seen_rfc8785 or form == RFC8785
     if head is not None and (head["records"] != count or head["hash"] != previous):
         return Verdict(count, previous, count + 1,
                        f"the journal ends at record {count} but its head says {head['records']} records")

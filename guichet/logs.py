@@ -10,6 +10,17 @@ import structlog
 from guichet.privacy import redact_personal_data
 
 
+class _CurrentStderr:
+    """sys.stderr as it is when a line is written, not when logging was configured: a command run
+    in-process (a test, an embedding tool) may have swapped and closed the stream it started with."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str = "info", json_lines: bool | None = None) -> None:
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
@@ -24,6 +35,6 @@ def configure(level: str = "info", json_lines: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=False,
     )

@@ -1,6 +1,7 @@
 """No personal data in log lines: names, dates of birth, passport numbers, addresses.
 
-A structlog processor redacts (1) every value under a personal field name, at any depth, and
+A structlog processor redacts (1) every value under a personal field name, at any depth (the
+message contracts declare which names are personal, `declare_personal_fields`), and
 (2) inside any other string, the personal values of the message being handled (bound per
 delivery by the runtime), e-mail addresses and telephone numbers. Payloads stay whole on the bus
 and in the registers; only what is written to logs is redacted.
@@ -14,11 +15,15 @@ from contextvars import ContextVar
 from typing import Any, Iterator
 
 REDACTED = "[REDACTED]"
-PERSONAL_FIELDS = frozenset({"surname", "given_names", "date_of_birth", "passport_number", "address_abroad",
-                             "line", "city", "phone", "email", "worker"})
+PERSONAL_FIELDS: set[str] = set()
 EMAIL = re.compile(r"[^@\s\"']+@[^@\s\"']+\.[A-Za-z]{2,}")
 PHONE = re.compile(r"\+\d[\d .-]{6,}\d")
 _known: ContextVar[tuple[str, ...]] = ContextVar("guichet_personal_values", default=())
+
+
+def declare_personal_fields(names: set[str] | frozenset[str]) -> None:
+    """Called by the message contracts that carry personal data, when they are imported."""
+    PERSONAL_FIELDS.update(names)
 
 
 def personal_values(payload: Any) -> list[str]:

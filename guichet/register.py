@@ -32,7 +32,7 @@ SCHEMA = [
         seq BIGINT PRIMARY KEY, direction TEXT NOT NULL, message_id TEXT NOT NULL,
         dossier_id TEXT NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL,
         sent_at TEXT NOT NULL, deadline TEXT, recorded_at TEXT NOT NULL,
-        body_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)""",
+        body_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, canonical TEXT)""",
     """CREATE TABLE IF NOT EXISTS journal_head (
         id INTEGER PRIMARY KEY, records BIGINT NOT NULL, hash TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS journal_dossier ON journal (dossier_id, seq)",
@@ -40,6 +40,10 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS delayed (
         id {serial} PRIMARY KEY, routing_key TEXT NOT NULL, body TEXT NOT NULL, headers TEXT NOT NULL,
         due_at TEXT NOT NULL, published_at TEXT)""",
+    # Reminders bound to a task (deadline watch, self-set time limits): withdrawn when it closes.
+    """CREATE TABLE IF NOT EXISTS reminders (
+        message_id TEXT PRIMARY KEY, dossier_id TEXT NOT NULL, task TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS reminders_task ON reminders (dossier_id, task)",
     """CREATE TABLE IF NOT EXISTS tasks (
         dossier_id TEXT NOT NULL, task TEXT NOT NULL, opened_at TEXT NOT NULL, deadline TEXT,
         closed_at TEXT, PRIMARY KEY (dossier_id, task))""",
@@ -83,6 +87,9 @@ class Register:
         with self.transaction() as tx:
             for statement in SCHEMA:
                 tx.execute(statement.format(serial=serial))
+            # A register made before records named their hash form: its records stay legacy (NULL).
+            if chain.FORM not in [d[0] for d in tx.execute("SELECT * FROM journal LIMIT 0").description]:
+                tx.execute(f"ALTER TABLE journal ADD COLUMN {chain.FORM} TEXT")
 
     @classmethod
     def for_agency(cls, agency: str, data_dir: str | Path | None = None, database_url: str | None = None) -> "Register":
@@ -160,7 +167,7 @@ class Register:
 
     def verify_journal(self) -> "chain.Verdict":
         with self.transaction() as tx:
-            rows = tx.rows(f"SELECT {', '.join(chain.FIELDS)}, hash FROM journal ORDER BY seq")
+            rows = tx.rows(f"SELECT {', '.join(chain.FIELDS)}, {chain.FORM}, hash FROM journal ORDER BY seq")
             head = tx.rows("SELECT records, hash FROM journal_head WHERE id = 1")
         return chain.verify(rows, head[0] if head else None)
 
@@ -202,11 +209,14 @@ class Transaction:
             self.execute("INSERT INTO dossiers (dossier_id, state, updated_at) VALUES (?, ?, ?)",
                          dossier_id, text, utc_text(now))
 
-    def add_outbox(self, envelope: Envelope, due_at: datetime) -> None:
+    def add_outbox(self, envelope: Envelope, due_at: datetime, task: str | None = None) -> None:
         self.execute("INSERT INTO outbox (message_id, dossier_id, routing_key, type, body, headers, due_at) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)", str(envelope.message_id), envelope.dossier_id,
                      envelope.routing_key, envelope.type, envelope.body().decode(),
                      json.dumps(envelope.headers()), utc_text(due_at))
+        if task is not None:
+            self.execute("INSERT INTO reminders (message_id, dossier_id, task) VALUES (?, ?, ?)",
+                         str(envelope.message_id), envelope.dossier_id, task)
 
     def journal(self, direction: str, envelope: Envelope, now: datetime) -> None:
         """Append to the hash chain; the head moves in the same transaction."""
@@ -216,7 +226,8 @@ class Transaction:
                   "dossier_id": envelope.dossier_id, "type": envelope.type, "sender": envelope.sender.agency,
                   "recipient": envelope.recipient, "sent_at": utc_text(envelope.sent_at),
                   "deadline": utc_text(envelope.deadline) if envelope.deadline else None,
-                  "recorded_at": utc_text(now), "body_hash": chain.body_hash(envelope.body()), "prev_hash": previous}
+                  "recorded_at": utc_text(now), "body_hash": chain.body_hash(envelope.body()), "prev_hash": previous,
+                  chain.FORM: chain.CURRENT_FORM}
         record["hash"] = chain.record_hash(record)
         self.execute(f"INSERT INTO journal ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})",
                      *record.values())
@@ -226,6 +237,8 @@ class Transaction:
             self.execute("INSERT INTO journal_head (id, records, hash) VALUES (1, ?, ?)", record["seq"], record["hash"])
 
     def open_task(self, dossier_id: str, task: str, opened_at: datetime, deadline: datetime | None) -> None:
+        # Opened again: the reminders of its earlier opening give way to those of this one.
+        self.withdraw_reminders(dossier_id, task)
         self.execute("DELETE FROM tasks WHERE dossier_id = ? AND task = ?", dossier_id, task)
         self.execute("INSERT INTO tasks (dossier_id, task, opened_at, deadline) VALUES (?, ?, ?, ?)",
                      dossier_id, task, utc_text(opened_at), utc_text(deadline) if deadline else None)
@@ -237,3 +250,17 @@ class Transaction:
     def close_task(self, dossier_id: str, task: str, now: datetime) -> None:
         self.execute("UPDATE tasks SET closed_at = ? WHERE dossier_id = ? AND task = ? AND closed_at IS NULL",
                      utc_text(now), dossier_id, task)
+        self.withdraw_reminders(dossier_id, task)
+
+    def close_all_tasks(self, dossier_id: str, now: datetime) -> None:
+        self.execute("UPDATE tasks SET closed_at = ? WHERE dossier_id = ? AND closed_at IS NULL",
+                     utc_text(now), dossier_id)
+        self.withdraw_reminders(dossier_id)
+
+    def withdraw_reminders(self, dossier_id: str, task: str | None = None) -> None:
+        """Remove the unsent reminders of a task (of every task without one); sent ones stay journaled."""
+        where, args = ("dossier_id = ?", [dossier_id]) if task is None else \
+            ("dossier_id = ? AND task = ?", [dossier_id, task])
+        self.execute(f"DELETE FROM outbox WHERE published_at IS NULL AND message_id IN "
+                     f"(SELECT message_id FROM reminders WHERE {where})", *args)
+        self.execute(f"DELETE FROM reminders WHERE {where}", *args)

@@ -22,8 +22,6 @@ from guichet.agency import Agency, Outcome, failure_summary
 from guichet.bus import Bus
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
 from guichet.privacy import personal_data, values_from_body
-from schemas.base import AGENCIES
-from schemas.veille import ALERTE
 
 log = structlog.get_logger("guichet.runner")
 
@@ -43,6 +41,8 @@ class Runner:
         # Late-transmission expiry needs a broker TTL and a clock that runs by itself.
         self.expire_late = expire_late and not bus.is_memory
         self.processed = self.failed = self.retried = 0
+        # What went to the error queue, by dossier: a run can say which dossier it could not carry.
+        self.failures: list[dict] = []
 
     def handle(self, body, headers, content_type, routing_key: str | None = None) -> Outcome:
         """Process one delivery; never raises for a bad message."""
@@ -67,6 +67,9 @@ class Runner:
                 return Outcome("retrying", outcome.envelope, outcome.reason, outcome.error)
         if outcome.status in ("rejected", "failed"):
             self.failed += 1
+            self.failures.append({"dossier_id": _envelope_field(body, outcome, "dossier_id"),
+                                  "agency": self.agency.name, "type": _envelope_field(body, outcome, "type"),
+                                  "reason": outcome.reason, "error": outcome.error})
             context = {"reason": outcome.reason, "message": outcome.error,
                        "queue": self.queue_name, "routing-key": routing_key,
                        "first-failure": headers.get(FIRST_FAILURE) or now, "last-failure": now,
@@ -125,15 +128,16 @@ class Runner:
             envelope, late = decode(message.body, None, message.content_type)
         except PermanentError:
             envelope = None
-        if envelope is not None and envelope.recipient in AGENCIES:
-            alert = ALERTE[self.agency.name](agency=envelope.recipient, task="transmission", step=late.STEP or envelope.type,
-                                             kind="transmission_en_retard", deadline=envelope.deadline or envelope.sent_at)
+        late_alert = self.agency.definition.late_alert
+        alert = late_alert(envelope, late) if envelope is not None and late_alert is not None else None
+        if alert is not None:
+            # A relay done twice alerts once: the alert's id follows from the late message's.
             out = wrap(alert, dossier_id=envelope.dossier_id, sender=Sender(agency=self.agency.name),
                        sent_at=self.agency.clock.now(), causation_id=envelope.message_id,
                        message_id=uuid.uuid5(envelope.message_id, "transmission_en_retard"))
             if self.agency.trust is not None:
                 out = self.agency.trust.sign(out)
-            self.bus.publish(out.body().decode(), out.routing_key, out.headers(), str(out.message_id))
+            self.bus.publish_envelope(out)
             log.warning("late transmission relayed", type=envelope.type, dossier_id=envelope.dossier_id,
                         recipient=envelope.recipient)
         message.ack()
@@ -166,7 +170,7 @@ class Runner:
     def _expiration(self, envelope: Envelope) -> float | None:
         """A transmission waits in its recipient's queue until its legal deadline at most; then it is
         dead-lettered to the late queue (and still delivered)."""
-        if not self.expire_late or envelope.deadline is None or envelope.recipient not in AGENCIES:
+        if not self.expire_late or envelope.deadline is None or envelope.recipient not in self.bus.topology.parties.agencies:
             return None
         seconds = self.agency.clock.real_seconds_until(envelope.deadline)
         return seconds if seconds > 0 else None
@@ -184,6 +188,16 @@ class Runner:
 
 def _without(headers: dict, *names: str) -> dict:
     return {k: v for k, v in (headers or {}).items() if k not in names}
+
+
+def _envelope_field(body, outcome: Outcome, name: str) -> str | None:
+    """The dossier or type a failed delivery was about, from its envelope or, failing that, its body."""
+    if outcome.envelope is not None:
+        return getattr(outcome.envelope, name)
+    try:
+        return json.loads(body).get(name)
+    except Exception:  # an undecodable body names nothing
+        return None
 
 
 def _message_id(body, headers) -> str:

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import structlog
 
-from guichet.agency import Agency
+from guichet.agency import Agency, AgencyDefinition
 from guichet.bus import Bus
 from guichet.clock import Clock
 from guichet.register import Register
 from guichet.runner import Runner
-from guichet.topology import RELAY_AGENCY, Topology, TopologyMismatch
+from guichet.topology import Parties, Topology, TopologyMismatch
 from guichet.trust import Trust
-from services.registry import definitions
 
 log = structlog.get_logger("guichet.serve")
 
@@ -31,7 +30,8 @@ BACKOFF_MAX_SECONDS = 30
 
 @dataclass
 class ServiceConfig:
-    agency: str
+    definition: AgencyDefinition
+    parties: Parties
     broker_url: str
     clock: Clock
     data_dir: Path = Path("data")
@@ -41,13 +41,17 @@ class ServiceConfig:
     simulate_actors: bool = True
     prefetch: int = 20
 
+    @property
+    def agency(self) -> str:
+        return self.definition.name
+
 
 class Service:
     def __init__(self, config: ServiceConfig):
         self.config = config
         self.stopping = False
         register = Register.for_agency(config.agency, config.data_dir, config.database_url)
-        self.agency = Agency(definitions()[config.agency], register, config.clock, config.simulate_actors,
+        self.agency = Agency(config.definition, register, config.clock, config.simulate_actors,
                              trust=Trust.from_environment())
         self.heartbeat_file = Path(config.data_dir) / f"{config.agency}.alive"
         self._last_beat = 0.0
@@ -79,7 +83,7 @@ class Service:
         log.info("stopped", agency=self.config.agency)
 
     def _consume(self) -> None:
-        topology = Topology(namespace=self.config.namespace, queue_type=self.config.queue_type)
+        topology = Topology(self.config.parties, namespace=self.config.namespace, queue_type=self.config.queue_type)
         bus = Bus(self.config.broker_url, topology)
         try:
             bus.declare()
@@ -88,9 +92,9 @@ class Service:
                                     self.config.prefetch)
             consumer.consume()
             # Only the OFII (the référent, to whom the alert goes) relays late transmissions: its account
-            # alone may read the late queue and republish other agencies' messages (guichet.broker_admin).
+            # alone may read the late queue and republish other agencies' messages (guichet_tools.broker_admin).
             late = None
-            if self.config.agency == RELAY_AGENCY:
+            if self.config.agency == self.config.parties.relay:
                 late = bus.consumer([topology.queue_name("retard")], runner.on_late, self.config.prefetch)
                 late.consume()
             log.info("consuming", agency=self.config.agency, queue=topology.queue_name(self.config.agency))

@@ -36,7 +36,16 @@ def add_hours(moment: datetime, hours: float) -> datetime:
 
 
 def add_months(day: date | datetime, months: int):
-    """Calendar months, the day clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    """Calendar months, the day clamped to the month's end (31 Jan + 1 month = 28/29 Feb). An instant
+    is read on the Paris wall clock first: "deux mois" from 09:00 in winter ends at 09:00 in summer,
+    whatever offset the instant was written with."""
+    if isinstance(day, datetime):
+        local = paris(day).replace(tzinfo=None)
+        return _add_months(local, months).replace(tzinfo=PARIS)
+    return _add_months(day, months)
+
+
+def _add_months(day, months: int):
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     clamped = min(day.day, calendar.monthrange(year, month)[1])

@@ -20,21 +20,28 @@ Failure has queues of its own:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from kombu import Exchange, Queue, binding
 
-from schemas.base import AGENCIES
-
-OUTSIDE_PARTIES = {"usagers": ("employeur", "travailleur"), "ministere": ("ministere",)}
 RETRY_DELAYS_SECONDS = (1, 10, 60)
-# The DT-OFII, the référent the late-transmission alerts go to, relays the late queue; its account
-# alone may read it and republish other agencies' transmissions.
-RELAY_AGENCY = "ofii"
 DELIVERY_LIMIT = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Parties:
+    """Who is on a bus, as the domain defines it: the agencies, each consuming a queue of its own;
+    the outside parties' queues (queue owner -> the parties whose messages it holds); and the agency
+    that relays the late queue (its account alone may read it and republish other agencies'
+    transmissions)."""
+    agencies: tuple[str, ...]
+    outside: Mapping[str, tuple[str, ...]]
+    relay: str
 
 
 @dataclass(frozen=True)
 class Topology:
+    parties: Parties
     namespace: str = "guichet"
     queue_type: str = "classic"
     retry_delays: tuple[float, ...] = RETRY_DELAYS_SECONDS
@@ -87,9 +94,9 @@ class Topology:
                            {"x-message-ttl": int(seconds * 1000), "x-dead-letter-exchange": self.flow.name})
 
     def queues(self) -> list[Queue]:
-        queues = [self.agency_queue(a) for a in AGENCIES]
+        queues = [self.agency_queue(a) for a in self.parties.agencies]
         queues += [self._queue(owner, self.flow, [f"{p}.#" for p in parties])
-                   for owner, parties in OUTSIDE_PARTIES.items()]
+                   for owner, parties in self.parties.outside.items()]
         queues.append(self._queue("erreurs", self.errors_exchange, ["#"]))
         queues.append(self._queue("non_routes", self.unrouted_exchange, [""]))
         queues.append(self._queue("retard", self.late_exchange, [""]))

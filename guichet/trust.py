@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from guichet.canonical_json import RFC8785, CanonicalFormError, jcs, refuse_unfit
 from guichet.envelope import Envelope, PermanentError
 
 
@@ -38,9 +39,28 @@ class ExpiredKey(PermanentError):
     reason = "expired_key"
 
 
+class NotCanonical(PermanentError):
+    """A value no canonical JSON can carry faithfully (NaN, an integer beyond 2^53-1): never signed,
+    never verified, rather than signed over bytes that another language would read differently."""
+    reason = "not_canonical"
+
+
 def canonical(envelope: Envelope) -> bytes:
-    """What a signature covers: the whole envelope but the signature, in one canonical form."""
+    """What a signature covers: the whole envelope but the signature, in the canonical form that the
+    envelope's `canonical` field names (and that the signature covers too, so it cannot be swapped).
+
+    `rfc8785`: RFC 8785 (JCS) of the envelope's JSON without `signature`, which any language
+    rebuilds. Absent: the legacy form of envelopes signed before the field existed, Python's sorted
+    compact `json.dumps`, kept so that they still verify; nothing is signed in it any more.
+    """
     data = envelope.model_dump(mode="json", exclude={"signature"})
+    if envelope.canonical == RFC8785:
+        try:
+            refuse_unfit({"payload": envelope.payload, "facts": envelope.facts})  # before NaN is dumped as null
+            return jcs(data)
+        except CanonicalFormError as exc:
+            raise NotCanonical(f"{envelope.type}: {exc}") from None
+    del data["canonical"]
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -114,7 +134,7 @@ class Trust:
         entry = self.directory.current(envelope.sender.agency, envelope.sent_at)
         if entry is None or entry.key_id not in self.private:
             raise RuntimeError(f"no valid signing key of {envelope.sender.agency} in this process's keys folder")
-        unsigned = envelope.model_copy(update={"key_id": entry.key_id, "signature": None})
+        unsigned = envelope.model_copy(update={"canonical": RFC8785, "key_id": entry.key_id, "signature": None})
         signature = self.private[entry.key_id].sign(canonical(unsigned))
         return unsigned.model_copy(update={"signature": base64.b64encode(signature).decode()})
 
@@ -126,9 +146,10 @@ class Trust:
             raise WrongSenderKey(f"key {envelope.key_id!r} is not a key of {envelope.sender.agency}")
         if not entry.valid_at(envelope.sent_at):
             raise ExpiredKey(f"key {envelope.key_id} is not valid at {envelope.sent_at.isoformat()}")
+        signed_bytes = canonical(envelope.model_copy(update={"signature": None}))
         try:
             Ed25519PublicKey.from_public_bytes(base64.b64decode(entry.public_key)).verify(
-                base64.b64decode(envelope.signature), canonical(envelope.model_copy(update={"signature": None})))
+                base64.b64decode(envelope.signature), signed_bytes)
         except (InvalidSignature, ValueError) as exc:
             raise BadSignature(f"the signature of {envelope.type} does not match its content ({type(exc).__name__})") \
                 from None

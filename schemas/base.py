@@ -1,52 +1,14 @@
-"""The message base class and the registry of every message type the bus knows.
+"""The parties of the guichet unique, and the message base the contracts share.
 
-Each payload class names its type, its version, who may send it, to whom it goes and which
-step of the circular it records. A new version brings old payloads up with `upcast_vN_vN1`
-static methods before validation, so handlers only ever see the current version.
+`Message` and its registry are the runtime's (`guichet.message`): every class defined in this
+package registers its type there when the package is imported.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from guichet.message import REGISTRY, Message, Model, message_class  # noqa: F401  (the contracts import them from here)
 
 Agency = Literal["ofii", "smoe", "consulat", "prefecture"]
 Party = Literal["ofii", "smoe", "consulat", "prefecture", "employeur", "travailleur", "ministere"]
 AGENCIES: tuple[str, ...] = ("ofii", "smoe", "consulat", "prefecture")
-
-REGISTRY: dict[str, type["Message"]] = {}
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Message(Model):
-    TYPE: ClassVar[str]
-    VERSION: ClassVar[int] = 1
-    SENDER: ClassVar[str]
-    RECIPIENT: ClassVar[str]
-    # The step of the circular this message records, as named in the scenario contract.
-    STEP: ClassVar[str | None] = None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "TYPE" in cls.__dict__:
-            if cls.TYPE in REGISTRY:
-                raise TypeError(f"message type {cls.TYPE} defined twice")
-            if cls.TYPE.split(".")[0] != cls.SENDER:
-                raise TypeError(f"{cls.TYPE}: a type starts with its sender ({cls.SENDER})")
-            REGISTRY[cls.TYPE] = cls
-
-    @classmethod
-    def upcast(cls, payload: dict, version: int) -> dict:
-        """Bring a payload of an older version up to the current one, step by step."""
-        while version < cls.VERSION:
-            step = getattr(cls, f"upcast_v{version}_v{version + 1}")
-            payload = step(dict(payload))
-            version += 1
-        return payload
-
-
-def message_class(type_: str) -> type[Message] | None:
-    return REGISTRY.get(type_)

@@ -4,29 +4,35 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from schemas.autorisation_travail import Criteria, WorkAuthorisationDecision
+from schemas.autorisation_travail import CRITERIA_EXAMPLE, Criteria, WorkAuthorisationDecision
 from schemas.base import Message
+
+RECOURS_ARGUMENTS_EXAMPLE = "Le salaire proposé a été porté à 2 900 euros bruts mensuels ; avenant au contrat joint."
 
 
 class RecoursGracieux(Message):
     """The employer asks the SMOE to reconsider its refusal."""
     TYPE = "employeur.recours_gracieux"
     SENDER, RECIPIENT, STEP = "employeur", "ofii", "recours_gracieux"
-    arguments: str = Field(default="", description="What the employer puts forward")
+    arguments: str = Field(
+        default="", description="Arguments du recours gracieux: what the employer puts forward (note 2021)",
+        examples=[RECOURS_ARGUMENTS_EXAMPLE])
 
 
 class TransmissionRecours(Message):
     """The DT-OFII forwards the recours to the SMOE that refused."""
     TYPE = "ofii.transmission_recours"
     SENDER, RECIPIENT, STEP = "ofii", "smoe", "transmission_recours"
-    arguments: str = ""
+    arguments: str = Field(default="", description="Arguments du recours gracieux, as the employer filed them",
+                           examples=[RECOURS_ARGUMENTS_EXAMPLE])
 
 
 class ReexamenTermine(Message):
     """The SMOE agent has re-examined the three criteria."""
     TYPE = "smoe.agent.reexamen_termine"
     SENDER, RECIPIENT = "smoe", "smoe"
-    criteria: Criteria
+    criteria: Criteria = Field(description="Constats of the re-examination on the three criteria (note 2021)",
+                               examples=[CRITERIA_EXAMPLE])
 
 
 class DecisionRecours(WorkAuthorisationDecision):

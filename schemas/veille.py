@@ -13,23 +13,38 @@ from schemas.base import AGENCIES, Message
 # avertissement: the deadline is near; depassement: it passed with the step pending;
 # transmission_en_retard: a transmission waited in its recipient's queue past its deadline.
 AlertKind = Literal["avertissement", "depassement", "transmission_en_retard"]
+# A pending task and the step of the circular it carries out, as the agencies name them.
+TASK_EXAMPLES = ["instruction", "transmission_smoe"]
+STEP_EXAMPLES = ["decision_autorisation_travail", "transmission_smoe"]
 
 
 class VeilleEcheance(Message):
     """A reminder an agency sends itself about one of its pending steps."""
-    task: str
-    step: str = Field(description="The step of the circular the deadline applies to")
-    kind: AlertKind
-    deadline: datetime
+    task: str = Field(description="Tâche en attente: the agency's pending task the reminder is about",
+                      examples=TASK_EXAMPLES)
+    step: str = Field(description="Étape de la circulaire the deadline applies to", examples=STEP_EXAMPLES)
+    kind: AlertKind = Field(description="Nature du rappel: avertissement, the deadline is near; depassement, it "
+                                        "passed with the step still pending",
+                            examples=["avertissement", "depassement"])
+    deadline: datetime = Field(description="Échéance légale of the step, e.g. the 10 days of the SMOE's decision "
+                                           "(II.A.1)",
+                               examples=["2026-01-20T23:59:59+01:00"])
 
 
 class AlerteDelai(Message):
     """To the DT-OFII's référent guichet unique: a deadline is near, or passed, on a pending step."""
-    agency: str
-    task: str
-    step: str
-    kind: AlertKind
-    deadline: datetime
+    agency: str = Field(description="Administration whose step is pending; the alert goes to the DT-OFII's "
+                                    "référent guichet unique (II.E.1)",
+                        examples=["smoe", "prefecture"])
+    task: str = Field(description="Tâche en attente: that administration's pending task", examples=TASK_EXAMPLES)
+    step: str = Field(description="Étape de la circulaire the deadline applies to", examples=STEP_EXAMPLES)
+    kind: AlertKind = Field(
+        description="Nature de l'alerte: avertissement, the deadline is near; depassement, it passed with the step "
+                    "pending; transmission_en_retard, a transmission waited in its recipient's queue past its deadline",
+        examples=["depassement", "transmission_en_retard"])
+    deadline: datetime = Field(description="Échéance légale of the step, e.g. the 10 days of the SMOE's decision "
+                                           "(II.A.1)",
+                               examples=["2026-01-20T23:59:59+01:00"])
 
 
 def _per_agency(base: type[Message], family: str, recipient: str | None) -> dict[str, type[Message]]:

@@ -1,12 +1,32 @@
-"""The four agencies by name."""
+"""The four agencies by name, as the runtime receives them: each definition with the deadline
+watch every agency runs (II.E.1) and, for the relay, the late-transmission alert."""
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import lru_cache
+
+import schemas  # noqa: F401  (registers every message type the agencies may receive)
 from guichet.agency import AgencyDefinition
+from schemas.facts import Facts
+from schemas.veille import VEILLE
+from services.deadline_watch import (
+    late_transmission_alert,
+    reminders_of,
+    watch_deadline,
+)
+from services.parties import PARTIES
 
 
+@lru_cache(maxsize=1)
 def definitions() -> dict[str, AgencyDefinition]:
     from services.consulat.service import DEFINITION as consulat
     from services.ofii.service import DEFINITION as ofii
     from services.prefecture.service import DEFINITION as prefecture
     from services.smoe.service import DEFINITION as smoe
-    return {d.name: d for d in (ofii, smoe, consulat, prefecture)}
+    return {d.name: _watched(d) for d in (ofii, smoe, consulat, prefecture)}
+
+
+def _watched(definition: AgencyDefinition) -> AgencyDefinition:
+    return replace(definition, facts_model=Facts, reminders=reminders_of(definition.name),
+                   handlers={**definition.handlers, VEILLE[definition.name]: watch_deadline},
+                   late_alert=late_transmission_alert(PARTIES.relay) if definition.name == PARTIES.relay else None)

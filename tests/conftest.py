@@ -10,9 +10,13 @@ from urllib.parse import urlparse
 
 import pytest
 
-from guichet.simulation.scenario import parse_scenario
+import schemas  # noqa: F401  (every message type registered before the registry is saved)
+from guichet.message import REGISTRY
+from guichet_tools.simulation.scenario import parse_scenario
+from services.parties import PARTIES
 
 AMQP_URL = os.environ.get("GUICHET_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
+POSTGRES_URL = os.environ.get("GUICHET_TEST_DATABASE", "postgresql://postgres@127.0.0.1:5432/postgres")
 CASES = Path(__file__).resolve().parents[2] / "shared" / "acceptance" / "cases"
 EXAMPLE_DOSSIER = {
     "id": "D-1",
@@ -46,20 +50,45 @@ def scenario(*dossiers: dict, regime: str = "circulaire-2012"):
     return parse_scenario({"regime": regime, "dossiers": list(dossiers)})
 
 
-def broker_reachable(url: str = AMQP_URL) -> bool:
+def reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5672), timeout=3):
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=3):
             return True
     except OSError:
         return False
 
 
+def _require_marker(request, marker: str, what: str) -> None:
+    """The markers select honestly: a test that reaches a server must say so, so that
+    `pytest -m "not broker and not postgres"` runs with no server at all."""
+    if request.node.get_closest_marker(marker) is None:
+        pytest.fail(f"{request.node.nodeid} uses {what} but is not marked `{marker}`")
+
+
 @pytest.fixture
-def amqp_url() -> str:
-    if not broker_reachable():
+def amqp_url(request) -> str:
+    _require_marker(request, "broker", "RabbitMQ")
+    if not reachable(AMQP_URL, 5672):
         pytest.fail(f"RabbitMQ is not reachable at {AMQP_URL}: broker tests need it (start: rabbitmq-server -detached)")
     return AMQP_URL
+
+
+@pytest.fixture
+def postgres_url(request) -> str:
+    _require_marker(request, "postgres", "PostgreSQL")
+    if not reachable(POSTGRES_URL, 5432):
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: postgres tests need it")
+    return POSTGRES_URL
+
+
+@pytest.fixture(autouse=True)
+def message_registry():
+    """A message class a test defines is gone after it: the registry is the runtime's, shared by all."""
+    saved = dict(REGISTRY)
+    yield
+    REGISTRY.clear()
+    REGISTRY.update(saved)
 
 
 @pytest.fixture
@@ -67,12 +96,11 @@ def namespace() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture(params=["memory", "rabbitmq"])
+@pytest.fixture(params=["memory", pytest.param("rabbitmq", marks=pytest.mark.broker)])
 def broker(request) -> str:
     """The same test, once on the embedded in-memory transport and once on the real RabbitMQ."""
     if request.param == "memory":
         return "memory://"
-    request.applymarker(pytest.mark.broker)
     return request.getfixturevalue("amqp_url")
 
 
@@ -91,7 +119,7 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
 def delete_namespace(url: str, namespace: str) -> None:
     from guichet.bus import Bus
     from guichet.topology import Topology
-    bus = Bus(url, Topology(namespace=namespace))
+    bus = Bus(url, Topology(PARTIES, namespace=namespace))
     try:
         bus.delete_topology()
     finally:

@@ -1,19 +1,18 @@
-"""Agency services as separate OS processes on RabbitMQ, for end-to-end and interoperability tests."""
+"""Agency services as separate OS processes on RabbitMQ, for end-to-end and interoperability tests,
+started by the tools' own launcher (guichet_tools/launcher.py)."""
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from guichet_tools.launcher import ServiceProcesses, guichet_command
 from schemas.base import AGENCIES
-from tests.conftest import delete_namespace, wait_until
+from tests.conftest import delete_namespace
 
 
 def guichet(*args: str) -> list[str]:
-    return [sys.executable, "-m", "guichet", "--log-level", "warning", *args]
+    return guichet_command("--log-level", "warning", *args)
 
 
 @contextmanager
@@ -21,22 +20,15 @@ def running_services(amqp_url: str, namespace: str, workdir: Path, time_scale: f
                      agencies=AGENCIES, extra: dict[str, list[str]] | None = None):
     """Start the agencies with one shared compressed clock; yield the options a `submit` needs.
     On exit every service gets SIGTERM and must stop by itself; the namespace is deleted."""
-    data = workdir / "data"
-    clock = ["--time-scale", str(time_scale), "--clock-origin", datetime.now(timezone.utc).isoformat()]
-    bus = ["--broker", amqp_url, "--namespace", namespace]
-    logs = {a: open(workdir / f"{a}.log", "w") for a in agencies}
-    procs = {a: subprocess.Popen(guichet("run", a, *bus, "--data-dir", str(data), *clock, *(extra or {}).get(a, [])),
-                                 stdout=logs[a], stderr=subprocess.STDOUT) for a in agencies}
+    origin = datetime.now(timezone.utc)
+    services = ServiceProcesses(amqp_url, namespace, workdir / "data", time_scale, origin,
+                                agencies=tuple(agencies), agency_options=extra or {})
     stopped: dict[str, int] = {}
     try:
-        wait_until(lambda: all(subprocess.run(guichet("health", a, "--data-dir", str(data)),
-                                              capture_output=True).returncode == 0 for a in agencies),
-                   30, "the services' heartbeats")
-        yield {"bus": bus, "clock": clock, "data": data, "procs": procs, "stopped": stopped}
+        services.start_all()
+        yield {"bus": ["--broker", amqp_url, "--namespace", namespace],
+               "clock": ["--time-scale", repr(float(time_scale)), "--clock-origin", origin.isoformat()],
+               "data": services.data_dir, "procs": services.processes, "stopped": stopped, "services": services}
     finally:
-        for proc in procs.values():
-            proc.send_signal(signal.SIGTERM)
-        stopped.update({a: proc.wait(timeout=20) for a, proc in procs.items()})
-        for f in logs.values():
-            f.close()
+        stopped.update(services.stop_all(seconds=20))
         delete_namespace(amqp_url, namespace)

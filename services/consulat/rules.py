@@ -15,6 +15,13 @@ VISA_MENTIONS = {
 }
 
 
+def competent_consulate(dossier) -> str:
+    """II.B: the consulate of the worker's country of residence abroad (of nationality failing an address)."""
+    address = dossier.worker.address_abroad
+    country = address.country if address is not None and address.country else dossier.worker.nationality
+    return f"Consulat de France ({country})"
+
+
 def visa_deadline(received: datetime) -> datetime:
     return add_days(received, VISA_DAYS)
 
@@ -25,3 +32,6 @@ def visa_mention(title: str) -> str:
 
 def visa_validity(issued: date, validity_days: int) -> tuple[date, date]:
     return issued, issued + timedelta(days=validity_days)
+
+# The consul's task: the decision on the visa (15 days for a dossier the DT-OFII transmits, II.B).
+DECISION_VISA_TASK = "decision_visa"

@@ -7,15 +7,17 @@ from guichet.agency import AgencyDefinition, Task
 from guichet.timeutil import add_days
 from schemas.actes import DecisionConsul
 from schemas.base import Message
+from schemas.competences_talents import DemandeCompetencesTalents
 from schemas.facts import Facts
 from schemas.visa import TransmissionConsulat
 from services.consulat.handlers import HANDLERS
+from services.consulat.rules import DECISION_VISA_TASK, competent_consulate
 from services.consulat.state import ConsulatDossier
 
 
 class ConsulActors:
     def play(self, task: Task, d: ConsulatDossier, facts: Facts) -> list[tuple[Message, datetime]]:
-        if task.name != "decision_visa":
+        if task.name != DECISION_VISA_TASK:
             return []
         act = DecisionConsul(granted=facts.visa_granted, validity_days=facts.visa_validity_days,
                              reason=None if facts.visa_granted else "refus consulaire")
@@ -25,8 +27,8 @@ class ConsulActors:
 def office(d: ConsulatDossier) -> str | None:
     if d.dossier is None:
         return None
-    return f"Consulat de France ({d.dossier.worker.address_abroad.country if d.dossier.worker.address_abroad else d.dossier.worker.nationality})"
+    return competent_consulate(d.dossier)
 
 
 DEFINITION = AgencyDefinition(name="consulat", state_model=ConsulatDossier, handlers=HANDLERS,
-                              office=office, actors=ConsulActors(), opening=(TransmissionConsulat,))
+                              office=office, actors=ConsulActors(), opening=(TransmissionConsulat, DemandeCompetencesTalents))

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from guichet.agency import AgencyState
 from schemas.dossier import Family
+from services.agency_state import AgencyState
 
 
 class ConsulatDossier(AgencyState):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from guichet import directory
 from guichet.agency import Task
 from guichet.timeutil import add_days, add_hours
 from schemas.actes import TransmissionValidee
@@ -13,38 +12,47 @@ from schemas.facts import Facts
 from schemas.recours import RecoursGracieux
 from schemas.remise import PresentationConvocation
 from schemas.titre import ComplementsTitre, DepotTitre
+from services import directory
 from services.ofii.rules import MEDICAL_CERTIFICATE
 from services.ofii.state import OfiiDossier
+from services.ofii.tasks import (
+    COMPLEMENTS_TITRE,
+    CONVOCATION_NUMBER,
+    DEPOT_TITRE,
+    RECOURS_GRACIEUX,
+    TRANSMISSION_CONSULAT,
+    TRANSMISSION_SMOE,
+)
 
 
 class OfiiActors:
     def play(self, task: Task, d: OfiiDossier, facts: Facts) -> list[tuple[Message, datetime]]:
         opened = task.opened_at
-        if task.name == "transmission_smoe":
-            return [(TransmissionValidee(transmission="transmission_smoe"),
+        if task.name == TRANSMISSION_SMOE:
+            return [(TransmissionValidee(transmission=TRANSMISSION_SMOE),
                      add_days(opened, facts.ofii_transmission_days))]
-        if task.name == "transmission_consulat":
-            return [(TransmissionValidee(transmission="transmission_consulat"),
+        if task.name == TRANSMISSION_CONSULAT:
+            return [(TransmissionValidee(transmission=TRANSMISSION_CONSULAT),
                      add_hours(opened, facts.ofii_consulat_hours))]
-        if task.name == "depot_titre":
+        if task.name == DEPOT_TITRE:
             arrival = add_days(opened, facts.arrival_days_after_visa)
             documents = self._documents(d, facts)
             if not facts.titre_dossier_complete:
                 documents = documents[1:]  # the employer forgets one document of the single list
             return [(DepotTitre(arrived_on=arrival.date(), documents=documents),
                      add_days(arrival, facts.titre_deposit_days_after_arrival))]
-        if task.name == "complements_titre":
+        if task.name == COMPLEMENTS_TITRE:
             if facts.titre_completion_days is None:
                 return []  # the documents never come: the dossier waits
             return [(ComplementsTitre(documents=self._documents(d, facts)),
                      add_days(opened, facts.titre_completion_days))]
-        if task.name == "recours_gracieux":
+        if task.name == RECOURS_GRACIEUX:
             if not facts.recours_gracieux:
                 return []
             return [(RecoursGracieux(arguments="recours gracieux de l'employeur"),
                      add_days(opened, facts.recours_days))]
-        if task.name.startswith("presentation_convocation_"):
-            number = int(task.name.rsplit("_", 1)[1])
+        if task.name in CONVOCATION_NUMBER:
+            number = CONVOCATION_NUMBER[task.name]
             return [(PresentationConvocation(number=number, present=number > facts.medical_no_shows),
                      task.deadline or opened)]
         return []

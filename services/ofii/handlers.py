@@ -16,9 +16,16 @@ from schemas.autorisation_travail import (
 from schemas.competences_talents import (
     CopieMinistere,
     DecisionCompetencesTalents,
+    DemandeCompetencesTalents,
     TransmissionDossierOfii,
 )
 from schemas.echeances import EcheanceRemise
+from schemas.plateforme import (
+    SECURED_AUTHORISATION,
+    AccuseDepot,
+    DemandeAutorisationTravailEnLigne,
+    InformationOfii,
+)
 from schemas.recours import DecisionRecours, RecoursGracieux, TransmissionRecours
 from schemas.remise import (
     PresentationConvocation,
@@ -33,7 +40,14 @@ from schemas.veille import ALERTE, AlerteDelai
 from schemas.visa import DecisionVisa, TransmissionConsulat
 from services.ofii import rules
 from services.ofii.state import Alert, OfiiDossier
-from services.ofii.tasks import await_step
+from services.ofii.tasks import (
+    DECISION_VISA,
+    DEPOT_TITRE,
+    RECOURS_GRACIEUX,
+    TRANSMISSION_CONSULAT,
+    TRANSMISSION_SMOE,
+    await_step,
+)
 from services.ofii.titre import (
     complements_titre,
     depot_titre,
@@ -48,7 +62,7 @@ def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: O
     """II.A.1, I.B-I.E: the employer files with the DT-OFII, which checks that the single window
     serves this worker and, if so, has an agent stamp the request for the SMOE within 5 days."""
     d.dossier = msg.dossier
-    d.record("depot_autorisation_travail", "employeur", "ofii", ctx.now)
+    d.record(DepotAutorisationTravail, ctx.now)
     d.route, d.route_reason = rules.route(msg.dossier)
     if d.route == "guichet_unique":
         _ask_for_address_if_incomplete(ctx, d)
@@ -56,21 +70,45 @@ def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: O
             d.smoe = rules.competent_smoe(msg.dossier)
             # II.A.1: once the dossier is complete, the work authorisation within 4 to 6 weeks overall.
             ctx.await_act(rules.OVERALL_TASK, rules.overall_deadline(ctx.now), warn_at=rules.overall_warning(ctx.now))
-            await_step(ctx, d, "transmission_smoe", rules.smoe_deadline(ctx.now))
+            await_step(ctx, d, TRANSMISSION_SMOE, rules.smoe_deadline(ctx.now))
         else:
-            # II.A.2: no work authorisation; the consulate receives the file and decides.
-            await_step(ctx, d, "transmission_consulat")
+            # II.A.2: no work authorisation and nothing to forward: the worker applies at the consulate,
+            # which decides and sends its decision with the file here.
+            d.waiting_for = "decision_competences_talents"
         return
     d.outcome = "hors_guichet_unique"
     if d.route == "smoe_droit_commun":
         # I.E: ordinary law, the dossier goes to the territorially competent service, unstamped.
         d.smoe = rules.competent_smoe(msg.dossier)
         ctx.send(TransmissionSmoe(dossier=msg.dossier, route=d.route, smoe=d.smoe, stamp=None))
-        d.record("transmission_smoe", "ofii", "smoe", ctx.now)
+        d.record(TransmissionSmoe, ctx.now)
     else:
         d.prefecture = msg.dossier.residence_department
     ctx.send(InformationEmployeur(subject="hors_guichet_unique", detail=d.route_reason))
-    d.record("information_employeur", "ofii", "employeur", ctx.now)
+    d.record(InformationEmployeur, ctx.now)
+
+
+def information_ofii(msg: InformationOfii, ctx: Context, d: OfiiDossier) -> None:
+    """2021 notes: the employer filed online with the platform, which confirmed the deposit and lets
+    the OFII know. Nothing was deposited here: the DT-OFII follows the single window's dossier from
+    the platform's deposit (I.A, II.E.1) and carries it on to the consulate once the platform decides."""
+    if d.dossier is not None:
+        return
+    d.dossier, d.smoe = msg.dossier, msg.platform
+    d.record(DemandeAutorisationTravailEnLigne, msg.deposited_at)
+    d.record(AccuseDepot, msg.acknowledged_at)
+    d.route, d.route_reason = rules.route(msg.dossier)
+    if d.route == "guichet_unique":
+        _ask_for_address_if_incomplete(ctx, d)
+        # II.A.1: the work authorisation within 4 to 6 weeks overall, from the deposit.
+        ctx.await_act(rules.OVERALL_TASK, rules.overall_deadline(msg.deposited_at),
+                      warn_at=rules.overall_warning(msg.deposited_at))
+        d.waiting_for = "decision_autorisation_travail"
+        return
+    # I.E: outside the single window the platform instructs under ordinary law; the DT-OFII only knows of it.
+    d.outcome = "hors_guichet_unique"
+    if d.route == "prefecture_residence":
+        d.prefecture = msg.dossier.residence_department
 
 
 def transmission_validee(msg: TransmissionValidee, ctx: Context, d: OfiiDossier) -> None:
@@ -78,7 +116,7 @@ def transmission_validee(msg: TransmissionValidee, ctx: Context, d: OfiiDossier)
     if d.waiting_for != msg.transmission:
         return  # already sent, or no longer expected: a second validation changes nothing
     ctx.close(msg.transmission)
-    if msg.transmission == "transmission_consulat" and rules.missing_address_fields(d.dossier):
+    if msg.transmission == TRANSMISSION_CONSULAT and rules.missing_address_fields(d.dossier):
         # II.B: no transmission to the consulate without the complete address abroad.
         d.waiting_for = "complement_adresse"
         return
@@ -92,106 +130,126 @@ def complement_adresse(msg: ComplementAdresse, ctx: Context, d: OfiiDossier) -> 
     if rules.missing_address_fields(d.dossier):
         _ask_for_address_if_incomplete(ctx, d)
     elif d.waiting_for == "complement_adresse":
-        _forward(ctx, d, "transmission_consulat")
+        _forward(ctx, d, TRANSMISSION_CONSULAT)
 
 
 def _ask_for_address_if_incomplete(ctx: Context, d: OfiiDossier) -> None:
     missing = rules.missing_address_fields(d.dossier)
     if missing:
         ctx.send(InformationEmployeur(subject="adresse_a_completer", detail=", ".join(missing)))
-        d.record("information_employeur", "ofii", "employeur", ctx.now)
+        d.record(InformationEmployeur, ctx.now)
 
 
 def _forward(ctx: Context, d: OfiiDossier, transmission: str) -> None:
     """II.A.1, II.B: the stamped dossier goes on to the SMOE or to the consulate."""
     deadline = d.deadlines.get(transmission)
-    if transmission == "transmission_smoe":
+    if transmission == TRANSMISSION_SMOE:
         ctx.send(TransmissionSmoe(dossier=d.dossier, route="guichet_unique", smoe=d.smoe,
                                   stamp=GUICHET_UNIQUE_STAMP), deadline=deadline)
-        d.record("transmission_smoe", "ofii", "smoe", ctx.now, deadline, GUICHET_UNIQUE_STAMP)
+        d.record(TransmissionSmoe, ctx.now, deadline, GUICHET_UNIQUE_STAMP)
         d.waiting_for = "decision_autorisation_travail"
     else:
         ctx.close(rules.OVERALL_TASK)
         ctx.send(TransmissionConsulat(dossier=d.dossier, family=d.dossier.family), deadline=deadline)
-        d.record("transmission_consulat", "ofii", "consulat", ctx.now, deadline, GUICHET_UNIQUE_STAMP)
+        d.record(TransmissionConsulat, ctx.now, deadline, GUICHET_UNIQUE_STAMP)
         if rules.needs_work_authorisation(d.dossier):
             # II.A.1: the employer is told of the authorisation and of the transmission to the consulate.
             ctx.send(InformationEmployeur(subject="autorisation_accordee_dossier_transmis_consulat"))
-            d.record("information_employeur", "ofii", "employeur", ctx.now)
-        d.waiting_for = "decision_visa"
+            d.record(InformationEmployeur, ctx.now)
+        d.waiting_for = DECISION_VISA
 
 
 def decision_autorisation_travail(msg: DecisionAutorisationTravail, ctx: Context, d: OfiiDossier) -> None:
     """II.A.1: the SMOE sends its decision back; after a favourable one the DT-OFII forwards the
     dossier to the consulate within 48 hours."""
-    d.record("decision_autorisation_travail", "smoe", "ofii", ctx.received_at, ctx.envelope.deadline)
+    d.record(DecisionAutorisationTravail, ctx.received_at, ctx.envelope.deadline)
+    _record_secured_authorisation(msg, ctx, d)
     _on_work_authorisation(msg, ctx, d)
+
+
+def _record_secured_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
+    """2021 note: the platform sent the secured authorisation to the employer and to the worker."""
+    for party in msg.secured_authorisation_sent_to:
+        d.record(SECURED_AUTHORISATION[party], ctx.received_at)
 
 
 def _on_work_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
     if not msg.favorable:
-        ctx.close(rules.OVERALL_TASK)
-        d.outcome = "autorisation_travail_refusee"
-        ctx.send(InformationEmployeur(subject="autorisation_refusee", detail="; ".join(msg.reasons)))
-        d.record("information_employeur", "ofii", "employeur", ctx.now)
+        ctx.close_dossier()
+        d.outcome, d.outcome_reason = "autorisation_travail_refusee", "; ".join(msg.reasons)
+        ctx.send(InformationEmployeur(subject="autorisation_refusee", detail=d.outcome_reason))
+        d.record(InformationEmployeur, ctx.now)
         # 2021 note: the employer may contest the refusal by a recours gracieux.
-        await_step(ctx, d, "recours_gracieux", rules.recours_deadline(ctx.now), watch=False)
+        await_step(ctx, d, RECOURS_GRACIEUX, rules.recours_deadline(ctx.now), watch=False)
         return
-    d.outcome = None
+    d.outcome = d.outcome_reason = None
     # 2021 note: the platform tells the OFII the employer tax it is to collect.
     d.employer_tax_eur = msg.employer_tax_eur
-    await_step(ctx, d, "transmission_consulat", rules.consulat_deadline(ctx.received_at))
+    await_step(ctx, d, TRANSMISSION_CONSULAT, rules.consulat_deadline(ctx.received_at))
 
 
 def recours_gracieux(msg: RecoursGracieux, ctx: Context, d: OfiiDossier) -> None:
     """2021 note: the employer's recours gracieux goes through the single window to the SMOE."""
-    if d.waiting_for != "recours_gracieux":
+    if d.waiting_for != RECOURS_GRACIEUX:
         return
-    ctx.close("recours_gracieux")
-    d.record("recours_gracieux", "employeur", "ofii", ctx.now)
+    ctx.close(RECOURS_GRACIEUX)
+    d.record(RecoursGracieux, ctx.now)
     ctx.send(TransmissionRecours(arguments=msg.arguments))
-    d.record("transmission_recours", "ofii", "smoe", ctx.now)
+    d.record(TransmissionRecours, ctx.now)
     d.waiting_for = "decision_recours"
 
 
 def decision_recours(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
     """The SMOE's re-examination: a favourable one resumes the flow toward the consulate."""
-    d.record("decision_recours", "smoe", "ofii", ctx.received_at)
+    d.record(DecisionRecours, ctx.received_at)
+    _record_secured_authorisation(msg, ctx, d)
     _on_work_authorisation(msg, ctx, d) if msg.favorable else _refused_again(msg, ctx, d)
 
 
 def _refused_again(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
     d.outcome, d.waiting_for = "autorisation_travail_refusee", None
-    ctx.send(InformationEmployeur(subject="autorisation_refusee", detail="; ".join(msg.reasons)))
-    d.record("information_employeur", "ofii", "employeur", ctx.now)
+    d.outcome_reason = "; ".join(msg.reasons)
+    ctx.close_dossier()
+    ctx.send(InformationEmployeur(subject="autorisation_refusee", detail=d.outcome_reason))
+    d.record(InformationEmployeur, ctx.now)
 
 
 def decision_visa(msg: DecisionVisa, ctx: Context, d: OfiiDossier) -> None:
     """II.B: the consulate's decision; with a visa the worker comes and the card dossier is awaited."""
-    d.record("decision_visa", "consulat", "ofii", ctx.received_at, ctx.envelope.deadline)
+    d.record(DecisionVisa, ctx.received_at, ctx.envelope.deadline)
     if not msg.granted:
-        d.outcome, d.waiting_for = "visa_refuse", None
+        d.outcome, d.waiting_for, d.outcome_reason = "visa_refuse", None, msg.reason
+        ctx.close_dossier()
         ctx.send(InformationEmployeur(subject="visa_refuse", detail=msg.reason or ""))
-        d.record("information_employeur", "ofii", "employeur", ctx.now)
+        d.record(InformationEmployeur, ctx.now)
         return
     d.visa_valid_until = msg.valid_until
     if d.employer_tax_eur is not None:
         # D.311-18-3 a): the tax is paid within three months of the visa of first entry.
         d.employer_tax_due_by = rules.employer_tax_due_by(msg.valid_from or ctx.received_at.date())
-    await_step(ctx, d, "depot_titre", end_of_day(rules.latest_deposit_day(msg.valid_until)))
+    await_step(ctx, d, DEPOT_TITRE, end_of_day(rules.latest_deposit_day(msg.valid_until)))
 
 
 def decision_competences_talents(msg: DecisionCompetencesTalents, ctx: Context, d: OfiiDossier) -> None:
-    """II.A.2: the consul's decision on the 'compétences et talents' card."""
-    d.record("decision_competences_talents", "consulat", "ofii", ctx.received_at, ctx.envelope.deadline)
+    """II.A.2, R.315-7: the consul alone decides on the 'compétences et talents' card. The worker
+    applied at the consulate: the DT-OFII hears of the dossier with the decision."""
+    if d.dossier is None:
+        if msg.dossier is None:
+            raise ValueError("a 'compétences et talents' decision for a dossier the DT-OFII does not hold "
+                             "must carry the application")
+        d.dossier = msg.dossier
+        d.record(DemandeCompetencesTalents, msg.applied_at or ctx.received_at)
+        d.route, d.route_reason = rules.route(msg.dossier)
+    d.waiting_for = DECISION_VISA
+    d.record(DecisionCompetencesTalents, ctx.received_at, ctx.envelope.deadline)
 
 
 def transmission_dossier_ofii(msg: TransmissionDossierOfii, ctx: Context, d: OfiiDossier) -> None:
     """II.A.2: the DT-OFII receives the decision with two copies of the file and sends one copy to
     the ministry's bureau of professional immigration."""
-    d.record("transmission_dossier_ofii", "consulat", "ofii", ctx.received_at)
+    d.record(TransmissionDossierOfii, ctx.received_at)
     ctx.send(CopieMinistere())
-    d.record("copie_ministere", "ofii", "ministere", ctx.now)
+    d.record(CopieMinistere, ctx.now)
 
 
 def alerte_delai(msg: AlerteDelai, ctx: Context, d: OfiiDossier) -> None:
@@ -201,6 +259,7 @@ def alerte_delai(msg: AlerteDelai, ctx: Context, d: OfiiDossier) -> None:
 
 HANDLERS = {
     DepotAutorisationTravail: depot_autorisation_travail,
+    InformationOfii: information_ofii,
     TransmissionValidee: transmission_validee,
     DecisionAutorisationTravail: decision_autorisation_travail,
     DecisionVisa: decision_visa,

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from guichet import directory
 from guichet.timeutil import add_days, add_hours, add_months, paris
 from schemas.dossier import Dossier
+from services import directory
+from services.single_window import SINGLE_WINDOW_TITLES, route  # noqa: F401  (I.B-I.E, shared with the platform)
 
-SINGLE_WINDOW_TITLES = ("salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne")
 TRANSMISSION_SMOE_DAYS = 5          # II.A.1
 TRANSMISSION_CONSULAT_HOURS = 48    # II.A.1
 DEPOSIT_MONTHS_BEFORE_VISA_END = 2  # II.C.1
@@ -17,24 +17,6 @@ SECOND_CONVOCATION_DAYS = 14
 # the appointment is set at the préfecture's usual production time.
 CONVOCATION_DAYS = 30
 MEDICAL_CERTIFICATE = "certificat_medical_ofii"
-
-
-def route(dossier: Dossier) -> tuple[str, str]:
-    """I.B, I.C, I.E: who the single window serves, and why not when it does not."""
-    if dossier.title == "jeune_professionnel":
-        if dossier.already_in_france:
-            return "prefecture_residence", "déjà présent en France : préfecture du lieu de résidence (I.E)"
-        return "guichet_unique", "jeune professionnel : guichet unique national (I.E)"
-    if dossier.title not in SINGLE_WINDOW_TITLES:
-        return "smoe_droit_commun", ("titre hors guichet unique : droit commun de l'article R.5221-16 1° "
-                                     "du code du travail, SMOE territorialement compétent (I.E)")
-    if dossier.already_in_france:
-        return "prefecture_residence", ("étranger déjà présent en France : dossier complet à la préfecture "
-                                        "du lieu de résidence (I.E)")
-    if dossier.employment_department not in directory.guichet_unique_departments():
-        return "smoe_droit_commun", (f"lieu effectif d'emploi ({dossier.employment_department}) hors des huit "
-                                     "départements du guichet unique (I.C)")
-    return "guichet_unique", "primo-migrant, titre et département du guichet unique (I.B, I.C, I.E)"
 
 
 def competent_smoe(dossier: Dossier) -> str:
@@ -88,7 +70,8 @@ def latest_deposit_day(visa_valid_until: date) -> date:
 
 
 def deposit_late(deposited: datetime, visa_valid_until: date | None) -> bool:
-    """II.C.1: a later deposit does not guarantee the card before the visa expires."""
+    """II.C.1: "dossiers complets ... au maximum deux mois avant l'expiration de la validité du visa":
+    `deposited` is when the dossier became complete; a later one does not guarantee the card in time."""
     return visa_valid_until is not None and paris(deposited).date() > latest_deposit_day(visa_valid_until)
 
 
@@ -105,6 +88,23 @@ def medical_visit_required(dossier: Dossier, documents: list[str]) -> bool:
 def handover_limit(first_appointment: datetime) -> datetime:
     """II.D: beyond one month from the first convocation the card goes back to the préfecture."""
     return add_months(first_appointment, HANDOVER_MONTHS)
+
+
+CARTE_BLEUE_DECISION_DAYS = 90  # R.313-19-1
+CARTE_BLEUE_FAMILY_MONTHS = 6   # R.313-20-2 III
+
+
+def carte_bleue_decision_deadline(title: str, applied: datetime) -> datetime | None:
+    """R.313-19-1: the préfet decides on a carte bleue européenne within 90 days of the application,
+    its deposit at the DT-OFII; silence past them is an implicit refusal."""
+    return add_days(applied, CARTE_BLEUE_DECISION_DAYS) if title == "carte_bleue_europeenne" else None
+
+
+def carte_bleue_family_deadline(title: str, spouse: bool, applied: datetime) -> datetime | None:
+    """R.313-20-2 III: the spouse of a carte bleue holder gets a card within six months of the
+    application, filed with the worker's (famille accompagnante, I.D). Minor children get a DCEM,
+    a travel document and not a card (II.E.2): the six months do not bind it."""
+    return add_months(applied, CARTE_BLEUE_FAMILY_MONTHS) if title == "carte_bleue_europeenne" and spouse else None
 
 
 EMPLOYER_TAX_PAYMENT_MONTHS = 3  # D.311-18-3

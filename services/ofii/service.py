@@ -1,9 +1,11 @@
 """Wiring of the DT-OFII service: its state, its handlers, its office and its simulated actors."""
 from __future__ import annotations
 
-from guichet import directory
 from guichet.agency import AgencyDefinition
 from schemas.autorisation_travail import DepotAutorisationTravail
+from schemas.competences_talents import DecisionCompetencesTalents
+from schemas.plateforme import InformationOfii
+from services import directory
 from services.ofii.actors import OfiiActors
 from services.ofii.handlers import HANDLERS
 from services.ofii.state import OfiiDossier
@@ -17,4 +19,4 @@ def office(d: OfiiDossier) -> str | None:
 
 
 DEFINITION = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers=HANDLERS,
-                              office=office, actors=OfiiActors(), opening=(DepotAutorisationTravail,))
+                              office=office, actors=OfiiActors(), opening=(DepotAutorisationTravail, InformationOfii, DecisionCompetencesTalents))

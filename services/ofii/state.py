@@ -5,8 +5,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from guichet.agency import AgencyState
+from schemas.base import Message
 from schemas.titre import Card, FamilyDocument
+from services.agency_state import AgencyState
 
 
 class Step(BaseModel):
@@ -33,14 +34,17 @@ class OfiiDossier(AgencyState):
     smoe: str | None = None
     prefecture: str | None = None
     outcome: str | None = None
+    outcome_reason: str | None = None
     waiting_for: str | None = None
     deadlines: dict[str, datetime] = {}
     visa_valid_until: date | None = None
     deposit_late: bool = False
     completed_late: bool = False
     documents: list[str] = []
+    missing_documents: list[str] = []
     medical_visit_required: bool | None = None
     first_appointment_at: datetime | None = None
+    second_appointment_at: datetime | None = None
     visit_done: bool = False
     second_convocation: bool = False
     handover_period_over: bool = False
@@ -53,7 +57,18 @@ class OfiiDossier(AgencyState):
     steps: list[Step] = []
     alerts: list[Alert] = []
 
-    def record(self, step: str, from_: str, to: str | None, at: datetime,
-               deadline: datetime | None = None, stamp: str | None = None) -> None:
+    def record(self, message: type[Message], at: datetime, deadline: datetime | None = None,
+               stamp: str | None = None) -> None:
+        """A step of the flow, named and addressed as its message class declares it (STEP, SENDER, RECIPIENT)."""
+        self._append(message.STEP, message.SENDER, message.RECIPIENT, at, deadline, stamp)
+
+    def record_act(self, step: str, by: str, at: datetime, deadline: datetime | None = None) -> None:
+        """A step done inside one agency, with no message of its own (the préfecture's fabrication du titre)."""
+        self._append(step, by, None, at, deadline, None)
+
+    def _append(self, step: str | None, from_: str, to: str | None, at: datetime, deadline: datetime | None,
+                stamp: str | None) -> None:
+        if step is None:
+            raise ValueError("a step is recorded from a message class that names its STEP")
         self.steps.append(Step(step=step, from_=from_, to=to, at=at, deadline=deadline,
                                late=bool(deadline and at > deadline), stamp=stamp))

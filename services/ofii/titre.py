@@ -2,7 +2,6 @@
 with the hand-over (II.D)."""
 from __future__ import annotations
 
-from guichet import directory
 from guichet.agency import Context
 from guichet.timeutil import add_days
 from schemas.echeances import EcheanceRemise
@@ -21,38 +20,49 @@ from schemas.titre import (
     TransmissionPrefecture,
     TransmissionTitre,
 )
+from services import directory
 from services.ofii import rules
 from services.ofii.state import OfiiDossier
-from services.ofii.tasks import await_step
+from services.ofii.tasks import COMPLEMENTS_TITRE, DEPOT_TITRE, PRESENTATION, await_step
+from services.steps import FABRICATION_TITRE, TITRE_FAMILLE
 
 
 def depot_titre(msg: DepotTitre, ctx: Context, d: OfiiDossier) -> None:
     """II.C.1: on arrival the employer sends the card dossier; the DT-OFII checks it against the
     préfecture's single list and flags a deposit later than two months before the visa expires."""
-    d.record("depot_titre", "employeur", "ofii", ctx.now)
-    ctx.close("depot_titre")
+    d.record(DepotTitre, ctx.now)
+    ctx.close(DEPOT_TITRE)
     d.prefecture = d.dossier.residence_department
-    d.deposit_late = rules.deposit_late(ctx.now, d.visa_valid_until)
     d.documents = sorted(set(msg.documents))
+    # R.313-19-1, R.313-20-2 III: the préfet's time limits for a carte bleue run from this deposit.
+    limits = {FABRICATION_TITRE: rules.carte_bleue_decision_deadline(d.dossier.title, ctx.now),
+              TITRE_FAMILLE: rules.carte_bleue_family_deadline(d.dossier.title, d.dossier.family.spouse, ctx.now)}
+    d.deadlines.update({step: limit for step, limit in limits.items() if limit is not None})
     _check_completeness(ctx, d)
 
 
 def complements_titre(msg: ComplementsTitre, ctx: Context, d: OfiiDossier) -> None:
     """II.C.1: the missing documents arrive; the dossier waited for them and goes on."""
-    ctx.close("complements_titre")
+    ctx.close(COMPLEMENTS_TITRE)
     d.documents = sorted(set(d.documents) | set(msg.documents))
     _check_completeness(ctx, d)
 
 
 def _check_completeness(ctx: Context, d: OfiiDossier) -> None:
+    """II.C.1: the time limit is on the complete dossier; one completed after it is late, however
+    early its first, incomplete deposit came."""
     single_list = directory.prefecture_policy(d.prefecture)["single_list"]
     missing = rules.missing_documents(single_list, d.documents)
+    d.deposit_late = rules.deposit_late(ctx.now, d.visa_valid_until)
     if missing:
         d.completed_late = True
+        d.missing_documents = missing
         ctx.send(DemandeComplements(missing=missing))
-        d.record("demande_complements", "ofii", "employeur", ctx.now)
-        await_step(ctx, d, "complements_titre")
+        d.record(DemandeComplements, ctx.now)
+        limit = d.deadlines.get(DEPOT_TITRE)
+        await_step(ctx, d, COMPLEMENTS_TITRE, limit if limit and ctx.now <= limit else None)
         return
+    d.missing_documents = []
     _transmit_to_prefecture(ctx, d)
 
 
@@ -64,23 +74,27 @@ def _transmit_to_prefecture(ctx: Context, d: OfiiDossier) -> None:
         dossier=dossier, family=dossier.family, card_kind=dossier.title, visa_valid_until=d.visa_valid_until,
         deposit_late=d.deposit_late, completed_late=d.completed_late,
         biometric_dispense=dossier.title in rules.SINGLE_WINDOW_TITLES,
-        decided_by_consulate=dossier.title == "competences_et_talents"))
-    d.record("transmission_prefecture", "ofii", "prefecture", ctx.now, stamp="guichet unique")
+        decided_by_consulate=dossier.title == "competences_et_talents",
+        decision_due_by=d.deadlines.get(FABRICATION_TITRE), family_decision_due_by=d.deadlines.get(TITRE_FAMILLE)))
+    d.record(TransmissionPrefecture, ctx.now, stamp="guichet unique")
     d.medical_visit_required = rules.medical_visit_required(dossier, d.documents)
     d.waiting_for = "titre"
     if d.medical_visit_required:
         appointment = add_days(ctx.now, rules.CONVOCATION_DAYS)
         d.first_appointment_at = appointment
         ctx.send(ConvocationVisiteMedicale(appointment_at=appointment))
-        d.record("convocation_visite_medicale", "ofii", "travailleur", ctx.now)
-        await_step(ctx, d, "presentation_convocation_1", appointment, watch=False)
-        ctx.send(EcheanceRemise(first_convocation_at=appointment), at=rules.handover_limit(appointment))
+        d.record(ConvocationVisiteMedicale, ctx.now)
+        await_step(ctx, d, PRESENTATION[1], appointment, watch=False)
+        # II.D: the month for the hand-over, a reminder withdrawn once the card is handed over.
+        ctx.await_act("remise_titre", rules.handover_limit(appointment), watch=False)
+        ctx.send(EcheanceRemise(first_convocation_at=appointment), at=rules.handover_limit(appointment),
+                 while_open="remise_titre")
 
 
 def presentation_convocation(msg: PresentationConvocation, ctx: Context, d: OfiiDossier) -> None:
     """II.D: the worker came, and the card is handed over at the visit; or did not, and is
     convoked a second time."""
-    ctx.close(f"presentation_convocation_{msg.number}")
+    ctx.close(PRESENTATION[msg.number])
     if d.outcome:
         return
     if msg.present:
@@ -90,16 +104,16 @@ def presentation_convocation(msg: PresentationConvocation, ctx: Context, d: Ofii
         return
     if msg.number == 1:
         appointment = add_days(ctx.now, rules.SECOND_CONVOCATION_DAYS)
-        d.second_convocation = True
+        d.second_convocation, d.second_appointment_at = True, appointment
         ctx.send(SecondeConvocation(appointment_at=appointment))
-        d.record("seconde_convocation", "ofii", "travailleur", ctx.now)
-        await_step(ctx, d, "presentation_convocation_2", appointment, watch=False)
+        d.record(SecondeConvocation, ctx.now)
+        await_step(ctx, d, PRESENTATION[2], appointment, watch=False)
 
 
 def transmission_titre(msg: TransmissionTitre, ctx: Context, d: OfiiDossier) -> None:
     """II.C.2, R.311-10: the préfecture sends the card to the DT-OFII for hand-over."""
-    d.record("fabrication_titre", "prefecture", None, msg.produced_at)
-    d.record("transmission_titre_ofii", "prefecture", "ofii", ctx.received_at)
+    d.record_act(FABRICATION_TITRE, "prefecture", msg.produced_at, d.deadlines.get(FABRICATION_TITRE))
+    d.record(TransmissionTitre, ctx.received_at)
     d.card, d.family_documents = msg.card, msg.family
     if d.handover_period_over and not d.visit_done:
         _send_back(ctx, d)
@@ -110,7 +124,7 @@ def transmission_titre(msg: TransmissionTitre, ctx: Context, d: OfiiDossier) -> 
 
 def recepisse(msg: Recepisse, ctx: Context, d: OfiiDossier) -> None:
     """II.C.2: the préfecture could not produce the card within two months."""
-    d.record("recepisse", "prefecture", "ofii", ctx.received_at)
+    d.record(Recepisse, ctx.received_at)
     d.recepisse = True
 
 
@@ -125,12 +139,14 @@ def echeance_remise(msg: EcheanceRemise, ctx: Context, d: OfiiDossier) -> None:
 
 def _hand_over(ctx: Context, d: OfiiDossier) -> None:
     ctx.send(RemiseTitre(card_number=d.card.number))
-    d.record("remise_titre", "ofii", "travailleur", ctx.now)
+    d.record(RemiseTitre, ctx.now)
     d.outcome, d.waiting_for = "titre_remis", None
+    ctx.close_dossier()
 
 
 def _send_back(ctx: Context, d: OfiiDossier) -> None:
     ctx.send(RenvoiTitrePrefecture(card_number=d.card.number))
-    d.record("renvoi_titre_prefecture", "ofii", "prefecture", ctx.now)
+    d.record(RenvoiTitrePrefecture, ctx.now)
     d.returned_to_prefecture = True
     d.outcome, d.waiting_for = "titre_a_retirer_en_prefecture", None
+    ctx.close_dossier()

@@ -11,6 +11,10 @@ from schemas.titre import Card, FamilyDocument
 PRODUCTION_MONTHS = 2    # II.C.2
 RECEPISSE_MONTHS = 3
 MAX_CARD_MONTHS = 36
+# The préfet's time limits on a carte bleue européenne (R.313-19-1) and its holder's spouse's card
+# (R.313-20-2 III), computed by the DT-OFII from the deposit and carried with the dossier.
+PRODUCTION_TASK = "production"   # the card's production (two months, II.C.2)
+CARTE_BLEUE_TASK, FAMILY_CARD_TASK = "decision_carte_bleue", "titre_famille_carte_bleue"
 
 
 def card_months(kind: str, contract: Contract) -> int:
@@ -25,9 +29,15 @@ def card_months(kind: str, contract: Contract) -> int:
     return MAX_CARD_MONTHS
 
 
-def agdref_number(department: str, dossier_id: str) -> str:
-    """A stable ten-character AGDREF number: the département, then a digest of the dossier."""
-    return f"{department}{zlib.crc32(dossier_id.encode()) % 10**8:08d}"
+def agdref_number(department: str, person: str) -> str:
+    """The foreigner's AGDREF dossier number, stable, ten characters: the département, then a
+    digest of the person (the worker's dossier id, with '/conjoint' for the spouse)."""
+    return f"{department}{zlib.crc32(person.encode()) % 10**8:08d}"
+
+
+def card_number(department: str, person: str) -> str:
+    """The number of the card itself, another number than its holder's AGDREF dossier number."""
+    return f"T{department}{zlib.crc32(b'titre:' + person.encode()) % 10**8:08d}"
 
 
 def agdref_observation(card: Card) -> str:
@@ -36,9 +46,10 @@ def agdref_observation(card: Card) -> str:
             f"au {card.valid_until:%d/%m/%Y} produit sans empreinte")
 
 
-def produce_card(kind: str, number: str, produced: date, months: int, dispense: bool) -> Card:
+def produce_card(kind: str, number: str, produced: date, months: int, dispense: bool,
+                 agdref: str | None = None) -> Card:
     card = Card(kind=kind, number=number, valid_from=produced, valid_until=add_months(produced, months),
-                fingerprints=not dispense)
+                fingerprints=not dispense, agdref_number=agdref)
     return card if card.fingerprints else card.model_copy(update={"agdref_observation": agdref_observation(card)})
 
 
@@ -48,9 +59,10 @@ def family_documents(family: Family, worker_card: Card, department: str, dossier
     children the DCEM, inside the single window or under ordinary law per the préfecture's choice."""
     documents = []
     if family.spouse:
-        spouse = Card(kind="vie_privee_et_familiale", number=agdref_number(department, dossier_id + "/conjoint"),
+        person = dossier_id + "/conjoint"
+        spouse = Card(kind="vie_privee_et_familiale", number=card_number(department, person),
                       valid_from=worker_card.valid_from, valid_until=worker_card.valid_until,
-                      fingerprints=worker_card.fingerprints)
+                      fingerprints=worker_card.fingerprints, agdref_number=agdref_number(department, person))
         if not spouse.fingerprints:
             spouse = spouse.model_copy(update={"agdref_observation": agdref_observation(spouse)})
         documents.append(FamilyDocument(role="spouse", titre="vie_privee_et_familiale", card=spouse))

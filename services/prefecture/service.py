@@ -3,20 +3,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from guichet import directory
 from guichet.agency import AgencyDefinition, Task
 from guichet.timeutil import add_days
 from schemas.actes import TitreProduit
 from schemas.base import Message
 from schemas.facts import Facts
 from schemas.titre import TransmissionPrefecture
+from services import directory
 from services.prefecture.handlers import HANDLERS
+from services.prefecture.rules import PRODUCTION_TASK
 from services.prefecture.state import PrefectureDossier
 
 
 class PrefectureActors:
     def play(self, task: Task, d: PrefectureDossier, facts: Facts) -> list[tuple[Message, datetime]]:
-        if task.name != "production":
+        if task.name != PRODUCTION_TASK:
             return []
         return [(TitreProduit(), add_days(task.opened_at, facts.prefecture_production_days))]
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from guichet.agency import AgencyState
 from schemas.dossier import Family
 from schemas.titre import Card, FamilyDocument
+from services.agency_state import AgencyState
 
 
 class PrefectureDossier(AgencyState):

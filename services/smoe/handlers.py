@@ -4,7 +4,14 @@ from __future__ import annotations
 from guichet.agency import Context
 from schemas.actes import InstructionTerminee
 from schemas.autorisation_travail import DecisionAutorisationTravail, TransmissionSmoe
+from schemas.plateforme import (
+    SECURED_AUTHORISATION,
+    AccuseDepot,
+    DemandeAutorisationTravailEnLigne,
+    InformationOfii,
+)
 from schemas.recours import DecisionRecours, ReexamenTermine, TransmissionRecours
+from services import single_window
 from services.smoe import rules
 from services.smoe.state import SmoeDossier
 
@@ -18,19 +25,49 @@ def transmission_smoe(msg: TransmissionSmoe, ctx: Context, d: SmoeDossier) -> No
     d.received_at = ctx.received_at
     if msg.route == "guichet_unique":
         d.deadline = rules.instruction_deadline(ctx.received_at)
-        ctx.await_act("instruction", deadline=d.deadline, step="decision_autorisation_travail")
+        ctx.await_act(rules.INSTRUCTION_TASK, deadline=d.deadline, step="decision_autorisation_travail")
+
+
+def demande_en_ligne(msg: DemandeAutorisationTravailEnLigne, ctx: Context, d: SmoeDossier) -> None:
+    """2021 notes: the employer files online with the platform, which confirms the deposit by e-mail
+    and lets the OFII know; a request of the single window is instructed within 10 days (II.A.1),
+    the platform having taken over the SMOE's instruction."""
+    if d.dossier is not None:
+        return  # the same request filed twice: the instruction already runs
+    d.dossier, d.online, d.received_at = msg.dossier, True, ctx.received_at
+    d.unit = rules.competent_platform(msg.dossier)
+    d.route = single_window.route(msg.dossier)[0]
+    ctx.send(AccuseDepot(platform=d.unit, deposited_at=ctx.received_at))
+    ctx.send(InformationOfii(dossier=msg.dossier, platform=d.unit, deposited_at=ctx.received_at,
+                             acknowledged_at=ctx.now))
+    if d.route == "guichet_unique":
+        d.deadline = rules.instruction_deadline(ctx.received_at)
+        ctx.await_act(rules.INSTRUCTION_TASK, deadline=d.deadline, step="decision_autorisation_travail")
+
+
+def _send_secured_authorisation(ctx: Context, d: SmoeDossier) -> list[str]:
+    """2021 note: after a favourable instruction of an online request, the employer and the
+    beneficiary each receive the secured authorisation by e-mail."""
+    if not d.online:
+        return []
+    number = rules.authorisation_number(d.dossier.employment_department, d.dossier_id)
+    for cls in SECURED_AUTHORISATION.values():
+        ctx.send(cls(authorisation_number=number, platform=d.unit, granted_at=ctx.now))
+    return list(SECURED_AUTHORISATION)
 
 
 def instruction_terminee(msg: InstructionTerminee, ctx: Context, d: SmoeDossier) -> None:
     """II.A.1: after its examination the SMOE sends the documents back to the DT-OFII."""
     if d.decided or d.route != "guichet_unique":
         return
-    ctx.close("instruction")
+    ctx.close(rules.INSTRUCTION_TASK)
     d.favorable, reasons = rules.decide(msg.criteria)
     d.criteria, d.decided = msg.criteria, True
     tax = rules.employer_tax_eur(d.dossier) if d.favorable else None
+    sent_to = _send_secured_authorisation(ctx, d) if d.favorable else []
     ctx.send(DecisionAutorisationTravail(favorable=d.favorable, criteria=msg.criteria, reasons=reasons,
-                                         employer_tax_eur=tax), deadline=d.deadline)
+                                         employer_tax_eur=tax, secured_authorisation_sent_to=sent_to),
+             deadline=d.deadline)
 
 
 def transmission_recours(msg: TransmissionRecours, ctx: Context, d: SmoeDossier) -> None:
@@ -38,18 +75,21 @@ def transmission_recours(msg: TransmissionRecours, ctx: Context, d: SmoeDossier)
     if d.favorable is not False or d.recours_received_at is not None:
         return
     d.recours_received_at = ctx.received_at
-    ctx.await_act("reexamen", step="decision_recours")
+    ctx.await_act(rules.REEXAMEN_TASK, step="decision_recours")
 
 
 def reexamen_termine(msg: ReexamenTermine, ctx: Context, d: SmoeDossier) -> None:
     if d.recours_decided:
         return
-    ctx.close("reexamen")
+    ctx.close(rules.REEXAMEN_TASK)
     favorable, reasons = rules.decide(msg.criteria)
     d.recours_decided, d.favorable, d.criteria = True, favorable, msg.criteria
     tax = rules.employer_tax_eur(d.dossier) if favorable else None
-    ctx.send(DecisionRecours(favorable=favorable, criteria=msg.criteria, reasons=reasons, employer_tax_eur=tax))
+    sent_to = _send_secured_authorisation(ctx, d) if favorable else []
+    ctx.send(DecisionRecours(favorable=favorable, criteria=msg.criteria, reasons=reasons, employer_tax_eur=tax,
+                             secured_authorisation_sent_to=sent_to))
 
 
-HANDLERS = {TransmissionSmoe: transmission_smoe, InstructionTerminee: instruction_terminee,
+HANDLERS = {TransmissionSmoe: transmission_smoe, DemandeAutorisationTravailEnLigne: demande_en_ligne,
+            InstructionTerminee: instruction_terminee,
             TransmissionRecours: transmission_recours, ReexamenTermine: reexamen_termine}

@@ -1,11 +1,13 @@
 """The SMOE's decision, a pure function of the instruction's findings."""
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 
 from guichet.timeutil import add_days
 from schemas.autorisation_travail import Criteria
 from schemas.dossier import Dossier
+from services import directory
 
 INSTRUCTION_DAYS = 10  # circulaire 2012, II.A.1
 
@@ -19,6 +21,17 @@ REFUSAL_REASONS = {
 def instruction_deadline(received: datetime) -> datetime:
     """II.A.1: the SMOE decides within 10 days of receiving the dossier."""
     return add_days(received, INSTRUCTION_DAYS)
+
+
+def competent_platform(dossier: Dossier) -> str:
+    """2021 note: the interregional platform of the place of employment; seasonal jobs to the
+    national platform at Avignon."""
+    return directory.platform_for(dossier.employment_department, dossier.contract.kind == "saisonnier")
+
+
+def authorisation_number(department: str, dossier_id: str) -> str:
+    """A stable number for the secured authorisation: the département, then a digest of the dossier."""
+    return f"AT-{department}-{zlib.crc32(dossier_id.encode()) % 10**7:07d}"
 
 
 def decide(criteria: Criteria) -> tuple[bool, list[str]]:
@@ -46,3 +59,6 @@ def employer_tax_eur(dossier: Dossier) -> int | None:
 
 # Full-time monthly gross SMIC on 1 January 2026, the band limit of D.311-18-2.
 SMIC_MONTHLY_GROSS_EUR = 1823.03
+
+# The agent's tasks: the instruction of the request, the re-examination after a recours gracieux.
+INSTRUCTION_TASK, REEXAMEN_TASK = "instruction", "reexamen"

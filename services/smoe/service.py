@@ -9,8 +9,10 @@ from schemas.actes import InstructionTerminee
 from schemas.autorisation_travail import Criteria, TransmissionSmoe
 from schemas.base import Message
 from schemas.facts import Facts
+from schemas.plateforme import DemandeAutorisationTravailEnLigne
 from schemas.recours import ReexamenTermine
 from services.smoe.handlers import HANDLERS
+from services.smoe.rules import INSTRUCTION_TASK, REEXAMEN_TASK
 from services.smoe.state import SmoeDossier
 
 
@@ -20,9 +22,9 @@ class SmoeActors:
     def play(self, task: Task, d: SmoeDossier, facts: Facts) -> list[tuple[Message, datetime]]:
         criteria = Criteria(situation_emploi_ok=facts.employment_situation_ok,
                             remuneration_ok=facts.remuneration_ok, employer_compliant=facts.employer_compliant)
-        if task.name == "instruction":
+        if task.name == INSTRUCTION_TASK:
             return [(InstructionTerminee(criteria=criteria), add_days(task.opened_at, facts.smoe_instruction_days))]
-        if task.name == "reexamen":
+        if task.name == REEXAMEN_TASK:
             if facts.recours_favorable:
                 criteria = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
             return [(ReexamenTermine(criteria=criteria), add_days(task.opened_at, facts.smoe_instruction_days))]
@@ -36,4 +38,4 @@ def office(d: SmoeDossier) -> str | None:
 
 
 DEFINITION = AgencyDefinition(name="smoe", state_model=SmoeDossier, handlers=HANDLERS,
-                              office=office, actors=SmoeActors(), opening=(TransmissionSmoe,))
+                              office=office, actors=SmoeActors(), opening=(TransmissionSmoe, DemandeAutorisationTravailEnLigne))

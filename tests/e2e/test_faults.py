@@ -1,14 +1,15 @@
 """The running services under faults: bad messages on every agency's queue, a dropped broker
 connection, an unroutable message. Nothing stops, nothing is lost."""
 import json
-import sqlite3
 import subprocess
 
 import pytest
 
 from guichet.bus import Bus
+from guichet.register_reader import read_state
 from guichet.topology import Topology
 from schemas.base import AGENCIES
+from services.parties import PARTIES
 from tests.conftest import dossier, wait_until
 from tests.integration.test_error_queue import BAD, EXPECTED_REASON
 from tests.services import guichet, running_services
@@ -19,15 +20,7 @@ QUICK = {"visa_instruction_days": 1, "arrival_days_after_visa": 0, "titre_deposi
 
 
 def outcome(data, dossier_id: str):
-    path = data / "ofii.sqlite3"
-    if not path.exists():
-        return None
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        try:
-            row = conn.execute("SELECT state FROM dossiers WHERE dossier_id = ?", (dossier_id,)).fetchone()
-        except sqlite3.OperationalError:
-            return None
-    return json.loads(row[0]).get("outcome") if row else None
+    return (read_state("ofii", data, dossier_id) or {}).get("outcome")
 
 
 def submit(bus, tmp_path, dossier_id: str) -> None:
@@ -38,7 +31,7 @@ def submit(bus, tmp_path, dossier_id: str) -> None:
 
 
 def drain(amqp_url, namespace, queue: str) -> list:
-    bus = Bus(amqp_url, Topology(namespace=namespace))
+    bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
     got = []
     try:
         while (message := bus.get(bus.topology.queue_name(queue))) is not None:
@@ -52,7 +45,7 @@ def drain(amqp_url, namespace, queue: str) -> list:
 def test_ten_kinds_of_bad_message_on_every_agency_queue_and_a_valid_dossier_still_completes(
         amqp_url, namespace, tmp_path):
     with running_services(amqp_url, namespace, tmp_path, 400_000) as bus:
-        raw = Bus(amqp_url, Topology(namespace=namespace))
+        raw = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
         channel = raw.publishing.default_channel
         for agency in AGENCIES:
             for body, content_type in BAD.values():
@@ -90,7 +83,7 @@ def test_services_survive_a_dropped_connection_and_unroutable_messages_are_kept(
                    "the dossier after every connection was closed by the broker")
         for agency, proc in bus["procs"].items():
             assert proc.poll() is None, f"{agency} stopped"
-        raw = Bus(amqp_url, Topology(namespace=namespace))
+        raw = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
         raw.publish('{"lost": false}', "nobody.listens", {}, "unroutable-1")
         raw.close()
         kept = wait_until(lambda: drain(amqp_url, namespace, "non_routes"), 10, "the unroutable message")

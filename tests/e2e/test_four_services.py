@@ -1,11 +1,11 @@
 """End to end: the four agencies as separate OS processes on RabbitMQ, dossiers filed with
 `guichet submit`, every one followed to the card handed over."""
 import json
-import sqlite3
 import subprocess
 
 import pytest
 
+from guichet.register_reader import read_states
 from schemas.base import AGENCIES
 from tests.conftest import dossier, wait_until
 from tests.services import guichet, running_services
@@ -16,15 +16,7 @@ TIME_SCALE = 400_000  # a legal day in about 0.2 s: the whole flow of ~75 days i
 
 
 def outcomes(data_dir) -> dict[str, str]:
-    path = data_dir / "ofii.sqlite3"
-    if not path.exists():
-        return {}
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        try:
-            rows = conn.execute("SELECT dossier_id, state FROM dossiers").fetchall()
-        except sqlite3.OperationalError:
-            return {}
-    return {dossier_id: json.loads(state).get("outcome") for dossier_id, state in rows}
+    return {dossier_id: state.get("outcome") for dossier_id, state in read_states("ofii", data_dir).items()}
 
 
 def test_fifty_dossiers_through_four_service_processes_reach_titre_remis(amqp_url, namespace, tmp_path):

@@ -17,13 +17,14 @@ from pathlib import Path
 import amqp
 import pytest
 
-from guichet import broker_admin
+from guichet_tools import broker_admin
 from guichet.bus import Bus
-from guichet.error_queue import ErrorQueue, Selection
+from guichet_tools.error_queue import ErrorQueue, Selection
 from guichet.topology import Topology
-from guichet.commands import broker
+from guichet_tools.commands import broker
 from tests.conftest import wait_until
 from tests.services import guichet
+from services.parties import PARTIES
 
 pytestmark = pytest.mark.broker
 
@@ -132,6 +133,11 @@ def test_smoe_account_is_refused_an_ofii_message_type_and_the_consulate_s_queue(
     ("ofii", "flux", "ofii.employeur.recours_gracieux", True),        # its simulated actors
     ("employeur", "flux", "ofii.employeur.depot_autorisation_travail", True),
     ("employeur", "flux", "smoe.ofii.transmission_smoe", False),
+    ("employeur", "flux", "smoe.employeur.demande_autorisation_travail_en_ligne", True),  # 2021: online
+    ("employeur", "flux", "consulat.travailleur.demande_competences_talents", True),     # II.A.2
+    ("employeur", "flux", "ofii.travailleur.presentation_convocation", False),
+    ("smoe", "flux", "employeur.smoe.accuse_depot", True),
+    ("smoe", "flux", "travailleur.smoe.autorisation_travail_securisee.travailleur", True),
     ("operateur", "flux", "smoe.ofii.transmission_smoe", True),       # replaying a failed message
     ("smoe", "erreurs", "smoe.ofii.transmission_smoe", True),          # a message that failed at the SMOE
     ("smoe", "erreurs", "consulat.ofii.transmission_consulat", False),
@@ -245,11 +251,38 @@ def test_an_agency_cannot_send_a_message_elsewhere_through_an_operator_s_replay(
             exchange=f"{ns}.erreurs", routing_key="smoe.ofii.transmission_smoe")
     finally:
         smoe.close()
-    operator = Bus(accounts.url("operateur"), Topology(namespace=ns))
+    operator = Bus(accounts.url("operateur"), Topology(PARTIES, namespace=ns))
     try:
         replayed = ErrorQueue(operator).browse(Selection(ids=["forged-1"]), act=ErrorQueue(operator).replay)
         assert [e.routing_key for e in replayed] == ["smoe.ofii.transmission_smoe"]
         wait_until(lambda: operator.depth(f"{ns}.smoe") == 1, 10, "the replay in the SMOE's own queue")
         assert operator.depth(f"{ns}.consulat") == 0, "the claimed routing key was not followed"
+    finally:
+        operator.close()
+
+
+def test_the_operator_account_archives_and_restores_a_failed_message(accounts):
+    """The operations view archives instead of purging, with the operator's own account: it may
+    declare the archive, move a failed message there and file it back in the error queue."""
+    from guichet_tools.ops import errors as ops_errors
+    ns, smoe = accounts.namespace, accounts.connect("smoe")
+    try:
+        smoe.channel().basic_publish(
+            amqp.Message(b"{}", delivery_mode=2, message_id="to-archive-1", content_type="application/json",
+                         application_headers={"x-guichet-error-reason": "handler_error"}),
+            exchange=f"{ns}.erreurs", routing_key="smoe.ofii.transmission_smoe")
+    finally:
+        smoe.close()
+    operator = Bus(accounts.url("operateur"), Topology(PARTIES, namespace=ns))
+    try:
+        archived = ops_errors.archive(operator, Selection(ids=["to-archive-1"]), limit=5)
+        assert [e.id for e in archived] == ["to-archive-1"]
+        assert operator.depth(f"{ns}.erreurs") == 0
+        assert [e.id for e in ops_errors.archived(operator)] == ["to-archive-1"], "kept, not purged"
+        restored = ops_errors.restore(operator, ["to-archive-1"], limit=5)
+        assert [e.id for e in restored] == ["to-archive-1"]
+        back = ErrorQueue(operator).browse(Selection(ids=["to-archive-1"]))
+        assert [e.routing_key for e in back] == ["smoe.ofii.transmission_smoe"], "under the key it had"
+        assert ops_errors.archived(operator) == []
     finally:
         operator.close()

@@ -1,14 +1,15 @@
 """The deadline watch (circulaire 2012 II.A.1, II.B, II.C; II.E.1 référent), on the real broker
 with a compressed clock, and its timing rules alone."""
 import json
-import sqlite3
 import subprocess
 from datetime import datetime, timedelta
 
 import pytest
 
-from guichet.agency import Task, watch_reminders
+from guichet.agency import Task
+from guichet.register_reader import RegisterReader, read_state
 from guichet.timeutil import PARIS
+from services.deadline_watch import watch_reminders
 from tests.conftest import dossier, wait_until
 from tests.services import guichet, running_services
 
@@ -30,21 +31,14 @@ def test_II_A_1_four_to_six_weeks_overall_warns_at_four_weeks():
     assert [at for _, at in watch_reminders("ofii", task)][0] == opened + timedelta(weeks=4)
 
 
-def alerts(path):
-    if not path.exists():
-        return []
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        try:
-            row = conn.execute("SELECT state FROM dossiers WHERE dossier_id = 'PENDING'").fetchone()
-        except sqlite3.OperationalError:
-            return []
-    return json.loads(row[0]).get("alerts", []) if row else []
+def alerts(data):
+    return (read_state("ofii", data, "PENDING") or {}).get("alerts", [])
 
 
-def smoe_task_open(path) -> bool:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        row = conn.execute("SELECT closed_at FROM tasks WHERE dossier_id = 'PENDING' AND task = 'instruction'").fetchone()
-    return row is not None and row[0] is None
+def smoe_task_open(data) -> bool:
+    with RegisterReader("smoe", data) as smoe:
+        rows = smoe.rows("SELECT closed_at FROM tasks WHERE dossier_id = 'PENDING' AND task = 'instruction'")
+    return bool(rows) and rows[0]["closed_at"] is None
 
 
 @pytest.mark.broker
@@ -57,10 +51,10 @@ def test_II_A_1_pending_smoe_instruction_raises_warning_then_breach_while_pendin
         scenario.write_text(json.dumps({"dossiers": [dossier(id="PENDING")]}))
         subprocess.run(guichet("submit", str(scenario), *bus["bus"], *bus["clock"]), check=True,
                        capture_output=True, timeout=60)
-        got = wait_until(lambda: [a for a in alerts(data / "ofii.sqlite3")
+        got = wait_until(lambda: [a for a in alerts(data)
                                   if a["step"] == "decision_autorisation_travail" and a["kind"] == "depassement"],
                          60, "the breach alert on the SMOE's decision")
-        kinds = [a["kind"] for a in alerts(data / "ofii.sqlite3") if a["step"] == "decision_autorisation_travail"]
+        kinds = [a["kind"] for a in alerts(data) if a["step"] == "decision_autorisation_travail"]
         assert kinds == ["avertissement", "depassement"]
         assert got[0]["agency"] == "smoe"
-        assert smoe_task_open(data / "smoe.sqlite3"), "the alerts came while the instruction was still pending"
+        assert smoe_task_open(data), "the alerts came while the instruction was still pending"

@@ -11,12 +11,15 @@ from guichet.clock import VirtualClock
 from guichet.envelope import Sender, wrap
 from guichet.register import Register
 from guichet.runner import Runner
-from guichet.simulation.harness import filing
+from guichet_tools.simulation.harness import filing
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
 from schemas.remise import RemiseTitre
-from services.ofii.service import DEFINITION as OFII
+from services.registry import definitions
 from tests.conftest import delete_namespace, dossier, scenario
+from services.parties import PARTIES
+
+OFII = definitions()["ofii"]
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 
@@ -50,7 +53,7 @@ EXPECTED_REASON = {"not_an_object": "undecodable", "missing_dossier_id": "invali
 
 @pytest.fixture
 def ofii_runner(broker, namespace, tmp_path):
-    bus = Bus(broker, Topology(namespace=namespace))
+    bus = Bus(broker, Topology(PARTIES, namespace=namespace))
     bus.declare()
     runner = Runner(Agency(OFII, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), VirtualClock(START)), bus)
     yield runner, bus
@@ -67,7 +70,7 @@ def test_ten_kinds_of_bad_message_land_in_the_error_queue_and_a_valid_dossier_st
             bus.publishing.default_channel.prepare_message(body, content_type=content_type),
             exchange=bus.topology.flow.name, routing_key="ofii.anything")
     good = filing("D-OK", scenario(dossier(id="D-OK")).dossiers[0], "circulaire-2012", START)
-    bus.publish(good.body().decode(), good.routing_key, good.headers(), str(good.message_id))
+    bus.publish_envelope(good)
 
     handled = 0
     while runner.poll_once():

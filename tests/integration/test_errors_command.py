@@ -15,6 +15,7 @@ from guichet.runner import Runner
 from guichet.topology import Topology
 from schemas.titre import Recepisse
 from services.ofii.state import OfiiDossier
+from services.parties import PARTIES
 
 pytestmark = pytest.mark.broker
 
@@ -24,21 +25,21 @@ def broken_handler(msg, ctx, d):
 
 
 def errors(url, namespace, *args):
-    result = subprocess.run([sys.executable, "-m", "guichet", "errors", *args, "--broker", url,
+    result = subprocess.run([sys.executable, "-m", "guichet_tools", "errors", *args, "--broker", url,
                              "--namespace", namespace, "--json"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 def test_operators_list_show_replay_and_purge_the_error_queue(amqp_url, namespace, tmp_path):
-    bus = Bus(amqp_url, Topology(namespace=namespace, retry_delays=()))
+    bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace, retry_delays=()))
     bus.declare()
     definition = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers={Recepisse: broken_handler})
     runner = Runner(Agency(definition, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), SystemClock()), bus)
     try:
         env = wrap(Recepisse(valid_until=date(2026, 6, 1)), dossier_id="D-9", sender=Sender(agency="prefecture"),
                    sent_at=SystemClock().now())
-        bus.publish(env.body().decode(), env.routing_key, env.headers(), str(env.message_id))
+        bus.publish_envelope(env)
         for garbage in (b"\x01 not json", b"also not json"):
             bus.publish(garbage, "ofii.x", {}, "", content_type="application/json")
         while runner.poll_once():
@@ -71,6 +72,6 @@ def test_operators_list_show_replay_and_purge_the_error_queue(amqp_url, namespac
 
 
 def test_replay_and_purge_need_a_selection(amqp_url, namespace):
-    result = subprocess.run([sys.executable, "-m", "guichet", "errors", "purge", "--broker", amqp_url,
+    result = subprocess.run([sys.executable, "-m", "guichet_tools", "errors", "purge", "--broker", amqp_url,
                              "--namespace", namespace], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--all" in result.stderr

@@ -3,7 +3,7 @@
 Each test names the paragraph of the circular it checks.
 """
 
-from guichet.simulation.harness import Simulation
+from guichet_tools.simulation.harness import Simulation
 from tests.conftest import dossier, scenario
 
 
@@ -114,9 +114,14 @@ def test_II_A_2_competences_et_talents_the_consulate_decides_and_the_ofii_copies
     d = run(broker, dossier(title="competences_et_talents", employment_department="69", residence_department="69"))[0]["D-1"]
     assert d["route"] == "guichet_unique" and d["smoe"] is None and d["outcome"] == "titre_remis"
     s = steps(d)
-    assert "transmission_smoe" not in s and "decision_autorisation_travail" not in s
-    order = ["transmission_consulat", "decision_competences_talents", "decision_visa", "transmission_dossier_ofii",
-             "copie_ministere", "depot_titre", "transmission_prefecture", "fabrication_titre", "remise_titre"]
+    assert not {"depot_autorisation_travail", "transmission_smoe", "decision_autorisation_travail",
+                "transmission_consulat"} & set(s)
+    application = d["steps"][0]
+    assert (application["step"], application["from"], application["to"]) == (
+        "demande_competences_talents", "travailleur", "consulat")
+    order = ["demande_competences_talents", "decision_competences_talents", "decision_visa",
+             "transmission_dossier_ofii", "copie_ministere", "depot_titre", "transmission_prefecture",
+             "fabrication_titre", "remise_titre"]
     assert [x for x in s if x in order] == order
     assert next(x for x in d["steps"] if x["step"] == "copie_ministere")["to"] == "ministere"
     assert d["titre"]["kind"] == "competences_et_talents" and d["titre"]["agdref_observation"]
@@ -153,3 +158,35 @@ def test_2021_note_recours_gracieux_re_examined_by_the_smoe(broker):
         "decision_recours"]
     assert out["GRANTED"]["outcome"] == "titre_remis"
     assert out["UPHELD"]["outcome"] == "autorisation_travail_refusee" and "decision_recours" in steps(out["UPHELD"])
+
+
+def test_II_C_1_a_dossier_deposited_in_time_but_completed_after_the_limit_is_late(broker):
+    # Visa of 90 days from 25 January: the complete dossier is due by 25 February. The first deposit
+    # comes on 19 February without a document; the document comes 20 days later.
+    late = {"visa_validity_days": 90, "titre_dossier_complete": False, "titre_completion_days": 20,
+            "prefecture_production_days": 75}
+    on_time = {**late, "titre_completion_days": 2}
+    out = run(broker, dossier(id="LATE", facts=late), dossier(id="ON-TIME", facts=on_time))[0]
+    assert out["LATE"]["deposit_late"] and not out["LATE"]["recepisse"]
+    assert not out["ON-TIME"]["deposit_late"]
+
+
+def test_II_C_2_a_card_made_at_the_two_month_mark_is_in_time_and_the_mark_keeps_its_hour_in_summer(broker):
+    # Complete dossier at the préfecture on 19 February 09:00 (winter time): the mark is 19 April
+    # 09:00 summer time, 59 calendar days later.
+    out = run(broker, dossier(id="AT-MARK", facts={"prefecture_production_days": 59}),
+              dossier(id="AFTER", facts={"prefecture_production_days": 60}))[0]
+    assert not out["AT-MARK"]["recepisse"] and "recepisse" not in steps(out["AT-MARK"])
+    assert [s["at"] for s in out["AFTER"]["steps"] if s["step"] == "recepisse"] == ["2026-04-19T09:00:00+02:00"]
+
+
+def test_II_D_no_reminder_fires_after_the_card_is_handed_over(tmp_path):
+    from guichet.register import Register
+    Simulation(scenario(dossier()), data_dir=tmp_path).run()
+    messages = []
+    for agency in ("ofii", "smoe", "consulat", "prefecture"):
+        register = Register.for_agency(agency, tmp_path)
+        messages += [(r["sent_at"], r["type"]) for r in register.journal_of("D-1")]
+        register.close()
+    handed_over = max(at for at, kind in messages if kind == "ofii.remise_titre")
+    assert [kind for at, kind in messages if at > handed_over] == []

@@ -2,12 +2,11 @@
 is down past the deadline. The transmission is dead-lettered to the late queue, the DT-OFII's
 référent is alerted, and the dossier completes once the consulate's service is back."""
 import json
-import signal
-import sqlite3
 import subprocess
 
 import pytest
 
+from guichet.register_reader import read_state
 from tests.conftest import dossier, wait_until
 from tests.services import guichet, running_services
 
@@ -18,15 +17,7 @@ QUICK_AFTER_VISA = {"visa_instruction_days": 1, "arrival_days_after_visa": 0, "t
 
 
 def ofii_state(data, dossier_id: str) -> dict:
-    path = data / "ofii.sqlite3"
-    if not path.exists():
-        return {}
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        try:
-            row = conn.execute("SELECT state FROM dossiers WHERE dossier_id = ?", (dossier_id,)).fetchone()
-        except sqlite3.OperationalError:
-            return {}
-    return json.loads(row[0]) if row else {}
+    return read_state("ofii", data, dossier_id) or {}
 
 
 def test_II_A_1_transmission_waiting_past_its_deadline_goes_late_raises_the_alert_and_is_still_delivered(
@@ -45,15 +36,10 @@ def test_II_A_1_transmission_waiting_past_its_deadline_goes_late_raises_the_aler
         assert alert["agency"] == "consulat" and alert["step"] == "transmission_consulat"
         assert ofii_state(data, "LATE")["outcome"] is None, "the dossier waits, it is not lost"
 
-        log = open(tmp_path / "consulat.log", "w")
-        consulat = subprocess.Popen(guichet("run", "consulat", *bus["bus"], "--data-dir", str(data), *bus["clock"]),
-                                    stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until(lambda: ofii_state(data, "LATE").get("outcome") == "titre_remis", 60,
-                       "the dossier to complete after the consulate's restart")
-        finally:
-            consulat.send_signal(signal.SIGTERM)
-            assert consulat.wait(timeout=20) == 0
-            log.close()
+        services = bus["services"]
+        services.start("consulat")
+        wait_until(lambda: ofii_state(data, "LATE").get("outcome") == "titre_remis", 60,
+                   "the dossier to complete after the consulate's restart")
+        assert services.stop("consulat") == 0
     steps = [s["step"] for s in ofii_state(data, "LATE")["steps"]]
     assert steps.count("decision_visa") == 1 and steps.count("transmission_consulat") == 1

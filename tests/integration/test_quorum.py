@@ -1,11 +1,11 @@
 """`--queue-type quorum`, for a RabbitMQ cluster: the agencies' queues are quorum queues with a
 delivery limit, and a dossier goes through them; other commands leave those queues as they are."""
 import json
-import sqlite3
 import subprocess
 
 import pytest
 
+from guichet.register_reader import read_state
 from schemas.base import AGENCIES
 from tests.conftest import dossier, wait_until
 from tests.services import guichet, running_services
@@ -20,15 +20,7 @@ def queue_types(namespace: str) -> dict[str, str]:
 
 
 def outcome(data) -> str | None:
-    path = data / "ofii.sqlite3"
-    if not path.exists():
-        return None
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        try:
-            row = conn.execute("SELECT state FROM dossiers WHERE dossier_id = 'Q-1'").fetchone()
-        except sqlite3.OperationalError:
-            return None
-    return json.loads(row[0]).get("outcome") if row else None
+    return (read_state("ofii", data, "Q-1") or {}).get("outcome")
 
 
 def test_quorum_agency_queues_with_a_delivery_limit_carry_a_dossier(amqp_url, namespace, tmp_path):

@@ -5,16 +5,21 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
+pytestmark = pytest.mark.postgres
+
 SERVER = os.environ.get("GUICHET_TEST_DATABASE", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def guichet(*args):
-    return subprocess.run([sys.executable, "-m", "guichet", *args], capture_output=True, text=True, timeout=120)
+    """The `guichet` console script installed next to this Python."""
+    command = [str(Path(sys.executable).parent / "guichet"), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from guichet.topology import Topology
 from schemas.titre import Recepisse
 from services.ofii.state import OfiiDossier
 from tests.conftest import wait_until
+from services.parties import PARTIES
 
 DELAYS = (0.2, 0.4, 0.6)
 
@@ -38,7 +39,7 @@ def flaky_ofii(broker, namespace, tmp_path):
         handler = Flaky(failures)
         definition = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers={Recepisse: handler})
         clock = VirtualClock(datetime(2026, 1, 5, 9, tzinfo=PARIS)) if broker == "memory://" else SystemClock()
-        bus = Bus(broker, Topology(namespace=namespace, retry_delays=DELAYS))
+        bus = Bus(broker, Topology(PARTIES, namespace=namespace, retry_delays=DELAYS))
         bus.declare()
         runner = Runner(Agency(definition, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), clock), bus)
         made.append(runner)
@@ -55,7 +56,7 @@ def flaky_ofii(broker, namespace, tmp_path):
 def send_recepisse(runner: Runner) -> None:
     env = wrap(Recepisse(valid_until=date(2026, 6, 1)), dossier_id="D-1", sender=Sender(agency="prefecture"),
                sent_at=runner.agency.clock.now())
-    runner.bus.publish(env.body().decode(), env.routing_key, env.headers(), str(env.message_id))
+    runner.bus.publish_envelope(env)
 
 
 def next_delivery(runner: Runner) -> None:

@@ -13,6 +13,7 @@ from guichet.bus import Bus, TLSConfigError, tls_options
 from guichet.topology import Topology
 from tests.conftest import delete_namespace, dossier, wait_until
 from tests.tls_proxy import CertificateAuthority, TLSProxy
+from services.parties import PARTIES
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def set_env(monkeypatch, env: dict[str, str]) -> None:
 def test_amqps_with_a_ca_and_a_client_certificate_declares_publishes_with_confirms_and_reads_back(
         monkeypatch, pki, proxy, tls_url, amqp_url, namespace):
     set_env(monkeypatch, tls_env(pki))
-    bus = Bus(tls_url, Topology(namespace=namespace))
+    bus = Bus(tls_url, Topology(PARTIES, namespace=namespace))
     try:
         bus.declare()
         bus.publish('{"over": "tls"}', "ofii.test", {"x-test": "tls"}, "tls-1")
@@ -73,7 +74,7 @@ def test_amqps_with_a_ca_and_a_client_certificate_declares_publishes_with_confir
 @pytest.mark.broker
 def test_without_a_client_certificate_the_handshake_is_refused(monkeypatch, pki, proxy, tls_url):
     set_env(monkeypatch, tls_env(pki, client=False))
-    bus = Bus(tls_url, Topology(namespace="unused"))
+    bus = Bus(tls_url, Topology(PARTIES, namespace="unused"))
     try:
         with pytest.raises(OSError):  # ssl.SSLError or a reset, as TLS 1.3 reports the alert after the handshake
             bus.publishing.connect()
@@ -86,7 +87,7 @@ def test_without_a_client_certificate_the_handshake_is_refused(monkeypatch, pki,
 @pytest.mark.broker
 def test_a_server_certificate_signed_by_another_ca_is_refused_by_the_client(monkeypatch, pki, proxy, tls_url):
     set_env(monkeypatch, tls_env(pki, ca="other_ca"))
-    bus = Bus(tls_url, Topology(namespace="unused"))
+    bus = Bus(tls_url, Topology(PARTIES, namespace="unused"))
     try:
         with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
             bus.publishing.connect()
@@ -98,7 +99,7 @@ def test_a_server_certificate_signed_by_another_ca_is_refused_by_the_client(monk
 @pytest.mark.broker
 def test_the_server_name_is_checked_against_the_certificate(monkeypatch, pki, proxy, tls_url):
     set_env(monkeypatch, {**tls_env(pki), "GUICHET_TLS_SERVER_NAME": "broker.example.org"})
-    bus = Bus(tls_url, Topology(namespace="unused"))
+    bus = Bus(tls_url, Topology(PARTIES, namespace="unused"))
     try:
         with pytest.raises(ssl.SSLCertVerificationError, match="broker.example.org"):
             bus.publishing.connect()
@@ -112,7 +113,7 @@ def test_guichet_simulate_runs_over_amqps(tmp_path, pki, proxy, tls_url):
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"regime": "circulaire-2012", "dossiers": [dossier(id="D-TLS")]}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_TLS_")} | tls_env(pki)
-    result = subprocess.run([sys.executable, "-m", "guichet", "simulate", "--broker", tls_url, "--json",
+    result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--broker", tls_url, "--json",
                              "--scenario", str(scenario)], capture_output=True, text=True, timeout=120, env=env, check=False)
     assert result.returncode == 0, result.stderr
     (outcome,) = json.loads(result.stdout)["dossiers"]
@@ -133,7 +134,7 @@ def test_a_missing_file_or_half_a_client_identity_is_one_clear_error(tmp_path, p
 
 def test_the_command_line_reports_a_missing_tls_file_in_one_line(tmp_path):
     env = dict(os.environ, GUICHET_TLS_CA=str(tmp_path / "nope.pem"))
-    result = subprocess.run([sys.executable, "-m", "guichet", "simulate", "--broker",
+    result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--broker",
                              "amqps://guest:guest@localhost:5671//", "--json"],
                             capture_output=True, text=True, timeout=60, env=env, check=False)
     assert result.returncode == 2 and result.stdout == ""

@@ -13,16 +13,19 @@ from guichet.clock import VirtualClock
 from guichet.envelope import Sender, wrap
 from guichet.register import Register
 from guichet.runner import Runner
-from guichet.simulation.harness import filing
+from guichet_tools.simulation.harness import filing
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
 from guichet.trust import KeyDirectory, Trust, generate
 from schemas.base import AGENCIES
 from schemas.titre import Recepisse
-from services.ofii.service import DEFINITION as OFII
+from services.registry import definitions
 from tests.conftest import dossier, scenario, wait_until
 from tests.services import guichet, running_services
 from tests.unit.test_signing import sign_with
+from services.parties import PARTIES
+
+OFII = definitions()["ofii"]
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 
@@ -39,7 +42,7 @@ def make_keys(folder, parties):
 def signed_ofii(broker, namespace, tmp_path):
     directory, keys = make_keys(tmp_path, ("ofii", "employeur", "travailleur", "prefecture", "smoe"))
     trust = Trust(KeyDirectory(directory), keys)
-    bus = Bus(broker, Topology(namespace=namespace))
+    bus = Bus(broker, Topology(PARTIES, namespace=namespace))
     bus.declare()
     runner = Runner(Agency(OFII, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), VirtualClock(START), trust=trust), bus)
     yield runner, trust
@@ -50,7 +53,7 @@ def signed_ofii(broker, namespace, tmp_path):
 
 
 def publish(runner, envelope):
-    runner.bus.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id))
+    runner.bus.publish_envelope(envelope)
 
 
 def test_forged_and_altered_messages_go_to_the_error_queue_and_change_nothing(signed_ofii):
@@ -97,6 +100,6 @@ def test_four_services_sign_and_verify_every_message_end_to_end(amqp_url, namesp
             return shown.returncode == 0 and json.loads(shown.stdout)["outcome"] == "titre_remis"
 
         wait_until(handed_over, 60, "the signed dossier handed over")
-        check = Bus(amqp_url, Topology(namespace=namespace))
+        check = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
         assert check.depth(check.topology.queue_name("erreurs")) == 0, "no signature was refused"
         check.close()

@@ -8,6 +8,7 @@ from kombu import Connection, Exchange
 
 from tests.conftest import delete_namespace
 from tests.services import guichet
+from services.parties import PARTIES
 
 pytestmark = pytest.mark.broker
 
@@ -31,7 +32,7 @@ def test_a_service_stops_with_the_exchange_to_repair_instead_of_dropping_failed_
 def test_an_exchange_of_the_right_type_is_declared_again_without_change(amqp_url, namespace):
     from guichet.bus import Bus
     from guichet.topology import Topology
-    bus = Bus(amqp_url, Topology(namespace=namespace))
+    bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
     try:
         bus.declare()
         bus.declare()  # the second time every exchange exists and is checked: same type, no error

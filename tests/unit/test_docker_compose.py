@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from guichet.cli import build_parser
+from guichet_tools.cli import build_parser
 from schemas.base import AGENCIES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,7 +157,7 @@ def test_dockerignore_leaves_out_local_state_but_not_package_data():
     for local in (".venv", ".git", "data", ".pytest_cache", "guichet/__pycache__", "tests", "deploy"):
         assert any(fnmatch.fnmatch(local, p.removeprefix("**/")) or fnmatch.fnmatch(local, p)
                    for p in patterns), local
-    for needed in ("pyproject.toml", "guichet/data", "guichet/examples", "schemas", "services"):
+    for needed in ("pyproject.toml", "services/data", "guichet_tools/examples", "schemas", "services"):
         assert not any(fnmatch.fnmatch(needed, p) for p in patterns), needed
 
 
@@ -178,7 +178,7 @@ def test_broker_setup_runs_once_before_the_agencies_and_each_agency_uses_its_own
 
 
 def test_run_with_credentials_connects_as_the_agency(tmp_path):
-    from guichet.commands.common import account_url
+    from guichet_tools.commands.common import account_url
     creds = tmp_path / "broker-credentials.json"
     creds.write_text('{"smoe": "p@ss/word", "ofii": "x"}')
     url = account_url("amqp://rabbitmq:5672//", str(creds), "smoe")

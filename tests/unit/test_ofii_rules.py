@@ -84,3 +84,9 @@ def test_II_D_carte_bleue_and_a_visit_done_abroad_need_no_medical_visit():
 def test_II_D_card_goes_back_one_month_after_the_first_convocation():
     first = datetime(2026, 1, 31, 9, 0, tzinfo=PARIS)
     assert rules.handover_limit(first) == datetime(2026, 2, 28, 9, 0, tzinfo=PARIS)
+
+
+def test_II_C_1_the_limit_is_on_the_complete_dossier_completed_after_it_is_late():
+    visa_end = date(2026, 4, 25)
+    assert not rules.deposit_late(datetime(2026, 2, 19, 9, 0, tzinfo=PARIS), visa_end)  # first, incomplete
+    assert rules.deposit_late(datetime(2026, 3, 11, 9, 0, tzinfo=PARIS), visa_end)  # completed

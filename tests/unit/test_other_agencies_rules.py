@@ -74,3 +74,29 @@ def test_D311_18_2_no_fixed_amount_outside_three_to_twelve_months_and_72_for_jeu
 
 def test_D311_18_3_employer_tax_is_paid_within_three_months_of_the_visa():
     assert ofii.employer_tax_due_by(date(2026, 1, 25)) == date(2026, 4, 25)
+
+
+def test_II_C_2_two_months_from_a_winter_morning_end_at_the_same_paris_hour_in_summer():
+    # An instant read back from a message carries a fixed offset, not the Paris zone.
+    received = datetime.fromisoformat("2026-02-19T09:00:00+01:00")
+    limit = prefecture.production_limit(received)
+    assert limit == datetime(2026, 4, 19, 9, 0, tzinfo=PARIS) and limit.isoformat() == "2026-04-19T09:00:00+02:00"
+    assert prefecture.production_limit(datetime.fromisoformat("2026-12-31T09:00:00+01:00")) == \
+        datetime(2027, 2, 28, 9, 0, tzinfo=PARIS)
+
+
+def test_II_E_3_annex_2_lists_the_holders_agdref_numbers_per_prefecture_not_the_cards_numbers():
+    from services.views import biometric_report, biometric_tables
+    from services.prefecture.state import PrefectureDossier
+    states = []
+    for department, dossier_id in (("78", "A"), ("31", "B")):
+        card = prefecture.produce_card("salarie_en_mission", prefecture.card_number(department, dossier_id),
+                                       date(2026, 3, 14), 36, dispense=True,
+                                       agdref=prefecture.agdref_number(department, dossier_id))
+        states.append(PrefectureDossier(dossier_id=dossier_id, department=department, card=card,
+                                        produced_at=datetime(2026, 3, 14, 9, tzinfo=PARIS)).model_dump(mode="json"))
+    assert prefecture.agdref_number("78", "A") != prefecture.card_number("78", "A")
+    tables = biometric_tables(states, "2026-03")
+    assert tables["78"]["2026-03"]["salarie_en_mission"] == [prefecture.agdref_number("78", "A")]
+    assert list(biometric_tables(states, prefecture="31")) == ["31"]
+    assert biometric_report(states)["2026-03"]["salarie_en_mission"] == 2

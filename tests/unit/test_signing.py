@@ -1,7 +1,5 @@
 """Trust: Ed25519 signatures checked against the shared key directory, key rotation."""
 import base64
-import subprocess
-import sys
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -10,6 +8,7 @@ from guichet.envelope import Sender, wrap
 from guichet.trust import (
     BadSignature, ExpiredKey, KeyDirectory, Trust, Unsigned, WrongSenderKey, canonical, generate,
 )
+from guichet_tools.cli import main
 from schemas.titre import Recepisse
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
@@ -35,7 +34,7 @@ def trust(keys, party):
 
 def sign_with(signer: Trust, key_id: str, envelope):
     """Sign with a chosen key, as a forger or an old key would."""
-    unsigned = envelope.model_copy(update={"key_id": key_id, "signature": None})
+    unsigned = envelope.model_copy(update={"canonical": "rfc8785", "key_id": key_id, "signature": None})
     return unsigned.model_copy(update={"signature": base64.b64encode(signer.private[key_id].sign(canonical(unsigned))).decode()})
 
 
@@ -63,9 +62,8 @@ def test_unsigned_and_forged_envelopes_are_refused(keys):
 
 def test_a_key_is_valid_only_within_its_dates_and_rotation_hands_over(keys):
     directory_file = str(keys / "directory.json")
-    subprocess.run([sys.executable, "-m", "guichet", "keys", "rotate", "prefecture", "--keys-dir",
-                    str(keys / "prefecture"), "--directory", directory_file, "--overlap-hours", "1"], check=True,
-                   capture_output=True)
+    assert main(["keys", "rotate", "prefecture", "--keys-dir", str(keys / "prefecture"), "--directory",
+                 directory_file, "--overlap-hours", "1"]) == 0
     directory = KeyDirectory(directory_file)
     old, new = [e for e in directory.entries if e.party == "prefecture"]
     assert old.valid_until is not None and new.valid_from >= old.valid_from

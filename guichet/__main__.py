@@ -1,5 +1,0 @@
-import sys
-
-from guichet.cli import main
-
-sys.exit(main())

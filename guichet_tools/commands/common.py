@@ -1,0 +1,96 @@
+"""Options shared by several subcommands."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+from datetime import datetime, timezone
+
+from guichet.clock import Clock, ScaledClock, SystemClock
+from guichet.usage import UsageError  # noqa: F401  (the commands import it from here)
+from schemas.base import AGENCIES
+
+DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def add_broker(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("--broker", required=required, metavar="URL",
+                        help="broker URL: amqp://user:pass@host:5672/vhost for RabbitMQ, amqps://...:5671/... "
+                             "over TLS, memory:// in-process. TLS reads GUICHET_TLS_CA (CA bundle, default: "
+                             "the system's), GUICHET_TLS_CERT and GUICHET_TLS_KEY (client certificate and key, "
+                             "both or neither), GUICHET_TLS_SERVER_NAME (name to check the server's "
+                             "certificate against, default: the URL's host); the server is always verified")
+    parser.add_argument("--namespace", default="guichet",
+                        help="prefix of every exchange and queue name (default: guichet)")
+
+
+RABBITMQ_SCHEMES = ("amqp", "amqps", "pyamqp")
+
+
+def require_rabbitmq(url: str, why: str) -> None:
+    """Refuse a broker URL that is not RabbitMQ's (e.g. memory://), saying why this command needs it.
+    Each URL of a failover list (`;`-separated) is checked."""
+    for one in url.split(";"):
+        if urlsplit(one.strip()).scheme not in RABBITMQ_SCHEMES:
+            raise UsageError(f"--broker must be an amqp:// or amqps:// URL, not {one.strip()!r}: {why}")
+
+
+def add_clock(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--time-scale", type=float, default=1.0, metavar="X",
+                        help="compress time X times, e.g. 86400 for one day per second (default: 1, real time)")
+    parser.add_argument("--clock-origin", metavar="ISO",
+                        help="instant at which compressed and real time agree; every process of one bus "
+                             "must share it (default: today 00:00 UTC)")
+
+
+def clock_from(args: argparse.Namespace) -> Clock:
+    if args.time_scale == 1.0:
+        return SystemClock()
+    if args.time_scale <= 0:
+        raise UsageError("--time-scale must be positive")
+    if args.clock_origin:
+        try:
+            origin = datetime.fromisoformat(args.clock_origin)
+        except ValueError:
+            raise UsageError(f"--clock-origin: {args.clock_origin!r} is not an ISO 8601 date-time") from None
+    else:
+        origin = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return ScaledClock(args.time_scale, origin)
+
+
+def add_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default="data", metavar="DIR",
+                        help="folder of the agencies' SQLite registers, <agency>.sqlite3 (default: ./data)")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="PostgreSQL URL (postgresql://...) instead of SQLite; one schema per agency")
+
+
+def agency_choice(value: str) -> str:
+    if value not in AGENCIES:
+        raise argparse.ArgumentTypeError(f"unknown agency {value!r}: choose from {', '.join(AGENCIES)}")
+    return value
+
+
+def add_credentials(parser: argparse.ArgumentParser, account: str) -> None:
+    parser.add_argument("--credentials", metavar="FILE",
+                        help=f"the passwords file written by `guichet broker setup`: connect to --broker's host "
+                             f"as this process's own account ({account}), not with the URL's user")
+
+
+def account_url(broker: str, credentials: str | None, account: str) -> str:
+    """--broker with the account's own user and password from the credentials file, if one is given."""
+    if not credentials:
+        return broker
+    try:
+        passwords = json.loads(Path(credentials).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"--credentials: {credentials}: no such file (run `guichet broker setup` first)") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--credentials: {credentials}: {exc}") from None
+    if account not in passwords:
+        raise UsageError(f"--credentials: {credentials} has no account {account!r}")
+    parts = urlsplit(broker)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{quote(account, safe='')}:{quote(passwords[account], safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

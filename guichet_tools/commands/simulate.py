@@ -1,0 +1,48 @@
+"""`guichet simulate`: the scenario contract (shared/acceptance/CONTRACT.md)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+
+from guichet_tools.simulation.harness import Simulation
+from guichet_tools.simulation.scenario import load_scenario
+from guichet_tools.simulation.table import render
+
+EXAMPLE = "example"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("simulate", help="replay a scenario of dossiers through the four agencies",
+                       description="Run the four agency services over the bus on a virtual clock and print what "
+                                   "became of each dossier. Without --broker: the embedded default (in-memory "
+                                   "transport, SQLite in a temporary folder). With --broker: the same services "
+                                   "over RabbitMQ, on queues of their own that are deleted afterwards.")
+    p.add_argument("--scenario", default=EXAMPLE, metavar="FILE",
+                   help="scenario JSON file (default: the example shipped with guichet)")
+    p.add_argument("--json", action="store_true", help="print one JSON document (the scenario contract)")
+    p.add_argument("--broker", metavar="URL", default="memory://",
+                   help="amqp://... to run over RabbitMQ (default: memory://, in-process)")
+    p.add_argument("--data-dir", metavar="DIR", help="keep the agencies' registers there (default: a temporary folder)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.scenario == EXAMPLE:
+        path = resources.files("guichet_tools") / "examples" / "guichet-unique.json"
+    else:
+        path = args.scenario
+    scenario = load_scenario(path)
+    result = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir).run()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(render(result))
+    # The contract: exit 1, naming the dossier and the error, when a dossier could not be carried
+    # to its outcome because one of its messages ended in the error queue.
+    for failed in result["failed"]:
+        error = (failed["error"] or "").splitlines()[0] if failed["error"] else "unknown error"
+        at = f"{failed['type']} at {failed['agency']}" if failed["type"] else failed["agency"]
+        print(f"guichet simulate: dossier {failed['id']}: {at} went to the error queue: {error}", file=sys.stderr)
+    return 1 if result["failed"] else 0

@@ -1,0 +1,109 @@
+"""Agency services as OS processes on one broker and one shared compressed clock: the one way the
+tools that drive a whole bus (bench, chaos) and the tests start, watch, kill and stop them."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from guichet.serve import healthy
+from guichet_tools.logtail import tail
+from schemas.base import AGENCIES
+
+READY_SECONDS = 30.0
+STOP_SECONDS = 15.0
+
+
+class LaunchError(Exception):
+    """A service died or did not start; the message carries the end of its log."""
+
+
+def guichet_command(*args: str) -> list[str]:
+    """The `guichet` command run by this interpreter, so that a test or a tool runs this code base."""
+    return [sys.executable, "-m", "guichet_tools", *args]
+
+
+@dataclass
+class ServiceProcesses:
+    broker: str
+    namespace: str
+    data_dir: Path
+    time_scale: float
+    origin: datetime
+    agencies: tuple[str, ...] = AGENCIES
+    # Options for every service (e.g. --prefetch 50) and for one agency only (e.g. --no-simulated-actors).
+    options: list[str] = field(default_factory=list)
+    agency_options: dict[str, list[str]] = field(default_factory=dict)
+    log_level: str = "warning"
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    starts: dict[str, int] = field(default_factory=dict)
+
+    def command(self, agency: str) -> list[str]:
+        return guichet_command("--log-level", self.log_level, "run", agency, "--broker", self.broker,
+                               "--namespace", self.namespace, "--data-dir", str(self.data_dir),
+                               "--time-scale", repr(float(self.time_scale)), "--clock-origin", self.origin.isoformat(),
+                               *self.options, *self.agency_options.get(agency, []))
+
+    def log_path(self, agency: str) -> Path:
+        return self.data_dir / f"{agency}.log"
+
+    def start(self, agency: str) -> subprocess.Popen:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path(agency), "ab") as log:
+            self.processes[agency] = subprocess.Popen(self.command(agency), stdout=log, stderr=subprocess.STDOUT)
+        self.starts[agency] = self.starts.get(agency, 0) + 1
+        return self.processes[agency]
+
+    def start_all(self, ready_seconds: float = READY_SECONDS) -> None:
+        for agency in self.agencies:
+            self.start(agency)
+        self.wait_ready(ready_seconds)
+
+    def wait_ready(self, seconds: float = READY_SECONDS) -> None:
+        """Ready once every loop beats (guichet/serve.py): connected, topology declared, consuming."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.check_alive()
+            if all(healthy(agency, self.data_dir) for agency in self.processes):
+                return
+            time.sleep(0.05)
+        raise LaunchError(f"the services were not consuming after {seconds:.0f} s")
+
+    def check_alive(self) -> None:
+        for agency, proc in self.processes.items():
+            if proc.poll() is not None:
+                raise LaunchError(f"the {agency} service exited with status {proc.returncode}; "
+                                  f"end of {self.log_path(agency)}:\n{self.log_tail(agency)}")
+
+    def kill(self, agency: str) -> None:
+        """SIGKILL: no clean shutdown, whatever the service was doing."""
+        proc = self.processes[agency]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    def stop(self, agency: str, seconds: float = STOP_SECONDS) -> int:
+        return self.stop_all(seconds, only=(agency,))[agency]
+
+    def stop_all(self, seconds: float = STOP_SECONDS, only: tuple[str, ...] | None = None) -> dict[str, int]:
+        """SIGTERM, then the exit status of each; a service that does not stop in time is killed."""
+        chosen = {a: p for a, p in self.processes.items() if only is None or a in only}
+        for proc in chosen.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + seconds
+        codes = {}
+        for agency, proc in chosen.items():
+            try:
+                codes[agency] = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[agency] = proc.wait()
+        return codes
+
+    def log_tail(self, agency: str, lines: int = 20) -> str:
+        return tail(self.log_path(agency), lines)
+

@@ -1,0 +1,41 @@
+"""The journal of operator actions: who replayed, archived or restored what, when, and how many.
+
+One JSON object a line, appended to a file of the tool's own (`ops-actions.jsonl` in the data
+folder, or `--actions-log`), and the same record on the structured log. Not in an agency's
+register: a register is that agency's evidence, written by its service alone and hash-chained;
+the operator's tool must not write into it. A JSON lines file is append-only, readable with any
+tool, and survives the broker and the registers being moved.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger("guichet.ops")
+_lock = threading.Lock()
+
+
+class ActionJournal:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def record(self, account: str, action: str, selection: dict, ids: list[str], outcome: str) -> dict:
+        entry = {"at": datetime.now(timezone.utc).isoformat(), "account": account, "action": action,
+                 "selection": selection, "count": len(ids), "ids": ids, "outcome": outcome}
+        with _lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        log.info("operator action", **entry)
+        return entry
+
+    def last(self, n: int = 20) -> list[dict]:
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in reversed(lines[-n:]) if line.strip()]

@@ -1,0 +1,59 @@
+"""The deadline watch (circulaire 2012, II; II.E.1): every agency reminds itself shortly before
+and at each legal deadline of a pending step, and tells the DT-OFII's référent guichet unique
+while the step is still pending; a transmission that waited in its recipient's queue past its
+deadline raises an alert too. The dossier goes on either way."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+
+from guichet.agency import Context, Reminders, Task
+from guichet.envelope import Envelope
+from schemas.base import AGENCIES, Message
+from schemas.veille import ALERTE, VEILLE
+
+log = structlog.get_logger("services.deadline_watch")
+
+WARNING_SHARE = 0.2          # warn when a fifth of the legal period is left
+WARNING_MIN = timedelta(hours=1)
+
+
+def watch_reminders(agency: str, task: Task) -> list[tuple[Message, datetime]]:
+    """The two reminders of a watched deadline: a warning before it, a breach just after it."""
+    if not task.watch or task.deadline is None:
+        return []
+    warn_at = task.warn_at or task.deadline - max((task.deadline - task.opened_at) * WARNING_SHARE, WARNING_MIN)
+    veille = VEILLE[agency]
+    step = task.step or task.name
+    return [(veille(task=task.name, step=step, kind="avertissement", deadline=task.deadline),
+             max(warn_at, task.opened_at)),
+            (veille(task=task.name, step=step, kind="depassement", deadline=task.deadline),
+             task.deadline + timedelta(seconds=1))]
+
+
+def reminders_of(agency: str) -> Reminders:
+    return lambda task: watch_reminders(agency, task)
+
+
+def watch_deadline(msg, ctx: Context, state) -> None:
+    """II.E.1: the référent guichet unique of the DT-OFII hears of a deadline while the step is pending."""
+    if not ctx.is_open(msg.task):
+        return
+    alert = ALERTE[ctx.envelope.sender.agency](agency=ctx.envelope.sender.agency, task=msg.task, step=msg.step,
+                                               kind=msg.kind, deadline=msg.deadline)
+    log.warning("deadline " + ("near" if msg.kind == "avertissement" else "passed"), step=msg.step,
+                deadline=msg.deadline.isoformat())
+    ctx.send(alert)
+
+
+def late_transmission_alert(relay: str):
+    """II.E.1: a transmission that expired in an agency's queue is reported to the référent by the
+    relaying agency; transmissions to outside parties raise none."""
+    def alert(envelope: Envelope, late: Message) -> Message | None:
+        if envelope.recipient not in AGENCIES:
+            return None
+        return ALERTE[relay](agency=envelope.recipient, task="transmission", step=late.STEP or envelope.type,
+                             kind="transmission_en_retard", deadline=envelope.deadline or envelope.sent_at)
+    return alert
+
