@@ -68,7 +68,10 @@ class Register:
             self._param = "%s"
             self.schema = schema or agency
             with self._conn.cursor() as cur:
-                cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                # An account granted its own schema alone may not create one: create only what is missing.
+                cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,))
+                if cur.fetchone() is None:
+                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 cur.execute(f'SET search_path TO "{self.schema}"')
             serial = "BIGSERIAL"
         else:

@@ -27,7 +27,8 @@ def register(sub) -> None:
 
 def _registers(args) -> dict[str, Register]:
     registers = {}
-    for agency in AGENCIES:
+    # --json reads the DT-OFII's register alone: the DT-OFII's own database account may run it.
+    for agency in ("ofii",) if args.json else AGENCIES:
         path = f"{args.data_dir}/{agency}.sqlite3"
         if args.database_url or _exists(path):
             registers[agency] = Register.for_agency(agency, args.data_dir, args.database_url)

@@ -41,11 +41,69 @@ def test_the_broker_and_the_four_agencies_are_services():
 
 def test_rabbitmq_is_health_checked_and_keeps_its_data():
     rabbit = SERVICES["rabbitmq"]
-    assert rabbit["image"].startswith("rabbitmq:3.13-management")
-    assert {str(p).split(":")[-1] for p in rabbit["ports"]} >= {"5672", "15672"}
+    assert rabbit["image"] == "${RABBITMQ_IMAGE:-rabbitmq:3.13-management}"
+    assert {str(p).split(":")[-1] for p in rabbit["ports"]} >= {"5672", "15672", "15692"}
     assert "rabbitmq-diagnostics" in rabbit["healthcheck"]["test"]
     volume = {v.split(":")[1]: v.split(":")[0] for v in rabbit["volumes"]}["/var/lib/rabbitmq"]
     assert volume in COMPOSE["volumes"]
+
+
+def test_rabbitmq_runs_the_management_and_prometheus_plugins():
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in SERVICES["rabbitmq"]["volumes"]}
+    plugins = (ROOT / mounts["/etc/rabbitmq/enabled_plugins"]).read_text(encoding="utf-8")
+    assert re.fullmatch(r"\[rabbitmq_management,rabbitmq_prometheus\]\.\s*", plugins), plugins
+
+
+def test_published_ports_are_variables_defaulting_to_the_usual_ones():
+    ports = [resolve(p) for p in SERVICES["rabbitmq"]["ports"]]
+    assert ports == ["5672:5672", "15672:15672", "15692:15692"]
+    assert all(p.startswith("${GUICHET_") for p in SERVICES["rabbitmq"]["ports"])
+    assert "ports" not in SERVICES["postgres"], "the registers' server is reached inside the stack only"
+
+
+def test_base_images_are_variables_defaulting_to_public_images():
+    assert resolve(SERVICES["postgres"]["image"]) == "postgres:16"
+    assert SERVICES["register-setup"]["image"] == SERVICES["postgres"]["image"]
+    for name in ("broker-setup", *AGENCIES):
+        build = SERVICES[name]["build"]
+        assert resolve(build["args"]["GUICHET_BASE_IMAGE"]) == "python:3.11-slim"
+    script = (ROOT / "scripts" / "build-base-images").read_text(encoding="utf-8")
+    for variable in ("GUICHET_BASE_IMAGE", "RABBITMQ_IMAGE", "POSTGRES_IMAGE"):
+        assert f"stand_in \"${variable}\"" in script, f"scripts/build-base-images builds no {variable}"
+
+
+def test_postgres_is_health_checked_over_tcp_and_keeps_its_data():
+    postgres = SERVICES["postgres"]
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert "127.0.0.1" in postgres["healthcheck"]["test"]
+    assert postgres["environment"]["POSTGRES_DB"] == "guichet"
+    volume = {v.split(":")[1]: v.split(":")[0] for v in postgres["volumes"]}["/var/lib/postgresql/data"]
+    assert volume in COMPOSE["volumes"]
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_agency_keeps_its_register_in_its_own_schema_under_its_own_account(agency):
+    service = SERVICES[agency]
+    url = urlsplit(parse(service["command"]).database_url)
+    assert (url.scheme, url.username, url.password, url.hostname, url.path) == (
+        "postgresql", agency, None, "postgres", "/guichet")
+    assert service["environment"]["PGPASSFILE"] == f"/register-secrets/{agency}.pgpass"
+    assert "register-secrets:/register-secrets:ro" in service["volumes"]
+    assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert service["depends_on"]["register-setup"]["condition"] == "service_completed_successfully"
+    setup = (ROOT / "deploy" / "postgres" / "register-setup.sh").read_text(encoding="utf-8")
+    assert f"for agency in {' '.join(AGENCIES)}; do" in setup
+    assert 'file="/register-secrets/$agency.pgpass"' in setup
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_agencies_share_one_clock_and_declare_quorum_queues(agency):
+    args = parse(SERVICES[agency]["command"])
+    assert args.queue_type == "quorum"
+    assert args.time_scale == 1.0 and not args.clock_origin, "real time unless the variables say otherwise"
+    command = " ".join(SERVICES[agency]["command"])
+    assert "${GUICHET_TIME_SCALE:-1}" in command and "--clock-origin=${GUICHET_CLOCK_ORIGIN:-}" in command
+    assert parse(SERVICES["broker-setup"]["command"]).queue_type == "quorum"
 
 
 @pytest.mark.parametrize("agency", AGENCIES)
@@ -79,19 +137,24 @@ def test_each_agency_keeps_its_own_register():
     assert len(set(mounts.values())) == len(AGENCIES), mounts
 
 
-def test_dockerfile_installs_the_project_as_a_non_root_user():
+def test_dockerfile_installs_the_dependencies_then_the_code_as_a_non_root_user():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.M)
-    assert re.search(r"pip install --no-cache-dir \.(\s|$)", dockerfile)
+    assert re.search(r"^ARG GUICHET_BASE_IMAGE=python:3\.11-slim$", dockerfile, re.M)
+    assert re.search(r"^FROM \$\{GUICHET_BASE_IMAGE\}$", dockerfile, re.M)
+    # The dependencies' layer depends on pyproject.toml alone; the code comes after it.
+    steps = [dockerfile.index(s) for s in ("COPY pyproject.toml ./", "pip install --no-cache-dir -r requirements.txt",
+                                           "COPY . .", "pip install --no-cache-dir --no-deps .")]
+    assert steps == sorted(steps), steps
     users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
     assert users and users[-1] not in {"root", "0"}
+    assert re.search(r"^HEALTHCHECK .*\n?.*CMD guichet health", dockerfile, re.M)
     assert re.search(r"^CMD\s+\[\"guichet\",\s*\"--help\"\]", dockerfile, re.M)
 
 
 def test_dockerignore_leaves_out_local_state_but_not_package_data():
     patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
                 if line.strip() and not line.startswith("#")]
-    for local in (".venv", ".git", "data", ".pytest_cache", "guichet/__pycache__"):
+    for local in (".venv", ".git", "data", ".pytest_cache", "guichet/__pycache__", "tests", "deploy"):
         assert any(fnmatch.fnmatch(local, p.removeprefix("**/")) or fnmatch.fnmatch(local, p)
                    for p in patterns), local
     for needed in ("pyproject.toml", "services/data", "guichet_tools/examples", "schemas", "services"):

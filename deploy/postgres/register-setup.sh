@@ -1,0 +1,36 @@
+#!/bin/sh
+# Gives each agency its own PostgreSQL account, owner of the agency's schema in the `guichet`
+# database and allowed nothing else, and writes that account's password to
+# /register-secrets/<agency>.pgpass (libpq's password file, PGPASSFILE), readable by the services'
+# user alone. A second run keeps the passwords and changes nothing.
+# Runs in the postgres image, as the superuser (POSTGRES_PASSWORD), against PGHOST/PGDATABASE.
+set -eu
+export PGUSER="${POSTGRES_USER:-postgres}" PGPASSWORD="$POSTGRES_PASSWORD"
+owner="${GUICHET_UID:-10001}"   # the `guichet` user of the services' image
+
+psql -v ON_ERROR_STOP=1 -q -v database="$PGDATABASE" <<'SQL'
+-- Nobody but the accounts granted below connects, creates schemas or writes in `public`.
+REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+SQL
+
+for agency in ofii smoe consulat prefecture; do
+  file="/register-secrets/$agency.pgpass"
+  if [ ! -s "$file" ]; then
+    password=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+    (umask 077 && printf '*:*:%s:%s:%s\n' "$PGDATABASE" "$agency" "$password" > "$file.new")
+    mv "$file.new" "$file"
+  fi
+  chown "$owner:$owner" "$file"
+  chmod 600 "$file"
+  password=$(cut -d: -f5 "$file")
+  psql -v ON_ERROR_STOP=1 -q -v agency="$agency" -v password="$password" -v database="$PGDATABASE" <<'SQL'
+SELECT format('CREATE ROLE %I', :'agency') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'agency')
+\gexec
+ALTER ROLE :"agency" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'password';
+GRANT CONNECT ON DATABASE :"database" TO :"agency";
+CREATE SCHEMA IF NOT EXISTS :"agency" AUTHORIZATION :"agency";
+ALTER SCHEMA :"agency" OWNER TO :"agency";
+SQL
+  echo "register-setup: $agency owns schema $agency of $PGDATABASE"
+done

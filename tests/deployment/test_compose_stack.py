@@ -1,0 +1,211 @@
+"""docker-compose.yml built and run for real: twenty dossiers filed from the host through the
+published AMQP port reach the outcome the embedded simulation gives them, while an agency and the
+broker are killed and brought back mid-run; nothing ends in the error queue.
+
+The base images come from GUICHET_BASE_IMAGE, RABBITMQ_IMAGE and POSTGRES_IMAGE when set (the
+local stand-ins of scripts/build-base-images on a machine without a registry), else the public ones.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.request import Request, urlopen
+
+import pytest
+
+from schemas.base import AGENCIES
+from tests.conftest import wait_until
+
+pytestmark = pytest.mark.docker
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "guichet_tools" / "examples" / "guichet-unique.json"
+REPEAT = 5  # the example's four dossiers, five times each: twenty dossiers
+TIME_SCALE = 100_000  # a legal day in about 0.9 s
+FINAL = {"titre_remis", "titre_a_retirer_en_prefecture", "hors_guichet_unique", "refus", "classe_sans_suite"}
+OFII_DATABASE = "postgresql://ofii@postgres:5432/guichet"
+
+
+def guichet_on_host(*args: str) -> list[str]:
+    """The `guichet` console script installed next to this Python."""
+    return [str(Path(sys.executable).parent / "guichet"), "--log-level", "warning", *args]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """`docker compose` on docker-compose.yml under a project name of its own."""
+
+    def __init__(self, workdir: Path):
+        self.project = f"guichet-test-{uuid.uuid4().hex[:8]}"
+        self.amqp_port, self.management_port, self.prometheus_port = free_port(), free_port(), free_port()
+        self.clock = ["--time-scale", str(TIME_SCALE), "--clock-origin", datetime.now(timezone.utc).isoformat()]
+        self.env = {**os.environ,
+                    "GUICHET_AMQP_PORT": str(self.amqp_port),
+                    "GUICHET_MANAGEMENT_PORT": str(self.management_port),
+                    "GUICHET_PROMETHEUS_PORT": str(self.prometheus_port),
+                    "GUICHET_TIME_SCALE": self.clock[1], "GUICHET_CLOCK_ORIGIN": self.clock[3]}
+        self.workdir = workdir
+        self.timings: dict[str, float] = {}
+
+    def compose(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run(["docker", "compose", "--project-name", self.project,
+                               "--file", str(ROOT / "docker-compose.yml"), *args],
+                              cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode != 0:
+            pytest.fail(f"docker compose {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}"
+                        f"\n{self.logs()}")
+        return done
+
+    def timed(self, what: str, *args: str, timeout: float) -> None:
+        start = time.monotonic()
+        self.compose(*args, timeout=timeout)
+        self.timings[what] = round(time.monotonic() - start, 1)
+
+    def logs(self) -> str:
+        done = subprocess.run(["docker", "compose", "--project-name", self.project, "--file",
+                               str(ROOT / "docker-compose.yml"), "logs", "--tail", "15", "--no-color"],
+                              cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60)
+        return done.stdout[-6000:]
+
+    def containers(self) -> dict[str, dict]:
+        out = self.compose("ps", "--all", "--format", "json").stdout
+        rows = json.loads(out) if out.lstrip().startswith("[") else [json.loads(line) for line in out.splitlines()
+                                                                      if line.strip()]
+        return {row["Service"]: row for row in rows}
+
+    def started_at(self, service: str) -> str:
+        container = self.containers()[service]["ID"]
+        return subprocess.run(["docker", "inspect", "--format", "{{.State.StartedAt}}", container],
+                              capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+
+    def healthy(self, *services: str) -> bool:
+        rows = self.containers()
+        return all(rows.get(s, {}).get("State") == "running" and rows[s].get("Health") == "healthy"
+                   for s in services)
+
+    def shown(self, ids: list[str]) -> dict[str, dict]:
+        """`guichet dossier show ID --json` in the DT-OFII's container, as its own database account,
+        for each of `ids` at once; the dossiers it cannot show yet are left out."""
+        script = ('for id; do guichet --log-level warning dossier show "$id" --json --database-url '
+                  f'{OFII_DATABASE} > "/tmp/show.$id" 2>&1 & done; wait; '
+                  'for id; do echo "=== $id"; cat "/tmp/show.$id"; done')
+        out = self.compose("exec", "-T", "ofii", "sh", "-c", script, "sh", *ids, timeout=300).stdout
+        views = {}
+        for chunk in out.split("=== ")[1:]:
+            dossier_id, _, text = chunk.partition("\n")
+            try:
+                views[dossier_id] = json.loads(text)
+            except ValueError:
+                pass  # not yet in the DT-OFII's register
+        return views
+
+
+@pytest.fixture
+def stack(tmp_path):
+    if shutil.which("docker") is None:
+        pytest.fail("docker is not installed: the compose stack test needs Docker and Compose v2 (.ci/docker-ready)")
+    info = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=60)
+    if info.returncode != 0:
+        pytest.fail(f"Docker cannot run here (start dockerd; .ci/docker-ready does): {info.stderr.strip()[-500:]}")
+    version = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True, timeout=60)
+    if version.returncode != 0 or not version.stdout.strip().lstrip("v").startswith("2."):
+        pytest.fail(f"docker compose v2 is needed (.ci/docker-ready installs it): {version.stderr.strip()}")
+    s = Stack(tmp_path)
+    try:
+        yield s
+    finally:
+        s.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", timeout=300, check=False)
+        print(f"compose stack timings (s): {s.timings}")
+
+
+def expected_outcomes(tmp_path: Path) -> dict[str, str]:
+    """The outcome of each of the twenty dossiers on the embedded simulation of the same scenario."""
+    simulated = subprocess.run(guichet_on_host("simulate", "--json", "--scenario", str(SCENARIO)),
+                               capture_output=True, text=True, timeout=300)
+    assert simulated.returncode == 0, simulated.stderr
+    outcomes = {d["id"]: d["outcome"] for d in json.loads(simulated.stdout)["dossiers"]}
+    assert set(outcomes.values()) <= FINAL and len(outcomes) == 4, outcomes
+    return {f"{dossier_id}-{n}": outcome for dossier_id, outcome in outcomes.items() for n in range(1, REPEAT + 1)}
+
+
+def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_crash(stack, tmp_path):
+    expected = expected_outcomes(tmp_path)
+    start = time.monotonic()
+    stack.timed("build", "build", timeout=1800)
+    stack.timed("up to healthy", "up", "--detach", "--wait", "--wait-timeout", "600", timeout=700)
+    assert stack.containers()["broker-setup"]["ExitCode"] == 0
+    assert stack.containers()["register-setup"]["ExitCode"] == 0
+
+    credentials = tmp_path / "broker-credentials.json"
+    stack.compose("cp", "broker-setup:/secrets/broker-credentials.json", str(credentials))
+    passwords = json.loads(credentials.read_text())
+    broker = f"amqp://127.0.0.1:{stack.amqp_port}//"
+
+    filed = subprocess.run(guichet_on_host("submit", str(SCENARIO), "--broker", broker, "--credentials",
+                                           str(credentials), "--repeat", str(REPEAT), *stack.clock),
+                           capture_output=True, text=True, timeout=120)
+    assert filed.returncode == 0, filed.stderr
+    assert f"filed {len(expected)} dossier(s)" in filed.stdout
+    filed_at = time.monotonic()
+
+    # Mid-run: the DT-OFII holds the dossiers and none has reached its end yet.
+    first = wait_until(lambda: stack.shown(["EX-MISSION-92-1"]), 120, "the DT-OFII recording a filing")
+    assert first["EX-MISSION-92-1"]["outcome"] not in FINAL, first
+    before = {s: stack.started_at(s) for s in ("ofii", "rabbitmq")}
+    stack.compose("kill", "ofii", "rabbitmq")
+    stack.compose("start", "rabbitmq", timeout=300)
+    stack.compose("start", "ofii", timeout=300)
+    wait_until(lambda: stack.healthy("rabbitmq", "ofii", "smoe", "consulat", "prefecture"), 300,
+               f"the stack healthy again after the crash: {stack.containers()}", interval=2)
+    assert all(stack.started_at(s) != before[s] for s in before), "ofii and rabbitmq were restarted"
+    stack.timings["filing to recovered from the crash"] = round(time.monotonic() - filed_at, 1)
+
+    views: dict[str, dict] = {}
+
+    def all_at_their_end() -> bool:
+        pending = [i for i in expected if views.get(i, {}).get("outcome") != expected[i]]
+        views.update(stack.shown(pending))
+        return all(views.get(i, {}).get("outcome") == expected[i] for i in expected)
+
+    wait_until(all_at_their_end, 900, "the twenty dossiers at their expected outcome "
+               f"(so far: { {i: v.get('outcome') for i, v in views.items()} })", interval=2)
+    stack.timings["filing to every dossier at its end"] = round(time.monotonic() - filed_at, 1)
+    assert [s["step"] for s in views["EX-MISSION-92-3"]["steps"]][-1] == "remise_titre"
+
+    operator = f"amqp://operateur:{passwords['operateur']}@127.0.0.1:{stack.amqp_port}//"
+    errors = subprocess.run(guichet_on_host("errors", "list", "--json", "--broker", operator),
+                            capture_output=True, text=True, timeout=120)
+    assert errors.returncode == 0, errors.stderr
+    assert json.loads(errors.stdout)["count"] == 0, errors.stdout
+
+    # The agencies' queues are quorum queues, and the broker exports its metrics.
+    queues = {q["name"]: q for q in json.load(urlopen(Request(
+        f"http://127.0.0.1:{stack.management_port}/api/queues/%2F",
+        headers={"Authorization": "Basic " + base64.b64encode(b"guest:guest").decode()}), timeout=30))}
+    assert {queues[f"guichet.{a}"]["type"] for a in AGENCIES} == {"quorum"}, queues.keys()
+    metrics = urlopen(f"http://127.0.0.1:{stack.prometheus_port}/metrics", timeout=30).read().decode()
+    assert "rabbitmq_queue_messages" in metrics or "rabbitmq_queues" in metrics
+
+    # Each agency's database account reaches its own schema and no other.
+    probe = ("import psycopg\n"
+             f"conn = psycopg.connect('{OFII_DATABASE}', autocommit=True)\n"
+             "print(conn.execute('SELECT count(*) FROM ofii.dossiers').fetchone()[0])\n"
+             "try:\n    conn.execute('SELECT count(*) FROM smoe.dossiers')\n"
+             "except psycopg.errors.InsufficientPrivilege:\n    print('denied')\n")
+    seen = stack.compose("exec", "-T", "ofii", "python", "-c", probe).stdout.split()
+    assert seen == [str(len(expected)), "denied"], seen
+    stack.timings["test after build"] = round(time.monotonic() - start - stack.timings["build"], 1)
