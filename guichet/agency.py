@@ -9,9 +9,10 @@ runtime imports no agency.
 from __future__ import annotations
 
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 import structlog
 from pydantic import BaseModel
@@ -20,7 +21,7 @@ from guichet import tracing
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
 from guichet.message import Message
-from guichet.register import Register
+from guichet.register import Register, Transaction
 
 if TYPE_CHECKING:
     from guichet.metrics import Observe
@@ -159,6 +160,23 @@ class Agency:
                 content_type: str | None = "application/json") -> Outcome:
         """Handle one delivery. Permanent errors are returned, never raised; a handler's own
         exception propagates so that the caller retries it or moves it to the error queue."""
+        read = self._read(body, headers, content_type)
+        if isinstance(read, Outcome):
+            return read
+        with self.register.transaction() as tx:
+            return self._apply(tx, *read)
+
+    @contextmanager
+    def batch(self) -> Iterator["Batch"]:
+        """Several deliveries in one register transaction: one commit (one fsync, one write lock) for
+        the lot. Each message runs in a savepoint of its own, so a handler that fails takes back its
+        own writes only; the caller handles it again alone, with the usual retries."""
+        with self.register.transaction() as tx:
+            yield Batch(self, tx)
+
+    def _read(self, body: bytes | str, headers: dict | None,
+              content_type: str | None) -> Outcome | tuple[Envelope, Message, Handler]:
+        """Decode, verify and find the handler: a rejection as an Outcome, else what to apply."""
         try:
             envelope, message = decode(body, headers, content_type)
         except PermanentError as exc:
@@ -172,16 +190,25 @@ class Agency:
         if handler is None:
             return Outcome("rejected", envelope, reason="not_for_this_agency",
                            error=f"{self.name} has no handler for {envelope.type}")
+        return envelope, message, handler
+
+    def _apply(self, tx: Transaction, envelope: Envelope, message: Message, handler: Handler) -> Outcome:
+        """Run the handler and write its effects in `tx`: state, processed id, journal, outbox.
+
+        Two processes of one agency on one register stay correct: the dossier row is read for update
+        (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises whole transactions), so the second waits
+        and reads the first one's state; and if both took the same message, the processed id's
+        primary key fails the loser's transaction, which handled alone again finds it a duplicate."""
         bound = structlog.contextvars.bound_contextvars(
             agency=self.name, message_id=str(envelope.message_id), type=envelope.type,
             dossier_id=envelope.dossier_id)
-        with bound, self.register.transaction() as tx:
+        with bound:
             log.debug("received", sender=envelope.sender.agency, payload=envelope.payload)
             now = self.clock.now()
             if tx.already_processed(str(envelope.message_id)):
                 log.info("duplicate skipped")
                 return Outcome("duplicate", envelope)
-            raw_state = tx.load_state(envelope.dossier_id)
+            raw_state = tx.load_state(envelope.dossier_id, for_update=True)
             if raw_state is None and self.definition.opening and not isinstance(message, self.definition.opening):
                 return Outcome("rejected", envelope, reason="unknown_dossier",
                                error=f"{envelope.type} for dossier {envelope.dossier_id!r}, unknown to {self.name}")
@@ -226,6 +253,31 @@ class Agency:
         envelope = wrap(message, dossier_id=cause.dossier_id, sender=sender, sent_at=at,
                         causation_id=cause.message_id, deadline=deadline, facts=facts)
         return self.trust.sign(envelope) if self.trust is not None else envelope
+
+
+class Batch:
+    """The deliveries handled in one transaction (`Agency.batch`)."""
+
+    def __init__(self, agency: Agency, tx: Transaction):
+        self.agency, self.tx = agency, tx
+
+    def process(self, body: bytes | str, headers: dict | None = None,
+                content_type: str | None = "application/json") -> Outcome | None:
+        """The message's outcome, or None when its handling raised: its writes were rolled back to
+        its savepoint (the others' stay) and the caller must handle it alone."""
+        read = self.agency._read(body, headers, content_type)
+        if isinstance(read, Outcome):
+            return read
+        self.tx.execute("SAVEPOINT delivery")
+        try:
+            outcome = self.agency._apply(self.tx, *read)
+        except Exception as exc:  # a handler fault, or a processed id another process took first
+            self.tx.execute("ROLLBACK TO SAVEPOINT delivery")
+            self.tx.execute("RELEASE SAVEPOINT delivery")
+            log.info("handled alone after a fault in a batch", error=f"{type(exc).__name__}: {exc}")
+            return None
+        self.tx.execute("RELEASE SAVEPOINT delivery")
+        return outcome
 
 
 FAILURE_SUMMARY_LIMIT = 1500

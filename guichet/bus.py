@@ -22,6 +22,8 @@ from kombu import Connection, Consumer, Producer
 from guichet import tracing
 from guichet.envelope import Envelope
 from guichet.metrics import TIMESTAMP_MS
+from guichet.pipelined import Outgoing as PipelinedMessage
+from guichet.pipelined import PipelinedPublisher
 from guichet.topology import Topology
 from guichet.usage import UsageError
 
@@ -71,6 +73,7 @@ class Bus:
         self.publishing = Connection(url, heartbeat=self._heartbeat, transport_options=options,
                                      ssl=tls_options(url) if tls else False)
         self._producer: Producer | None = None
+        self._pipelined: PipelinedPublisher | None = None
 
     def declare(self) -> None:
         self.topology.declare(self.publishing)
@@ -115,6 +118,27 @@ class Bus:
                     delivery_mode=2, message_id=message_id, declare=[], expiration=expiration,
                     timestamp=int(sent))
 
+    def publish_batch(self, messages: list[tuple[str | bytes, str, dict[str, Any], str, float | None]]) -> None:
+        """Publish (body, routing key, headers, message id, expiration) on the flow exchange, all back to
+        back on a confirmed channel of their own, and return once the broker confirmed every one
+        (guichet/pipelined.py): one wait for the batch instead of one per message. Raises when one
+        was refused or the link dropped; the caller sends the batch again."""
+        if self._pipelined is None:
+            # A channel of its own: confirm tags count per channel, and `publish` waits on the default one.
+            self._pipelined = PipelinedPublisher(self.publishing.channel())
+        exchange = self.topology.flow.name
+        outgoing = []
+        for body, routing_key, headers, message_id, expiration in messages:
+            headers = {**(headers or {}), TIMESTAMP_MS: int(time.time() * 1000)}
+            with tracing.publishing(headers, exchange, routing_key, message_id):
+                outgoing.append(PipelinedMessage(body, exchange, routing_key, headers, message_id,
+                                                 expiration=expiration))
+        try:
+            self._pipelined.publish_all(outgoing)
+        except Exception:
+            self._pipelined = None  # its channel's confirm count can no longer be trusted
+            raise
+
     def publish_envelope(self, envelope: Envelope, expiration: float | None = None) -> None:
         """Publish one envelope under its routing key, with its type and version as headers."""
         self.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id),
@@ -150,13 +174,16 @@ class Bus:
         # auto_declare=False: declare() made them; a non-passive redeclare needs configure rights.
         return Consumer(channel, queues=queues, on_message=callback, no_ack=False, accept=None, auto_declare=False)
 
-    def drain(self, timeout: float) -> None:
+    def drain(self, timeout: float) -> bool:
+        """Wait up to `timeout` for what the broker sends; True when something came."""
         try:
             self.consuming.drain_events(timeout=timeout)
+            came = True
         except socket.timeout:
-            pass
+            came = False
         if self._heartbeat:
             self.consuming.heartbeat_check()
+        return came
 
 
 def _header_value(value: Any) -> Any:

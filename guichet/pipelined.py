@@ -50,13 +50,16 @@ class PipelinedPublisher:
         channel.events["basic_nack"].add(self._on_nack)
 
     def _on_ack(self, tag: int, multiple: bool) -> None:
+        # Acks come out of order (each queue confirms on its own): single tags above a gap wait in
+        # the set until the gap is acked, alone or by a `multiple` ack that may come after them.
         if multiple:
             self._acked = max(self._acked, tag)
+            self._acked_tags = {t for t in self._acked_tags if t > self._acked}
         else:
             self._acked_tags.add(tag)
-            while self._acked + 1 in self._acked_tags:
-                self._acked += 1
-                self._acked_tags.discard(self._acked)
+        while self._acked + 1 in self._acked_tags:
+            self._acked += 1
+            self._acked_tags.discard(self._acked)
 
     def _on_nack(self, tag: int, multiple: bool) -> None:
         self._nacked = True

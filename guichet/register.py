@@ -26,7 +26,7 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS outbox (
         id {serial} PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, dossier_id TEXT NOT NULL,
         routing_key TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, headers TEXT NOT NULL,
-        due_at TEXT NOT NULL, published_at TEXT)""",
+        due_at TEXT NOT NULL, published_at TEXT, claimed_by TEXT, claimed_at TEXT)""",
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (published_at, due_at)",
     """CREATE TABLE IF NOT EXISTS journal (
         seq BIGINT PRIMARY KEY, direction TEXT NOT NULL, message_id TEXT NOT NULL,
@@ -90,6 +90,10 @@ class Register:
             # A register made before records named their hash form: its records stay legacy (NULL).
             if chain.FORM not in [d[0] for d in tx.execute("SELECT * FROM journal LIMIT 0").description]:
                 tx.execute(f"ALTER TABLE journal ADD COLUMN {chain.FORM} TEXT")
+            # A register made before outbox rows were claimed by a publisher: unclaimed rows.
+            if "claimed_by" not in [d[0] for d in tx.execute("SELECT * FROM outbox LIMIT 0").description]:
+                tx.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+                tx.execute("ALTER TABLE outbox ADD COLUMN claimed_at TEXT")
 
     @classmethod
     def for_agency(cls, agency: str, data_dir: str | Path | None = None, database_url: str | None = None) -> "Register":
@@ -125,6 +129,30 @@ class Register:
         with self.transaction() as tx:
             tx.execute("UPDATE outbox SET published_at = ? WHERE id = ?", utc_text(now), outbox_id)
             tx.journal("out", envelope, now)
+
+    def claim_outbox(self, now: datetime, owner: str, claimed_at: datetime, stale_before: datetime,
+                     limit: int = 200) -> list[dict[str, Any]]:
+        """Take the due rows no other publisher holds (or whose claim went stale: its process died
+        before the confirm), so that two processes of one agency do not both publish a row. On
+        PostgreSQL a row another publisher is claiming is skipped (SKIP LOCKED); on SQLite the
+        claim's BEGIN IMMEDIATE serialises the two."""
+        lock = " FOR UPDATE SKIP LOCKED" if self._param != "?" else ""
+        with self.transaction() as tx:
+            rows = tx.rows("SELECT id, message_id, routing_key, type, body, headers FROM outbox "
+                           "WHERE published_at IS NULL AND due_at <= ? AND (claimed_at IS NULL OR claimed_at < ? "
+                           f"OR claimed_by = ?) ORDER BY due_at, id LIMIT ?{lock}", utc_text(now),
+                           utc_text(stale_before), owner, limit)
+            for row in rows:
+                tx.execute("UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?", owner,
+                           utc_text(claimed_at), row["id"])
+        return rows
+
+    def mark_all_published(self, published: list[tuple[int, Envelope]], now: datetime) -> None:
+        """Rows confirmed together by the broker, marked sent and journaled in one transaction."""
+        with self.transaction() as tx:
+            for outbox_id, envelope in published:
+                tx.execute("UPDATE outbox SET published_at = ? WHERE id = ?", utc_text(now), outbox_id)
+                tx.journal("out", envelope, now)
 
     def next_due(self) -> datetime | None:
         with self.transaction() as tx:
@@ -197,8 +225,12 @@ class Transaction:
         self.execute("INSERT INTO processed (message_id, type, processed_at) VALUES (?, ?, ?)",
                      str(envelope.message_id), envelope.type, utc_text(now))
 
-    def load_state(self, dossier_id: str) -> dict | None:
-        rows = self.rows("SELECT state FROM dossiers WHERE dossier_id = ?", dossier_id)
+    def load_state(self, dossier_id: str, for_update: bool = False) -> dict | None:
+        """`for_update`: on PostgreSQL, lock the dossier's row until the transaction ends, so that a
+        second process of the agency handling the same dossier waits and then reads this one's
+        state (no lost update). SQLite needs no lock: BEGIN IMMEDIATE already serialises writers."""
+        lock = " FOR UPDATE" if for_update and self._param != "?" else ""
+        rows = self.rows(f"SELECT state FROM dossiers WHERE dossier_id = ?{lock}", dossier_id)
         return json.loads(rows[0]["state"]) if rows else None
 
     def save_state(self, dossier_id: str, state: dict, now: datetime) -> None:
@@ -223,7 +255,9 @@ class Transaction:
 
     def journal(self, direction: str, envelope: Envelope, now: datetime) -> None:
         """Append to the hash chain; the head moves in the same transaction."""
-        head = self.rows("SELECT records, hash FROM journal_head WHERE id = 1")
+        # Locked on PostgreSQL: two processes of one agency append to one chain, one after the other.
+        lock = " FOR UPDATE" if self._param != "?" else ""
+        head = self.rows(f"SELECT records, hash FROM journal_head WHERE id = 1{lock}")
         records, previous = (head[0]["records"], head[0]["hash"]) if head else (0, chain.GENESIS)
         record = {"seq": records + 1, "direction": direction, "message_id": str(envelope.message_id),
                   "dossier_id": envelope.dossier_id, "type": envelope.type, "sender": envelope.sender.agency,

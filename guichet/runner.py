@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import structlog
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -34,6 +36,10 @@ TRANSIENT = (sqlite3.OperationalError, ConnectionError, TimeoutError)
 ATTEMPTS = "x-guichet-attempts"
 FIRST_FAILURE = "x-guichet-first-failure"
 LAST_ERROR = "x-guichet-last-error"
+# Who holds an outbox row while publishing it: this process. A claim older than this is another
+# process's that died before marking its rows sent; they are taken over.
+CLAIMANT = f"{socket.gethostname()}:{os.getpid()}"
+CLAIM_STALE_SECONDS = 30
 
 
 class Runner:
@@ -61,6 +67,45 @@ class Runner:
             tracing.record_outcome(span, outcome, lambda: _message_id(body, headers), (headers or {}).get("dossier_id"))
         self.metrics.delivered(outcome, self._handler_seconds, sent_at)
         return outcome
+
+    def handle_batch(self, messages: list) -> None:
+        """Handle deliveries of one queue in one register transaction, then ack them with one
+        `multiple` ack once it committed. What did not go through in the batch (a handler fault, a
+        rejection, a processed id another process of the agency took first) is handled again alone
+        after the commit, through `handle`: same retries, same error queue, same outcome."""
+        done: list[tuple[Outcome, float, float | None]] = []
+        alone: list = []
+        try:
+            with self.agency.batch() as batch:
+                for message in messages:
+                    started = time.perf_counter()
+                    body, headers = message.body, message.headers or {}
+                    with personal_data(values_from_body(body)), \
+                            tracing.processing(headers, self.queue_name, message.delivery_info.get("routing_key"),
+                                               None) as span:
+                        outcome = batch.process(body, headers, message.content_type)
+                        if outcome is not None and outcome.status in ("processed", "duplicate"):
+                            tracing.record_outcome(span, outcome, lambda: _message_id(body, headers),
+                                                   headers.get("dossier_id"))
+                    if outcome is None or outcome.status not in ("processed", "duplicate"):
+                        alone.append(message)
+                    else:
+                        done.append((outcome, time.perf_counter() - started, published_at(message)))
+        except Exception as exc:  # the batch's own transaction failed (e.g. a lock timeout): one by one
+            log.warning("batch not committed, handling its deliveries one by one", agency=self.agency.name,
+                        size=len(messages), error=f"{type(exc).__name__}: {exc}")
+            done, alone = [], list(messages)
+        for outcome, seconds, sent_at in done:
+            self.processed += outcome.status == "processed"
+            self.metrics.delivered(outcome, seconds, sent_at)
+        for message in alone:
+            self.handle(message.body, message.headers, message.content_type,
+                        message.delivery_info.get("routing_key"), published_at(message))
+        if self.bus.is_memory:  # the embedded transport acks one tag at a time, `multiple` or not
+            for message in messages:
+                message.ack()
+        elif messages:
+            messages[-1].ack(multiple=True)
 
     def _handle(self, body, headers: dict, content_type, routing_key: str | None) -> Outcome:
         started = time.perf_counter()
@@ -181,6 +226,8 @@ class Runner:
         """Publish what is due; a row is marked sent only after the broker confirmed it."""
         now = now or self.agency.clock.now()
         register = self.agency.register
+        if not self.bus.is_memory:
+            return self._flush_pipelined(now, limit)
         rows = register.due_outbox(now, limit)
         for row in rows:
             envelope = Envelope.model_validate_json(row["body"])
@@ -194,6 +241,25 @@ class Runner:
             self.bus.publish(row["body"], row["routing_key"], headers, _message_id(row["body"], headers))
             register.mark_delayed_published(row["id"], self.agency.clock.now())
         return len(rows) + len(delayed)
+
+    def _flush_pipelined(self, now: datetime, limit: int) -> int:
+        """On RabbitMQ: claim the due rows (another process of the agency may be flushing the same
+        outbox), send them all back to back and wait once for their confirms, then mark them sent
+        in one transaction. Should a process die between the confirm and the mark, its claim goes
+        stale and the rows are sent again: the receivers' processed ids absorb the second copy."""
+        register = self.agency.register
+        real_now = datetime.now(timezone.utc)
+        rows = register.claim_outbox(now, CLAIMANT, real_now, real_now - timedelta(seconds=CLAIM_STALE_SECONDS), limit)
+        if not rows:
+            return 0
+        envelopes = [Envelope.model_validate_json(row["body"]) for row in rows]
+        self.bus.publish_batch([(row["body"], row["routing_key"], json.loads(row["headers"]), row["message_id"],
+                                 self._expiration(envelope)) for row, envelope in zip(rows, envelopes)])
+        register.mark_all_published([(row["id"], envelope) for row, envelope in zip(rows, envelopes)],
+                                    self.agency.clock.now())
+        for envelope in envelopes:
+            self.metrics.published(envelope, self.agency.definition.observe)
+        return len(rows)
 
     def _expiration(self, envelope: Envelope) -> float | None:
         """A transmission waits in its recipient's queue until its legal deadline at most; then it is
