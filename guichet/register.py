@@ -298,6 +298,8 @@ class Transaction:
         """Remove the unsent reminders of a task (of every task without one); sent ones stay journaled."""
         where, args = ("dossier_id = ?", [dossier_id]) if task is None else \
             ("dossier_id = ? AND task = ?", [dossier_id, task])
-        self.execute(f"DELETE FROM outbox WHERE published_at IS NULL AND message_id IN "
-                     f"(SELECT message_id FROM reminders WHERE {where})", *args)
+        # One id at a time: with `IN (SELECT ...)` SQLite walks every unsent row (the index on
+        # published_at), and the reminders still due are most of the outbox.
+        for row in self.rows(f"SELECT message_id FROM reminders WHERE {where}", *args):
+            self.execute("DELETE FROM outbox WHERE message_id = ? AND published_at IS NULL", row["message_id"])
         self.execute(f"DELETE FROM reminders WHERE {where}", *args)

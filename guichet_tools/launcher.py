@@ -28,6 +28,11 @@ def guichet_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "guichet_tools", *args]
 
 
+def agency_of(key: str) -> str:
+    """The agency a process key names: "ofii" and "ofii-2" both run the DT-OFII."""
+    return key.split("-", 1)[0]
+
+
 @dataclass
 class ServiceProcesses:
     broker: str
@@ -40,10 +45,14 @@ class ServiceProcesses:
     options: list[str] = field(default_factory=list)
     agency_options: dict[str, list[str]] = field(default_factory=dict)
     log_level: str = "warning"
+    # More than one process for an agency, e.g. {"ofii": 2}: same queue, same register. The second
+    # is keyed "ofii-2" in `processes` (and logs to ofii-2.log); all share the agency's heartbeat file.
+    replicas: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     starts: dict[str, int] = field(default_factory=dict)
 
-    def command(self, agency: str) -> list[str]:
+    def command(self, key: str) -> list[str]:
+        agency = agency_of(key)
         return guichet_command("--log-level", self.log_level, "run", agency, "--broker", self.broker,
                                "--namespace", self.namespace, "--data-dir", str(self.data_dir),
                                "--time-scale", repr(float(self.time_scale)), "--clock-origin", self.origin.isoformat(),
@@ -61,7 +70,8 @@ class ServiceProcesses:
 
     def start_all(self, ready_seconds: float = READY_SECONDS) -> None:
         for agency in self.agencies:
-            self.start(agency)
+            for number in range(1, self.replicas.get(agency, 1) + 1):
+                self.start(agency if number == 1 else f"{agency}-{number}")
         self.wait_ready(ready_seconds)
 
     def wait_ready(self, seconds: float = READY_SECONDS) -> None:
@@ -76,7 +86,8 @@ class ServiceProcesses:
             time.sleep(0.05)
         raise LaunchError(f"the services were not consuming after {seconds:.0f} s")
 
-    def ready(self, agency: str) -> bool:
+    def ready(self, key: str) -> bool:
+        agency = agency_of(key)
         options = [*self.options, *self.agency_options.get(agency, [])]
         if "--http-port" in options[:-1]:
             return readiness(f"http://127.0.0.1:{options[options.index('--http-port') + 1]}/readyz", timeout=2)[0]
