@@ -200,6 +200,20 @@ class Bus:
             pass
         if self._heartbeat:
             self.consuming.heartbeat_check()
+            _keep_alive(self.publishing)
+
+
+def _keep_alive(connection: Connection) -> None:
+    """The publishing connection is idle between two publishes: read what the broker sent on it
+    (its heartbeats) and send ours, or the broker closes it after two missed heartbeats and the
+    next publish finds it gone (a reconnect for nothing, on a service that waits for days)."""
+    if not connection.connected:
+        return
+    try:
+        connection.drain_events(timeout=0)
+    except socket.timeout:
+        pass
+    connection.heartbeat_check()
 
 
 def _header_value(value: Any) -> Any:

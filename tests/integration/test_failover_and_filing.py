@@ -111,3 +111,23 @@ def test_a_delivery_filed_twice_is_one_entry_and_keeps_its_amqp_id(amqp_url, nam
         runner.agency.register.close()
         delete_namespace(amqp_url, namespace)
         bus.close()
+
+
+def test_an_idle_publishing_connection_is_kept_alive_by_the_consuming_loop(amqp_url, namespace):
+    """Only the consuming connection was heartbeating: RabbitMQ closed the idle publishing one after
+    two missed heartbeats, and the next publish of a service that waits for days found it gone."""
+    import time
+    bus = Bus(amqp_url, Topology(namespace=namespace), heartbeat=1)
+    try:
+        bus.declare()
+        bus.publish("{}", "ofii.probe", {}, "probe-1")
+        before = bus.publishing.connection
+        deadline = time.monotonic() + 5  # five heartbeat intervals: the broker gives up after two
+        while time.monotonic() < deadline:
+            bus.drain(0.2)
+        assert bus.publishing.connected and bus.publishing.connection is before
+        bus.publish("{}", "ofii.probe", {}, "probe-2")
+        assert bus.publishing.connection is before, "published on the same connection, no reconnect"
+    finally:
+        bus.delete_topology()
+        bus.close()
