@@ -103,8 +103,7 @@ def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_pr
 
     # The same dead-lettering and TTLs as the queue arguments, for deployments that manage them by policy.
     # On quorum queues (cluster mode) dead-lettering is at least once, which needs reject-publish.
-    quorum = ({"dead-letter-strategy": "at-least-once", "overflow": "reject-publish"}
-              if queue_type == "quorum" else {})
+    quorum = {"dead-letter-strategy": "at-least-once", "overflow": "reject-publish"} if queue_type == "quorum" else {}
     for seconds in topo.retry_delays:
         name = topo.wait_queue(seconds).name
         state.policies[name] = {"pattern": _one_of(name), "apply-to": "queues", "priority": 0,
