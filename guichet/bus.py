@@ -17,11 +17,13 @@ import json
 import os
 import socket
 import ssl
+import time
 from datetime import datetime
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import structlog
+from amqp.exceptions import MessageNacked
 from kombu import Connection, Consumer, Producer
 
 from guichet.topology import Topology
@@ -31,6 +33,8 @@ log = structlog.get_logger("guichet.bus")
 
 HEARTBEAT_SECONDS = 10
 RETRY_POLICY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 3}
+NACK_PATIENCE_SECONDS = 15   # longer than a quorum queue's leader election on a loaded cluster
+NACK_PAUSE_SECONDS = 0.5
 TLS_FILES = (("GUICHET_TLS_CA", "ca_certs"), ("GUICHET_TLS_CERT", "certfile"), ("GUICHET_TLS_KEY", "keyfile"))
 
 
@@ -159,9 +163,20 @@ class Bus:
         they are, so that a message that could not be decoded reaches the error queue unchanged."""
         encoding = "binary" if isinstance(body, bytes) else "utf-8"
         publish = self.publishing.ensure(self.producer, self.producer.publish, **RETRY_POLICY)
-        publish(body, exchange=exchange or self.topology.flow, routing_key=routing_key,
-                headers=headers, content_type=content_type, content_encoding=encoding,
-                delivery_mode=2, message_id=message_id, declare=[], expiration=expiration)
+        deadline = time.monotonic() + NACK_PATIENCE_SECONDS
+        while True:
+            try:
+                publish(body, exchange=exchange or self.topology.flow, routing_key=routing_key,
+                        headers=headers, content_type=content_type, content_encoding=encoding,
+                        delivery_mode=2, message_id=message_id, declare=[], expiration=expiration)
+                return
+            except Exception as exc:
+                # A nack: some queue could not take it, e.g. a quorum queue electing a new leader
+                # after a node loss. Not sent: send it again for a while (receivers drop doubles).
+                if not _nacked(exc) or time.monotonic() > deadline:
+                    raise
+                log.warning("publish refused by the broker (nack), sending it again", routing_key=routing_key)
+                time.sleep(NACK_PAUSE_SECONDS)
 
     def to_error_queue(self, body: bytes | str, headers: dict | None, content_type: str | None,
                        context: dict[str, Any], routing_key: str) -> None:
@@ -214,6 +229,15 @@ def _keep_alive(connection: Connection) -> None:
     except socket.timeout:
         pass
     connection.heartbeat_check()
+
+
+def _nacked(exc: BaseException | None) -> bool:
+    """kombu wraps the nack in its own errors: look down the chain."""
+    while exc is not None:
+        if isinstance(exc, MessageNacked):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _header_value(value: Any) -> Any:

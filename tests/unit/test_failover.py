@@ -46,3 +46,18 @@ def test_the_backoff_starts_over_once_a_connection_worked(monkeypatch):
     service.run()
     assert service.waits[:7] == [0.5, 1, 2, 4, 8, 16, 30]
     assert service.waits[7:] == [0.5, 1, 2], "after a working connection, a new outage starts from 0.5 s"
+
+
+def test_a_nack_is_recognised_under_kombus_wrapping():
+    from amqp.exceptions import MessageNacked
+    from kombu.exceptions import OperationalError
+
+    from guichet.bus import _nacked
+    try:
+        try:
+            raise MessageNacked()
+        except MessageNacked as nack:
+            raise OperationalError("") from nack
+    except OperationalError as wrapped:
+        assert _nacked(wrapped)
+    assert not _nacked(OperationalError("connection refused"))
