@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 from datetime import datetime, timezone
@@ -34,6 +35,26 @@ def require_rabbitmq(url: str, why: str) -> None:
     for one in url.split(";"):
         if urlsplit(one.strip()).scheme not in RABBITMQ_SCHEMES:
             raise UsageError(f"--broker must be an amqp:// or amqps:// URL, not {one.strip()!r}: {why}")
+
+
+QUEUE_TYPE_VARIABLE = "GUICHET_QUEUE_TYPE"
+
+
+def add_queue_type(parser: argparse.ArgumentParser) -> None:
+    """Every command that declares the topology says which queue type it expects: the first process
+    to declare must not decide it silently for the others, and a queue found with another type is
+    an error naming it (exit 5)."""
+    # A string default goes through `type` too: a wrong GUICHET_QUEUE_TYPE is refused like a wrong option.
+    parser.add_argument("--queue-type", type=_queue_type, default=os.environ.get(QUEUE_TYPE_VARIABLE) or "classic",
+                        metavar="{classic,quorum}", help="type of every queue of the bus: classic for one broker, quorum for a RabbitMQ "
+                             f"cluster (replicated, survives a node loss); default: ${QUEUE_TYPE_VARIABLE} or "
+                             "classic. All processes of one bus must agree; a queue of another type is refused")
+
+
+def _queue_type(value: str) -> str:
+    if value not in ("classic", "quorum"):
+        raise argparse.ArgumentTypeError(f"{value!r}: choose classic or quorum (also ${QUEUE_TYPE_VARIABLE})")
+    return value
 
 
 def add_clock(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +111,12 @@ def account_url(broker: str, credentials: str | None, account: str) -> str:
         raise UsageError(f"--credentials: {credentials}: {exc}") from None
     if account not in passwords:
         raise UsageError(f"--credentials: {credentials} has no account {account!r}")
-    parts = urlsplit(broker)
+    return ";".join(_with_user(url.strip(), account, passwords[account]) for url in broker.split(";") if url.strip())
+
+
+def _with_user(url: str, account: str, password: str) -> str:
+    """One URL of a failover list with the account's user and password."""
+    parts = urlsplit(url)
     host = parts.hostname or "127.0.0.1"
-    netloc = f"{quote(account, safe='')}:{quote(passwords[account], safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{quote(account, safe='')}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))

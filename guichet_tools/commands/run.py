@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 from guichet_tools.commands.common import (
-    account_url, add_broker, add_clock, add_credentials, add_data, agency_choice, clock_from,
+    account_url, add_broker, add_clock, add_credentials, add_data, add_queue_type, agency_choice, clock_from,
 )
 from guichet import tracing
 from guichet.serve import Service, ServiceConfig, healthy
@@ -26,8 +26,7 @@ def register(sub) -> None:
     add_credentials(p, "the agency's")
     add_data(p)
     add_clock(p)
-    p.add_argument("--queue-type", choices=("classic", "quorum"), default="classic",
-                   help="queue type when the queues are first declared (quorum for a RabbitMQ cluster)")
+    add_queue_type(p)
     p.add_argument("--no-simulated-actors", action="store_true",
                    help="the agency's back-office sends the people's acts itself; nothing is simulated")
     p.add_argument("--prefetch", type=int, default=20, help="unacknowledged deliveries at once (default: 20)")
