@@ -16,11 +16,9 @@ from __future__ import annotations
 import json
 import os
 import socket
-import ssl
 import time
 from datetime import datetime
 from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit
 
 import structlog
 from amqp.exceptions import MessageNacked
@@ -29,6 +27,7 @@ from kombu import Connection, Consumer, Producer
 from guichet import tracing
 from guichet.envelope import Envelope
 from guichet.metrics import TIMESTAMP_MS
+from guichet.settings import TLSConfigError, TLSSettings  # noqa: F401  (TLSConfigError: raised from here)
 from guichet.topology import Topology
 from guichet.usage import UsageError
 
@@ -38,33 +37,12 @@ HEARTBEAT_SECONDS = 10
 RETRY_POLICY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 3}
 NACK_PATIENCE_SECONDS = 15   # longer than a quorum queue's leader election on a loaded cluster
 NACK_PAUSE_SECONDS = 0.5
-TLS_FILES = (("GUICHET_TLS_CA", "ca_certs"), ("GUICHET_TLS_CERT", "certfile"), ("GUICHET_TLS_KEY", "keyfile"))
-
-
-class TLSConfigError(UsageError):
-    """A GUICHET_TLS_* variable names a file that does not exist, or a client certificate lacks its key."""
 
 
 def tls_options(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """kombu's `ssl` argument for an `amqps://` URL, in the dict form py-amqp 5 turns into an SSLContext.
-
-    GUICHET_TLS_CA: CA bundle that signed the broker's certificate (default: the system's).
-    GUICHET_TLS_CERT, GUICHET_TLS_KEY: client certificate and its key, both or neither.
-    GUICHET_TLS_SERVER_NAME: name to send (SNI) and to check the certificate against (default: the
-    URL's host, taken here because kombu would rewrite `localhost` to 127.0.0.1 first).
-    The server certificate and its host name are always verified.
-    """
-    options: dict[str, Any] = {"cert_reqs": ssl.CERT_REQUIRED,
-                               "server_hostname": environ.get("GUICHET_TLS_SERVER_NAME") or urlsplit(url).hostname}
-    for variable, key in TLS_FILES:
-        path = environ.get(variable)
-        if path:
-            if not os.path.isfile(path):
-                raise TLSConfigError(f"{variable}={path}: no such file")
-            options[key] = path
-    if ("certfile" in options) != ("keyfile" in options):
-        raise TLSConfigError("GUICHET_TLS_CERT and GUICHET_TLS_KEY go together: set both or neither")
-    return options
+    """kombu's `ssl` argument for an `amqps://` URL from the GUICHET_TLS_* variables alone (see
+    guichet/settings.py: the commands take them as flags, whose defaults these variables are)."""
+    return TLSSettings.from_environ(environ).options(url)
 
 
 class Brokers:
@@ -96,8 +74,10 @@ CONNECT_TIMEOUT_SECONDS = 5
 
 class Bus:
     def __init__(self, url: str, topology: Topology, heartbeat: int = HEARTBEAT_SECONDS,
-                 brokers: Brokers | None = None):
+                 brokers: Brokers | None = None, tls: TLSSettings | None = None):
+        """`tls`: for `amqps://` URLs; by default the GUICHET_TLS_* variables."""
         self.brokers = brokers or Brokers(url)
+        tls_settings = tls if tls is not None else TLSSettings.from_environ()
         self.url = url
         self.topology = topology
         self.is_memory = url.startswith("memory://")
@@ -108,10 +88,10 @@ class Bus:
         self._heartbeat = 0 if self.is_memory else heartbeat
         tls = url.startswith("amqps://")  # a dict per connection: kombu writes into it when it connects
         self.consuming = Connection(urls, heartbeat=self._heartbeat, transport_options=options,
-                                    ssl=tls_options(urls[0]) if tls else False, failover_strategy="round-robin",
+                                    ssl=tls_settings.options(urls[0]) if tls else False, failover_strategy="round-robin",
                                     connect_timeout=CONNECT_TIMEOUT_SECONDS)
         self.publishing = Connection(urls, heartbeat=self._heartbeat, transport_options=dict(options),
-                                     ssl=tls_options(urls[0]) if tls else False, failover_strategy="round-robin",
+                                     ssl=tls_settings.options(urls[0]) if tls else False, failover_strategy="round-robin",
                                      connect_timeout=CONNECT_TIMEOUT_SECONDS)
         self._producer: Producer | None = None
         self.node: str | None = None

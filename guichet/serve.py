@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
@@ -27,8 +27,8 @@ from guichet.metrics import Metrics
 from guichet.register import Register
 from guichet.runner import Runner
 from guichet.status_server import ServiceStatus
+from guichet.settings import SigningSettings, TLSSettings
 from guichet.topology import Parties, Topology, TopologyMismatch
-from guichet.trust import Trust
 
 log = structlog.get_logger("guichet.serve")
 
@@ -56,6 +56,10 @@ class ServiceConfig:
     prefetch: int = 20
     # /metrics, /livez and /readyz on this port (guichet/status_server.py); None: no listener.
     http_port: int | None = None
+    # TLS for amqps:// and the signing keys, as the command's flags give them (their defaults are the
+    # GUICHET_TLS_* and GUICHET_KEY_DIRECTORY / GUICHET_KEYS_DIR variables).
+    tls: TLSSettings = field(default_factory=TLSSettings.from_environ)
+    signing: SigningSettings = field(default_factory=SigningSettings.from_environ)
 
     @property
     def agency(self) -> str:
@@ -68,7 +72,7 @@ class Service:
         self.stopping = False
         register = Register.for_agency(config.agency, config.data_dir, config.database_url)
         self.agency = Agency(config.definition, register, config.clock, config.simulate_actors,
-                             trust=Trust.from_environment())
+                             trust=config.signing.trust())
         self.heartbeat_file = Path(config.data_dir) / f"{config.agency}.alive"
         self.metrics = Metrics(config.agency)
         self.metrics.watch_register(config.clock, config.data_dir, config.database_url)
@@ -114,7 +118,7 @@ class Service:
 
     def _consume(self) -> None:
         topology = Topology(self.config.parties, namespace=self.config.namespace, queue_type=self.config.queue_type)
-        bus = Bus(self.config.broker_url, topology, brokers=self.brokers)
+        bus = Bus(self.config.broker_url, topology, brokers=self.brokers, tls=self.config.tls)
         own = topology.queue_name(self.config.agency)
         try:
             unavailable = bus.declare()

@@ -10,20 +10,22 @@ from datetime import datetime, timezone
 
 from guichet.clock import Clock, ScaledClock, SystemClock
 from guichet.usage import UsageError  # noqa: F401  (the commands import it from here)
+from guichet_tools.settings import add_tls
 from schemas.base import AGENCIES
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def add_broker(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    parser.add_argument("--broker", required=required, metavar="URL",
+    from_environment = os.environ.get("GUICHET_BROKER_URL") or None
+    parser.add_argument("--broker", required=required and from_environment is None, default=from_environment,
+                        metavar="URL",
                         help="broker URL: amqp://user:pass@host:5672/vhost for RabbitMQ, amqps://...:5671/... "
-                             "over TLS, memory:// in-process. TLS reads GUICHET_TLS_CA (CA bundle, default: "
-                             "the system's), GUICHET_TLS_CERT and GUICHET_TLS_KEY (client certificate and key, "
-                             "both or neither), GUICHET_TLS_SERVER_NAME (name to check the server's "
-                             "certificate against, default: the URL's host); the server is always verified")
-    parser.add_argument("--namespace", default="guichet",
-                        help="prefix of every exchange and queue name (default: guichet)")
+                             "over TLS (see the TLS options), memory:// in-process; a cluster as a failover "
+                             "list 'amqp://a;amqp://b;amqp://c' (default: $GUICHET_BROKER_URL)")
+    parser.add_argument("--namespace", default=os.environ.get("GUICHET_NAMESPACE") or "guichet",
+                        help="prefix of every exchange and queue name (default: $GUICHET_NAMESPACE or guichet)")
+    add_tls(parser)
 
 
 RABBITMQ_SCHEMES = ("amqp", "amqps", "pyamqp")
@@ -81,10 +83,12 @@ def clock_from(args: argparse.Namespace) -> Clock:
 
 
 def add_data(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", default="data", metavar="DIR",
-                        help="folder of the agencies' SQLite registers, <agency>.sqlite3 (default: ./data)")
-    parser.add_argument("--database-url", metavar="URL",
-                        help="PostgreSQL URL (postgresql://...) instead of SQLite; one schema per agency")
+    parser.add_argument("--data-dir", default=os.environ.get("GUICHET_DATA_DIR") or "data", metavar="DIR",
+                        help="folder of the agencies' SQLite registers, <agency>.sqlite3 "
+                             "(default: $GUICHET_DATA_DIR or ./data)")
+    parser.add_argument("--database-url", metavar="URL", default=os.environ.get("GUICHET_DATABASE_URL") or None,
+                        help="PostgreSQL URL (postgresql://...) instead of SQLite; one schema per agency "
+                             "(default: $GUICHET_DATABASE_URL)")
 
 
 def agency_choice(value: str) -> str:

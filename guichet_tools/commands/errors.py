@@ -8,6 +8,7 @@ from datetime import datetime
 from guichet.bus import Bus
 from guichet_tools.commands.common import UsageError, add_broker, add_queue_type, require_rabbitmq
 from guichet_tools.error_queue import ErrorQueue, Selection
+from guichet_tools.settings import tls_from
 from guichet.topology import Topology
 from services.parties import PARTIES
 
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     acting = args.errors_command in ("replay", "purge")
     if acting and not (args.ids or args.group or args.since or args.until or args.all):
         raise UsageError(f"{args.errors_command}: select messages (ID, --group, --since, --until) or say --all")
-    bus = Bus(args.broker, Topology(PARTIES, namespace=args.namespace, queue_type=args.queue_type))
+    bus = Bus(args.broker, Topology(PARTIES, namespace=args.namespace, queue_type=args.queue_type), tls=tls_from(args))
     try:
         bus.declare()
         queue = ErrorQueue(bus)
