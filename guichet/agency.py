@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from guichet import tracing
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
+from guichet.journal import body_hash
 from guichet.message import Message
 from guichet.register import Register, Transaction
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from guichet.trust import Trust
 
 log = structlog.get_logger("guichet.agency")
+
+# The journal's direction for a message whose id was processed before with another content.
+REUSED_ID = "in_reused_id"
 
 
 @dataclass
@@ -206,8 +210,7 @@ class Agency:
             log.debug("received", sender=envelope.sender.agency, payload=envelope.payload)
             now = self.clock.now()
             if tx.already_processed(str(envelope.message_id)):
-                log.info("duplicate skipped")
-                return Outcome("duplicate", envelope)
+                return self._duplicate(tx, envelope, now)
             raw_state = tx.load_state(envelope.dossier_id, for_update=True)
             if raw_state is None and self.definition.opening and not isinstance(message, self.definition.opening):
                 return Outcome("rejected", envelope, reason="unknown_dossier",
@@ -247,6 +250,23 @@ class Agency:
             log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing],
                      tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)
+
+    def _duplicate(self, tx, envelope: Envelope, now: datetime) -> Outcome:
+        """A message id seen before: the same message again changes nothing; another content under
+        the same id (a sender's bug, or a forgery) is not processed either, but it is not dropped
+        without a trace: the journal records it, a warning says so, and it goes to the error queue."""
+        first = tx.received_body_hash(str(envelope.message_id))
+        incoming = body_hash(envelope.body())
+        if first is None or first == incoming:
+            log.info("duplicate skipped")
+            return Outcome("duplicate", envelope)
+        if not tx.journaled(str(envelope.message_id), REUSED_ID, incoming):
+            tx.journal(REUSED_ID, envelope, now)
+        log.warning("message id reused with another content, not processed", first_body_hash=first,
+                    body_hash=incoming)
+        return Outcome("rejected", envelope, reason="message_id_reused",
+                       error=f"message id {envelope.message_id} was processed before with another content "
+                             f"(body hash {first[:12]}..., now {incoming[:12]}...)")
 
     def _wrap(self, message: Message, cause: Envelope, sender: Sender, at: datetime,
               deadline: datetime | None, facts: dict | None) -> Envelope:

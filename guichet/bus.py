@@ -4,24 +4,30 @@
 Every publish is persistent and, on RabbitMQ, waits for the broker's confirm. Publishing uses a
 connection of its own, never the one whose delivery callback is running: a confirm wait there
 drains deliveries and re-enters the callback.
+
+A cluster is given as a failover list, `amqp://a;amqp://b;amqp://c` (`Brokers`). kombu alone tries
+only two of them when it first connects (its `connection` property asks for one retry,
+`max_retries=1`, whatever the list's length) and always starts again from the first URL. So the
+bus connects itself, trying every URL once per round, starting after the node it last used: a
+service that lost its node does not knock on it first.
 """
 from __future__ import annotations
 
 import json
 import os
 import socket
-import ssl
 import time
 from datetime import datetime
 from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit
 
 import structlog
+from amqp.exceptions import MessageNacked
 from kombu import Connection, Consumer, Producer
 
 from guichet import tracing
 from guichet.envelope import Envelope
 from guichet.metrics import TIMESTAMP_MS
+from guichet.settings import TLSConfigError, TLSSettings  # noqa: F401  (TLSConfigError: raised from here)
 from guichet.pipelined import Outgoing as PipelinedMessage
 from guichet.pipelined import PipelinedPublisher
 from guichet.topology import Topology
@@ -31,52 +37,87 @@ log = structlog.get_logger("guichet.bus")
 
 HEARTBEAT_SECONDS = 10
 RETRY_POLICY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 3}
-TLS_FILES = (("GUICHET_TLS_CA", "ca_certs"), ("GUICHET_TLS_CERT", "certfile"), ("GUICHET_TLS_KEY", "keyfile"))
-
-
-class TLSConfigError(UsageError):
-    """A GUICHET_TLS_* variable names a file that does not exist, or a client certificate lacks its key."""
+NACK_PATIENCE_SECONDS = 15   # longer than a quorum queue's leader election on a loaded cluster
+NACK_PAUSE_SECONDS = 0.5
 
 
 def tls_options(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """kombu's `ssl` argument for an `amqps://` URL, in the dict form py-amqp 5 turns into an SSLContext.
+    """kombu's `ssl` argument for an `amqps://` URL from the GUICHET_TLS_* variables alone (see
+    guichet/settings.py: the commands take them as flags, whose defaults these variables are)."""
+    return TLSSettings.from_environ(environ).options(url)
 
-    GUICHET_TLS_CA: CA bundle that signed the broker's certificate (default: the system's).
-    GUICHET_TLS_CERT, GUICHET_TLS_KEY: client certificate and its key, both or neither.
-    GUICHET_TLS_SERVER_NAME: name to send (SNI) and to check the certificate against (default: the
-    URL's host, taken here because kombu would rewrite `localhost` to 127.0.0.1 first).
-    The server certificate and its host name are always verified.
-    """
-    options: dict[str, Any] = {"cert_reqs": ssl.CERT_REQUIRED,
-                               "server_hostname": environ.get("GUICHET_TLS_SERVER_NAME") or urlsplit(url).hostname}
-    for variable, key in TLS_FILES:
-        path = environ.get(variable)
-        if path:
-            if not os.path.isfile(path):
-                raise TLSConfigError(f"{variable}={path}: no such file")
-            options[key] = path
-    if ("certfile" in options) != ("keyfile" in options):
-        raise TLSConfigError("GUICHET_TLS_CERT and GUICHET_TLS_KEY go together: set both or neither")
-    return options
+
+class Brokers:
+    """The URLs of a `;`-separated failover list, each tried in turn, in a rotating order: each
+    connection starts with the URL after the one the last connection used."""
+
+    def __init__(self, url: str):
+        self.urls = [u.strip() for u in url.split(";") if u.strip()]
+        if not self.urls:
+            raise UsageError("--broker: no URL given")
+        self._next = 0
+
+    def order(self) -> list[str]:
+        return self.urls[self._next:] + self.urls[:self._next]
+
+    def used(self, connection: Connection) -> str | None:
+        """Note the URL a connection ended up on; the next connection starts after it."""
+        where = (connection.hostname, connection.port)
+        for index, url in enumerate(self.urls):
+            probe = Connection(url)
+            if (probe.hostname, probe.port) == where:
+                self._next = (index + 1) % len(self.urls)
+                return url
+        return None
+
+
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class Bus:
-    def __init__(self, url: str, topology: Topology, heartbeat: int = HEARTBEAT_SECONDS):
+    def __init__(self, url: str, topology: Topology, heartbeat: int = HEARTBEAT_SECONDS,
+                 brokers: Brokers | None = None, tls: TLSSettings | None = None):
+        """`tls`: for `amqps://` URLs; by default the GUICHET_TLS_* variables."""
+        self.brokers = brokers or Brokers(url)
+        tls_settings = tls if tls is not None else TLSSettings.from_environ()
         self.url = url
         self.topology = topology
         self.is_memory = url.startswith("memory://")
-        options = {} if self.is_memory else {"confirm_publish": True}
+        urls = self.brokers.order()
+        # Every URL tried twice before giving up, with no pause inside a round (a dead node refuses at once).
+        options = {} if self.is_memory else {"confirm_publish": True, "max_retries": 2 * len(urls) - 1,
+                                             "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
         self._heartbeat = 0 if self.is_memory else heartbeat
         tls = url.startswith("amqps://")  # a dict per connection: kombu writes into it when it connects
-        self.consuming = Connection(url, heartbeat=self._heartbeat, transport_options=options,
-                                    ssl=tls_options(url) if tls else False)
-        self.publishing = Connection(url, heartbeat=self._heartbeat, transport_options=options,
-                                     ssl=tls_options(url) if tls else False)
+        self.consuming = Connection(urls, heartbeat=self._heartbeat, transport_options=options,
+                                    ssl=tls_settings.options(urls[0]) if tls else False, failover_strategy="round-robin",
+                                    connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        self.publishing = Connection(urls, heartbeat=self._heartbeat, transport_options=dict(options),
+                                     ssl=tls_settings.options(urls[0]) if tls else False, failover_strategy="round-robin",
+                                     connect_timeout=CONNECT_TIMEOUT_SECONDS)
         self._producer: Producer | None = None
         self._pipelined: PipelinedPublisher | None = None
+        self.node: str | None = None
 
-    def declare(self) -> None:
-        self.topology.declare(self.publishing)
+    def connect(self) -> None:
+        """Connect both connections, trying every URL of the list once (kombu's own first connect
+        tries two at most)."""
+        if self.is_memory:
+            return
+        attempts = len(self.brokers.urls)
+        for connection in (self.consuming, self.publishing):
+            connection.ensure_connection(max_retries=attempts - 1, interval_start=0, interval_step=0,
+                                         interval_max=0, timeout=CONNECT_TIMEOUT_SECONDS * attempts,
+                                         reraise_as_library_errors=False)
+        self.node = self.brokers.used(self.consuming)
+
+    def declare(self) -> dict[str, str]:
+        """Declare the topology; returns the queues that are not available now (see Topology.declare)."""
+        self.connect()
+        unavailable = self.topology.declare(self.publishing)
+        for name, problem in unavailable.items():
+            log.warning("queue not available now", queue=name, error=problem)
+        return unavailable
 
     def delete_topology(self) -> None:
         """Delete this namespace's queues and exchanges: a simulation or a bench leaves nothing behind."""
@@ -113,10 +154,21 @@ class Bus:
         headers = {**(headers or {}), TIMESTAMP_MS: int(sent * 1000)}
         with tracing.publishing(headers, getattr(exchange, "name", str(exchange)), routing_key, message_id):
             publish = self.publishing.ensure(self.producer, self.producer.publish, **RETRY_POLICY)
-            publish(body, exchange=exchange, routing_key=routing_key,
-                    headers=headers, content_type=content_type, content_encoding=encoding,
-                    delivery_mode=2, message_id=message_id, declare=[], expiration=expiration,
-                    timestamp=int(sent))
+            deadline = time.monotonic() + NACK_PATIENCE_SECONDS
+            while True:
+                try:
+                    publish(body, exchange=exchange, routing_key=routing_key,
+                            headers=headers, content_type=content_type, content_encoding=encoding,
+                            delivery_mode=2, message_id=message_id, declare=[], expiration=expiration,
+                            timestamp=int(sent))
+                    return
+                except Exception as exc:
+                    # A nack: some queue could not take it, e.g. a quorum queue electing a new leader
+                    # after a node loss. Not sent: send it again for a while (receivers drop doubles).
+                    if not _nacked(exc) or time.monotonic() > deadline:
+                        raise
+                    log.warning("publish refused by the broker (nack), sending it again", routing_key=routing_key)
+                    time.sleep(NACK_PAUSE_SECONDS)
 
     def publish_batch(self, messages: list[tuple[str | bytes, str, dict[str, Any], str, float | None]]) -> None:
         """Publish (body, routing key, headers, message id, expiration) on the flow exchange, all back to
@@ -183,7 +235,30 @@ class Bus:
             came = False
         if self._heartbeat:
             self.consuming.heartbeat_check()
+            _keep_alive(self.publishing)
         return came
+
+
+def _keep_alive(connection: Connection) -> None:
+    """The publishing connection is idle between two publishes: read what the broker sent on it
+    (its heartbeats) and send ours, or the broker closes it after two missed heartbeats and the
+    next publish finds it gone (a reconnect for nothing, on a service that waits for days)."""
+    if not connection.connected:
+        return
+    try:
+        connection.drain_events(timeout=0)
+    except socket.timeout:
+        pass
+    connection.heartbeat_check()
+
+
+def _nacked(exc: BaseException | None) -> bool:
+    """kombu wraps the nack in its own errors: look down the chain."""
+    while exc is not None:
+        if isinstance(exc, MessageNacked):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _header_value(value: Any) -> Any:

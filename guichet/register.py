@@ -221,6 +221,16 @@ class Transaction:
     def already_processed(self, message_id: str) -> bool:
         return bool(self.rows("SELECT 1 AS x FROM processed WHERE message_id = ?", message_id))
 
+    def received_body_hash(self, message_id: str) -> str | None:
+        """The body hash journaled when this message id was first received, if it was."""
+        rows = self.rows("SELECT body_hash FROM journal WHERE message_id = ? AND direction = 'in' "
+                         "ORDER BY seq LIMIT 1", message_id)
+        return rows[0]["body_hash"] if rows else None
+
+    def journaled(self, message_id: str, direction: str, body_hash: str) -> bool:
+        return bool(self.rows("SELECT 1 AS x FROM journal WHERE message_id = ? AND direction = ? AND body_hash = ?",
+                              message_id, direction, body_hash))
+
     def mark_processed(self, envelope: Envelope, now: datetime) -> None:
         self.execute("INSERT INTO processed (message_id, type, processed_at) VALUES (?, ?, ?)",
                      str(envelope.message_id), envelope.type, utc_text(now))

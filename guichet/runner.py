@@ -7,9 +7,18 @@
    the register, which has no broker TTL to rely on. Attempts are counted in a header.
 3. After the last delayed retry, or at once for a message that can never succeed, the message
    goes to the error queue whole, with the failure's context in headers.
+
+No path acks a delivery before what it filed (a retry in a wait queue, a message in the error
+queue, a relayed late transmission) was confirmed by the broker; on quorum queues a confirm means
+a majority of the cluster's nodes hold it. A crash between that confirm and the ack redelivers the
+original, which is then filed again: RabbitMQ does not deduplicate, and recording the filing in the
+register first would lose the message if the crash came before the publish. So each filing carries
+a deterministic id (`x-guichet-filing-id`: the same delivery failing the same way gives the same
+id) and `guichet errors` shows, replays and purges one message per filing id.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -36,6 +45,9 @@ TRANSIENT = (sqlite3.OperationalError, ConnectionError, TimeoutError)
 ATTEMPTS = "x-guichet-attempts"
 FIRST_FAILURE = "x-guichet-first-failure"
 LAST_ERROR = "x-guichet-last-error"
+FILING_ID = "x-guichet-filing-id"
+REPLAYS = "x-guichet-replays"
+FILINGS = uuid.UUID("0b9d8f5e-6f0c-4c53-9a57-1d2f3c4b5a69")
 # Who holds an outbox row while publishing it: this process. A claim older than this is another
 # process's that died before marking its rows sent; they are taken over.
 CLAIMANT = f"{socket.gethostname()}:{os.getpid()}"
@@ -57,14 +69,16 @@ class Runner:
         self.failures: list[dict] = []
 
     def handle(self, body, headers, content_type, routing_key: str | None = None,
-               sent_at: float | None = None) -> Outcome:
+               sent_at: float | None = None, message_id: str | None = None) -> Outcome:
         """Process one delivery; never raises for a bad message. `sent_at`: when it was published
-        (real epoch seconds), for the delivery latency."""
+        (real epoch seconds), for the delivery latency; `message_id`: the delivery's AMQP property,
+        the one id an undecodable body still has."""
         self._handler_seconds = None
         with personal_data(values_from_body(body)), \
                 tracing.processing(headers, self.queue_name, routing_key, None) as span:
-            outcome = self._handle(body, dict(headers or {}), content_type, routing_key)
-            tracing.record_outcome(span, outcome, lambda: _message_id(body, headers), (headers or {}).get("dossier_id"))
+            outcome = self._handle(body, dict(headers or {}), content_type, routing_key, message_id)
+            tracing.record_outcome(span, outcome, lambda: _message_id(body, headers, message_id),
+                                   (headers or {}).get("dossier_id"))
         self.metrics.delivered(outcome, self._handler_seconds, sent_at)
         return outcome
 
@@ -85,7 +99,7 @@ class Runner:
                                                None) as span:
                         outcome = batch.process(body, headers, message.content_type)
                         if outcome is not None and outcome.status in ("processed", "duplicate"):
-                            tracing.record_outcome(span, outcome, lambda: _message_id(body, headers),
+                            tracing.record_outcome(span, outcome, lambda: _message_id(body, headers, None),
                                                    headers.get("dossier_id"))
                     if outcome is None or outcome.status not in ("processed", "duplicate"):
                         alone.append(message)
@@ -100,14 +114,16 @@ class Runner:
             self.metrics.delivered(outcome, seconds, sent_at)
         for message in alone:
             self.handle(message.body, message.headers, message.content_type,
-                        message.delivery_info.get("routing_key"), published_at(message))
+                        message.delivery_info.get("routing_key"), published_at(message),
+                        message.properties.get("message_id"))
         if self.bus.is_memory:  # the embedded transport acks one tag at a time, `multiple` or not
             for message in messages:
                 message.ack()
         elif messages:
             messages[-1].ack(multiple=True)
 
-    def _handle(self, body, headers: dict, content_type, routing_key: str | None) -> Outcome:
+    def _handle(self, body, headers: dict, content_type, routing_key: str | None,
+                message_id: str | None = None) -> Outcome:
         started = time.perf_counter()
         try:
             for attempt in Retrying(stop=stop_after_attempt(IMMEDIATE_ATTEMPTS), reraise=True,
@@ -124,7 +140,7 @@ class Runner:
         if outcome.status == "failed":
             retries = int(headers.get(ATTEMPTS, 0))
             if retries < len(self.bus.topology.retry_delays):
-                self._retry_later(body, headers, content_type, routing_key, retries, outcome, now)
+                self._retry_later(body, headers, content_type, routing_key, retries, outcome, now, message_id)
                 return Outcome("retrying", outcome.envelope, outcome.reason, outcome.error)
         if outcome.status in ("rejected", "failed"):
             self.failed += 1
@@ -137,16 +153,18 @@ class Runner:
                        "attempts": int(headers.get(ATTEMPTS, 0)) + 1,
                        "exception": outcome.details.get("exception", outcome.reason),
                        "traceback": outcome.details.get("traceback", ""),
-                       "message_id": _message_id(body, headers)}
-            self.bus.to_error_queue(body, _without(headers, ATTEMPTS, FIRST_FAILURE, LAST_ERROR),
-                                    content_type, context, routing_key or self._own_key())
+                       "message_id": _message_id(body, headers, message_id)}
+            kept = _without(headers, ATTEMPTS, FIRST_FAILURE, LAST_ERROR)
+            kept[FILING_ID] = filing_id(body, headers, context["message_id"], self.queue_name)
+            self.bus.to_error_queue(body, kept, content_type, context, routing_key or self._own_key())
             log.warning("message sent to the error queue", agency=self.agency.name,
                         reason=outcome.reason, error=outcome.error)
         elif outcome.status == "processed":
             self.processed += 1
         return outcome
 
-    def _retry_later(self, body, headers, content_type, routing_key, retries, outcome: Outcome, now) -> None:
+    def _retry_later(self, body, headers, content_type, routing_key, retries, outcome: Outcome, now,
+                     message_id: str | None = None) -> None:
         delay = self.bus.topology.retry_delays[retries]
         headers = {**headers, ATTEMPTS: retries + 1, FIRST_FAILURE: headers.get(FIRST_FAILURE) or now.isoformat(),
                    LAST_ERROR: outcome.error or ""}
@@ -156,7 +174,7 @@ class Runner:
             headers = {**headers, **tracing.current_context_headers()}
             self.agency.register.delay(routing_key, body, headers, now + timedelta(seconds=delay))
         else:
-            self.bus.publish(body, routing_key, headers, _message_id(body, headers),
+            self.bus.publish(body, routing_key, headers, _message_id(body, headers, message_id),
                              exchange=self.bus.topology.wait_exchange(delay),
                              content_type=content_type or "application/json")
         self.retried += 1
@@ -171,7 +189,8 @@ class Runner:
 
     def on_delivery(self, message) -> None:
         self.handle(message.body, message.headers, message.content_type,
-                    message.delivery_info.get("routing_key"), published_at(message))
+                    message.delivery_info.get("routing_key"), published_at(message),
+                    message.properties.get("message_id"))
         message.ack()
 
     def on_late(self, message) -> None:
@@ -192,7 +211,8 @@ class Runner:
             return
         clean = _without(headers, "x-death", "x-first-death-queue", "x-first-death-reason", "x-first-death-exchange")
         self.bus.publish(message.body, routing_key, {**clean, "x-guichet-late": True},
-                         _message_id(message.body, headers), content_type=message.content_type or "application/json")
+                         _message_id(message.body, headers, message.properties.get("message_id")),
+                         content_type=message.content_type or "application/json")
         try:
             envelope, late = decode(message.body, None, message.content_type)
         except PermanentError:
@@ -217,9 +237,10 @@ class Runner:
         context = {"reason": death.get("reason", "dead_lettered"), "message": f"dead-lettered from {death.get('queue')}",
                    "queue": death.get("queue"), "routing-key": routing_key, "attempts": death.get("count", 1),
                    "first-failure": self.agency.clock.now(), "last-failure": self.agency.clock.now(),
-                   "message_id": _message_id(message.body, message.headers)}
-        self.bus.to_error_queue(message.body, _without(message.headers or {}, "x-death"), message.content_type, context,
-                                routing_key or self._own_key())
+                   "message_id": _message_id(message.body, message.headers, message.properties.get("message_id"))}
+        kept = _without(message.headers or {}, "x-death")
+        kept[FILING_ID] = filing_id(message.body, kept, context["message_id"], str(death.get("queue")))
+        self.bus.to_error_queue(message.body, kept, message.content_type, context, routing_key or self._own_key())
         self.metrics.dead_lettered(context["reason"])
 
     def flush_outbox(self, now: datetime | None = None, limit: int = 200) -> int:
@@ -275,7 +296,8 @@ class Runner:
         if message is None:
             return False
         self.handle(message.body, message.headers, message.content_type,
-                    message.delivery_info.get("routing_key"), published_at(message))
+                    message.delivery_info.get("routing_key"), published_at(message),
+                    message.properties.get("message_id"))
         message.ack()
         return True
 
@@ -294,8 +316,19 @@ def _envelope_field(body, outcome: Outcome, name: str) -> str | None:
         return None
 
 
-def _message_id(body, headers) -> str:
-    """The message's id for headers and logs, read without trusting the body to be valid."""
+def filing_id(body, headers: dict, message_id: str, queue: str) -> str:
+    """The same for every filing of one delivery failing in one queue, different after a replay
+    (which counts itself in a header): the error queue's tools collapse filings by it."""
+    raw = body if isinstance(body, bytes) else str(body).encode()
+    what = message_id or hashlib.sha256(raw).hexdigest()
+    return str(uuid.uuid5(FILINGS, f"{what}|{queue}|{int((headers or {}).get(REPLAYS, 0) or 0)}"))
+
+
+def _message_id(body, headers, message_id: str | None = None) -> str:
+    """The message's id for headers and logs, read without trusting the body to be valid: the
+    delivery's AMQP property first (an undecodable body keeps it), then the headers, then the body."""
+    if message_id:
+        return str(message_id)
     if headers and headers.get("message_id"):
         return str(headers["message_id"])
     try:

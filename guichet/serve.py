@@ -6,34 +6,46 @@ without waiting for a full batch), the batch is handled in one register transact
 with one `multiple` ack once it committed. The outbox is then published on the publishing
 connection, every due row sent back to back with one wait for the broker's confirms. A lost broker connection is re-established with
 backoff, the topology declared again and consumption resumed; what was not acked is redelivered
-and the register's processed ids absorb it.
+and the register's processed ids absorb it. On a cluster the next connection starts with the node
+after the one just lost, and once a connection is up again the backoff starts over: a service that
+lost three nodes in a day does not wait half a minute on the fourth drop.
+
+A queue that cannot be declared now (a classic queue whose node is down) does not stop the service
+from consuming its own queue; only its own queue being unavailable does. The late queue, which the
+DT-OFII relays, is tried again every few seconds until it is back.
 """
 from __future__ import annotations
 
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 
 from guichet.agency import Agency, AgencyDefinition
-from guichet.bus import Bus
+from guichet.bus import Brokers, Bus
 from guichet.clock import Clock
 from guichet.metrics import Metrics
 from guichet.register import Register
 from guichet.runner import Runner
 from guichet.status_server import ServiceStatus
+from guichet.settings import SigningSettings, TLSSettings
 from guichet.topology import Parties, Topology, TopologyMismatch
-from guichet.trust import Trust
 
 log = structlog.get_logger("guichet.serve")
 
 DRAIN_SECONDS = 0.2
+BACKOFF_START_SECONDS = 0.5
 # After a first delivery, what else the broker already sent is taken with waits this short: a
 # small batch is handled at once rather than after a full one.
 MORE_SECONDS = 0.002
 BACKOFF_MAX_SECONDS = 30
+LATE_QUEUE_RETRY_SECONDS = 5
+
+
+class QueueUnavailable(ConnectionError):
+    """The service's own queue cannot be declared now (its node is down): reconnect, elsewhere."""
 
 
 @dataclass
@@ -50,6 +62,10 @@ class ServiceConfig:
     prefetch: int = 20
     # /metrics, /livez and /readyz on this port (guichet/status_server.py); None: no listener.
     http_port: int | None = None
+    # TLS for amqps:// and the signing keys, as the command's flags give them (their defaults are the
+    # GUICHET_TLS_* and GUICHET_KEY_DIRECTORY / GUICHET_KEYS_DIR variables).
+    tls: TLSSettings = field(default_factory=TLSSettings.from_environ)
+    signing: SigningSettings = field(default_factory=SigningSettings.from_environ)
 
     @property
     def agency(self) -> str:
@@ -62,12 +78,15 @@ class Service:
         self.stopping = False
         register = Register.for_agency(config.agency, config.data_dir, config.database_url)
         self.agency = Agency(config.definition, register, config.clock, config.simulate_actors,
-                             trust=Trust.from_environment())
+                             trust=config.signing.trust())
         self.heartbeat_file = Path(config.data_dir) / f"{config.agency}.alive"
         self.metrics = Metrics(config.agency)
         self.metrics.watch_register(config.clock, config.data_dir, config.database_url)
         self.status = ServiceStatus(self.metrics, config.http_port)
         self._last_beat = 0.0
+        self.brokers = Brokers(config.broker_url)
+        self._consuming = False  # set once a connection consumes: the backoff then starts over
+        self._lost_at: float | None = None
 
     def stop(self, *_: object) -> None:
         self.stopping = True
@@ -78,11 +97,12 @@ class Service:
         # A heartbeat left by a previous run must not vouch for this one.
         self.heartbeat_file.unlink(missing_ok=True)
         self.status.start()
-        backoff = 0.5
+        backoff = BACKOFF_START_SECONDS
         while not self.stopping:
+            self._consuming = False
             try:
                 self._consume()
-                backoff = 0.5
+                backoff = BACKOFF_START_SECONDS
             except TopologyMismatch:  # not cured by reconnecting: stop and say what to repair
                 self.agency.register.close()
                 self.status.stop()
@@ -90,6 +110,9 @@ class Service:
             except Exception as exc:  # broker gone or connection dropped: reconnect, never exit
                 if self.stopping:
                     break
+                if self._consuming:  # that connection worked: this is a new outage, not the same one
+                    backoff = BACKOFF_START_SECONDS
+                    self._lost_at = time.monotonic()
                 log.warning("connection lost, reconnecting", agency=self.config.agency,
                             error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
                 self.status.not_ready(f"broker unreachable ({type(exc).__name__}: {exc}); reconnecting")
@@ -101,23 +124,31 @@ class Service:
 
     def _consume(self) -> None:
         topology = Topology(self.config.parties, namespace=self.config.namespace, queue_type=self.config.queue_type)
-        bus = Bus(self.config.broker_url, topology)
+        bus = Bus(self.config.broker_url, topology, brokers=self.brokers, tls=self.config.tls)
+        own = topology.queue_name(self.config.agency)
         try:
-            bus.declare()
+            unavailable = bus.declare()
+            if own in unavailable:
+                raise QueueUnavailable(f"{own}: {unavailable[own]}")
             runner = Runner(self.agency, bus, expire_late=True, metrics=self.metrics)
             arrived: list = []
-            consumer = bus.consumer([topology.queue_name(self.config.agency)], arrived.append,
-                                    self.config.prefetch)
+            consumer = bus.consumer([own], arrived.append, self.config.prefetch)
             consumer.consume()
-            # Only the OFII (the référent, to whom the alert goes) relays late transmissions: its account
-            # alone may read the late queue and republish other agencies' messages (guichet_tools.broker_admin).
-            late = None
-            if self.config.agency == self.config.parties.relay:
-                late = bus.consumer([topology.queue_name("retard")], runner.on_late, self.config.prefetch)
-                late.consume()
-            log.info("consuming", agency=self.config.agency, queue=topology.queue_name(self.config.agency))
+            self._consuming = True
+            node = _without_password(bus.node)
+            if self._lost_at is None:
+                log.info("consuming", agency=self.config.agency, queue=own, node=node)
+            else:  # as loud as the loss it ends, so that whoever reads warnings sees the outage end
+                log.warning("consuming again", agency=self.config.agency, queue=own, node=node,
+                            outage_seconds=round(time.monotonic() - self._lost_at, 2))
+                self._lost_at = None
             self.status.ready()
+            late, late_tried = None, 0.0
             while not self.stopping:
+                if late is None and self.config.agency == self.config.parties.relay and \
+                        time.monotonic() - late_tried >= LATE_QUEUE_RETRY_SECONDS:
+                    late, late_tried = self._consume_late(bus, runner, topology, unavailable), time.monotonic()
+                    unavailable = None
                 runner.flush_outbox()
                 if bus.drain(self._drain_timeout()):
                     while len(arrived) < self.config.prefetch and bus.drain(MORE_SECONDS):
@@ -132,6 +163,20 @@ class Service:
         finally:
             self.status.not_ready("stopping" if self.stopping else "reconnecting to the broker")
             bus.close()
+
+    def _consume_late(self, bus: Bus, runner: Runner, topology: Topology, unavailable: dict | None):
+        """Only the OFII (the référent, to whom the alert goes) relays late transmissions: its account
+        alone may read the late queue and republish other agencies' messages (guichet_tools.broker_admin).
+        None while the late queue is not available; the caller tries again later."""
+        name = topology.queue_name("retard")
+        if unavailable is None:  # a later try: declare again what was missing
+            unavailable = bus.declare()
+        if name in unavailable:
+            log.warning("late queue not available, relaying it later", queue=name, error=unavailable[name])
+            return None
+        late = bus.consumer([name], runner.on_late, self.config.prefetch)
+        late.consume()
+        return late
 
     def _drain_timeout(self) -> float:
         """Wake up in time for the next due message of the outbox (a deferred act or reminder)."""
@@ -153,6 +198,13 @@ class Service:
         while not self.stopping and time.monotonic() < deadline:
             self._beat()  # waiting for the broker is not being stuck: the loop stays alive
             time.sleep(0.1)
+
+
+def _without_password(url: str | None) -> str | None:
+    if not url or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
 def healthy(agency: str, data_dir: Path, max_age: float = 30.0) -> bool:

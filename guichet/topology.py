@@ -16,6 +16,32 @@ Failure has queues of its own:
   exchange is a topic exchange and a failed message keeps the routing key it was delivered with:
   RabbitMQ then holds each agency to keys addressed to itself there too, and an operator's replay
   sends the message back by that key, which the broker checked, not by a header anyone could write.
+
+Queue types. `classic` (the default) suits one broker. On a RabbitMQ cluster (`quorum`) a classic
+queue lives on the node that declared it first: while that node is down the queue cannot be
+declared, consumed or published to, and what is published to it in the meantime is confirmed and
+dropped. So in cluster mode every queue the bus depends on is a quorum queue, replicated on a
+majority of nodes, whose publisher confirm means a majority holds the message:
+- the agency queues: consumed and acked message by message, a delivery limit against a message
+  that crashes its consumer; transmissions expire there to `retard`, dead-lettered at least once
+  (RabbitMQ >= 3.10: `x-dead-letter-strategy: at-least-once`, which needs `x-overflow:
+  reject-publish`), so a transmission is never lost between the two queues;
+- `attente.<N>s`: message TTL on quorum queues (>= 3.10), dead-lettered back to the flow at least
+  once: a retry is never lost between the wait queue and the flow;
+- `erreurs`: the last resort, must not be the one queue a node loss empties. No delivery limit:
+  an operator's `errors list` takes every message and returns it, which counts as a redelivery;
+- `retard`, `non_routes`: written by dead-lettering and by the alternate exchange, which confirm
+  nothing to anyone; only a replicated queue keeps what they route;
+- `usagers`, `ministere`: the outside parties' inboxes, consumed and acked message by message by
+  the employers' portal and the ministry. Streams were considered (an append-only log several
+  readers replay) but take no acknowledgement, no dead-lettering and no TTL, and each reader would
+  have to keep its own offset: a quorum queue keeps the "taken once, acked, gone" contract these
+  readers already have.
+Queue types and these arguments are declared, not left to policies, because every process declares
+the topology itself over AMQP; `guichet broker setup` sets the same values as policies too, so an
+operator can change a TTL or a delivery limit without deleting a queue. A queue found on the broker
+with another type or arguments than asked is an error naming it (`TopologyMismatch`), never
+silently used: otherwise the first process to declare would decide the type for everyone.
 """
 from __future__ import annotations
 
@@ -26,6 +52,10 @@ from kombu import Exchange, Queue, binding
 
 RETRY_DELAYS_SECONDS = (1, 10, 60)
 DELIVERY_LIMIT = 10
+QUEUE_TYPES = ("classic", "quorum")
+# Dead-lettering from a quorum queue is at-most-once unless asked otherwise; at-least-once needs
+# reject-publish overflow (RabbitMQ >= 3.10).
+QUORUM = {"x-queue-type": "quorum", "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,8 +106,17 @@ class Topology:
         return [self.unrouted_exchange, self.errors_exchange, self.late_exchange,
                 *(self.wait_exchange(s) for s in self.retry_delays), self.flow]
 
+    def __post_init__(self) -> None:
+        if self.queue_type not in QUEUE_TYPES:
+            raise ValueError(f"queue type {self.queue_type!r}: choose from {', '.join(QUEUE_TYPES)}")
+
     def _queue(self, owner: str, exchange: Exchange, keys: list[str], arguments: dict | None = None) -> Queue:
-        return Queue(self.queue_name(owner), exchange=exchange, durable=True, queue_arguments=arguments or {},
+        arguments = dict(arguments or {})
+        if self.queue_type == "quorum":
+            arguments |= {"x-queue-type": "quorum"}
+            if "x-dead-letter-exchange" in arguments:
+                arguments |= QUORUM
+        return Queue(self.queue_name(owner), exchange=exchange, durable=True, queue_arguments=arguments,
                      bindings=[binding(exchange, routing_key=k) for k in keys])
 
     def agency_queue(self, agency: str) -> Queue:
@@ -85,8 +124,7 @@ class Topology:
         if self.queue_type == "quorum":
             # A message redelivered this many times (a consumer that crashes on it) is dead-lettered
             # instead of looping; the relay sends it to the error queue.
-            arguments |= {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
-                          "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+            arguments |= {"x-delivery-limit": DELIVERY_LIMIT}
         return self._queue(agency, self.flow, [f"{agency}.#"], arguments)
 
     def wait_queue(self, seconds: float) -> Queue:
@@ -103,35 +141,84 @@ class Topology:
         queues += [self.wait_queue(s) for s in self.retry_delays]
         return queues
 
-    def declare(self, connection) -> None:
-        """Declare what does not exist yet; leave what exists as it is. Queue arguments cannot change
-        on a redeclare (PRECONDITION_FAILED), and a service may have made its queues quorum queues:
-        a `submit` or an `errors` must not fail on them."""
-        for entity in [*self.exchanges(), *self.queues()]:
-            with connection.channel() as channel:
-                try:
-                    if isinstance(entity, Queue):
-                        entity(channel).queue_declare(passive=True)
-                    else:
-                        entity(channel).declare(passive=True)
-                    exists = True
-                except Exception as exc:  # 404: does not exist yet (the channel is closed by the broker)
-                    if "NOT_FOUND" not in str(exc) and "404" not in str(exc) and "not found" not in str(exc).lower():
-                        raise
-                    exists = False
-            if not exists:
-                with connection.channel() as channel:
-                    entity(channel).declare()
-                continue
-            if isinstance(entity, Exchange):
-                _check_exchange(connection, entity)
-            for b in getattr(entity, "bindings", ()):  # a binding added since is made all the same...
-                with connection.channel() as channel:
-                    try:
-                        channel.queue_bind(entity.name, b.exchange.name, b.routing_key)
-                    except Exception as exc:  # ...by whoever may: an agency's own account may not (broker setup does)
-                        if "ACCESS_REFUSED" not in str(exc):
-                            raise
+    def declare(self, connection) -> dict[str, str]:
+        """Declare every exchange and queue, checking what exists against what is asked.
+
+        Returns the queues that could not be declared now, with why: on a cluster, a classic queue
+        whose node is down answers 404 "home node ... is down". A service still consumes the queues
+        it has; it is not held up by another's. A queue or exchange of another type or arguments
+        raises `TopologyMismatch` naming it."""
+        for exchange in self.exchanges():
+            _declare_exchange(connection, exchange)
+        unavailable: dict[str, str] = {}
+        for queue in self.queues():
+            problem = _declare_queue(connection, queue)
+            if problem is not None:
+                unavailable[queue.name] = problem
+        return unavailable
+
+
+def _is(exc: Exception, *marks: str) -> bool:
+    text = str(exc)
+    return any(mark in text for mark in marks)
+
+
+def _declare_exchange(connection, exchange: Exchange) -> None:
+    with connection.channel() as channel:
+        try:
+            exchange(channel).declare(passive=True)
+            exists = True
+        except Exception as exc:  # 404: does not exist yet (the channel is closed by the broker)
+            if not _is(exc, "NOT_FOUND", "404") and "not found" not in str(exc).lower():
+                raise
+            exists = False
+    if not exists:
+        with connection.channel() as channel:
+            exchange(channel).declare()
+        return
+    _check_exchange(connection, exchange)
+
+
+def _declare_queue(connection, queue: Queue) -> str | None:
+    """Declare a queue with the arguments asked: the broker creates it, accepts it as it is, or
+    refuses it (406) when it exists with another type or arguments. An account without configure
+    rights (an agency's own, after `broker setup`) falls back to a passive check."""
+    with connection.channel() as channel:
+        try:
+            channel.queue_declare(queue.name, durable=True, auto_delete=False, arguments=queue.queue_arguments or {})
+        except Exception as exc:
+            if _is(exc, "PRECONDITION_FAILED", "406"):
+                asked = (queue.queue_arguments or {}).get("x-queue-type", "classic")
+                raise TopologyMismatch(
+                    f"queue {queue.name!r} exists on the broker with another type or arguments than the {asked} "
+                    f"queue asked ({queue.queue_arguments or {}}): run every command of this bus with the same --queue-type "
+                    f"(or GUICHET_QUEUE_TYPE), or delete the queue once it is empty. Broker said: {exc}") from exc
+            if _is(exc, "ACCESS_REFUSED", "403"):
+                return _passive(connection, queue)
+            if _is(exc, "NOT_FOUND", "404", "RESOURCE_LOCKED", "405"):
+                return str(exc)  # e.g. a classic queue whose home node is down
+            raise
+    for b in queue.bindings:  # a binding added since is made all the same...
+        with connection.channel() as channel:
+            try:
+                channel.queue_bind(queue.name, b.exchange.name, b.routing_key)
+            except Exception as exc:  # ...by whoever may: an agency's own account may not (broker setup does)
+                if not _is(exc, "ACCESS_REFUSED", "403"):
+                    raise
+    return None
+
+
+def _passive(connection, queue: Queue) -> str | None:
+    """Without configure rights the queue must exist (broker setup made it); its type is then checked
+    by `guichet broker verify`, not here."""
+    with connection.channel() as channel:
+        try:
+            channel.queue_declare(queue.name, passive=True)
+        except Exception as exc:
+            if _is(exc, "home node", "down or inaccessible"):
+                return str(exc)
+            raise
+    return None
 
 
 class TopologyMismatch(RuntimeError):

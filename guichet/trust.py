@@ -124,11 +124,8 @@ class Trust:
     @classmethod
     def from_environment(cls) -> "Trust | None":
         """GUICHET_KEY_DIRECTORY turns signing on; GUICHET_KEYS_DIR holds this process's private keys."""
-        directory = os.environ.get("GUICHET_KEY_DIRECTORY")
-        if not directory:
-            return None
-        keys = os.environ.get("GUICHET_KEYS_DIR")
-        return cls(KeyDirectory(directory), Path(keys) if keys else None)
+        from guichet.settings import SigningSettings
+        return SigningSettings.from_environ().trust()
 
     def sign(self, envelope: Envelope) -> Envelope:
         entry = self.directory.current(envelope.sender.agency, envelope.sent_at)

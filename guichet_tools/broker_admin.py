@@ -28,7 +28,7 @@ from typing import get_args
 from urllib.parse import quote, unquote, urlsplit
 
 from guichet.bus import Bus
-from guichet.topology import Topology
+from guichet.topology import DELIVERY_LIMIT, Topology
 from schemas.base import AGENCIES, REGISTRY, Party
 from schemas.competences_talents import DemandeCompetencesTalents
 from services.parties import PARTIES
@@ -116,13 +116,19 @@ def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_pr
             {flux: {"write": portal_keys, "read": "^(" + "|".join(outside) + r")\."}})
 
     # The same dead-lettering and TTLs as the queue arguments, for deployments that manage them by policy.
+    # On quorum queues (cluster mode) dead-lettering is at least once, which needs reject-publish.
+    quorum = {"dead-letter-strategy": "at-least-once", "overflow": "reject-publish"} if queue_type == "quorum" else {}
     for seconds in topo.retry_delays:
         name = topo.wait_queue(seconds).name
         state.policies[name] = {"pattern": _one_of(name), "apply-to": "queues", "priority": 0,
-                                "definition": {"message-ttl": int(seconds * 1000), "dead-letter-exchange": flux}}
+                                "definition": {"message-ttl": int(seconds * 1000), "dead-letter-exchange": flux,
+                                               **quorum}}
+    agences = {"dead-letter-exchange": topo.late_exchange.name, **quorum}
+    if queue_type == "quorum":
+        agences["delivery-limit"] = DELIVERY_LIMIT
     state.policies[f"{namespace}.agences"] = {
         "pattern": _one_of(*(topo.queue_name(a) for a in AGENCIES)), "apply-to": "queues", "priority": 0,
-        "definition": {"dead-letter-exchange": topo.late_exchange.name}}
+        "definition": agences}
     return state
 
 

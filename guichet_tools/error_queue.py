@@ -6,6 +6,10 @@ message is published back to its queue before it leaves the error queue, so noth
 between the two, and it carries the history of its failures with it. It goes back under the
 routing key it reached the error exchange with: an agency's account may only write keys addressed
 to itself there, so a replay cannot carry a message an agency put in the error queue to another.
+
+A delivery filed twice (the broker confirmed the filing, then the service or the broker crashed
+before the original's ack, and the original came back) carries the same `x-guichet-filing-id`
+both times: it is one entry here, replayed once, and every copy leaves the queue with it.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from guichet.bus import Bus
 PREFIX = "x-guichet-error-"
 HISTORY = "x-guichet-history"
 REPLAYS = "x-guichet-replays"
+FILING_ID = "x-guichet-filing-id"
 
 
 @dataclass
@@ -40,6 +45,11 @@ class ErrorEntry:
     replays: int
     history: list[dict]
     headers: dict
+    copies: list = field(default_factory=list, repr=False)  # the same filing, delivered again
+
+    @property
+    def filing_id(self) -> str | None:
+        return self.headers.get(FILING_ID)
 
     @property
     def group(self) -> str:
@@ -55,7 +65,8 @@ class ErrorEntry:
         return {"id": self.id, "group": self.group, "type": self.type, "dossier_id": self.dossier_id,
                 "reason": self.reason, "exception": self.exception, "error": self.error, "queue": self.queue,
                 "routing_key": self.routing_key, "attempts": self.attempts, "first_failure": self.first_failure,
-                "last_failure": self.last_failure, "replays": self.replays, "history": self.history}
+                "last_failure": self.last_failure, "replays": self.replays, "history": self.history,
+                "copies": 1 + len(self.copies)}
 
 
 def _entry(message) -> ErrorEntry:
@@ -109,8 +120,16 @@ class ErrorQueue:
     def _take_all(self, channel) -> list[ErrorEntry]:
         queue = next(q for q in self.bus.topology.queues() if q.name == self.queue_name)
         bound, entries = queue(channel), []
+        by_filing: dict[str, ErrorEntry] = {}
         while (message := bound.get(no_ack=False, accept=None)) is not None:
-            entries.append(_entry(message))
+            entry = _entry(message)
+            first = by_filing.get(entry.filing_id) if entry.filing_id else None
+            if first is not None:
+                first.copies.append(message)
+                continue
+            if entry.filing_id:
+                by_filing[entry.filing_id] = entry
+            entries.append(entry)
         return entries
 
     def browse(self, selection: Selection, act: Callable[[ErrorEntry], None] | None = None) -> list[ErrorEntry]:
@@ -122,6 +141,8 @@ class ErrorQueue:
                 for entry in selected:
                     act(entry)
                     entry.message.ack()
+                    for copy in entry.copies:
+                        copy.ack()
             return selected
         finally:
             channel.close()  # everything not acked goes back to the queue, in order
@@ -130,6 +151,7 @@ class ErrorQueue:
         """Back to the queue it failed in, with the history of its failures."""
         headers = {k: v for k, v in entry.headers.items() if not k.startswith(PREFIX)}
         headers.pop("x-guichet-original-content-type", None)
+        headers.pop(FILING_ID, None)  # a new failure after the replay is a new filing
         past = {k: v for k, v in entry.summary().items() if k in (
             "reason", "exception", "error", "queue", "attempts", "first_failure", "last_failure")}
         headers[HISTORY] = json.dumps(entry.history + [past])

@@ -1,7 +1,8 @@
 """The directory of services (circulaire 2012, annexe 1; 2021 note on the platforms) as data.
 
-The defaults ship in services/data/annuaire.json; `GUICHET_DIRECTORY=FILE` replaces them, so that a
-préfecture's single list of documents, its DCEM policy or a platform can change without code.
+The defaults ship in services/data/annuaire.json; a file given by the command (`--directory FILE`,
+whose default is `GUICHET_DIRECTORY`) replaces them, so that a préfecture's single list of
+documents, its DCEM policy or a platform can change without code.
 """
 from __future__ import annotations
 
@@ -13,9 +14,19 @@ from pathlib import Path
 DEFAULT = Path(__file__).with_name("data") / "annuaire.json"
 
 
+_chosen: str | None = None
+
+
+def use(path: str | None) -> None:
+    """The directory this process's agencies read, as the command's configuration gives it."""
+    global _chosen
+    _chosen = path
+    load.cache_clear()
+
+
 @lru_cache(maxsize=4)
 def load(path: str | None = None) -> dict:
-    return json.loads(Path(path or os.environ.get("GUICHET_DIRECTORY") or DEFAULT).read_text())
+    return json.loads(Path(path or _chosen or os.environ.get("GUICHET_DIRECTORY") or DEFAULT).read_text())
 
 
 def guichet_unique_departments() -> frozenset[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -12,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from guichet_tools.benchmark.bus_run import SHAPE, BenchError, run_bus
 from guichet_tools.benchmark.raw_relay import RawRelayError, run_raw
 from guichet_tools.commands.common import UsageError, require_rabbitmq
+from guichet_tools.settings import add_tls, settings_from
 
 # Real time. With zero-delay facts no step waits on the clock; a compressed clock would only make
 # the legal timers (deadline-watch reminders at 80 % of a 48-hour period, the two-month production
@@ -56,6 +58,7 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
                    help="keep the registers and the service and relay logs there (default: a temporary folder, "
                         "deleted)")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    add_tls(p)
     p.set_defaults(func=run)
 
 
@@ -81,6 +84,8 @@ def broker_label(url: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The service processes (and the raw relay) started below read the same settings as variables.
+    os.environ.update(settings_from(args).child_environment())
     _check(args)
     timeout = args.timeout if args.timeout is not None else 60 + 0.5 * args.dossiers
     tmp = None

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from guichet_tools import broker_admin
-from guichet_tools.commands.common import UsageError, require_rabbitmq
+from guichet_tools.commands.common import UsageError, add_queue_type, require_rabbitmq
 
 
 def register(sub) -> None:
@@ -37,8 +37,7 @@ def register(sub) -> None:
         c.add_argument("--no-simulated-actors", action="store_true",
                        help="the OFII's account may not send the employer's and the worker's messages "
                             "(when `guichet run ofii --no-simulated-actors`)")
-        c.add_argument("--queue-type", choices=("classic", "quorum"), default="classic",
-                       help="type of the queues setup declares (quorum for a RabbitMQ cluster)")
+        add_queue_type(c)
         c.add_argument("--json", action="store_true", help="JSON for scripts")
         c.set_defaults(func=func)
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from guichet_tools.chaos import DEFAULT_BROKER_RESTART, run_chaos
 from guichet_tools.commands.common import UsageError, require_rabbitmq
+from guichet_tools.settings import add_tls, settings_from
 
 
 def register(sub) -> None:
@@ -27,10 +29,13 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=float, default=900, metavar="S", help="give up after S seconds (default: 900)")
     p.add_argument("--seed", type=int, help="random seed, to replay the same kills")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_tls(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    # The service processes (and the raw relay) started below read the same settings as variables.
+    os.environ.update(settings_from(args).child_environment())
     require_rabbitmq(args.broker, "chaos runs the services as separate processes, which cannot share memory://")
     if args.dossiers < 1:
         raise UsageError("--dossiers must be at least 1")

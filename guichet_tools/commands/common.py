@@ -3,26 +3,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 from datetime import datetime, timezone
 
 from guichet.clock import Clock, ScaledClock, SystemClock
 from guichet.usage import UsageError  # noqa: F401  (the commands import it from here)
+from guichet_tools.settings import add_tls
 from schemas.base import AGENCIES
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def add_broker(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    parser.add_argument("--broker", required=required, metavar="URL",
+    from_environment = os.environ.get("GUICHET_BROKER_URL") or None
+    parser.add_argument("--broker", required=required and from_environment is None, default=from_environment,
+                        metavar="URL",
                         help="broker URL: amqp://user:pass@host:5672/vhost for RabbitMQ, amqps://...:5671/... "
-                             "over TLS, memory:// in-process. TLS reads GUICHET_TLS_CA (CA bundle, default: "
-                             "the system's), GUICHET_TLS_CERT and GUICHET_TLS_KEY (client certificate and key, "
-                             "both or neither), GUICHET_TLS_SERVER_NAME (name to check the server's "
-                             "certificate against, default: the URL's host); the server is always verified")
-    parser.add_argument("--namespace", default="guichet",
-                        help="prefix of every exchange and queue name (default: guichet)")
+                             "over TLS (see the TLS options), memory:// in-process; a cluster as a failover "
+                             "list 'amqp://a;amqp://b;amqp://c' (default: $GUICHET_BROKER_URL)")
+    parser.add_argument("--namespace", default=os.environ.get("GUICHET_NAMESPACE") or "guichet",
+                        help="prefix of every exchange and queue name (default: $GUICHET_NAMESPACE or guichet)")
+    add_tls(parser)
 
 
 RABBITMQ_SCHEMES = ("amqp", "amqps", "pyamqp")
@@ -34,6 +37,26 @@ def require_rabbitmq(url: str, why: str) -> None:
     for one in url.split(";"):
         if urlsplit(one.strip()).scheme not in RABBITMQ_SCHEMES:
             raise UsageError(f"--broker must be an amqp:// or amqps:// URL, not {one.strip()!r}: {why}")
+
+
+QUEUE_TYPE_VARIABLE = "GUICHET_QUEUE_TYPE"
+
+
+def add_queue_type(parser: argparse.ArgumentParser) -> None:
+    """Every command that declares the topology says which queue type it expects: the first process
+    to declare must not decide it silently for the others, and a queue found with another type is
+    an error naming it (exit 5)."""
+    # A string default goes through `type` too: a wrong GUICHET_QUEUE_TYPE is refused like a wrong option.
+    parser.add_argument("--queue-type", type=_queue_type, default=os.environ.get(QUEUE_TYPE_VARIABLE) or "classic",
+                        metavar="{classic,quorum}", help="type of every queue of the bus: classic for one broker, quorum for a RabbitMQ "
+                             f"cluster (replicated, survives a node loss); default: ${QUEUE_TYPE_VARIABLE} or "
+                             "classic. All processes of one bus must agree; a queue of another type is refused")
+
+
+def _queue_type(value: str) -> str:
+    if value not in ("classic", "quorum"):
+        raise argparse.ArgumentTypeError(f"{value!r}: choose classic or quorum (also ${QUEUE_TYPE_VARIABLE})")
+    return value
 
 
 def add_clock(parser: argparse.ArgumentParser) -> None:
@@ -60,10 +83,12 @@ def clock_from(args: argparse.Namespace) -> Clock:
 
 
 def add_data(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", default="data", metavar="DIR",
-                        help="folder of the agencies' SQLite registers, <agency>.sqlite3 (default: ./data)")
-    parser.add_argument("--database-url", metavar="URL",
-                        help="PostgreSQL URL (postgresql://...) instead of SQLite; one schema per agency")
+    parser.add_argument("--data-dir", default=os.environ.get("GUICHET_DATA_DIR") or "data", metavar="DIR",
+                        help="folder of the agencies' SQLite registers, <agency>.sqlite3 "
+                             "(default: $GUICHET_DATA_DIR or ./data)")
+    parser.add_argument("--database-url", metavar="URL", default=os.environ.get("GUICHET_DATABASE_URL") or None,
+                        help="PostgreSQL URL (postgresql://...) instead of SQLite; one schema per agency "
+                             "(default: $GUICHET_DATABASE_URL)")
 
 
 def agency_choice(value: str) -> str:
@@ -90,7 +115,12 @@ def account_url(broker: str, credentials: str | None, account: str) -> str:
         raise UsageError(f"--credentials: {credentials}: {exc}") from None
     if account not in passwords:
         raise UsageError(f"--credentials: {credentials} has no account {account!r}")
-    parts = urlsplit(broker)
+    return ";".join(_with_user(url.strip(), account, passwords[account]) for url in broker.split(";") if url.strip())
+
+
+def _with_user(url: str, account: str, password: str) -> str:
+    """One URL of a failover list with the account's user and password."""
+    parts = urlsplit(url)
     host = parts.hostname or "127.0.0.1"
-    netloc = f"{quote(account, safe='')}:{quote(passwords[account], safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{quote(account, safe='')}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))

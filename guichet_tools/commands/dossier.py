@@ -4,12 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from guichet_tools.commands.common import UsageError, add_data
 from guichet.register import Register, from_text
-from services.summary import moment, summary
 from guichet.timeutil import iso
-from services.views import dossier_view
+from guichet_tools.commands.common import UsageError, add_data
+from guichet_tools.settings import add_directory, settings_from
 from schemas.base import AGENCIES
+from services.summary import moment, summary
+from services.views import dossier_view
 
 
 def register(sub) -> None:
@@ -21,6 +22,7 @@ def register(sub) -> None:
                                        "from the DT-OFII's register.")
     show.add_argument("id", help="dossier id")
     add_data(show)
+    add_directory(show)
     show.add_argument("--json", action="store_true", help="the scenario contract's dossier object")
     show.set_defaults(func=run)
 
@@ -43,6 +45,7 @@ def _exists(path: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    settings_from(args)  # the directory of services, as --directory or $GUICHET_DIRECTORY gives it
     registers = _registers(args)
     try:
         state = registers["ofii"].state(args.id) if "ofii" in registers else None

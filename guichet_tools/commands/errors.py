@@ -6,8 +6,9 @@ import json
 from datetime import datetime
 
 from guichet.bus import Bus
-from guichet_tools.commands.common import UsageError, add_broker, require_rabbitmq
+from guichet_tools.commands.common import UsageError, add_broker, add_queue_type, require_rabbitmq
 from guichet_tools.error_queue import ErrorQueue, Selection
+from guichet_tools.settings import tls_from
 from guichet.topology import Topology
 from services.parties import PARTIES
 
@@ -24,6 +25,7 @@ def register(sub) -> None:
                        ("purge", "delete the selected messages for good")):
         c = esub.add_parser(name, help=text, description=text)
         add_broker(c)
+        add_queue_type(c)
         c.add_argument("ids", nargs="*", metavar="ID", help="message ids")
         c.add_argument("--group", help="a failure group, e.g. handler_error/RuntimeError/guichet.ofii")
         c.add_argument("--since", metavar="ISO", help="last failure at or after this instant")
@@ -50,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
     require_rabbitmq(args.broker, "the error queue lives on RabbitMQ; memory:// belongs to one process")
     selection = Selection(ids=args.ids, group=args.group, since=_instant(args.since, "--since"),
                           until=_instant(args.until, "--until"))
+    if any(not i.strip() for i in args.ids):
+        raise UsageError("ID: an empty id selects nothing (give a message id, --group, --since or --until)")
     acting = args.errors_command in ("replay", "purge")
     if acting and not (args.ids or args.group or args.since or args.until or args.all):
         raise UsageError(f"{args.errors_command}: select messages (ID, --group, --since, --until) or say --all")
-    bus = Bus(args.broker, Topology(PARTIES, namespace=args.namespace))
+    bus = Bus(args.broker, Topology(PARTIES, namespace=args.namespace, queue_type=args.queue_type), tls=tls_from(args))
     try:
         bus.declare()
         queue = ErrorQueue(bus)
@@ -71,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{'replayed' if args.errors_command == 'replay' else 'purged'} {len(entries)} message(s)")
         return 0
     if args.errors_command == "list":
-        print(f"{len(entries)} message(s) in {queue.queue_name}")
+        doubles = sum(len(e.copies) for e in entries)
+        print(f"{len(entries)} message(s) in {queue.queue_name}"
+              + (f" ({doubles} duplicate filing(s) shown once)" if doubles else ""))
         for e in entries:
             print(f"  {e.id:<36} {e.type or '-':<38} {e.dossier_id or '-':<12} {e.group:<55} "
                   f"attempts {e.attempts}  last {e.last_failure or '-'}")

@@ -7,8 +7,9 @@ import io
 import re
 from pathlib import Path
 
-from guichet_tools.commands.common import UsageError, add_data
 from guichet.register import Register
+from guichet_tools.commands.common import UsageError, add_data
+from guichet_tools.settings import add_directory, settings_from
 from schemas.dossier import DEPARTMENT_PATTERN
 from services import directory
 from services.views import BIOMETRIC_CATEGORIES, biometric_tables
@@ -31,10 +32,12 @@ def register(sub) -> None:
     bio.add_argument("--csv", action="store_true",
                      help="CSV: prefecture, mois, then one column per category listing the AGDREF numbers")
     add_data(bio)
+    add_directory(bio)
     bio.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    settings_from(args)  # the directory of services, as --directory or $GUICHET_DIRECTORY gives it
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         raise UsageError(f"--month: {args.month!r} is not of the form YYYY-MM")
     if args.prefecture is not None and not re.fullmatch(DEPARTMENT_PATTERN, args.prefecture):

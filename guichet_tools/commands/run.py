@@ -8,10 +8,11 @@ import urllib.request
 from pathlib import Path
 
 from guichet_tools.commands.common import (
-    account_url, add_broker, add_clock, add_credentials, add_data, agency_choice, clock_from,
+    account_url, add_broker, add_clock, add_credentials, add_data, add_queue_type, agency_choice, clock_from,
 )
 from guichet import tracing
 from guichet.serve import Service, ServiceConfig, healthy
+from guichet_tools.settings import add_directory, add_signing, settings_from
 from services.parties import PARTIES
 from services.registry import definitions
 
@@ -26,8 +27,9 @@ def register(sub) -> None:
     add_credentials(p, "the agency's")
     add_data(p)
     add_clock(p)
-    p.add_argument("--queue-type", choices=("classic", "quorum"), default="classic",
-                   help="queue type when the queues are first declared (quorum for a RabbitMQ cluster)")
+    add_queue_type(p)
+    add_signing(p)
+    add_directory(p)
     p.add_argument("--no-simulated-actors", action="store_true",
                    help="the agency's back-office sends the people's acts itself; nothing is simulated")
     p.add_argument("--prefetch", type=int, default=20, help="unacknowledged deliveries at once (default: 20)")
@@ -57,12 +59,13 @@ def port_number(value: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    broker = account_url(args.broker, args.credentials, args.agency)
+    settings = settings_from(args)
+    broker = account_url(settings.broker, args.credentials, args.agency)
     config = ServiceConfig(definition=definitions()[args.agency], parties=PARTIES, broker_url=broker, clock=clock_from(args),
-                           data_dir=Path(args.data_dir), database_url=args.database_url,
-                           namespace=args.namespace, queue_type=args.queue_type,
+                           data_dir=settings.data_dir, database_url=settings.database_url,
+                           namespace=settings.namespace, queue_type=settings.queue_type,
                            simulate_actors=not args.no_simulated_actors, prefetch=args.prefetch,
-                           http_port=args.http_port)
+                           http_port=args.http_port, tls=settings.tls, signing=settings.signing)
     tracing.configure(f"guichet-{args.agency}")
     Service(config).run()
     return 0

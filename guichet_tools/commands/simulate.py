@@ -6,6 +6,7 @@ import json
 import sys
 from importlib import resources
 
+from guichet_tools.settings import add_directory, add_tls, settings_from
 from guichet_tools.simulation.harness import Simulation
 from guichet_tools.simulation.scenario import load_scenario
 from guichet_tools.simulation.table import render
@@ -25,6 +26,8 @@ def register(sub) -> None:
     p.add_argument("--broker", metavar="URL", default="memory://",
                    help="amqp://... to run over RabbitMQ (default: memory://, in-process)")
     p.add_argument("--data-dir", metavar="DIR", help="keep the agencies' registers there (default: a temporary folder)")
+    add_tls(p)
+    add_directory(p)
     p.set_defaults(func=run)
 
 
@@ -33,8 +36,9 @@ def run(args: argparse.Namespace) -> int:
         path = resources.files("guichet_tools") / "examples" / "guichet-unique.json"
     else:
         path = args.scenario
+    settings = settings_from(args)
     scenario = load_scenario(path)
-    result = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir).run()
+    result = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir, tls=settings.tls).run()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 
 from guichet.bus import Bus
-from guichet_tools.commands.common import account_url, add_broker, add_clock, add_credentials, clock_from
+from guichet_tools.commands.common import (
+    account_url, add_broker, add_clock, add_credentials, add_queue_type, clock_from,
+)
+from guichet_tools.settings import add_directory, add_signing, settings_from
 from guichet_tools.simulation.harness import filing
 from guichet_tools.simulation.scenario import load_scenario
 from guichet.topology import Topology
-from guichet.trust import Trust
 from services.parties import PARTIES
 
 
@@ -24,16 +26,21 @@ def register(sub) -> None:
     add_broker(p)
     add_credentials(p, "the employers' portal, employeur")
     add_clock(p)
+    add_queue_type(p)
+    add_signing(p)
+    add_directory(p)
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="file each dossier N times, with ids suffixed -1..-N (load tests)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
     scenario = load_scenario(args.file)
     clock = clock_from(args)
-    trust = Trust.from_environment()  # with a key directory, the employer signs its filings
-    bus = Bus(account_url(args.broker, args.credentials, "employeur"), Topology(PARTIES, namespace=args.namespace))
+    trust = settings.signing.trust()  # with a key directory, the employer signs its filings
+    bus = Bus(account_url(settings.broker, args.credentials, "employeur"),
+              Topology(PARTIES, namespace=settings.namespace, queue_type=settings.queue_type), tls=settings.tls)
     try:
         bus.declare()
         count = 0

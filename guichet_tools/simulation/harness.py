@@ -23,6 +23,7 @@ from guichet.register import Register
 from guichet.runner import Runner
 from guichet_tools.simulation.scenario import Scenario
 from guichet.timeutil import at_opening
+from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from services.views import biometric_report, biometric_tables, dossier_view
 from schemas.autorisation_travail import DepotAutorisationTravail
@@ -61,11 +62,12 @@ class Simulation:
     scenario: Scenario
     broker_url: str = "memory://"
     data_dir: Path | None = None
+    tls: TLSSettings | None = None
     runners: list[Runner] = field(default_factory=list)
 
     def run(self) -> dict:
         namespace = f"guichet-sim-{uuid.uuid4().hex[:10]}"
-        bus = Bus(self.broker_url, Topology(PARTIES, namespace=namespace))
+        bus = Bus(self.broker_url, Topology(PARTIES, namespace=namespace), tls=self.tls)
         tmp = None
         if self.data_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="guichet-sim-")

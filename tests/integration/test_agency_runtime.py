@@ -153,3 +153,22 @@ def test_II_C_2_a_card_due_at_the_two_month_mark_is_published_before_the_mark_re
     at_mark = [r["type"] for r in mark if r["type"] != "prefecture.veille.echeance"]  # the warning came before
     assert at_mark == ["prefecture.agent.titre_produit", "prefecture.echeance.production"]
     register.close()
+
+
+def test_a_reused_message_id_with_another_content_is_journaled_and_refused_not_dropped(register, capsys):
+    agency = ofii(register)
+    env = filing(dossier())
+    assert agency.process(env.body()).status == "processed"
+    other = env.model_copy(update={"dossier_id": "D-2"})  # same message id, another content
+    outcome = agency.process(other.body())
+    assert (outcome.status, outcome.reason) == ("rejected", "message_id_reused")
+    assert str(env.message_id) in outcome.error
+    assert agency.process(other.body()).status == "rejected", "redelivered: refused again..."
+    with agency.register.transaction() as tx:
+        rows = tx.rows("SELECT direction, dossier_id FROM journal WHERE message_id = ? ORDER BY seq",
+                       str(env.message_id))
+    assert rows == [{"direction": "in", "dossier_id": "D-1"}, {"direction": "in_reused_id", "dossier_id": "D-2"}], \
+        "...and journaled once"
+    assert agency.register.state("D-2") is None
+    assert agency.register.verify_journal().intact
+    assert agency.process(env.body()).status == "duplicate", "the same content again is a plain duplicate"

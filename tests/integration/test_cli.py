@@ -194,3 +194,18 @@ def test_an_agent_reads_the_same_french_summary_in_simulate_and_in_dossier_show(
         shown = guichet("dossier", "show", dossier_id, "--data-dir", str(data)).stdout
         block = shown.split("\n\nMessages du dossier")[0]
         assert block.startswith(f"Dossier {dossier_id} - ") and block in text
+
+
+def test_the_directory_of_services_is_read_from_the_flag(tmp_path):
+    """II.E.2: a préfecture that leaves the minor child's DCEM outside the single window, configured
+    by the operator's own directory file given as --directory."""
+    directory = json.loads(services_directory.DEFAULT.read_text())
+    directory["prefecture_policy"]["78"] = {"dcem_in_guichet_unique": False}
+    (tmp_path / "annuaire.json").write_text(json.dumps(directory))
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"dossiers": [dossier(id="CHILD", family={"spouse": False, "minor_children": 1})]}))
+    shipped = json.loads(guichet("simulate", "--scenario", str(path), "--json").stdout)
+    chosen = json.loads(guichet("simulate", "--scenario", str(path), "--json",
+                                "--directory", str(tmp_path / "annuaire.json")).stdout)
+    assert [f["titre"] for f in shipped["dossiers"][0]["family"]] == ["dcem"]
+    assert [f["titre"] for f in chosen["dossiers"][0]["family"]] == ["dcem_droit_commun"]

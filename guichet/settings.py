@@ -1,0 +1,75 @@
+"""What a process is configured with for TLS and signatures: values the command's flags give, each
+flag defaulting to its GUICHET_* environment variable. An error names where the bad value came
+from (the flag or the variable), so that the operator knows what to fix."""
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+from urllib.parse import urlsplit
+
+from guichet.usage import UsageError
+
+if TYPE_CHECKING:
+    from guichet.trust import Trust
+
+TLS_VARIABLES = {"ca": "GUICHET_TLS_CA", "cert": "GUICHET_TLS_CERT", "key": "GUICHET_TLS_KEY",
+                 "server_name": "GUICHET_TLS_SERVER_NAME"}
+SIGNING_VARIABLES = {"key_directory": "GUICHET_KEY_DIRECTORY", "keys_dir": "GUICHET_KEYS_DIR"}
+
+
+class TLSConfigError(UsageError):
+    """A TLS file that does not exist, or a client certificate without its key."""
+
+
+@dataclass(frozen=True)
+class TLSSettings:
+    """For `amqps://` URLs. ca: the CA bundle that signed the broker's certificate (default: the
+    system's); cert and key: the client certificate and its key, both or neither; server_name: the
+    name to send (SNI) and to check the certificate against (default: the URL's host, taken here
+    because kombu would rewrite `localhost` to 127.0.0.1 first). The server's certificate and name
+    are always verified."""
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    server_name: str | None = None
+    # Where each value came from, for error messages: the flag or the variable.
+    origin: Mapping[str, str] = field(default_factory=lambda: dict(TLS_VARIABLES), compare=False)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "TLSSettings":
+        return cls(**{name: environ.get(variable) or None for name, variable in TLS_VARIABLES.items()})
+
+    def options(self, url: str) -> dict[str, Any]:
+        """kombu's `ssl` argument for an `amqps://` URL, in the dict form py-amqp 5 turns into an SSLContext."""
+        options: dict[str, Any] = {"cert_reqs": ssl.CERT_REQUIRED,
+                                   "server_hostname": self.server_name or urlsplit(url).hostname}
+        for name, key in (("ca", "ca_certs"), ("cert", "certfile"), ("key", "keyfile")):
+            path = getattr(self, name)
+            if path:
+                if not os.path.isfile(path):
+                    raise TLSConfigError(f"{self.origin[name]}={path}: no such file")
+                options[key] = path
+        if ("certfile" in options) != ("keyfile" in options):
+            raise TLSConfigError(f"{self.origin['cert']} and {self.origin['key']} go together: set both or neither")
+        return options
+
+
+@dataclass(frozen=True)
+class SigningSettings:
+    """key_directory: the shared directory of the parties' public keys; with it, every envelope is
+    signed on its way out and checked on its way in. keys_dir: this process's private keys."""
+    key_directory: str | None = None
+    keys_dir: str | None = None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "SigningSettings":
+        return cls(**{name: environ.get(variable) or None for name, variable in SIGNING_VARIABLES.items()})
+
+    def trust(self) -> "Trust | None":
+        if not self.key_directory:
+            return None
+        from guichet.trust import KeyDirectory, Trust
+        return Trust(KeyDirectory(self.key_directory), Path(self.keys_dir) if self.keys_dir else None)

@@ -1,0 +1,118 @@
+"""One configuration object for every command: built from the command's flags, each flag defaulting
+to its GUICHET_* environment variable, and handed down to the runtime (the service's config, the
+bus, the trust) and to the agencies (the directory of services).
+
+    GUICHET_BROKER_URL      --broker            GUICHET_TLS_CA          --tls-ca
+    GUICHET_NAMESPACE       --namespace         GUICHET_TLS_CERT        --tls-cert
+    GUICHET_QUEUE_TYPE      --queue-type        GUICHET_TLS_KEY         --tls-key
+    GUICHET_DATA_DIR        --data-dir          GUICHET_TLS_SERVER_NAME --tls-server-name
+    GUICHET_DATABASE_URL    --database-url      GUICHET_KEY_DIRECTORY   --key-directory
+    GUICHET_DIRECTORY       --directory         GUICHET_KEYS_DIR        --keys-dir
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from guichet.settings import (
+    SIGNING_VARIABLES,
+    TLS_VARIABLES,
+    SigningSettings,
+    TLSSettings,
+)
+from guichet.usage import UsageError
+from services import directory
+
+TLS_FLAGS = {"ca": "--tls-ca", "cert": "--tls-cert", "key": "--tls-key", "server_name": "--tls-server-name"}
+SIGNING_FLAGS = {"key_directory": "--key-directory", "keys_dir": "--keys-dir"}
+
+
+def add_tls(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("TLS (amqps:// URLs; the server's certificate and name are always verified)")
+    group.add_argument("--tls-ca", metavar="FILE", help="CA bundle that signed the broker's certificate "
+                                                        "(default: $GUICHET_TLS_CA, else the system's)")
+    group.add_argument("--tls-cert", metavar="FILE", help="client certificate, with --tls-key (default: $GUICHET_TLS_CERT)")
+    group.add_argument("--tls-key", metavar="FILE", help="its private key (default: $GUICHET_TLS_KEY)")
+    group.add_argument("--tls-server-name", metavar="NAME",
+                       help="name to check the broker's certificate against (default: $GUICHET_TLS_SERVER_NAME, "
+                            "else the URL's host)")
+
+
+def add_signing(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("signed messages")
+    group.add_argument("--key-directory", metavar="FILE",
+                       help="the shared directory of the parties' public keys: with it, what this process sends "
+                            "is signed and what it receives is checked (default: $GUICHET_KEY_DIRECTORY)")
+    group.add_argument("--keys-dir", metavar="DIR", help="this process's private keys (default: $GUICHET_KEYS_DIR)")
+
+
+def add_directory(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--directory", metavar="FILE",
+                        help="the directory of services (annex 1, the préfectures' lists, the 2021 platforms) "
+                             "replacing the one shipped (default: $GUICHET_DIRECTORY)")
+
+
+def _flag_or_variable(args: argparse.Namespace, name: str, flag: str, variable: str) -> tuple[str | None, str]:
+    """The flag's value when given, else the variable's; and which of the two it came from."""
+    value = getattr(args, name, None)
+    if value:
+        return value, flag
+    return os.environ.get(variable) or None, variable
+
+
+def tls_from(args: argparse.Namespace) -> TLSSettings:
+    values, origin = {}, {}
+    for name, flag in TLS_FLAGS.items():
+        values[name], origin[name] = _flag_or_variable(args, f"tls_{name}" if name != "server_name" else "tls_server_name",
+                                                       flag, TLS_VARIABLES[name])
+    return TLSSettings(**values, origin=origin)
+
+
+def signing_from(args: argparse.Namespace) -> SigningSettings:
+    return SigningSettings(**{name: _flag_or_variable(args, name, flag, SIGNING_VARIABLES[name])[0]
+                              for name, flag in SIGNING_FLAGS.items()})
+
+
+@dataclass(frozen=True)
+class Settings:
+    broker: str | None
+    namespace: str
+    queue_type: str
+    data_dir: Path
+    database_url: str | None
+    tls: TLSSettings
+    signing: SigningSettings
+    directory: str | None
+
+    def apply_directory(self) -> None:
+        """The agencies read the directory of services from here on (services/directory.py)."""
+        if self.directory:
+            if not Path(self.directory).is_file():
+                raise UsageError(f"--directory: {self.directory}: no such file")
+            directory.use(self.directory)
+
+    def child_environment(self) -> dict[str, str]:
+        """The same settings for the service processes a tool starts (bench, chaos): as variables."""
+        env = dict(os.environ)
+        for name, variable in TLS_VARIABLES.items():
+            if getattr(self.tls, name):
+                env[variable] = getattr(self.tls, name)
+        for name, variable in SIGNING_VARIABLES.items():
+            if getattr(self.signing, name):
+                env[variable] = getattr(self.signing, name)
+        if self.directory:
+            env["GUICHET_DIRECTORY"] = str(Path(self.directory).resolve())
+        return env
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = Settings(broker=getattr(args, "broker", None), namespace=getattr(args, "namespace", "guichet"),
+                        queue_type=getattr(args, "queue_type", "classic"),
+                        data_dir=Path(getattr(args, "data_dir", None) or "data"),
+                        database_url=getattr(args, "database_url", None), tls=tls_from(args),
+                        signing=signing_from(args),
+                        directory=_flag_or_variable(args, "directory", "--directory", "GUICHET_DIRECTORY")[0])
+    settings.apply_directory()
+    return settings
