@@ -111,14 +111,17 @@ def bench_dossier(index: int) -> ScenarioDossier:
 
 
 def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_dir: Path,
-            prefetch: int = 20, progress: Callable[[str], None] = lambda line: None) -> BusRun:
+            prefetch: int = 20, progress: Callable[[str], None] = lambda line: None,
+            dossiers_per_s: float | None = None, ofii_processes: int = 1) -> BusRun:
+    """`dossiers_per_s`: file at that pace instead of all at once; `ofii_processes`: DT-OFII processes."""
     namespace = f"bench-{uuid.uuid4().hex[:10]}"
     origin = datetime.now(timezone.utc)
     clock: Clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale, origin)
     result = BusRun(dossiers=dossiers, time_scale=time_scale)
     data_dir.mkdir(parents=True, exist_ok=True)
     bus = Bus(broker, Topology(PARTIES, namespace=namespace))
-    services = ServiceProcesses(broker, namespace, data_dir, time_scale, origin, options=["--prefetch", str(prefetch)])
+    services = ServiceProcesses(broker, namespace, data_dir, time_scale, origin, options=["--prefetch", str(prefetch)],
+                                replicas={"ofii": ofii_processes})
     try:
         bus.declare()   # an unreachable broker fails here, before any process starts
         try:
@@ -131,6 +134,9 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
         filing_sizes: list[int] = []
         started = time.time()
         for index in range(1, dossiers + 1):
+            if dossiers_per_s:
+                # Pacing the offered load (not waiting on a result): the next filing at its instant.
+                time.sleep(max(0.0, started + (index - 1) / dossiers_per_s - time.time()))
             dossier = template.model_copy(update={"id": f"BENCH-{index:06d}"})
             envelope = filing(dossier.id, dossier, "circulaire-2012", clock.now())
             bus.publish_envelope(envelope)

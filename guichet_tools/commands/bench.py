@@ -19,6 +19,8 @@ from guichet_tools.settings import add_tls, settings_from
 # the legal timers (deadline-watch reminders at 80 % of a 48-hour period, the two-month production
 # échéance) fire during a long run and add their messages to the workload.
 DEFAULT_TIME_SCALE = 1.0
+# What one bench dossier makes the bus deliver, its filing included (the carte bleue's 13 hops).
+DELIVERIES_PER_DOSSIER = 13
 
 
 def register(sub) -> None:
@@ -57,6 +59,14 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
     p.add_argument("--data-dir", metavar="DIR",
                    help="keep the registers and the service and relay logs there (default: a temporary folder, "
                         "deleted)")
+    p.add_argument("--rate", type=float, metavar="R",
+                   help="offer R messages/s instead of a burst: file one dossier every 13/R seconds (a dossier "
+                        "makes 13 deliveries, its filing included) for --seconds, then wait until all are done; "
+                        "the latency lines are then those of that steady load (no raw relay part, no ratio)")
+    p.add_argument("--seconds", type=float, default=10.0, metavar="S",
+                   help="with --rate: how long the dossiers are filed (default: %(default)g)")
+    p.add_argument("--ofii-processes", type=int, default=1, metavar="N",
+                   help="DT-OFII processes on its one queue and register (default: 1)")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     add_tls(p)
     p.set_defaults(func=run)
@@ -72,6 +82,10 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--timeout must be positive")
     if args.prefetch < 1:
         raise UsageError("--prefetch must be at least 1")
+    if args.rate is not None and (args.rate <= 0 or args.seconds <= 0):
+        raise UsageError("--rate and --seconds must be positive")
+    if args.ofii_processes < 1:
+        raise UsageError("--ofii-processes must be at least 1")
 
 
 def broker_label(url: str) -> str:
@@ -87,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     # The service processes (and the raw relay) started below read the same settings as variables.
     os.environ.update(settings_from(args).child_environment())
     _check(args)
+    if args.rate is not None:
+        args.dossiers = max(1, round(args.rate * args.seconds / DELIVERIES_PER_DOSSIER))
     timeout = args.timeout if args.timeout is not None else 60 + 0.5 * args.dossiers
     tmp = None
     if args.data_dir:
@@ -98,18 +114,21 @@ def run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"bench: {line}", file=sys.stderr, flush=True)
 
-    figures: dict = {"broker": broker_label(args.broker), "prefetch": args.prefetch}
+    figures: dict = {"broker": broker_label(args.broker), "prefetch": args.prefetch, "offered_rate": args.rate,
+                     "ofii_processes": args.ofii_processes}
     status = 0
     try:
         try:
             bus = run_bus(args.broker, args.dossiers, args.time_scale, timeout, data_dir / "bus",
-                          prefetch=args.prefetch, progress=progress)
+                          prefetch=args.prefetch, progress=progress,
+                          dossiers_per_s=args.rate / DELIVERIES_PER_DOSSIER if args.rate else None,
+                          ofii_processes=args.ofii_processes)
         except BenchError as exc:
             print(f"guichet bench: {exc}", file=sys.stderr)
             return 1
         figures.update(bus.figures())
-        if bus.done < args.dossiers:
-            status = 1
+        if bus.done < args.dossiers or args.rate is not None:
+            status = 1 if bus.done < args.dossiers else 0
             figures["raw"] = None
             figures["ratio"] = None
         else:
@@ -134,6 +153,10 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
+def _times(f: dict) -> str:
+    return f" x{f['ofii_processes']}" if f.get("ofii_processes", 1) > 1 else ""
+
+
 def _ms(value) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
@@ -141,7 +164,7 @@ def _ms(value) -> str:
 def render(f: dict) -> str:
     scale = f"time scale {f['time_scale']:g}" + (" (real time)" if f["time_scale"] == 1 else "")
     lines = [f"bench: {f['dossiers']} dossiers ({SHAPE}, {scale}) on {f['broker']}",
-             "bus: 4 services, one `guichet run` process each (ofii, smoe, consulat, prefecture), "
+             f"bus: 4 services, one `guichet run` process each (ofii{_times(f)}, smoe, consulat, prefecture), "
              f"SQLite registers, prefetch {f['prefetch']}"]
     if f["dossiers_done"] < f["dossiers"]:
         outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(f["outcomes"].items()))
@@ -149,6 +172,8 @@ def render(f: dict) -> str:
                      f"{' (timeout)' if f['timed_out'] else ''}; outcomes at the DT-OFII: {outcomes or 'none'}")
     lines += [
         f"wall: {f['wall_s']:.2f} s, first filing to last dossier done (titre_remis at the DT-OFII)",
+        *([f"offered: {f['offered_rate']:g} messages/s ({f['offered_rate'] / DELIVERIES_PER_DOSSIER:.2f} dossiers "
+           f"filed per second, {f['dossiers']} dossiers)"] if f.get("offered_rate") else []),
         f"dossiers/s: {f['dossiers_per_s']:.2f}",
         f"messages/s: {f['messages_per_s']:.2f}  ({f['messages']} messages confirmed by the broker in that time: "
         f"{f['filings']} filings + {f['messages'] - f['filings']} published by the services)",
