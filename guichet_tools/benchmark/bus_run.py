@@ -30,6 +30,7 @@ from guichet.register import utc_text
 from guichet.register_reader import RegisterReader
 from guichet.topology import Topology
 from guichet_tools.benchmark.bus_measure import DONE, measure
+from guichet_tools.benchmark.recovery import START, STOP, RestartFailed, restart_broker
 from guichet_tools.benchmark.stats import mib, peak_rss_kib, rate
 from guichet_tools.launcher import LaunchError, ServiceProcesses
 from guichet_tools.simulation.harness import filing
@@ -77,6 +78,7 @@ class BusRun:
     unrouted: int | None = None
     timed_out: bool = False
     timer_messages: int = 0
+    recovery: dict | None = None
 
     def figures(self) -> dict:
         return {
@@ -100,6 +102,7 @@ class BusRun:
             "body_bytes_mean": self.body_bytes,
             "error_queue": self.error_queue,
             "unrouted": self.unrouted,
+            "recovery": self.recovery,
         }
 
 
@@ -112,8 +115,9 @@ def bench_dossier(index: int) -> ScenarioDossier:
 
 def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_dir: Path,
             prefetch: int = 20, progress: Callable[[str], None] = lambda line: None,
-            dossiers_per_s: float | None = None, ofii_processes: int = 1) -> BusRun:
-    """`dossiers_per_s`: file at that pace instead of all at once; `ofii_processes`: DT-OFII processes."""
+            dossiers_per_s: float | None = None, ofii_processes: int = 1, broker_restart: bool = False) -> BusRun:
+    """`dossiers_per_s`: file at that pace instead of all at once; `ofii_processes`: DT-OFII processes;
+    `broker_restart`: restart RabbitMQ before filing and measure the recovery (benchmark/recovery.py)."""
     namespace = f"bench-{uuid.uuid4().hex[:10]}"
     origin = datetime.now(timezone.utc)
     clock: Clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale, origin)
@@ -129,6 +133,14 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
         except LaunchError as exc:
             raise BenchError(str(exc)) from None
         progress(f"bus: 4 services consuming in namespace {namespace}; filing {dossiers} dossiers")
+        back = None
+        if broker_restart:
+            progress(f"bus: restarting the broker ({STOP}, {START})")
+            try:
+                back = restart_broker(broker)
+            except RestartFailed as exc:
+                raise BenchError(str(exc)) from None
+            progress("bus: the broker's port answers again; filing")
 
         template = bench_dossier(0)
         filing_sizes: list[int] = []
@@ -140,6 +152,8 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
             dossier = template.model_copy(update={"id": f"BENCH-{index:06d}"})
             envelope = filing(dossier.id, dossier, "circulaire-2012", clock.now())
             bus.publish_envelope(envelope)
+            if back is not None and index == 1:
+                result.recovery = {"first_filing_confirmed_s": round(time.time() - back, 3)}
             filing_sizes.append(len(envelope.body()))
         filed = time.time()
         progress(f"bus: {dossiers} filings confirmed in {filed - started:.2f} s")
@@ -175,11 +189,24 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
         except Exception:
             pass
         measure(result, data_dir, origin, time_scale, started, filing_sizes)
+        if back is not None:
+            result.recovery["first_consumed_s"] = _first_consumed(data_dir, origin, time_scale, back)
         return result
     finally:
         services.stop_all(STOP_SECONDS)
         bus.delete_topology()
         bus.close()
+
+
+def _first_consumed(data_dir: Path, origin: datetime, time_scale: float, back: float) -> float | None:
+    """Seconds from the broker being back to the DT-OFII's first handled delivery (real time)."""
+    with RegisterReader("ofii", data_dir) as ofii:
+        first = ofii.rows("SELECT MIN(recorded_at) AS t FROM journal WHERE direction = 'in'")[0]["t"]
+    if first is None:
+        return None
+    virtual = datetime.fromisoformat(first)
+    real = origin.timestamp() + (virtual - origin).total_seconds() / time_scale
+    return round(real - back, 3)
 
 
 def _outcomes(data_dir: Path) -> dict:

@@ -67,6 +67,10 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
                    help="with --rate: how long the dossiers are filed (default: %(default)g)")
     p.add_argument("--ofii-processes", type=int, default=1, metavar="N",
                    help="DT-OFII processes on its one queue and register (default: 1)")
+    p.add_argument("--broker-restart", action="store_true",
+                   help="restart RabbitMQ (rabbitmqctl stop_app, start_app) once the services consume, then file "
+                        "the dossiers; prints the time from the broker's port answering again to the DT-OFII's "
+                        "first handled delivery. Disturbs every other user of that broker")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     add_tls(p)
     p.set_defaults(func=run)
@@ -122,12 +126,12 @@ def run(args: argparse.Namespace) -> int:
             bus = run_bus(args.broker, args.dossiers, args.time_scale, timeout, data_dir / "bus",
                           prefetch=args.prefetch, progress=progress,
                           dossiers_per_s=args.rate / DELIVERIES_PER_DOSSIER if args.rate else None,
-                          ofii_processes=args.ofii_processes)
+                          ofii_processes=args.ofii_processes, broker_restart=args.broker_restart)
         except BenchError as exc:
             print(f"guichet bench: {exc}", file=sys.stderr)
             return 1
         figures.update(bus.figures())
-        if bus.done < args.dossiers or args.rate is not None:
+        if bus.done < args.dossiers or args.rate is not None or args.broker_restart:
             status = 1 if bus.done < args.dossiers else 0
             figures["raw"] = None
             figures["ratio"] = None
@@ -194,6 +198,11 @@ def render(f: dict) -> str:
         lines.append(f"peak RSS {agency}: {'-' if value is None else f'{value:.1f} MiB'}")
     if f["error_queue"] or f["unrouted"]:
         lines.append(f"WARNING: {f['error_queue']} message(s) in the error queue, {f['unrouted']} unrouted")
+    recovery = f.get("recovery")
+    if recovery:
+        lines.append(f"recovery: broker back (port answering) -> first filing confirmed "
+                     f"{recovery['first_filing_confirmed_s']:.2f} s -> first message consumed by the DT-OFII "
+                     f"{'-' if recovery.get('first_consumed_s') is None else format(recovery['first_consumed_s'], '.2f')} s")
     raw = f.get("raw")
     if raw:
         lines.append(f"raw relay: {raw['hops']} hops, body {raw['body_bytes']} bytes, messages/s "
