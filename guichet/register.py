@@ -52,7 +52,8 @@ SCHEMA = [
 
 def utc_text(moment: datetime) -> str:
     """Sortable text for an instant: the same format everywhere so that text order is time order."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    # isoformat: the same text as strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"), in half the time.
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def from_text(text: str | None) -> datetime | None:
