@@ -40,6 +40,8 @@ class ServiceProcesses:
     options: list[str] = field(default_factory=list)
     agency_options: dict[str, list[str]] = field(default_factory=dict)
     log_level: str = "warning"
+    # Where each service's output goes, <agency>.log (default: the data folder).
+    log_dir: Path | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     starts: dict[str, int] = field(default_factory=dict)
 
@@ -50,10 +52,11 @@ class ServiceProcesses:
                                *self.options, *self.agency_options.get(agency, []))
 
     def log_path(self, agency: str) -> Path:
-        return self.data_dir / f"{agency}.log"
+        return (self.log_dir or self.data_dir) / f"{agency}.log"
 
     def start(self, agency: str) -> subprocess.Popen:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path(agency).parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path(agency), "ab") as log:
             self.processes[agency] = subprocess.Popen(self.command(agency), stdout=log, stderr=subprocess.STDOUT)
         self.starts[agency] = self.starts.get(agency, 0) + 1
