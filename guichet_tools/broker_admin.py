@@ -20,14 +20,13 @@ import json
 import os
 import re
 import secrets
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from guichet.bus import Bus
+from guichet_tools.broker_management import BrokerAdminError, Management, management_url  # noqa: F401
 from guichet.topology import DELIVERY_LIMIT, Topology
 from schemas.base import AGENCIES, REGISTRY, Party
 from schemas.competences_talents import DemandeCompetencesTalents
@@ -38,10 +37,6 @@ ROLES = (*AGENCIES, OPERATOR, PORTAL)
 NOTHING = "^$"
 HASHES = {"rabbit_password_hashing_sha256": hashlib.sha256, "rabbit_password_hashing_sha512": hashlib.sha512,
           "rabbit_password_hashing_md5": hashlib.md5}
-
-
-class BrokerAdminError(Exception):
-    """The management API refused a request (bad credentials, not an administrator...)."""
 
 
 @dataclass
@@ -149,55 +144,11 @@ def load_passwords(path: Path, users, create: bool = True) -> dict[str, str]:
     return known
 
 
-def management_url(amqp_url: str) -> str:
-    """The administrator's management API, on the AMQP URL's host with its credentials."""
-    u = urlsplit(amqp_url)
-    scheme, port = ("https", 15671) if u.scheme == "amqps" else ("http", 15672)
-    return f"{scheme}://{u.username or 'guest'}:{u.password or 'guest'}@{u.hostname or '127.0.0.1'}:{port}/"
-
-
 def service_url(amqp_url: str, user: str, password: str, vhost: str) -> str:
     """The URL a service connects with: the administrator's host, its own account and the vhost."""
     u = urlsplit(amqp_url)
     port = u.port or (5671 if u.scheme == "amqps" else 5672)
     return f"{u.scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{u.hostname}:{port}/{quote(vhost, safe='')}"
-
-
-class Management:
-    """The management HTTP API as an administrator: get (None when 404), put, delete."""
-
-    def __init__(self, url: str):
-        u = urlsplit(url)
-        self.username = unquote(u.username or "guest")
-        token = base64.b64encode(f"{self.username}:{unquote(u.password or 'guest')}".encode()).decode()
-        self._auth, self.base = f"Basic {token}", f"{u.scheme}://{u.hostname}:{u.port or 15672}{u.path.rstrip('/')}/api"
-
-    def request(self, method: str, segments, body=None, query: str = ""):
-        path = "/" + "/".join(quote(s, safe="") for s in segments) + query
-        req = urllib.request.Request(self.base + path, data=None if body is None else json.dumps(body).encode(),
-                                     method=method, headers={"Authorization": self._auth,
-                                                             "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=15) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404 and method == "GET":
-                return None
-            detail = exc.read()[:300].decode(errors="replace")
-            raise BrokerAdminError(f"{method} {path}: HTTP {exc.code} {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:  # refused, timed out: the plugin may be off
-            raise ConnectionError(f"management API {self.base} unreachable ({getattr(exc, 'reason', exc)}); "
-                                  "enable it with: rabbitmq-plugins enable rabbitmq_management") from None
-        return json.loads(raw) if raw else None
-
-    def get(self, *segments: str, query: str = ""):
-        return self.request("GET", segments, query=query)
-
-    def put(self, body, *segments: str):
-        return self.request("PUT", segments, body)
-
-    def delete(self, *segments: str):
-        return self.request("DELETE", segments)
 
 
 def _tags(value) -> list[str]:

@@ -48,6 +48,8 @@ class ServiceProcesses:
     # More than one process for an agency, e.g. {"ofii": 2}: same queue, same register. The second
     # is keyed "ofii-2" in `processes` (and logs to ofii-2.log); all share the agency's heartbeat file.
     replicas: dict[str, int] = field(default_factory=dict)
+    # Where each service's output goes, <agency>.log (default: the data folder).
+    log_dir: Path | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     starts: dict[str, int] = field(default_factory=dict)
 
@@ -59,10 +61,11 @@ class ServiceProcesses:
                                *self.options, *self.agency_options.get(agency, []))
 
     def log_path(self, agency: str) -> Path:
-        return self.data_dir / f"{agency}.log"
+        return (self.log_dir or self.data_dir) / f"{agency}.log"
 
     def start(self, agency: str) -> subprocess.Popen:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path(agency).parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path(agency), "ab") as log:
             self.processes[agency] = subprocess.Popen(self.command(agency), stdout=log, stderr=subprocess.STDOUT)
         self.starts[agency] = self.starts.get(agency, 0) + 1

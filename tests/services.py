@@ -22,7 +22,7 @@ def running_services(amqp_url: str, namespace: str, workdir: Path, time_scale: f
     On exit every service gets SIGTERM and must stop by itself; the namespace is deleted."""
     origin = datetime.now(timezone.utc)
     services = ServiceProcesses(amqp_url, namespace, workdir / "data", time_scale, origin,
-                                agencies=tuple(agencies), agency_options=extra or {})
+                                agencies=tuple(agencies), agency_options=extra or {}, log_dir=workdir)
     stopped: dict[str, int] = {}
     try:
         services.start_all()
