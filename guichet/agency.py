@@ -8,7 +8,6 @@ runtime imports no agency.
 """
 from __future__ import annotations
 
-import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -298,24 +297,3 @@ class Batch:
             return None
         self.tx.execute("RELEASE SAVEPOINT delivery")
         return outcome
-
-
-FAILURE_SUMMARY_LIMIT = 1500
-
-
-def failure_summary(exc: BaseException, limit: int = FAILURE_SUMMARY_LIMIT) -> str:
-    """The traceback's heading and its last whole lines, short enough for a message header.
-
-    The innermost frames say where it failed, so they are kept; the frames
-    dropped from the middle are marked, so a reader knows the trace is cut.
-    """
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    if len(text) <= limit:
-        return text
-    heading, _, body = text.partition("\n")
-    marker = "  [... earlier frames cut ...]\n"
-    room = limit - len(heading) - 1 - len(marker)
-    tail = body[-room:] if room > 0 else ""
-    if "\n" in tail[:-1]:
-        tail = tail[tail.index("\n") + 1:]
-    return f"{heading}\n{marker}{tail}"[:limit]

@@ -8,17 +8,12 @@
 3. After the last delayed retry, or at once for a message that can never succeed, the message
    goes to the error queue whole, with the failure's context in headers.
 
-No path acks a delivery before what it filed (a retry in a wait queue, a message in the error
-queue, a relayed late transmission) was confirmed by the broker; on quorum queues a confirm means
-a majority of the cluster's nodes hold it. A crash between that confirm and the ack redelivers the
-original, which is then filed again: RabbitMQ does not deduplicate, and recording the filing in the
-register first would lose the message if the crash came before the publish. So each filing carries
-a deterministic id (`x-guichet-filing-id`: the same delivery failing the same way gives the same
-id) and `guichet errors` shows, replays and purges one message per filing id.
+No path acks a delivery before what it filed (a retry, an error-queue filing, a relayed late
+transmission) was confirmed by the broker (see guichet/failures.py for the filing id that absorbs a
+filing done twice).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -31,9 +26,12 @@ import structlog
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from guichet import tracing
-from guichet.agency import Agency, Outcome, failure_summary
+from guichet.agency import Agency, Outcome
 from guichet.bus import Bus
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
+from guichet.failures import (  # noqa: F401  (the headers' names are imported from here too)
+    ATTEMPTS, FILING_ID, FIRST_FAILURE, LAST_ERROR, REPLAYS, _envelope_field, _message_id, _without, failure_summary,
+    filing_id)
 from guichet.metrics import Metrics, published_at
 from guichet.privacy import personal_data, values_from_body
 
@@ -42,12 +40,6 @@ log = structlog.get_logger("guichet.runner")
 IMMEDIATE_ATTEMPTS = 3
 # Faults that go away by themselves within seconds: a locked SQLite file, a dropped database link.
 TRANSIENT = (sqlite3.OperationalError, ConnectionError, TimeoutError)
-ATTEMPTS = "x-guichet-attempts"
-FIRST_FAILURE = "x-guichet-first-failure"
-LAST_ERROR = "x-guichet-last-error"
-FILING_ID = "x-guichet-filing-id"
-REPLAYS = "x-guichet-replays"
-FILINGS = uuid.UUID("0b9d8f5e-6f0c-4c53-9a57-1d2f3c4b5a69")
 # Who holds an outbox row while publishing it: this process. A claim older than this is another
 # process's that died before marking its rows sent; they are taken over.
 CLAIMANT = f"{socket.gethostname()}:{os.getpid()}"
@@ -300,38 +292,3 @@ class Runner:
                     message.properties.get("message_id"))
         message.ack()
         return True
-
-
-def _without(headers: dict, *names: str) -> dict:
-    return {k: v for k, v in (headers or {}).items() if k not in names}
-
-
-def _envelope_field(body, outcome: Outcome, name: str) -> str | None:
-    """The dossier or type a failed delivery was about, from its envelope or, failing that, its body."""
-    if outcome.envelope is not None:
-        return getattr(outcome.envelope, name)
-    try:
-        return json.loads(body).get(name)
-    except Exception:  # an undecodable body names nothing
-        return None
-
-
-def filing_id(body, headers: dict, message_id: str, queue: str) -> str:
-    """The same for every filing of one delivery failing in one queue, different after a replay
-    (which counts itself in a header): the error queue's tools collapse filings by it."""
-    raw = body if isinstance(body, bytes) else str(body).encode()
-    what = message_id or hashlib.sha256(raw).hexdigest()
-    return str(uuid.uuid5(FILINGS, f"{what}|{queue}|{int((headers or {}).get(REPLAYS, 0) or 0)}"))
-
-
-def _message_id(body, headers, message_id: str | None = None) -> str:
-    """The message's id for headers and logs, read without trusting the body to be valid: the
-    delivery's AMQP property first (an undecodable body keeps it), then the headers, then the body."""
-    if message_id:
-        return str(message_id)
-    if headers and headers.get("message_id"):
-        return str(headers["message_id"])
-    try:
-        return str(json.loads(body).get("message_id") or "")
-    except Exception:  # an undecodable body has no id to give
-        return ""

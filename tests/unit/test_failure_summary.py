@@ -1,5 +1,5 @@
 """The traceback carried in the error-queue headers stays readable when cut."""
-from guichet.agency import failure_summary
+from guichet.failures import failure_summary
 
 
 def fail_deep(depth: int) -> None:
