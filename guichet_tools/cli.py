@@ -9,7 +9,7 @@ from amqp.exceptions import AccessRefused
 
 from guichet import logs
 from guichet_tools.commands import (asyncapi_cmd, bench, broker, chaos, dossier, errors, journal, keys, ops, report, run,
-                                    schemas_cmd, simulate, submit)
+                                    scenario_cmd, schemas_cmd, simulate, submit)
 from guichet_tools.commands.common import UsageError
 from guichet_tools.simulation.scenario import ScenarioError
 from guichet.topology import TopologyMismatch
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default=os.environ.get("GUICHET_LOG_LEVEL"),
                         help="debug, info, warning, error (default: warning for simulate, info otherwise)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (simulate, run, submit, dossier, report, errors, journal, keys, broker, bench, chaos, schemas_cmd, asyncapi_cmd, ops):
+    for module in (simulate, scenario_cmd, run, submit, dossier, report, errors, journal, keys, broker, bench, chaos, schemas_cmd, asyncapi_cmd, ops):
         module.register(sub)
     return parser
 

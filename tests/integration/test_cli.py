@@ -209,3 +209,21 @@ def test_the_directory_of_services_is_read_from_the_flag(tmp_path):
                                 "--directory", str(tmp_path / "annuaire.json")).stdout)
     assert [f["titre"] for f in shipped["dossiers"][0]["family"]] == ["dcem"]
     assert [f["titre"] for f in chosen["dossiers"][0]["family"]] == ["dcem_droit_commun"]
+
+
+def test_scenario_generate_writes_a_file_simulate_runs_and_refuses_a_count_below_one(tmp_path):
+    guichet_cmd = [sys.executable, "-m", "guichet_tools"]
+    out = tmp_path / "g.json"
+    made = subprocess.run(guichet_cmd + ["scenario", "generate", "--dossiers", "12", "--seed", "2", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0 and made.stdout == ""
+    again = subprocess.run(guichet_cmd + ["scenario", "generate", "--dossiers", "12", "--seed", "2"],
+                           capture_output=True, text=True, timeout=120)
+    assert again.stdout == out.read_text()
+    result = subprocess.run(guichet_cmd + ["simulate", "--scenario", str(out), "--json"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0
+    assert [d["id"] for d in json.loads(result.stdout)["dossiers"]] == [f"G-{n:06d}" for n in range(1, 13)]
+    refused = subprocess.run(guichet_cmd + ["scenario", "generate", "--dossiers", "0"], capture_output=True, text=True,
+                             timeout=120)
+    assert refused.returncode == 2 and "--dossiers" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
