@@ -8,6 +8,7 @@ from importlib import resources
 
 from guichet_tools.settings import add_directory, add_tls, settings_from
 from guichet_tools.simulation.harness import Simulation
+from guichet_tools.simulation.progress import MIN_DOSSIERS, ProgressLine
 from guichet_tools.simulation.scenario import load_scenario
 from guichet_tools.simulation.table import render
 
@@ -38,7 +39,16 @@ def run(args: argparse.Namespace) -> int:
         path = args.scenario
     settings = settings_from(args)
     scenario = load_scenario(path)
-    result = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir, tls=settings.tls).run()
+    # On a terminal, a large scenario shows its progress on standard error; standard output keeps the
+    # result alone (the JSON document, or the table).
+    line = ProgressLine(sys.stderr, len(scenario.dossiers)) \
+        if sys.stderr.isatty() and len(scenario.dossiers) >= MIN_DOSSIERS else None
+    try:
+        result = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir, tls=settings.tls,
+                            on_progress=line).run()
+    finally:
+        if line is not None:
+            line.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import structlog
 
@@ -58,12 +59,23 @@ def filing(dossier_id: str, scenario_dossier, regime: str, at: datetime) -> Enve
 
 
 @dataclass
+class Progress:
+    """What a progress line shows: the dossiers filed and the messages moved so far."""
+    filed: int = 0
+    messages: int = 0
+    written: int = 0
+
+
+@dataclass
 class Simulation:
     scenario: Scenario
     broker_url: str = "memory://"
     data_dir: Path | None = None
     tls: TLSSettings | None = None
+    # Called after each round that moved something, with what was filed so far and the virtual time.
+    on_progress: Callable[["Progress", datetime | None], None] | None = None
     runners: list[Runner] = field(default_factory=list)
+    progress: "Progress" = field(default_factory=lambda: Progress())
 
     def run(self) -> dict:
         namespace = f"guichet-sim-{uuid.uuid4().hex[:10]}"
@@ -104,6 +116,10 @@ class Simulation:
                 while runner.poll_once():
                     moved += 1
             if moved:
+                self.progress.filed = len(filings) - len(pending)
+                self.progress.messages += moved
+                if self.on_progress is not None:
+                    self.on_progress(self.progress, clock.now())
                 continue
             due = [r.agency.register.next_due() for r in self.runners] + [p[0] for p in pending[:1]]
             due = [d for d in due if d is not None]
