@@ -156,7 +156,7 @@ def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_ur
             assert undecodable == "poison-1", "an undecodable message keeps the id it was published with"
             browser.find_element(By.CSS_SELECTOR, 'details[data-id="poison-2"] summary').click()
             browser.find_element(By.CSS_SELECTOR, 'details[data-id="poison-2"] button.replay').click()
-            assert f"replayed 1 message(s) to {namespace}.ofii" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+            notice_says(browser, f"replayed 1 message(s) to {namespace}.ofii")
 
             def failed_again():  # the service took it back and refused it again: it returns with its history
                 page("/errors")
@@ -165,12 +165,12 @@ def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_ur
 
             browser.find_element(By.CSS_SELECTOR, f'details[data-id="{undecodable}"] summary').click()
             browser.find_element(By.CSS_SELECTOR, f'details[data-id="{undecodable}"] button.archive').click()
-            assert "archived 1 message(s)" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+            notice_says(browser, "archived 1 message(s)")
             assert not browser.find_elements(By.CSS_SELECTOR, f'details.error-message[data-id="{undecodable}"]')
             assert browser.find_elements(By.CSS_SELECTOR, f'div.archived[data-id="{undecodable}"]')
             screenshot(browser, shots / "errors-archived.png")
             browser.find_element(By.CSS_SELECTOR, f'div.archived[data-id="{undecodable}"] button.restore').click()
-            assert "restored 1 message(s)" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+            notice_says(browser, "restored 1 message(s)")
             assert browser.find_elements(By.CSS_SELECTOR, f'details.error-message[data-id="{undecodable}"]')
             assert not browser.find_elements(By.CSS_SELECTOR, "div.archived")
 
@@ -186,3 +186,16 @@ def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_ur
         finally:
             ops.terminate()
             ops.wait(timeout=15)
+
+
+def notice_says(browser, expected: str) -> None:
+    """After an action the page reloads with a notice: wait for the one that says `expected`."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    def shown():
+        try:
+            return any(expected in e.text for e in browser.find_elements(By.CSS_SELECTOR, ".notice"))
+        except StaleElementReferenceException:  # the page was being replaced
+            return False
+    wait_until(shown, 30, f"the notice {expected!r}")
