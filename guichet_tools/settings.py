@@ -65,8 +65,7 @@ def _flag_or_variable(args: argparse.Namespace, name: str, flag: str, variable: 
 def tls_from(args: argparse.Namespace) -> TLSSettings:
     values, origin = {}, {}
     for name, flag in TLS_FLAGS.items():
-        values[name], origin[name] = _flag_or_variable(args, f"tls_{name}" if name != "server_name" else "tls_server_name",
-                                                       flag, TLS_VARIABLES[name])
+        values[name], origin[name] = _flag_or_variable(args, f"tls_{name}", flag, TLS_VARIABLES[name])
     return TLSSettings(**values, origin=origin)
 
 
