@@ -200,18 +200,19 @@ class Agency:
 
         Two processes of one agency on one register stay correct: the dossier row is read for update
         (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises whole transactions), so the second waits
-        and reads the first one's state; and if both took the same message, the processed id's
-        primary key fails the loser's transaction, which handled alone again finds it a duplicate."""
+        and reads the first one's state; and if both took the same message, the second one's insert
+        of its processed id waits for the first one's commit and finds it there: a duplicate."""
         bound = structlog.contextvars.bound_contextvars(
             agency=self.name, message_id=str(envelope.message_id), type=envelope.type,
             dossier_id=envelope.dossier_id)
         with bound:
             log.debug("received", sender=envelope.sender.agency, payload=envelope.payload)
             now = self.clock.now()
-            if tx.already_processed(str(envelope.message_id)):
+            if not tx.claim_processed(envelope, now):
                 return self._duplicate(tx, envelope, now)
             raw_state = tx.load_state(envelope.dossier_id, for_update=True)
             if raw_state is None and self.definition.opening and not isinstance(message, self.definition.opening):
+                tx.unclaim_processed(envelope)
                 return Outcome("rejected", envelope, reason="unknown_dossier",
                                error=f"{envelope.type} for dossier {envelope.dossier_id!r}, unknown to {self.name}")
             state = (self.definition.state_model.model_validate(raw_state) if raw_state is not None
@@ -223,7 +224,6 @@ class Agency:
             ctx._is_open = lambda task: tx.task_open(envelope.dossier_id, task)
             handler(message, ctx, state)
             tx.save_state(envelope.dossier_id, state.model_dump(mode="json"), now)
-            tx.mark_processed(envelope, now)
             tx.journal("in", envelope, now)
             sender = Sender(agency=self.name, office=self.definition.office(state))
             # A closed task takes its pending reminders with it, so none fires after the step ended.
@@ -287,13 +287,12 @@ class Batch:
         read = self.agency._read(body, headers, content_type)
         if isinstance(read, Outcome):
             return read
-        self.tx.execute("SAVEPOINT delivery")
+        self.tx.savepoint()
         try:
             outcome = self.agency._apply(self.tx, *read)
         except Exception as exc:  # a handler fault, or a processed id another process took first
-            self.tx.execute("ROLLBACK TO SAVEPOINT delivery")
-            self.tx.execute("RELEASE SAVEPOINT delivery")
+            self.tx.rollback_to_savepoint()
             log.info("handled alone after a fault in a batch", error=f"{type(exc).__name__}: {exc}")
             return None
-        self.tx.execute("RELEASE SAVEPOINT delivery")
+        self.tx.release_savepoint()
         return outcome

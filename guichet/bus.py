@@ -97,6 +97,8 @@ class Bus:
                                      connect_timeout=CONNECT_TIMEOUT_SECONDS)
         self._producer: Producer | None = None
         self._pipelined: PipelinedPublisher | None = None
+        # Queues bound to the consuming channel, by name: `get` is called once per message polled.
+        self._bound: dict[str, Any] = {}
         self.node: str | None = None
 
     def connect(self) -> None:
@@ -209,8 +211,12 @@ class Bus:
 
     def get(self, queue_name: str):
         """One message from a queue, or None: `simulate` polls so that it knows when all is quiet."""
-        queue = next(q for q in self.topology.queues() if q.name == queue_name)
-        return queue(self.consuming.default_channel).get(no_ack=False, accept=None)
+        channel = self.consuming.default_channel
+        bound = self._bound.get(queue_name)
+        if bound is None or bound.channel is not channel:  # bound again after a reconnect
+            queue = next(q for q in self.topology.queues() if q.name == queue_name)
+            bound = self._bound[queue_name] = queue(channel)
+        return bound.get(no_ack=False, accept=None)
 
     def depth(self, queue_name: str) -> int:
         queue = next(q for q in self.topology.queues() if q.name == queue_name)

@@ -13,6 +13,7 @@ that are not valid Unicode (lone surrogates).
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -28,11 +29,30 @@ class CanonicalFormError(ValueError):
 
 def jcs(value: Any) -> bytes:
     """The RFC 8785 bytes of a JSON value (dicts, lists, str, int, float, bool, None)."""
+    if type(value) is dict and _flat(value):
+        # A flat object of ASCII keys and strings, safe integers, booleans and nulls (a journal
+        # record): Python's compact, sorted, non-ASCII JSON is byte for byte RFC 8785 there (same
+        # key order, same escapes, lowercase \u00xx), at a tenth of the cost. Anything else, a
+        # float above all, goes through the RFC 8785 library.
+        try:
+            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: refused below, naming its place
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
         refuse_unfit(value)
         raise CanonicalFormError(f"{exc}; RFC 8785 canonical JSON cannot carry it") from None
+
+
+def _flat(value: dict) -> bool:
+    for key, item in value.items():
+        if type(key) is not str or not key.isascii():
+            return False
+        kind = type(item)
+        if not (kind is str or item is None or kind is bool or (kind is int and -SAFE_INTEGER <= item <= SAFE_INTEGER)):
+            return False
+    return True
 
 
 def refuse_unfit(value: Any) -> None:

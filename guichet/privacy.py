@@ -18,7 +18,22 @@ REDACTED = "[REDACTED]"
 PERSONAL_FIELDS: set[str] = set()
 EMAIL = re.compile(r"[^@\s\"']+@[^@\s\"']+\.[A-Za-z]{2,}")
 PHONE = re.compile(r"\+\d[\d .-]{6,}\d")
-_known: ContextVar[tuple[str, ...]] = ContextVar("guichet_personal_values", default=())
+# The personal values of the message being handled: values, or a body read only if a line is logged.
+_known: ContextVar[tuple["str | PersonalBody", ...]] = ContextVar("guichet_personal_values", default=())
+
+
+class PersonalBody:
+    """A message body whose personal values are looked for the first time a log line needs them:
+    most deliveries log nothing at the level a service runs at, and need not decode their body twice."""
+
+    def __init__(self, body: bytes | str):
+        self.body = body
+        self._values: list[str] | None = None
+
+    def values(self) -> list[str]:
+        if self._values is None:
+            self._values = values_from_body(self.body)
+        return self._values
 
 
 def declare_personal_fields(names: set[str] | frozenset[str]) -> None:
@@ -53,17 +68,26 @@ def values_from_body(body: bytes | str) -> list[str]:
 
 
 @contextmanager
-def personal_data(values: list[str]) -> Iterator[None]:
-    """Bind the personal values of the message being handled, for the time of its handling."""
-    token = _known.set(tuple(values) + _known.get())
+def personal_data(values: "list[str] | PersonalBody") -> Iterator[None]:
+    """Bind the personal values of the message being handled, for the time of its handling: the
+    values themselves, or its body (`PersonalBody`), read when a log line is written."""
+    bound = (values,) if isinstance(values, PersonalBody) else tuple(values)
+    token = _known.set(bound + _known.get())
     try:
         yield
     finally:
         _known.reset(token)
 
 
+def _known_values() -> list[str]:
+    values: list[str] = []
+    for item in _known.get():
+        values.extend(item.values() if isinstance(item, PersonalBody) else (item,))
+    return values
+
+
 def scrub(text: str) -> str:
-    for value in _known.get():
+    for value in _known_values():
         text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
     return PHONE.sub(REDACTED, EMAIL.sub(REDACTED, text))
 

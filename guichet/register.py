@@ -31,7 +31,9 @@ def from_text(text: str | None) -> datetime | None:
 
 
 class Register:
-    def __init__(self, url: str, agency: str, schema: str | None = None):
+    def __init__(self, url: str, agency: str, schema: str | None = None, durable: bool = True):
+        """`durable=False`: a throwaway SQLite register (a simulation's, in a folder deleted at its
+        end) is not flushed to disk at each commit; its transactions stay all-or-nothing."""
         self.url, self.agency = url, agency
         if url.startswith(("postgresql://", "postgres://")):
             import psycopg
@@ -51,7 +53,7 @@ class Register:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._param = "?"
             serial = "INTEGER"
@@ -67,10 +69,11 @@ class Register:
                 tx.execute("ALTER TABLE outbox ADD COLUMN claimed_at TEXT")
 
     @classmethod
-    def for_agency(cls, agency: str, data_dir: str | Path | None = None, database_url: str | None = None) -> "Register":
+    def for_agency(cls, agency: str, data_dir: str | Path | None = None, database_url: str | None = None,
+                   durable: bool = True) -> "Register":
         if database_url:
             return cls(database_url, agency)
-        return cls(str(Path(data_dir or "data") / f"{agency}.sqlite3"), agency)
+        return cls(str(Path(data_dir or "data") / f"{agency}.sqlite3"), agency, durable=durable)
 
     def close(self) -> None:
         self._conn.close()
@@ -89,17 +92,16 @@ class Register:
             with self._conn.transaction():
                 yield Transaction(self._conn, self._param)
 
-    # Reads and the outbox's bookkeeping, each in a transaction of its own.
-    def due_outbox(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        with self.transaction() as tx:
-            return tx.rows("SELECT id, message_id, routing_key, type, body, headers FROM outbox "
-                           "WHERE published_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-                           utc_text(now), limit)
+    def read(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """One SELECT on its own: a read takes no write lock (SQLite's BEGIN IMMEDIATE would) and sees
+        the last committed state, as a single statement does on both databases in autocommit."""
+        return Transaction(self._conn, self._param).rows(sql, *args)
 
-    def mark_published(self, outbox_id: int, envelope: Envelope, now: datetime) -> None:
-        with self.transaction() as tx:
-            tx.execute("UPDATE outbox SET published_at = ? WHERE id = ?", utc_text(now), outbox_id)
-            tx.journal("out", envelope, now)
+    # Reads, and the outbox's bookkeeping in a transaction of its own.
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        return self.read("SELECT id, message_id, routing_key, type, body, headers FROM outbox "
+                         "WHERE published_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+                         utc_text(now), limit)
 
     def claim_outbox(self, now: datetime, owner: str, claimed_at: datetime, stale_before: datetime,
                      limit: int = 200) -> list[dict[str, Any]]:
@@ -118,18 +120,17 @@ class Register:
                            utc_text(claimed_at), row["id"])
         return rows
 
-    def mark_all_published(self, published: list[tuple[int, Envelope]], now: datetime) -> None:
-        """Rows confirmed together by the broker, marked sent and journaled in one transaction."""
+    def mark_all_published(self, published: list[tuple[dict[str, Any], Envelope]], now: datetime) -> None:
+        """Outbox rows confirmed together by the broker, marked sent and journaled in one transaction."""
         with self.transaction() as tx:
-            for outbox_id, envelope in published:
-                tx.execute("UPDATE outbox SET published_at = ? WHERE id = ?", utc_text(now), outbox_id)
-                tx.journal("out", envelope, now)
+            for row, envelope in published:
+                tx.execute("UPDATE outbox SET published_at = ? WHERE id = ?", utc_text(now), row["id"])
+                tx.journal("out", envelope, now, row["body"].encode())
 
     def next_due(self) -> datetime | None:
-        with self.transaction() as tx:
-            due = [r["due"] for r in tx.rows(
-                "SELECT MIN(due_at) AS due FROM outbox WHERE published_at IS NULL UNION ALL "
-                "SELECT MIN(due_at) AS due FROM delayed WHERE published_at IS NULL") if r["due"]]
+        due = [r["due"] for r in self.read(
+            "SELECT MIN(due_at) AS due FROM outbox WHERE published_at IS NULL UNION ALL "
+            "SELECT MIN(due_at) AS due FROM delayed WHERE published_at IS NULL") if r["due"]]
         return from_text(min(due)) if due else None
 
     def delay(self, routing_key: str, body: bytes | str, headers: dict, due_at: datetime) -> None:
@@ -139,9 +140,8 @@ class Register:
                        routing_key, text, json.dumps(headers, default=str), utc_text(due_at))
 
     def due_delayed(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        with self.transaction() as tx:
-            return tx.rows("SELECT id, routing_key, body, headers FROM delayed WHERE published_at IS NULL "
-                           "AND due_at <= ? ORDER BY due_at, id LIMIT ?", utc_text(now), limit)
+        return self.read("SELECT id, routing_key, body, headers FROM delayed WHERE published_at IS NULL "
+                         "AND due_at <= ? ORDER BY due_at, id LIMIT ?", utc_text(now), limit)
 
     def mark_delayed_published(self, row_id: int, now: datetime) -> None:
         with self.transaction() as tx:
@@ -178,6 +178,21 @@ class Register:
 class Transaction:
     def __init__(self, conn, param: str):
         self._conn, self._param = conn, param
+        # The journal's head as this transaction last wrote it: read once, then kept here. It holds
+        # because no one else appends meanwhile (SQLite: BEGIN IMMEDIATE; PostgreSQL: the head row
+        # stays locked FOR UPDATE until the transaction ends); undone with a savepoint's rollback.
+        self._head: tuple[int, str] | None = None
+
+    def savepoint(self) -> None:
+        self.execute("SAVEPOINT delivery")
+
+    def rollback_to_savepoint(self) -> None:
+        self.execute("ROLLBACK TO SAVEPOINT delivery")
+        self.execute("RELEASE SAVEPOINT delivery")
+        self._head = None  # read again: the rolled-back records' head is gone
+
+    def release_savepoint(self) -> None:
+        self.execute("RELEASE SAVEPOINT delivery")
 
     def execute(self, sql: str, *args: Any):
         if self._param != "?":
@@ -202,9 +217,18 @@ class Transaction:
         return bool(self.rows("SELECT 1 AS x FROM journal WHERE message_id = ? AND direction = ? AND body_hash = ?",
                               message_id, direction, body_hash))
 
-    def mark_processed(self, envelope: Envelope, now: datetime) -> None:
-        self.execute("INSERT INTO processed (message_id, type, processed_at) VALUES (?, ?, ?)",
-                     str(envelope.message_id), envelope.type, utc_text(now))
+    def claim_processed(self, envelope: Envelope, now: datetime) -> bool:
+        """Record the message id as processed; False when it was already (a duplicate). One statement
+        for the check and the mark: on PostgreSQL a second process inserting the same id waits for
+        the first one's commit, then finds it there."""
+        inserted = self.execute("INSERT INTO processed (message_id, type, processed_at) VALUES (?, ?, ?) "
+                                "ON CONFLICT (message_id) DO NOTHING",
+                                str(envelope.message_id), envelope.type, utc_text(now))
+        return inserted.rowcount == 1
+
+    def unclaim_processed(self, envelope: Envelope) -> None:
+        """A message refused after its id was claimed is not processed: a replay must find it new."""
+        self.execute("DELETE FROM processed WHERE message_id = ?", str(envelope.message_id))
 
     def load_state(self, dossier_id: str, for_update: bool = False) -> dict | None:
         """`for_update`: on PostgreSQL, lock the dossier's row until the transaction ends, so that a
@@ -234,25 +258,28 @@ class Transaction:
             self.execute("INSERT INTO reminders (message_id, dossier_id, task) VALUES (?, ?, ?)",
                          str(envelope.message_id), envelope.dossier_id, task)
 
-    def journal(self, direction: str, envelope: Envelope, now: datetime) -> None:
-        """Append to the hash chain; the head moves in the same transaction."""
-        # Locked on PostgreSQL: two processes of one agency append to one chain, one after the other.
-        lock = " FOR UPDATE" if self._param != "?" else ""
-        head = self.rows(f"SELECT records, hash FROM journal_head WHERE id = 1{lock}")
-        records, previous = (head[0]["records"], head[0]["hash"]) if head else (0, chain.GENESIS)
+    def journal(self, direction: str, envelope: Envelope, now: datetime, body: bytes | None = None) -> None:
+        """Append to the hash chain; the head moves in the same transaction. `body`: the envelope's
+        JSON when the caller holds it already (an outbox row's), rather than written again."""
+        if self._head is None:
+            # Locked on PostgreSQL: two processes of one agency append to one chain, one after the other.
+            lock = " FOR UPDATE" if self._param != "?" else ""
+            head = self.rows(f"SELECT records, hash FROM journal_head WHERE id = 1{lock}")
+            if not head:
+                self.execute("INSERT INTO journal_head (id, records, hash) VALUES (1, 0, ?)", chain.GENESIS)
+            self._head = (head[0]["records"], head[0]["hash"]) if head else (0, chain.GENESIS)
+        records, previous = self._head
         record = {"seq": records + 1, "direction": direction, "message_id": str(envelope.message_id),
                   "dossier_id": envelope.dossier_id, "type": envelope.type, "sender": envelope.sender.agency,
                   "recipient": envelope.recipient, "sent_at": utc_text(envelope.sent_at),
                   "deadline": utc_text(envelope.deadline) if envelope.deadline else None,
-                  "recorded_at": utc_text(now), "body_hash": chain.body_hash(envelope.body()), "prev_hash": previous,
+                  "recorded_at": utc_text(now), "body_hash": chain.body_hash(body if body is not None else envelope.body()), "prev_hash": previous,
                   chain.FORM: chain.CURRENT_FORM}
         record["hash"] = chain.record_hash(record)
         self.execute(f"INSERT INTO journal ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})",
                      *record.values())
-        if head:
-            self.execute("UPDATE journal_head SET records = ?, hash = ? WHERE id = 1", record["seq"], record["hash"])
-        else:
-            self.execute("INSERT INTO journal_head (id, records, hash) VALUES (1, ?, ?)", record["seq"], record["hash"])
+        self.execute("UPDATE journal_head SET records = ?, hash = ? WHERE id = 1", record["seq"], record["hash"])
+        self._head = (record["seq"], record["hash"])
 
     def open_task(self, dossier_id: str, task: str, opened_at: datetime, deadline: datetime | None) -> None:
         # Opened again: the reminders of its earlier opening give way to those of this one.

@@ -33,7 +33,7 @@ from guichet.failures import (  # noqa: F401  (the headers' names are imported f
     ATTEMPTS, FILING_ID, FIRST_FAILURE, LAST_ERROR, REPLAYS, _envelope_field, _message_id, _without, failure_summary,
     filing_id)
 from guichet.metrics import Metrics, published_at
-from guichet.privacy import personal_data, values_from_body
+from guichet.privacy import PersonalBody, personal_data
 
 log = structlog.get_logger("guichet.runner")
 
@@ -66,7 +66,7 @@ class Runner:
         (real epoch seconds), for the delivery latency; `message_id`: the delivery's AMQP property,
         the one id an undecodable body still has."""
         self._handler_seconds = None
-        with personal_data(values_from_body(body)), \
+        with personal_data(PersonalBody(body)), \
                 tracing.processing(headers, self.queue_name, routing_key, None) as span:
             outcome = self._handle(body, dict(headers or {}), content_type, routing_key, message_id)
             tracing.record_outcome(span, outcome, lambda: _message_id(body, headers, message_id),
@@ -86,7 +86,7 @@ class Runner:
                 for message in messages:
                     started = time.perf_counter()
                     body, headers = message.body, message.headers or {}
-                    with personal_data(values_from_body(body)), \
+                    with personal_data(PersonalBody(body)), \
                             tracing.processing(headers, self.queue_name, message.delivery_info.get("routing_key"),
                                                None) as span:
                         outcome = batch.process(body, headers, message.content_type)
@@ -242,11 +242,17 @@ class Runner:
         if not self.bus.is_memory:
             return self._flush_pipelined(now, limit)
         rows = register.due_outbox(now, limit)
+        envelopes = []
         for row in rows:
             envelope = Envelope.model_validate_json(row["body"])
             self.bus.publish(row["body"], row["routing_key"], json.loads(row["headers"]), row["message_id"],
                              expiration=self._expiration(envelope))
-            register.mark_published(row["id"], envelope, self.agency.clock.now())
+            envelopes.append(envelope)
+        # Marked together once all were handed over: a crash before the mark sends them again, and
+        # their receivers' processed ids absorb the copies.
+        register.mark_all_published(list(zip(rows, envelopes)),
+                                    self.agency.clock.now())
+        for envelope in envelopes:
             self.metrics.published(envelope, self.agency.definition.observe)
         delayed = register.due_delayed(now, limit)
         for row in delayed:
@@ -268,7 +274,7 @@ class Runner:
         envelopes = [Envelope.model_validate_json(row["body"]) for row in rows]
         self.bus.publish_batch([(row["body"], row["routing_key"], json.loads(row["headers"]), row["message_id"],
                                  self._expiration(envelope)) for row, envelope in zip(rows, envelopes)])
-        register.mark_all_published([(row["id"], envelope) for row, envelope in zip(rows, envelopes)],
+        register.mark_all_published(list(zip(rows, envelopes)),
                                     self.agency.clock.now())
         for envelope in envelopes:
             self.metrics.published(envelope, self.agency.definition.observe)
@@ -281,6 +287,16 @@ class Runner:
             return None
         seconds = self.agency.clock.real_seconds_until(envelope.deadline)
         return seconds if seconds > 0 else None
+
+    def poll_batch(self, limit: int = 500) -> int:
+        """Handle what waits in the queue, up to `limit` messages, in one register transaction
+        (`handle_batch`); the number handled."""
+        messages = []
+        while len(messages) < limit and (message := self.bus.get(self.queue_name)) is not None:
+            messages.append(message)
+        if messages:
+            self.handle_batch(messages)
+        return len(messages)
 
     def poll_once(self) -> bool:
         """Handle at most one waiting message; True when one was there."""

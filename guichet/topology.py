@@ -46,6 +46,7 @@ silently used: otherwise the first process to declare would decide the type for 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping
 
 from kombu import Exchange, Queue, binding
@@ -80,20 +81,20 @@ class Topology:
         """The one place queue names are made: `<namespace>.<owner>`."""
         return f"{self.namespace}.{owner}"
 
-    @property
+    @cached_property
     def flow(self) -> Exchange:
         return Exchange(f"{self.namespace}.flux", type="topic", durable=True,
                         arguments={"alternate-exchange": self.unrouted_exchange.name})
 
-    @property
+    @cached_property
     def unrouted_exchange(self) -> Exchange:
         return Exchange(f"{self.namespace}.non_routes", type="fanout", durable=True)
 
-    @property
+    @cached_property
     def errors_exchange(self) -> Exchange:
         return Exchange(f"{self.namespace}.erreurs", type="topic", durable=True)
 
-    @property
+    @cached_property
     def late_exchange(self) -> Exchange:
         return Exchange(f"{self.namespace}.retard", type="fanout", durable=True)
 
@@ -132,6 +133,11 @@ class Topology:
                            {"x-message-ttl": int(seconds * 1000), "x-dead-letter-exchange": self.flow.name})
 
     def queues(self) -> list[Queue]:
+        return list(self._queues)
+
+    @cached_property
+    def _queues(self) -> tuple[Queue, ...]:
+        # Built once: the kombu objects cost more to make than a message costs to route.
         queues = [self.agency_queue(a) for a in self.parties.agencies]
         queues += [self._queue(owner, self.flow, [f"{p}.#" for p in parties])
                    for owner, parties in self.parties.outside.items()]
@@ -139,7 +145,7 @@ class Topology:
         queues.append(self._queue("non_routes", self.unrouted_exchange, [""]))
         queues.append(self._queue("retard", self.late_exchange, [""]))
         queues += [self.wait_queue(s) for s in self.retry_delays]
-        return queues
+        return tuple(queues)
 
     def declare(self, connection) -> dict[str, str]:
         """Declare every exchange and queue, checking what exists against what is asked.

@@ -91,7 +91,9 @@ class Simulation:
         try:
             bus.declare()
             for name, definition in definitions().items():
-                agency = Agency(definition, Register.for_agency(name, data_dir), clock)
+                # Registers in a temporary folder are deleted at the end: no flush to disk per commit.
+                register = Register.for_agency(name, data_dir, durable=self.data_dir is not None)
+                agency = Agency(definition, register, clock)
                 self.runners.append(Runner(agency, bus))
             self._loop(bus, clock, filings)
             return self._report()
@@ -113,8 +115,8 @@ class Simulation:
                 bus.publish_envelope(envelope)
             moved = sum(runner.flush_outbox(clock.now()) for runner in self.runners)
             for runner in self.runners:
-                while runner.poll_once():
-                    moved += 1
+                while handled := runner.poll_batch():
+                    moved += handled
             if moved:
                 self.progress.filed = len(filings) - len(pending)
                 self.progress.messages += moved

@@ -101,3 +101,28 @@ def test_rfc8785_a_legacy_signed_envelope_still_verifies_and_cannot_change_form(
     signed = trust.sign(envelope)
     with pytest.raises(BadSignature):               # nor an RFC 8785 one as legacy
         trust.verify(signed.model_copy(update={"canonical": None}))
+
+
+@pytest.mark.parametrize("record", [
+    {"seq": 1, "b": "x", "a": None, "z": True, "y": False},
+    {"dossier_id": "D-1", "text": "Éloïse Nguyễn \u00e9 \U0001F600 \u2028 \u007f", "n": -(2**53 - 1)},
+    {"ctl": "\x00\x01\x08\t\n\x0b\x0c\r\x1f \" \\ /", "max": 2**53 - 1, "": "empty key"},
+    {"Z": 1, "a": 2, "_": 3, "0": 4, "~": 5},
+])
+def test_flat_objects_take_the_fast_form_and_it_is_byte_for_byte_rfc8785(record):
+    """The journal's records are flat objects; they are written by the standard library's JSON, which
+    must give exactly the RFC 8785 library's bytes: a journal hashed either way verifies either way."""
+    import rfc8785
+    assert jcs(record) == rfc8785.dumps(record)
+
+
+@pytest.mark.parametrize("value", [{"f": 5200.0}, {"clé": "non-ASCII key"}, {"nested": {"a": 1}}])
+def test_what_the_fast_form_cannot_carry_goes_through_the_library(value):
+    import rfc8785
+    assert jcs(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize("value, place", [({"name": "bad \ud800"}, "name"), ({"big": 2**53}, "big")])
+def test_a_flat_object_jcs_cannot_carry_is_refused_naming_its_place(value, place):
+    with pytest.raises(CanonicalFormError, match=place):
+        jcs(value)
