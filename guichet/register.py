@@ -156,9 +156,23 @@ class Register:
             rows = tx.rows("SELECT dossier_id, state FROM dossiers ORDER BY dossier_id")
         return [(r["dossier_id"], json.loads(r["state"])) for r in rows]
 
+    def iter_states(self, batch: int = 1000) -> Iterator[tuple[str, dict]]:
+        """Every dossier's state, read a batch at a time: a year of dossiers never sits in memory."""
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute("SELECT dossier_id, state FROM dossiers ORDER BY dossier_id")
+            while rows := cursor.fetchmany(batch):
+                for dossier_id, state in rows:
+                    yield dossier_id, json.loads(state)
+        finally:
+            cursor.close()
+
+    def dossier_ids(self) -> set[str]:
+        return {row["dossier_id"] for row in self.read("SELECT dossier_id FROM dossiers")}
+
     def state(self, dossier_id: str) -> dict | None:
-        with self.transaction() as tx:
-            return tx.load_state(dossier_id)
+        rows = self.read("SELECT state FROM dossiers WHERE dossier_id = ?", dossier_id)
+        return json.loads(rows[0]["state"]) if rows else None
 
     def journal_of(self, dossier_id: str) -> list[dict[str, Any]]:
         with self.transaction() as tx:

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from importlib import resources
 
 from guichet_tools.settings import add_directory, add_tls, settings_from
 from guichet_tools.simulation.harness import Simulation
 from guichet_tools.simulation.progress import MIN_DOSSIERS, ProgressLine
-from guichet_tools.simulation.scenario import load_scenario
+from guichet_tools.simulation.output import write_document
+from guichet_tools.simulation.scenario_file import ScenarioFile
 from guichet_tools.simulation.table import render
 
 EXAMPLE = "example"
@@ -38,25 +38,33 @@ def run(args: argparse.Namespace) -> int:
     else:
         path = args.scenario
     settings = settings_from(args)
-    scenario = load_scenario(path)
+    scenario = ScenarioFile(path)
     # On a terminal, a large scenario shows its progress on standard error; standard output keeps the
     # result alone (the JSON document, or the table).
-    line = ProgressLine(sys.stderr, len(scenario.dossiers)) \
-        if sys.stderr.isatty() and len(scenario.dossiers) >= MIN_DOSSIERS else None
+    line = ProgressLine(sys.stderr, len(scenario)) if sys.stderr.isatty() and len(scenario) >= MIN_DOSSIERS else None
+    simulation = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir, tls=settings.tls,
+                            on_progress=line)
     try:
-        result = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir, tls=settings.tls,
-                            on_progress=line).run()
+        with simulation.session() as outcome:
+            if line is not None:
+                line.close()
+                line = None
+            failures = outcome.failed()
+            if args.json:
+                # Streamed: a year of dossiers is written one dossier at a time, never held whole.
+                write_document(sys.stdout, outcome.dossiers(),
+                               [("biometric_report", outcome.biometric_report),
+                                ("biometric_tables", outcome.biometric_tables),
+                                ("errors", outcome.errors), ("failed", failures)])
+            else:
+                print(render(outcome.as_dict()))
     finally:
         if line is not None:
             line.close()
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        print(render(result))
     # The contract: exit 1, naming the dossier and the error, when a dossier could not be carried
     # to its outcome because one of its messages ended in the error queue.
-    for failed in result["failed"]:
+    for failed in failures:
         error = (failed["error"] or "").splitlines()[0] if failed["error"] else "unknown error"
         at = f"{failed['type']} at {failed['agency']}" if failed["type"] else failed["agency"]
         print(f"guichet simulate: dossier {failed['id']}: {at} went to the error queue: {error}", file=sys.stderr)
-    return 1 if result["failed"] else 0
+    return 1 if failures else 0

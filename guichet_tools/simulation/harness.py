@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import structlog
 
@@ -23,6 +24,7 @@ from guichet.envelope import Envelope, Sender, wrap
 from guichet.register import Register
 from guichet.runner import Runner
 from guichet_tools.simulation.scenario import Scenario
+from guichet_tools.simulation.scenario_file import ScenarioFile
 from guichet.timeutil import at_opening
 from guichet.settings import TLSSettings
 from guichet.topology import Topology
@@ -66,9 +68,24 @@ class Progress:
     written: int = 0
 
 
+class InMemoryScenario:
+    """A scenario already in memory (a test's, the example's), read as a scenario file is."""
+
+    def __init__(self, scenario: Scenario):
+        self._scenario = scenario
+        self.regime = scenario.regime
+        self.ids = [d.id for d in scenario.dossiers]
+
+    def dossier(self, index: int):
+        return self._scenario.dossiers[index]
+
+    def filings(self) -> list[tuple[datetime, int]]:
+        return sorted((at_opening(d.filed_on), index) for index, d in enumerate(self._scenario.dossiers))
+
+
 @dataclass
 class Simulation:
-    scenario: Scenario
+    scenario: Scenario | ScenarioFile
     broker_url: str = "memory://"
     data_dir: Path | None = None
     tls: TLSSettings | None = None
@@ -78,6 +95,15 @@ class Simulation:
     progress: "Progress" = field(default_factory=lambda: Progress())
 
     def run(self) -> dict:
+        """The whole result in memory; `session` gives it piece by piece."""
+        with self.session() as outcome:
+            return outcome.as_dict()
+
+    @contextmanager
+    def session(self) -> Iterator["Outcome"]:
+        """Run the scenario to its end and give what became of it, read from the registers while
+        they are open (they are deleted afterwards, unless kept in `data_dir`)."""
+        source = self.scenario if isinstance(self.scenario, ScenarioFile) else InMemoryScenario(self.scenario)
         namespace = f"guichet-sim-{uuid.uuid4().hex[:10]}"
         bus = Bus(self.broker_url, Topology(PARTIES, namespace=namespace), tls=self.tls)
         tmp = None
@@ -86,17 +112,16 @@ class Simulation:
             data_dir = Path(tmp.name)
         else:
             data_dir = Path(self.data_dir)
-        filings = sorted(((at_opening(d.filed_on), d) for d in self.scenario.dossiers), key=lambda x: x[0])
+        filings = source.filings()
         clock = VirtualClock(filings[0][0])
         try:
             bus.declare()
             for name, definition in definitions().items():
                 # Registers in a temporary folder are deleted at the end: no flush to disk per commit.
                 register = Register.for_agency(name, data_dir, durable=self.data_dir is not None)
-                agency = Agency(definition, register, clock)
-                self.runners.append(Runner(agency, bus))
-            self._loop(bus, clock, filings)
-            return self._report()
+                self.runners.append(Runner(Agency(definition, register, clock), bus))
+            self._loop(bus, clock, source, filings)
+            yield Outcome(source, self.runners)
         finally:
             for runner in self.runners:
                 runner.agency.register.close()
@@ -106,52 +131,78 @@ class Simulation:
             if tmp is not None:
                 tmp.cleanup()
 
-    def _loop(self, bus: Bus, clock: VirtualClock, filings: list) -> None:
-        pending = list(filings)
+    def _loop(self, bus: Bus, clock: VirtualClock, source, filings: list[tuple[datetime, int]]) -> None:
+        filed = 0
         for _ in range(MAX_ROUNDS):
-            while pending and pending[0][0] <= clock.now():
-                at, dossier = pending.pop(0)
-                envelope = filing(dossier.id, dossier, self.scenario.regime, at)
-                bus.publish_envelope(envelope)
+            while filed < len(filings) and filings[filed][0] <= clock.now():
+                at, index = filings[filed]
+                dossier = source.dossier(index)
+                bus.publish_envelope(filing(dossier.id, dossier, source.regime, at))
+                filed += 1
             moved = sum(runner.flush_outbox(clock.now()) for runner in self.runners)
             for runner in self.runners:
                 while handled := runner.poll_batch():
                     moved += handled
             if moved:
-                self.progress.filed = len(filings) - len(pending)
+                self.progress.filed = filed
                 self.progress.messages += moved
                 if self.on_progress is not None:
                     self.on_progress(self.progress, clock.now())
                 continue
-            due = [r.agency.register.next_due() for r in self.runners] + [p[0] for p in pending[:1]]
-            due = [d for d in due if d is not None]
+            due = [r.agency.register.next_due() for r in self.runners]
+            due = [d for d in due if d is not None] + ([filings[filed][0]] if filed < len(filings) else [])
             if not due:
                 return
             clock.advance_to(min(due))
         raise RuntimeError("simulation did not settle")
 
-    def _report(self) -> dict:
-        by_name = {r.agency.name: r.agency.register for r in self.runners}
-        ofii_states = dict(by_name["ofii"].states())
-        prefecture_states = [s for _, s in by_name["prefecture"].states()]
-        dossiers = [dossier_view(ofii_states[d.id]) for d in self.scenario.dossiers if d.id in ofii_states]
-        return {
-            "dossiers": dossiers,
-            "biometric_report": biometric_report(prefecture_states),
-            "biometric_tables": biometric_tables(prefecture_states),
-            "errors": sum(r.failed for r in self.runners),
-            "failed": self._failed(ofii_states),
-        }
 
-    def _failed(self, ofii_states: dict) -> list[dict]:
+class Outcome:
+    """What became of a scenario, read from the agencies' registers: each dossier as the DT-OFII
+    knows it (in the scenario's order, one at a time), annex 2 from the préfectures', the errors."""
+
+    def __init__(self, source, runners: list[Runner]):
+        self._source = source
+        self._runners = runners
+        self._registers = {r.agency.name: r.agency.register for r in runners}
+
+    @property
+    def errors(self) -> int:
+        return sum(r.failed for r in self._runners)
+
+    def dossiers(self) -> Iterator[dict]:
+        ofii = self._registers["ofii"]
+        for dossier_id in self._source.ids:
+            state = ofii.state(dossier_id)
+            if state is not None:
+                yield dossier_view(state)
+
+    def _prefecture_states(self) -> Iterator[dict]:
+        return (state for _, state in self._registers["prefecture"].iter_states())
+
+    def biometric_report(self) -> dict:
+        return biometric_report(self._prefecture_states())
+
+    def biometric_tables(self) -> dict:
+        return biometric_tables(self._prefecture_states())
+
+    def failed(self) -> list[dict]:
         """Every dossier a message of which ended in the error queue, or that the DT-OFII never
         recorded: none may be missing from the result without a word."""
-        failures = [f for r in self.runners for f in r.failures]
+        first_failure: dict[str, dict] = {}
+        for runner in self._runners:
+            for f in runner.failures:
+                first_failure.setdefault(f["dossier_id"], f)
+        recorded = self._registers["ofii"].dossier_ids()
         failed = []
-        for d in self.scenario.dossiers:
-            own = [f for f in failures if f["dossier_id"] == d.id]
-            if own or d.id not in ofii_states:
-                first = own[0] if own else {"agency": "ofii", "type": None, "error": "never recorded by the DT-OFII"}
-                failed.append({"id": d.id, "agency": first["agency"], "type": first["type"],
+        for dossier_id in self._source.ids:
+            own = first_failure.get(dossier_id)
+            if own is not None or dossier_id not in recorded:
+                first = own or {"agency": "ofii", "type": None, "error": "never recorded by the DT-OFII"}
+                failed.append({"id": dossier_id, "agency": first["agency"], "type": first["type"],
                                "error": first["error"]})
         return failed
+
+    def as_dict(self) -> dict:
+        return {"dossiers": list(self.dossiers()), "biometric_report": self.biometric_report(),
+                "biometric_tables": self.biometric_tables(), "errors": self.errors, "failed": self.failed()}

@@ -70,14 +70,18 @@ def parse_scenario(raw: object, origin: str = "scenario") -> Scenario:
 
 
 def _check_platforms(scenario: Scenario, origin: str) -> None:
+    for index, scenario_dossier in enumerate(scenario.dossiers):
+        check_platform(scenario_dossier, index, scenario.regime, origin)
+
+
+def check_platform(scenario_dossier: ScenarioDossier, index: int, regime: str, origin: str) -> None:
     """2021: a dossier whose work authorisation falls to a platform the directory does not configure
     (the texts name one of the five) cannot run; say so before anything is filed."""
-    for index, scenario_dossier in enumerate(scenario.dossiers):
-        dossier = scenario_dossier.filed(scenario.regime)
-        if dossier.regime != "plateformes-2021" or applied_for_at_the_consulate(dossier):
-            continue
-        try:
-            competent_smoe(dossier)
-        except UnconfiguredPlatform as exc:
-            raise ScenarioError(f"{origin}: invalid field dossiers.{index}.employment_department: {exc} "
-                                f"(got {dossier.employment_department!r})") from None
+    dossier = scenario_dossier.filed(regime)
+    if dossier.regime != "plateformes-2021" or applied_for_at_the_consulate(dossier):
+        return
+    try:
+        competent_smoe(dossier)
+    except UnconfiguredPlatform as exc:
+        raise ScenarioError(f"{origin}: invalid field dossiers.{index}.employment_department: {exc} "
+                            f"(got {dossier.employment_department!r})") from None
