@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import resources
+from pathlib import Path
 
 from guichet_tools.settings import add_directory, add_tls, settings_from
 from guichet_tools.simulation.harness import Simulation
 from guichet_tools.simulation.progress import MIN_DOSSIERS, ProgressLine
 from guichet_tools.simulation.output import write_document
+from guichet_tools.simulation.shards import default_workers, sharded_session
 from guichet_tools.simulation.scenario_file import ScenarioFile
 from guichet_tools.simulation.table import render
 
@@ -27,9 +29,23 @@ def register(sub) -> None:
     p.add_argument("--broker", metavar="URL", default="memory://",
                    help="amqp://... to run over RabbitMQ (default: memory://, in-process)")
     p.add_argument("--data-dir", metavar="DIR", help="keep the agencies' registers there (default: a temporary folder)")
+    p.add_argument("--workers", type=_workers, metavar="N",
+                   help="on the embedded default, split the dossiers across N processes, each with its own four "
+                        "agencies (default: one per core, for scenarios of 1,000 dossiers or more per process; "
+                        "the result is the same)")
     add_tls(p)
     add_directory(p)
     p.set_defaults(func=run)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{value}: between 1 and 64")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,10 +58,15 @@ def run(args: argparse.Namespace) -> int:
     # On a terminal, a large scenario shows its progress on standard error; standard output keeps the
     # result alone (the JSON document, or the table).
     line = ProgressLine(sys.stderr, len(scenario)) if sys.stderr.isatty() and len(scenario) >= MIN_DOSSIERS else None
-    simulation = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir, tls=settings.tls,
-                            on_progress=line)
+    workers = args.workers or default_workers(len(scenario))
+    if workers > 1 and args.broker.startswith("memory://"):
+        session = sharded_session(scenario, min(workers, len(scenario)), Path(args.data_dir) if args.data_dir else None,
+                                  on_progress=line)
+    else:
+        session = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir, tls=settings.tls,
+                             on_progress=line).session()
     try:
-        with simulation.session() as outcome:
+        with session as outcome:
             if line is not None:
                 line.close()
                 line = None

@@ -103,7 +103,8 @@ class Simulation:
     def session(self) -> Iterator["Outcome"]:
         """Run the scenario to its end and give what became of it, read from the registers while
         they are open (they are deleted afterwards, unless kept in `data_dir`)."""
-        source = self.scenario if isinstance(self.scenario, ScenarioFile) else InMemoryScenario(self.scenario)
+        # A scenario file, or a shard of one, is read as it is; a Scenario object through the adapter.
+        source = InMemoryScenario(self.scenario) if isinstance(self.scenario, Scenario) else self.scenario
         namespace = f"guichet-sim-{uuid.uuid4().hex[:10]}"
         bus = Bus(self.broker_url, Topology(PARTIES, namespace=namespace), tls=self.tls)
         tmp = None
@@ -170,12 +171,15 @@ class Outcome:
     def errors(self) -> int:
         return sum(r.failed for r in self._runners)
 
-    def dossiers(self) -> Iterator[dict]:
+    def views(self) -> Iterator[tuple[str, dict | None]]:
+        """Each dossier of the scenario with its view, None when the DT-OFII never recorded it."""
         ofii = self._registers["ofii"]
         for dossier_id in self._source.ids:
             state = ofii.state(dossier_id)
-            if state is not None:
-                yield dossier_view(state)
+            yield dossier_id, dossier_view(state) if state is not None else None
+
+    def dossiers(self) -> Iterator[dict]:
+        return (view for _, view in self.views() if view is not None)
 
     def _prefecture_states(self) -> Iterator[dict]:
         return (state for _, state in self._registers["prefecture"].iter_states())
