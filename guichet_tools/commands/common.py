@@ -124,3 +124,16 @@ def _with_user(url: str, account: str, password: str) -> str:
     host = parts.hostname or "127.0.0.1"
     netloc = f"{quote(account, safe='')}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def whole_number_between(low: int, high: int, noun: str):
+    """An argparse type: a whole number from `low` to `high`, refused naming what it should be."""
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not {noun}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{number} is not {noun} ({low}-{high})")
+        return number
+    return parse

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from guichet_tools.commands.common import (
     account_url, add_broker, add_clock, add_credentials, add_data, add_queue_type, agency_choice, clock_from,
+    whole_number_between,
 )
 from guichet import tracing
 from guichet.serve import Service, ServiceConfig, healthy
@@ -48,14 +49,7 @@ def register(sub) -> None:
     h.set_defaults(func=health)
 
 
-def port_number(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
-    return port
+port_number = whole_number_between(0, 65535, "a port number")
 
 
 def run(args: argparse.Namespace) -> int:

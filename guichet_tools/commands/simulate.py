@@ -6,6 +6,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from guichet_tools.commands.common import whole_number_between
 from guichet_tools.settings import add_directory, add_tls, settings_from
 from guichet_tools.simulation.harness import Simulation
 from guichet_tools.simulation.progress import MIN_DOSSIERS, ProgressLine
@@ -29,23 +30,13 @@ def register(sub) -> None:
     p.add_argument("--broker", metavar="URL", default="memory://",
                    help="amqp://... to run over RabbitMQ (default: memory://, in-process)")
     p.add_argument("--data-dir", metavar="DIR", help="keep the agencies' registers there (default: a temporary folder)")
-    p.add_argument("--workers", type=_workers, metavar="N",
+    p.add_argument("--workers", type=whole_number_between(1, 64, "a number of processes"), metavar="N",
                    help="on the embedded default, split the dossiers across N processes, each with its own four "
                         "agencies (default: one per core, for scenarios of 1,000 dossiers or more per process; "
                         "the result is the same)")
     add_tls(p)
     add_directory(p)
     p.set_defaults(func=run)
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"{value}: between 1 and 64")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -81,13 +81,7 @@ class ScenarioFile:
                 top[key] = None
             else:
                 top[key], at = _DECODER.raw_decode(text, at)
-            at = self._skip(at)
-            if text[at:at + 1] == ",":
-                at = self._skip(at + 1)
-                if text[at:at + 1] == "}":
-                    raise _Malformed("a comma before the end of the object")
-            elif text[at:at + 1] != "}":
-                raise _Malformed("separator")
+            at = self._next_item(at, "}")
         if self._skip(at + 1) != len(text) or top.get("dossiers", 0) is not None or not spans:
             raise _Malformed("end")
         # The scenario's own fields, checked by the scenario model on its first dossier.
@@ -116,14 +110,20 @@ class ScenarioFile:
             if not isinstance(value, dict):
                 raise _Malformed("dossier")
             spans.append((start, at))
-            at = self._skip(at)
-            if text[at:at + 1] == ",":
-                at = self._skip(at + 1)
-                if text[at:at + 1] == "]":
-                    raise _Malformed("a comma before the end of the list")
-            elif text[at:at + 1] != "]":
-                raise _Malformed("separator")
+            at = self._next_item(at, "]")
         return at + 1
+
+    def _next_item(self, at: int, closing: str) -> int:
+        """After an item of an object or a list: past its comma to the next item, or at `closing`."""
+        text = self._text
+        at = self._skip(at)
+        if text[at:at + 1] == ",":
+            at = self._skip(at + 1)
+            if text[at:at + 1] == closing:
+                raise _Malformed(f"a comma before {closing}")
+        elif text[at:at + 1] != closing:
+            raise _Malformed("separator")
+        return at
 
     def _skip(self, at: int) -> int:
         text = self._text

@@ -32,3 +32,9 @@ def test_annex_2_of_shards_adds_up_as_one_run_counts_it():
 
 def test_small_scenarios_run_in_one_process():
     assert default_workers(200) == 1 and default_workers(999) == 1
+
+
+def test_a_number_of_processes_out_of_range_is_refused_naming_the_option():
+    result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--workers", "0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--workers: 0 is not a number of processes (1-64)" in result.stderr
