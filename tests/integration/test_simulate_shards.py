@@ -38,3 +38,15 @@ def test_a_number_of_processes_out_of_range_is_refused_naming_the_option():
     result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--workers", "0"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--workers: 0 is not a number of processes (1-64)" in result.stderr
+
+
+def test_the_progress_line_adds_up_the_shards_and_shows_the_earliest_virtual_date():
+    from datetime import datetime, timezone
+
+    from guichet_tools.simulation.shards import _show
+    seen = []
+    early, late = datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 5, 1, tzinfo=timezone.utc)
+    # Per shard: dossiers filed, messages moved, virtual time (0 while it has not started).
+    _show([10, 100, late.timestamp(), 7, 50, early.timestamp(), 0, 0, 0], 3, lambda p, now: seen.append((p, now)))
+    (progress, now), = seen
+    assert (progress.filed, progress.messages, now) == (17, 150, early)
