@@ -250,10 +250,7 @@ class Runner:
             envelopes.append(envelope)
         # Marked together once all were handed over: a crash before the mark sends them again, and
         # their receivers' processed ids absorb the copies.
-        register.mark_all_published(list(zip(rows, envelopes)),
-                                    self.agency.clock.now())
-        for envelope in envelopes:
-            self.metrics.published(envelope, self.agency.definition.observe)
+        self._mark_sent(rows, envelopes)
         delayed = register.due_delayed(now, limit)
         for row in delayed:
             headers = json.loads(row["headers"])
@@ -274,11 +271,14 @@ class Runner:
         envelopes = [Envelope.model_validate_json(row["body"]) for row in rows]
         self.bus.publish_batch([(row["body"], row["routing_key"], json.loads(row["headers"]), row["message_id"],
                                  self._expiration(envelope)) for row, envelope in zip(rows, envelopes)])
-        register.mark_all_published(list(zip(rows, envelopes)),
-                                    self.agency.clock.now())
+        self._mark_sent(rows, envelopes)
+        return len(rows)
+
+    def _mark_sent(self, rows: list[dict], envelopes: list[Envelope]) -> None:
+        """Outbox rows the broker took: marked sent and journaled in one transaction, then counted."""
+        self.agency.register.mark_all_published(list(zip(rows, envelopes)), self.agency.clock.now())
         for envelope in envelopes:
             self.metrics.published(envelope, self.agency.definition.observe)
-        return len(rows)
 
     def _expiration(self, envelope: Envelope) -> float | None:
         """A transmission waits in its recipient's queue until its legal deadline at most; then it is

@@ -17,6 +17,14 @@ PLATFORM = Field(description="The platform instructing the request (2021 note)",
                  examples=["plateforme Clermont-Ferrand", "plateforme Avignon"])
 
 
+def online_request_example(title: str) -> dict:
+    """A request as filed online in the Rhône (platform of Clermont-Ferrand), for the schemas' examples."""
+    return {"regime": "plateformes-2021", "title": title, "filed_on": "2026-01-05", "employment_department": "69",
+            "residence_department": "69", "employer": {"siret": "55208131766522", "name": "Exemple SA"},
+            "worker": {"surname": "DOE", "given_names": "Jane", "nationality": "IND"},
+            "contract": {"kind": "cdi", "monthly_gross_salary_eur": 5200}}
+
+
 class DemandeAutorisationTravailEnLigne(Message):
     """The employer files the work-authorisation request online with the platform, instead of a
     deposit at the SMOE or the DT-OFII and the cerfa 15186*03 (2021 notes)."""
@@ -24,12 +32,7 @@ class DemandeAutorisationTravailEnLigne(Message):
     SENDER, RECIPIENT, STEP = "employeur", "smoe", "depot_autorisation_travail"
     dossier: Dossier = Field(description="The request as the employer filed it on the portal, with the worker, "
                                          "the contract and the accompanying family",
-                             examples=[{"regime": "plateformes-2021", "title": "carte_bleue_europeenne",
-                                        "filed_on": "2026-01-05", "employment_department": "69",
-                                        "residence_department": "69", "employer": {"siret": "55208131766522",
-                                                                                   "name": "Exemple SA"},
-                                        "worker": {"surname": "DOE", "given_names": "Jane", "nationality": "IND"},
-                                        "contract": {"kind": "cdi", "monthly_gross_salary_eur": 5200}}])
+                             examples=[online_request_example("carte_bleue_europeenne")])
 
 
 class AccuseDepot(Message):
@@ -51,12 +54,7 @@ class InformationOfii(Message):
     TYPE = "smoe.information_ofii"
     SENDER, RECIPIENT = "smoe", "ofii"
     dossier: Dossier = Field(description="The request as filed online",
-                             examples=[{"regime": "plateformes-2021", "title": "salarie_en_mission",
-                                        "filed_on": "2026-01-05", "employment_department": "69",
-                                        "residence_department": "69", "employer": {"siret": "55208131766522",
-                                                                                   "name": "Exemple SA"},
-                                        "worker": {"surname": "DOE", "given_names": "Jane", "nationality": "IND"},
-                                        "contract": {"kind": "cdi", "monthly_gross_salary_eur": 5200}}])
+                             examples=[online_request_example("salarie_en_mission")])
     platform: str = PLATFORM
     deposited_at: datetime = Field(description="When the employer filed the request online",
                                    examples=["2026-01-05T09:00:00+01:00"])
