@@ -210,12 +210,12 @@ class Agency:
             now = self.clock.now()
             if not tx.claim_processed(envelope, now):
                 return self._duplicate(tx, envelope, now)
-            raw_state = tx.load_state(envelope.dossier_id, for_update=True)
-            if raw_state is None and self.definition.opening and not isinstance(message, self.definition.opening):
+            stored = tx.load_state(envelope.dossier_id, for_update=True)
+            if stored is None and self.definition.opening and not isinstance(message, self.definition.opening):
                 tx.unclaim_processed(envelope)
                 return Outcome("rejected", envelope, reason="unknown_dossier",
                                error=f"{envelope.type} for dossier {envelope.dossier_id!r}, unknown to {self.name}")
-            state = (self.definition.state_model.model_validate(raw_state) if raw_state is not None
+            state = (self.definition.state_model.model_validate_json(stored) if stored is not None
                      else self.definition.state_model(dossier_id=envelope.dossier_id))
             facts = getattr(state, "facts", None) or envelope.facts
             if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
@@ -223,7 +223,7 @@ class Agency:
             ctx = Context(envelope, now, self.definition.office(state), facts, self.definition.facts_model)
             ctx._is_open = lambda task: tx.task_open(envelope.dossier_id, task)
             handler(message, ctx, state)
-            tx.save_state(envelope.dossier_id, state.model_dump(mode="json"), now)
+            tx.save_state(envelope.dossier_id, state.model_dump_json(), now)
             tx.journal("in", envelope, now)
             sender = Sender(agency=self.name, office=self.definition.office(state))
             # A closed task takes its pending reminders with it, so none fires after the step ended.

@@ -129,6 +129,8 @@ class Register:
 
     def mark_all_published(self, published: list[tuple[dict[str, Any], Envelope]], now: datetime) -> None:
         """Outbox rows confirmed together by the broker, marked sent and journaled in one transaction."""
+        if not published:
+            return
         with self.transaction() as tx:
             for row, envelope in published:
                 tx.execute("UPDATE outbox SET published_at = ? WHERE id = ?", utc_text(now), row["id"])
@@ -260,21 +262,21 @@ class Transaction:
         """A message refused after its id was claimed is not processed: a replay must find it new."""
         self.execute("DELETE FROM processed WHERE message_id = ?", str(envelope.message_id))
 
-    def load_state(self, dossier_id: str, for_update: bool = False) -> dict | None:
-        """`for_update`: on PostgreSQL, lock the dossier's row until the transaction ends, so that a
+    def load_state(self, dossier_id: str, for_update: bool = False) -> str | None:
+        """The dossier's state as its JSON text, for the state model to read directly.
+
+        `for_update`: on PostgreSQL, lock the dossier's row until the transaction ends, so that a
         second process of the agency handling the same dossier waits and then reads this one's
         state (no lost update). SQLite needs no lock: BEGIN IMMEDIATE already serialises writers."""
         lock = " FOR UPDATE" if for_update and self._param != "?" else ""
-        rows = self.rows(f"SELECT state FROM dossiers WHERE dossier_id = ?{lock}", dossier_id)
-        return json.loads(rows[0]["state"]) if rows else None
+        row = self.execute(f"SELECT state FROM dossiers WHERE dossier_id = ?{lock}", dossier_id).fetchone()
+        return row[0] if row else None
 
-    def save_state(self, dossier_id: str, state: dict, now: datetime) -> None:
-        text = json.dumps(state, default=str)
-        updated = self.execute("UPDATE dossiers SET state = ?, updated_at = ? WHERE dossier_id = ?",
-                               text, utc_text(now), dossier_id)
-        if updated.rowcount == 0:
-            self.execute("INSERT INTO dossiers (dossier_id, state, updated_at) VALUES (?, ?, ?)",
-                         dossier_id, text, utc_text(now))
+    def save_state(self, dossier_id: str, state_json: str, now: datetime) -> None:
+        """One statement whether the dossier is new here or not."""
+        self.execute("INSERT INTO dossiers (dossier_id, state, updated_at) VALUES (?, ?, ?) "
+                     "ON CONFLICT (dossier_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                     dossier_id, state_json, utc_text(now))
 
     def add_outbox(self, envelope: Envelope, due_at: datetime, extra_headers: dict[str, str] | None = None,
                    task: str | None = None) -> None:
@@ -313,8 +315,9 @@ class Transaction:
     def open_task(self, dossier_id: str, task: str, opened_at: datetime, deadline: datetime | None) -> None:
         # Opened again: the reminders of its earlier opening give way to those of this one.
         self.withdraw_reminders(dossier_id, task)
-        self.execute("DELETE FROM tasks WHERE dossier_id = ? AND task = ?", dossier_id, task)
-        self.execute("INSERT INTO tasks (dossier_id, task, opened_at, deadline) VALUES (?, ?, ?, ?)",
+        self.execute("INSERT INTO tasks (dossier_id, task, opened_at, deadline) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (dossier_id, task) DO UPDATE SET opened_at = excluded.opened_at, "
+                     "deadline = excluded.deadline, closed_at = NULL",
                      dossier_id, task, utc_text(opened_at), utc_text(deadline) if deadline else None)
 
     def task_open(self, dossier_id: str, task: str) -> bool:
@@ -337,6 +340,6 @@ class Transaction:
             ("dossier_id = ? AND task = ?", [dossier_id, task])
         # One id at a time: with `IN (SELECT ...)` SQLite walks every unsent row (the index on
         # published_at), and the reminders still due are most of the outbox.
-        for row in self.rows(f"SELECT message_id FROM reminders WHERE {where}", *args):
-            self.execute("DELETE FROM outbox WHERE message_id = ? AND published_at IS NULL", row["message_id"])
-        self.execute(f"DELETE FROM reminders WHERE {where}", *args)
+        for (message_id,) in self.execute(f"DELETE FROM reminders WHERE {where} RETURNING message_id",
+                                          *args).fetchall():
+            self.execute("DELETE FROM outbox WHERE message_id = ? AND published_at IS NULL", message_id)
