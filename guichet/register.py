@@ -36,7 +36,9 @@ def from_text(text: str | None) -> datetime | None:
 class Register:
     def __init__(self, url: str, agency: str, schema: str | None = None, durable: bool = True):
         """`durable=False`: a throwaway SQLite register (a simulation's, in a folder deleted at its
-        end) is not flushed to disk at each commit; its transactions stay all-or-nothing."""
+        end), which one connection alone uses: no flush to disk at each commit, the rollback journal
+        in memory rather than a write-ahead log beside it, and the file lock taken once rather than
+        at every transaction. Its transactions and savepoints stay all-or-nothing."""
         self.url, self.agency = url, agency
         if url.startswith(("postgresql://", "postgres://")):
             import psycopg
@@ -55,8 +57,13 @@ class Register:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+            if durable:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            else:
+                self._conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+                self._conn.execute("PRAGMA journal_mode=MEMORY")
+                self._conn.execute("PRAGMA synchronous=OFF")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._param = "?"
             serial = "INTEGER"
