@@ -134,24 +134,36 @@ class Simulation:
 
     def _loop(self, bus: Bus, clock: VirtualClock, source, filings: list[tuple[datetime, int]]) -> None:
         filed = 0
+        # Each agency's next due instant (outbox or delayed retry), read from its register again only
+        # once it handled or sent something: nothing else adds to an agency's outbox here.
+        next_due: dict[Runner, datetime | None] = {}
         for _ in range(MAX_ROUNDS):
-            while filed < len(filings) and filings[filed][0] <= clock.now():
+            now = clock.now()
+            while filed < len(filings) and filings[filed][0] <= now:
                 at, index = filings[filed]
                 dossier = source.dossier(index)
                 bus.publish_envelope(filing(dossier.id, dossier, source.regime, at))
                 filed += 1
-            moved = sum(runner.flush_outbox(clock.now()) for runner in self.runners)
+            moved = 0
+            for runner in self.runners:
+                if runner not in next_due:
+                    next_due[runner] = runner.agency.register.next_due()
+                due = next_due[runner]
+                if due is not None and due <= now and (sent := runner.flush_outbox(now)):
+                    moved += sent
+                    del next_due[runner]
             for runner in self.runners:
                 while handled := runner.poll_batch():
                     moved += handled
+                    next_due.pop(runner, None)
             self._deliver_outside(bus)
             if moved:
                 self.progress.filed = filed
                 self.progress.messages += moved
                 if self.on_progress is not None:
-                    self.on_progress(self.progress, clock.now())
+                    self.on_progress(self.progress, now)
                 continue
-            due = [r.agency.register.next_due() for r in self.runners]
+            due = [next_due[r] if r in next_due else r.agency.register.next_due() for r in self.runners]
             due = [d for d in due if d is not None] + ([filings[filed][0]] if filed < len(filings) else [])
             if not due:
                 return
