@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import OrderedDict
 from contextlib import contextmanager
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -40,6 +41,9 @@ class Register:
         in memory rather than a write-ahead log beside it, and the file lock taken once rather than
         at every transaction. Its transactions and savepoints stay all-or-nothing."""
         self.url, self.agency = url, agency
+        # The envelopes this process put in the outbox lately, by message id: the flush that sends
+        # them need not parse each row's body back into the envelope it was written from.
+        self._written: OrderedDict[str, Envelope] = OrderedDict()
         if url.startswith(("postgresql://", "postgres://")):
             import psycopg
             self._conn = psycopg.connect(url, autocommit=True)
@@ -93,7 +97,7 @@ class Register:
         if self._param == "?":
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                tx = Transaction(self._conn, self._param)
+                tx = Transaction(self._conn, self._param, self._written)
                 yield tx
                 tx.finish()
             except BaseException:
@@ -102,9 +106,15 @@ class Register:
             self._conn.execute("COMMIT")
         else:
             with self._conn.transaction():
-                tx = Transaction(self._conn, self._param)
+                tx = Transaction(self._conn, self._param, self._written)
                 yield tx
                 tx.finish()
+
+    def outbox_envelope(self, row: dict[str, Any]) -> Envelope:
+        """The envelope of an outbox row: the one this process wrote, else (written before a restart,
+        by another process of the agency, or long ago) read back from the row's body."""
+        envelope = self._written.pop(row["message_id"], None)
+        return envelope if envelope is not None else Envelope.model_validate_json(row["body"])
 
     def read(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """One SELECT on its own: a read takes no write lock (SQLite's BEGIN IMMEDIATE would) and sees
@@ -205,9 +215,14 @@ class Register:
             return tx.rows("SELECT * FROM tasks WHERE closed_at IS NULL ORDER BY deadline, dossier_id")
 
 
+# Enough for every message a few batches cause; a reminder due months later is read back instead.
+WRITTEN_KEPT = 4096
+
+
 class Transaction:
-    def __init__(self, conn, param: str):
+    def __init__(self, conn, param: str, written: OrderedDict | None = None):
         self._conn, self._param = conn, param
+        self._written = written if written is not None else OrderedDict()
         # The journal's head as this transaction last wrote it: read once, then kept here. It holds
         # because no one else appends meanwhile (SQLite: BEGIN IMMEDIATE; PostgreSQL: the head row
         # stays locked FOR UPDATE until the transaction ends); undone with a savepoint's rollback.
@@ -289,13 +304,18 @@ class Transaction:
                    task: str | None = None) -> None:
         """`extra_headers`: what travels beside the envelope's own headers (the trace context); `task`:
         a reminder about that task, withdrawn unsent when the task closes."""
+        message_id = str(envelope.message_id)
         self.execute("INSERT INTO outbox (message_id, dossier_id, routing_key, type, body, headers, due_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)", str(envelope.message_id), envelope.dossier_id,
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", message_id, envelope.dossier_id,
                      envelope.routing_key, envelope.type, envelope.body().decode(),
                      json.dumps({**envelope.headers(), **(extra_headers or {})}), utc_text(due_at))
         if task is not None:
             self.execute("INSERT INTO reminders (message_id, dossier_id, task) VALUES (?, ?, ?)",
-                         str(envelope.message_id), envelope.dossier_id, task)
+                         message_id, envelope.dossier_id, task)
+        # Kept even if this transaction rolls back: it is looked up only for a row that is in the outbox.
+        self._written[message_id] = envelope
+        if len(self._written) > WRITTEN_KEPT:
+            self._written.popitem(last=False)
 
     def journal(self, direction: str, envelope: Envelope, now: datetime, body: bytes | None = None) -> None:
         """Append to the hash chain; the head moves in the same transaction. `body`: the envelope's

@@ -244,7 +244,7 @@ class Runner:
         rows = register.due_outbox(now, limit)
         envelopes = []
         for row in rows:
-            envelope = Envelope.model_validate_json(row["body"])
+            envelope = register.outbox_envelope(row)
             self.bus.publish(row["body"], row["routing_key"], json.loads(row["headers"]), row["message_id"],
                              expiration=self._expiration(envelope))
             envelopes.append(envelope)
@@ -268,7 +268,7 @@ class Runner:
         rows = register.claim_outbox(now, CLAIMANT, real_now, real_now - timedelta(seconds=CLAIM_STALE_SECONDS), limit)
         if not rows:
             return 0
-        envelopes = [Envelope.model_validate_json(row["body"]) for row in rows]
+        envelopes = [register.outbox_envelope(row) for row in rows]
         self.bus.publish_batch([(row["body"], row["routing_key"], json.loads(row["headers"]), row["message_id"],
                                  self._expiration(envelope)) for row, envelope in zip(rows, envelopes)])
         self._mark_sent(rows, envelopes)

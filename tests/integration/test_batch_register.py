@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from guichet.agency import Agency
 from guichet.clock import VirtualClock
+from guichet.envelope import Envelope
 from schemas.actes import TransmissionValidee
 from tests.conftest import dossier
 from tests.integration.test_agency_runtime import OFII, START, envelope, filing, outbox_types, register  # noqa: F401
@@ -43,3 +44,22 @@ def test_two_publishers_never_claim_the_same_outbox_row_until_a_claim_goes_stale
     assert {r["id"] for r in first} <= {r["id"] for r in again}, "a publisher takes its own claims again"
     stale = register.claim_outbox(later, "c", START + timedelta(minutes=1), START + timedelta(seconds=31))
     assert {r["id"] for r in stale} == {r["id"] for r in first + second}
+
+
+def test_the_flush_takes_the_envelope_written_by_this_process_else_reads_it_back_from_the_row(register, monkeypatch):
+    agency = Agency(OFII, register, VirtualClock(START), simulate_actors=False)
+    agency.process(filing(dossier()).body())
+    rows = register.due_outbox(START + timedelta(days=400))
+    assert rows
+    parsed_bodies = []
+    parse = Envelope.model_validate_json
+    monkeypatch.setattr(Envelope, "model_validate_json",
+                        classmethod(lambda cls, text: parsed_bodies.append(text) or parse(text)))
+    written = [register.outbox_envelope(row) for row in rows]
+    assert parsed_bodies == [], "the envelopes this process wrote are not parsed again"
+    # Taken once: the second look, as after a restart or from another process, parses the body.
+    read_back = [register.outbox_envelope(row) for row in rows]
+    assert parsed_bodies == [row["body"] for row in rows]
+    for row, mine, parsed in zip(rows, written, read_back):
+        assert mine.body().decode() == row["body"] == parsed.body().decode()
+        assert str(mine.message_id) == row["message_id"]
