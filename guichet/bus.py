@@ -24,7 +24,7 @@ import structlog
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Consumer, Producer
 
-from guichet import tracing
+from guichet import embedded_transport, tracing
 from guichet.envelope import Envelope
 from guichet.metrics import TIMESTAMP_MS
 from guichet.settings import TLSConfigError, TLSSettings  # noqa: F401  (TLSConfigError: raised from here)
@@ -89,12 +89,13 @@ class Bus:
                                              "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
         self._heartbeat = 0 if self.is_memory else heartbeat
         tls = url.startswith("amqps://")  # a dict per connection: kombu writes into it when it connects
+        transport = embedded_transport.Transport if self.is_memory else None
         self.consuming = Connection(urls, heartbeat=self._heartbeat, transport_options=options,
                                     ssl=tls_settings.options(urls[0]) if tls else False, failover_strategy="round-robin",
-                                    connect_timeout=CONNECT_TIMEOUT_SECONDS)
+                                    connect_timeout=CONNECT_TIMEOUT_SECONDS, transport=transport)
         self.publishing = Connection(urls, heartbeat=self._heartbeat, transport_options=dict(options),
                                      ssl=tls_settings.options(urls[0]) if tls else False, failover_strategy="round-robin",
-                                     connect_timeout=CONNECT_TIMEOUT_SECONDS)
+                                     connect_timeout=CONNECT_TIMEOUT_SECONDS, transport=transport)
         self._producer: Producer | None = None
         self._pipelined: PipelinedPublisher | None = None
         # Queues bound to the consuming channel, by name: `get` is called once per message polled.
@@ -155,7 +156,9 @@ class Bus:
         sent = time.time()
         headers = {**(headers or {}), TIMESTAMP_MS: int(sent * 1000)}
         with tracing.publishing(headers, getattr(exchange, "name", str(exchange)), routing_key, message_id):
-            publish = self.publishing.ensure(self.producer, self.producer.publish, **RETRY_POLICY)
+            # In process there is no link to lose and no broker to nack: no reconnecting wrapper.
+            publish = self.producer.publish if self.is_memory else \
+                self.publishing.ensure(self.producer, self.producer.publish, **RETRY_POLICY)
             deadline = time.monotonic() + NACK_PATIENCE_SECONDS
             while True:
                 try:
