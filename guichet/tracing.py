@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import structlog
-from opentelemetry import propagate, trace
+from opentelemetry import context, propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 if TYPE_CHECKING:
@@ -32,6 +32,13 @@ SYSTEM = "rabbitmq"
 
 def tracer() -> trace.Tracer:
     return trace.get_tracer("guichet")
+
+
+def _recording() -> bool:
+    """Whether an SDK records spans. Without one, a span would record nothing and only carry its
+    parent's context: `publishing` and `processing` then pass the context on themselves, the same
+    headers out, at a fraction of the API's cost on every message."""
+    return not isinstance(trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
 
 
 def _attributes(operation: str, kind: str, destination: str, routing_key: str | None,
@@ -51,7 +58,14 @@ def publishing(headers: dict, exchange: str, routing_key: str, message_id: str |
     """A producer span for one publish, its context written into `headers`. Its parent is the span
     in progress (a handler's retry, a relay); with none, the context the headers already carry (an
     outbox row written while its cause was handled); with neither, it starts a trace."""
-    parent = None if trace.get_current_span().get_span_context().is_valid else propagate.extract(headers)
+    current = trace.get_current_span()
+    if not _recording():
+        # The span in progress goes into the headers; with none, the context they carry stays.
+        if current.get_span_context().is_valid:
+            propagate.inject(headers)
+        yield current
+        return
+    parent = None if current.get_span_context().is_valid else propagate.extract(headers)
     with tracer().start_as_current_span(f"publish {exchange}", context=parent, kind=SpanKind.PRODUCER,
                                         attributes=_attributes("publish", "send", exchange, routing_key,
                                                                message_id)) as span:
@@ -63,6 +77,15 @@ def publishing(headers: dict, exchange: str, routing_key: str, message_id: str |
 def processing(headers: Mapping | None, queue: str, routing_key: str | None,
                message_id: str | None) -> Iterator[Span]:
     """A consumer span for one delivery, child of the publish that sent it."""
+    if not _recording():
+        # The publish's context becomes the current one, for the messages the handling causes.
+        span = trace.get_current_span(propagate.extract(dict(headers or {})))
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            yield span
+        finally:
+            context.detach(token)
+        return
     attributes = _attributes("process", "process", queue, routing_key, message_id)
     with tracer().start_as_current_span(f"process {queue}", context=propagate.extract(dict(headers or {})),
                                         kind=SpanKind.CONSUMER, attributes=attributes) as span:
@@ -73,11 +96,13 @@ def record_outcome(span: Span, outcome: "Outcome", message_id: Callable[[], str]
                    dossier_id: str | None = None) -> None:
     """What became of the delivery, with the message's id and dossier: from the decoded envelope, else
     (a handler that raised) from the body and headers."""
+    if not span.is_recording():
+        return
     span.set_attribute("guichet.outcome", outcome.status)
     if outcome.envelope is not None:
         span.set_attribute("messaging.message.id", str(outcome.envelope.message_id))
         span.set_attribute("guichet.dossier_id", outcome.envelope.dossier_id)
-    elif span.is_recording():
+    else:
         span.set_attribute("messaging.message.id", message_id())
         if isinstance(dossier_id, str):
             span.set_attribute("guichet.dossier_id", dossier_id)

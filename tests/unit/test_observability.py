@@ -163,3 +163,22 @@ def test_a_status_port_already_taken_is_refused_naming_the_option():
         port = taken.getsockname()[1]
         with pytest.raises(UsageError, match=f"--http-port {port}: cannot listen"):
             ServiceStatus(Metrics("ofii"), port, host="127.0.0.1").start()
+
+
+def test_without_an_sdk_a_delivery_s_trace_context_passes_through_the_outbox_to_what_its_handling_sends(
+        runner, monkeypatch):
+    """No tracer provider set (a service without OTEL_EXPORTER_OTLP_ENDPOINT): no span is recorded,
+    yet the trace the sender started goes on, into the outbox row and out with the message."""
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.NoOpTracerProvider())
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    envelope = recepisse(runner)
+    runner.bus.publish(envelope.body().decode(), envelope.routing_key,
+                       {**envelope.headers(), "traceparent": f"00-{trace_id}-b7ad6b7169203331-01"},
+                       str(envelope.message_id))
+    assert runner.poll_batch() == 1
+    row = runner.agency.register.due_outbox(START + timedelta(days=1))[0]
+    assert json.loads(row["headers"])["traceparent"].split("-")[1] == trace_id
+    assert runner.flush_outbox() == 1
+    alert = runner.bus.get(runner.queue_name)
+    assert alert.headers["type"] == "ofii.alerte.delai"
+    assert alert.headers["traceparent"].split("-")[1] == trace_id
