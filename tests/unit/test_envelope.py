@@ -1,13 +1,15 @@
 """The envelope codec: what can never succeed is refused with its reason, before any handler."""
 import json
+import uuid
 from datetime import datetime
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guichet.envelope import (
-    PermanentError, Sender, UndecodableMessage, UnknownMessageType, UnknownSender, UnsupportedVersion,
+    Envelope, PermanentError, Sender, UndecodableMessage, UnknownMessageType, UnknownSender, UnsupportedVersion,
     WrongContentType, InvalidPayload, decode, wrap,
 )
 from guichet.timeutil import PARIS
@@ -35,6 +37,9 @@ def test_round_trip_keeps_type_version_and_payload():
     (json.dumps(envelope_dict()).encode(), None, "text/plain", WrongContentType),
     (json.dumps(envelope_dict(type="ofii.unknown")).encode(), None, "application/json", UnknownMessageType),
     (json.dumps(envelope_dict(version=9)).encode(), None, "application/json", UnsupportedVersion),
+    (json.dumps(envelope_dict(version=1.0)).encode(), None, "application/json", UnsupportedVersion),
+    (json.dumps(envelope_dict(version="1")).encode(), None, "application/json", UnsupportedVersion),
+    (json.dumps(envelope_dict(version=True)).encode(), None, "application/json", UnsupportedVersion),
     (json.dumps(envelope_dict()).encode(), {"type": "ofii.remise_titre", "version": 2}, "application/json",
      UnsupportedVersion),
     (json.dumps(envelope_dict(payload={"card_number": 12})).encode(), None, "application/json", InvalidPayload),
@@ -93,3 +98,29 @@ def test_random_payloads_either_decode_or_are_refused(payload, type_, version):
     except PermanentError:
         return
     assert isinstance(message, Message) and envelope.type == type_
+
+
+def _outcome(body: bytes):
+    try:
+        envelope, message = decode(body)
+    except PermanentError as exc:
+        return type(exc), str(exc)
+    return envelope, message
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=json_values, type_=st.sampled_from(["ofii.remise_titre", "employeur.depot_titre", "x"]),
+       version=st.one_of(st.integers(-2, 3), st.text(max_size=3), st.floats(allow_nan=False), st.booleans(),
+                         st.none()),
+       sender=st.sampled_from([{"agency": "ofii"}, {"agency": "employeur"}, {"agency": ""}, {}, "ofii"]),
+       message_id=st.sampled_from([str(uuid.UUID(int=7)), "not-a-uuid", 7]))
+def test_the_one_pass_reading_accepts_and_refuses_what_the_step_by_step_reading_does(
+        payload, type_, version, sender, message_id):
+    """A body is first parsed and validated in one pass; one it refuses is read again step by step.
+    Either way the outcome is the step-by-step reading's: same envelope, or same refusal."""
+    body = json.dumps(envelope_dict(type=type_, version=version, payload=payload, sender=sender,
+                                    message_id=message_id)).encode()
+    one_pass = _outcome(body)
+    with patch.object(Envelope, "model_validate_json", side_effect=ValueError("step by step")):
+        step_by_step = _outcome(body)
+    assert one_pass == step_by_step
