@@ -365,8 +365,10 @@ class Transaction:
         """Remove the unsent reminders of a task (of every task without one); sent ones stay journaled."""
         where, args = ("dossier_id = ?", [dossier_id]) if task is None else \
             ("dossier_id = ? AND task = ?", [dossier_id, task])
-        # One id at a time: with `IN (SELECT ...)` SQLite walks every unsent row (the index on
+        # The ids given as values: with `IN (SELECT ...)` SQLite walks every unsent row (the index on
         # published_at), and the reminders still due are most of the outbox.
-        for (message_id,) in self.execute(f"DELETE FROM reminders WHERE {where} RETURNING message_id",
-                                          *args).fetchall():
-            self.execute("DELETE FROM outbox WHERE message_id = ? AND published_at IS NULL", message_id)
+        ids = [message_id for (message_id,) in
+               self.execute(f"DELETE FROM reminders WHERE {where} RETURNING message_id", *args).fetchall()]
+        if ids:
+            self.execute(f"DELETE FROM outbox WHERE message_id IN ({', '.join('?' * len(ids))}) "
+                         "AND published_at IS NULL", *ids)
