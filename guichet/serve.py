@@ -36,6 +36,9 @@ from guichet.topology import Parties, Topology, TopologyMismatch
 log = structlog.get_logger("guichet.serve")
 
 DRAIN_SECONDS = 0.2
+# Deliveries in flight per consumer, and so the largest batch handled in one register transaction.
+# A burst is taken in batches this large; a lone message still goes at once (MORE_SECONDS).
+DEFAULT_PREFETCH = 100
 BACKOFF_START_SECONDS = 0.5
 # After a first delivery, what else the broker already sent is taken with waits this short: a
 # small batch is handled at once rather than after a full one.
@@ -59,7 +62,7 @@ class ServiceConfig:
     namespace: str = "guichet"
     queue_type: str = "classic"
     simulate_actors: bool = True
-    prefetch: int = 20
+    prefetch: int = DEFAULT_PREFETCH
     # /metrics, /livez and /readyz on this port (guichet/status_server.py); None: no listener.
     http_port: int | None = None
     # TLS for amqps:// and the signing keys, as the command's flags give them (their defaults are the

@@ -27,6 +27,7 @@ from typing import Callable
 from guichet.bus import Bus
 from guichet.clock import Clock, ScaledClock, SystemClock
 from guichet.register import utc_text
+from guichet.serve import DEFAULT_PREFETCH
 from guichet.register_reader import RegisterReader
 from guichet.topology import Topology
 from guichet_tools.benchmark.bus_measure import DONE, measure
@@ -114,7 +115,7 @@ def bench_dossier(index: int) -> ScenarioDossier:
 
 
 def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_dir: Path,
-            prefetch: int = 20, progress: Callable[[str], None] = lambda line: None,
+            prefetch: int = DEFAULT_PREFETCH, progress: Callable[[str], None] = lambda line: None,
             dossiers_per_s: float | None = None, ofii_processes: int = 1, broker_restart: bool = False) -> BusRun:
     """`dossiers_per_s`: file at that pace instead of all at once; `ofii_processes`: DT-OFII processes;
     `broker_restart`: restart RabbitMQ before filing and measure the recovery (benchmark/recovery.py)."""

@@ -11,7 +11,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from guichet_tools.benchmark.bus_run import SHAPE, BenchError, run_bus
-from guichet_tools.benchmark.raw_relay import RawRelayError, run_raw
+from guichet.serve import DEFAULT_PREFETCH
+from guichet_tools.benchmark.raw_relay import RELAY_PREFETCH, RawRelayError, run_raw
 from guichet_tools.commands.common import UsageError, require_rabbitmq
 from guichet_tools.settings import add_tls, settings_from
 
@@ -54,8 +55,12 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="limit for each of the two parts, from the first filing or injection "
                         "(default: 60 + 0.5 per dossier); on timeout the bench reports what finished and exits 1")
-    p.add_argument("--prefetch", type=int, default=20,
-                   help="unacknowledged deliveries per consumer, for the services and the relays (default: 20)")
+    p.add_argument("--prefetch", type=int, default=DEFAULT_PREFETCH, metavar="N",
+                   help="unacknowledged deliveries per consumer of the services, and so their largest batch "
+                        "(default: %(default)s, as `guichet run`)")
+    p.add_argument("--relay-prefetch", type=int, default=RELAY_PREFETCH, metavar="N",
+                   help="unacknowledged deliveries per raw relay (default: %(default)s); a relay handles one "
+                        "message at a time whatever its prefetch")
     p.add_argument("--data-dir", metavar="DIR",
                    help="keep the registers and the service and relay logs there (default: a temporary folder, "
                         "deleted)")
@@ -86,6 +91,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--timeout must be positive")
     if args.prefetch < 1:
         raise UsageError("--prefetch must be at least 1")
+    if args.relay_prefetch < 1:
+        raise UsageError("--relay-prefetch must be at least 1")
     if args.rate is not None and (args.rate <= 0 or args.seconds <= 0):
         raise UsageError("--rate and --seconds must be positive")
     if args.ofii_processes < 1:
@@ -118,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"bench: {line}", file=sys.stderr, flush=True)
 
-    figures: dict = {"broker": broker_label(args.broker), "prefetch": args.prefetch, "offered_rate": args.rate,
+    figures: dict = {"broker": broker_label(args.broker), "prefetch": args.prefetch,
+                     "relay_prefetch": args.relay_prefetch, "offered_rate": args.rate,
                      "ofii_processes": args.ofii_processes}
     status = 0
     try:
@@ -140,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
             progress(f"raw relay: {hops} hops, {args.dossiers} messages of {bus.body_bytes} bytes")
             try:
                 raw = run_raw(args.broker, hops, args.dossiers, bus.body_bytes, data_dir / "raw", timeout,
-                              prefetch=args.prefetch)
+                              prefetch=args.relay_prefetch)
             except RawRelayError as exc:
                 print(f"guichet bench: raw relay: {exc}", file=sys.stderr)
                 raw, status = None, 1
@@ -207,7 +215,7 @@ def render(f: dict) -> str:
     if raw:
         lines.append(f"raw relay: {raw['hops']} hops, body {raw['body_bytes']} bytes, messages/s "
                      f"{raw['messages_per_s']:.2f}  ({raw['messages']} messages in {raw['wall_s']:.2f} s, "
-                     f"{raw['processes']} processes, latency per hop p50 {_ms(raw['latency_ms']['p50'])} "
+                     f"{raw['processes']} processes, prefetch {f['relay_prefetch']}, latency per hop p50 {_ms(raw['latency_ms']['p50'])} "
                      f"p99 {_ms(raw['latency_ms']['p99'])}, peak RSS per relay {raw['peak_rss_mib_max']} MiB)")
     if f.get("ratio") is not None:
         lines.append(f"ratio bus/raw: {f['ratio']:.2f}")

@@ -12,7 +12,7 @@ from guichet_tools.commands.common import (
     whole_number_between,
 )
 from guichet import tracing
-from guichet.serve import Service, ServiceConfig, healthy
+from guichet.serve import DEFAULT_PREFETCH, Service, ServiceConfig, healthy
 from guichet_tools.settings import add_directory, add_signing, settings_from
 from services.parties import PARTIES
 from services.registry import definitions
@@ -33,7 +33,10 @@ def register(sub) -> None:
     add_directory(p)
     p.add_argument("--no-simulated-actors", action="store_true",
                    help="the agency's back-office sends the people's acts itself; nothing is simulated")
-    p.add_argument("--prefetch", type=int, default=20, help="unacknowledged deliveries at once (default: 20)")
+    p.add_argument("--prefetch", type=whole_number_between(1, 65535, "a number of deliveries"),
+                   default=DEFAULT_PREFETCH, metavar="N",
+                   help="unacknowledged deliveries at once, and the largest batch handled in one register "
+                        "transaction (default: %(default)s)")
     p.add_argument("--http-port", type=port_number, default=os.environ.get("GUICHET_HTTP_PORT") or None, metavar="N",
                    help="serve /metrics (Prometheus), /livez and /readyz on this port (default: $GUICHET_HTTP_PORT; "
                         "none when unset). Spans go to $OTEL_EXPORTER_OTLP_ENDPOINT when set, with guichet[otel]")

@@ -22,6 +22,8 @@ def test_bench_five_dossiers_reports_every_figure():
     figures = json.loads(proc.stdout)
 
     assert figures["dossiers_done"] == 5
+    # The services batch up to `guichet run`'s prefetch; the raw relay keeps the prefetch it always had.
+    assert (figures["prefetch"], figures["relay_prefetch"]) == (100, 20)
     assert figures["outcomes"] == {"titre_remis": 5}
     assert figures["dossiers_per_s"] > 0
     assert figures["messages_per_s"] > 0
