@@ -1,4 +1,5 @@
 """The envelope codec: what can never succeed is refused with its reason, before any handler."""
+import itertools
 import json
 import uuid
 from datetime import datetime
@@ -124,3 +125,19 @@ def test_the_one_pass_reading_accepts_and_refuses_what_the_step_by_step_reading_
     with patch.object(Envelope, "model_validate_json", side_effect=ValueError("step by step")):
         step_by_step = _outcome(body)
     assert one_pass == step_by_step
+
+
+def test_message_ids_are_version_7_uuids_that_sort_in_the_order_they_were_made(monkeypatch):
+    """Time-ordered ids (RFC 9562, version 7): the registers' indexes on message ids grow at their end."""
+    import guichet.envelope as codec
+    from guichet.envelope import new_message_id
+    start_ms = 1_767_600_000_000
+    ticks = ((start_ms + i) * 1_000_000 for i in itertools.count())
+    monkeypatch.setattr(codec.time, "time_ns", lambda: next(ticks))
+    ids = [new_message_id() for _ in range(200)]
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert ids[0].int >> 80 == start_ms
+    assert [str(i) for i in ids] == sorted(str(i) for i in ids) and len(set(ids)) == 200
+    made = wrap(RemiseTitre(card_number="7800000001"), dossier_id="D-1", sender=Sender(agency="ofii"),
+                sent_at=datetime(2026, 1, 5, 9, tzinfo=PARIS))
+    assert made.message_id.version == 7
