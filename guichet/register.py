@@ -22,10 +22,6 @@ from guichet.register_schema import SCHEMA
 from guichet.timeutil import paris
 
 
-# A throwaway register's page cache: a fixed bound, whatever the number of dossiers.
-THROWAWAY_CACHE_KIB = 32 * 1024
-
-
 @lru_cache(maxsize=4096)
 def utc_text(moment: datetime) -> str:
     """Sortable text for an instant: the same format everywhere so that text order is time order."""
@@ -42,8 +38,8 @@ class Register:
     def __init__(self, url: str, agency: str, schema: str | None = None, durable: bool = True):
         """`durable=False`: a throwaway SQLite register (a simulation's, in a folder deleted at its
         end), which one connection alone uses: no flush to disk at each commit, the rollback journal
-        in memory rather than a write-ahead log beside it, the file lock taken once rather than
-        at every transaction, and a larger page cache. Its transactions and savepoints stay all-or-nothing."""
+        in memory rather than a write-ahead log beside it, and the file lock taken once rather than
+        at every transaction. Its transactions and savepoints stay all-or-nothing."""
         self.url, self.agency = url, agency
         # The envelopes this process put in the outbox lately, by message id: the flush that sends
         # them need not parse each row's body back into the envelope it was written from.
@@ -72,9 +68,6 @@ class Register:
                 self._conn.execute("PRAGMA locking_mode=EXCLUSIVE")
                 self._conn.execute("PRAGMA journal_mode=MEMORY")
                 self._conn.execute("PRAGMA synchronous=OFF")
-                # Its indexes on message ids (random UUIDs) are written all over: a page cache of
-                # THROWAWAY_CACHE_KIB rather than SQLite's 2 MiB keeps them from being read again.
-                self._conn.execute(f"PRAGMA cache_size=-{THROWAWAY_CACHE_KIB}")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._param = "?"
             serial = "INTEGER"
