@@ -10,10 +10,10 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from guichet_tools.benchmark.bus_run import SHAPE, BenchError, run_bus
 from guichet.serve import DEFAULT_PREFETCH
+from guichet_tools.benchmark.bus_run import SHAPE, BenchError, run_bus
 from guichet_tools.benchmark.raw_relay import RELAY_PREFETCH, RawRelayError, run_raw
-from guichet_tools.commands.common import UsageError, require_rabbitmq
+from guichet_tools.commands.common import UsageError, prefetch_count, require_rabbitmq
 from guichet_tools.settings import add_tls, settings_from
 
 # Real time. With zero-delay facts no step waits on the clock; a compressed clock would only make
@@ -55,10 +55,10 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="limit for each of the two parts, from the first filing or injection "
                         "(default: 60 + 0.5 per dossier); on timeout the bench reports what finished and exits 1")
-    p.add_argument("--prefetch", type=int, default=DEFAULT_PREFETCH, metavar="N",
+    p.add_argument("--prefetch", type=prefetch_count, default=DEFAULT_PREFETCH, metavar="N",
                    help="unacknowledged deliveries per consumer of the services, and so their largest batch "
                         "(default: %(default)s, as `guichet run`)")
-    p.add_argument("--relay-prefetch", type=int, default=RELAY_PREFETCH, metavar="N",
+    p.add_argument("--relay-prefetch", type=prefetch_count, default=RELAY_PREFETCH, metavar="N",
                    help="unacknowledged deliveries per raw relay (default: %(default)s); a relay handles one "
                         "message at a time whatever its prefetch")
     p.add_argument("--data-dir", metavar="DIR",
@@ -89,10 +89,6 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--time-scale must be positive")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be positive")
-    if args.prefetch < 1:
-        raise UsageError("--prefetch must be at least 1")
-    if args.relay_prefetch < 1:
-        raise UsageError("--relay-prefetch must be at least 1")
     if args.rate is not None and (args.rate <= 0 or args.seconds <= 0):
         raise UsageError("--rate and --seconds must be positive")
     if args.ofii_processes < 1:
@@ -215,8 +211,9 @@ def render(f: dict) -> str:
     if raw:
         lines.append(f"raw relay: {raw['hops']} hops, body {raw['body_bytes']} bytes, messages/s "
                      f"{raw['messages_per_s']:.2f}  ({raw['messages']} messages in {raw['wall_s']:.2f} s, "
-                     f"{raw['processes']} processes, prefetch {f['relay_prefetch']}, latency per hop p50 {_ms(raw['latency_ms']['p50'])} "
-                     f"p99 {_ms(raw['latency_ms']['p99'])}, peak RSS per relay {raw['peak_rss_mib_max']} MiB)")
+                     f"{raw['processes']} processes, prefetch {f['relay_prefetch']}, "
+                     f"latency per hop p50 {_ms(raw['latency_ms']['p50'])} p99 {_ms(raw['latency_ms']['p99'])}, "
+                     f"peak RSS per relay {raw['peak_rss_mib_max']} MiB)")
     if f.get("ratio") is not None:
         lines.append(f"ratio bus/raw: {f['ratio']:.2f}")
     else:

@@ -137,3 +137,7 @@ def whole_number_between(low: int, high: int, noun: str):
             raise argparse.ArgumentTypeError(f"{number} is not {noun} ({low}-{high})")
         return number
     return parse
+
+
+# AMQP's prefetch count is a 16-bit number; 0 would mean no limit, which a batch cannot have.
+prefetch_count = whole_number_between(1, 65535, "a number of deliveries")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from guichet_tools.commands.common import (
     account_url, add_broker, add_clock, add_credentials, add_data, add_queue_type, agency_choice, clock_from,
-    whole_number_between,
+    prefetch_count, whole_number_between,
 )
 from guichet import tracing
 from guichet.serve import DEFAULT_PREFETCH, Service, ServiceConfig, healthy
@@ -33,7 +33,7 @@ def register(sub) -> None:
     add_directory(p)
     p.add_argument("--no-simulated-actors", action="store_true",
                    help="the agency's back-office sends the people's acts itself; nothing is simulated")
-    p.add_argument("--prefetch", type=whole_number_between(1, 65535, "a number of deliveries"),
+    p.add_argument("--prefetch", type=prefetch_count,
                    default=DEFAULT_PREFETCH, metavar="N",
                    help="unacknowledged deliveries at once, and the largest batch handled in one register "
                         "transaction (default: %(default)s)")
