@@ -101,6 +101,9 @@ class Bus:
         # Queues bound to the consuming channel, by name: `get` is called once per message polled.
         self._bound: dict[str, Any] = {}
         self.node: str | None = None
+        # Every publish names the account it is made with: RabbitMQ refuses a user_id that is not the
+        # connection's, so a receiver can check which account published a delivery (guichet/admission.py).
+        self._account = {} if self.is_memory else {"user_id": self.publishing.userid}
 
     def connect(self) -> None:
         """Connect both connections, trying every URL of the list once (kombu's own first connect
@@ -143,8 +146,18 @@ class Bus:
     @property
     def producer(self) -> Producer:
         if self._producer is None:
-            self._producer = Producer(self.publishing.default_channel)
+            # A channel of its own, dropped when the broker closes it (a refused publish, 403): the
+            # next publish opens another instead of failing on the closed one for ever.
+            self._producer = Producer(self.publishing.default_channel if self.is_memory else self.publishing.channel())
         return self._producer
+
+    def _drop_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        try:
+            if producer is not None and not self.is_memory:
+                producer.channel.close()
+        except Exception:  # already closed by the broker
+            pass
 
     def publish(self, body: str | bytes, routing_key: str, headers: dict[str, Any], message_id: str,
                 exchange=None, content_type: str = "application/json", expiration: float | None = None) -> None:
@@ -165,12 +178,13 @@ class Bus:
                     publish(body, exchange=exchange, routing_key=routing_key,
                             headers=headers, content_type=content_type, content_encoding=encoding,
                             delivery_mode=2, message_id=message_id, declare=[], expiration=expiration,
-                            timestamp=int(sent))
+                            timestamp=int(sent), **self._account)
                     return
                 except Exception as exc:
                     # A nack: some queue could not take it, e.g. a quorum queue electing a new leader
                     # after a node loss. Not sent: send it again for a while (receivers drop doubles).
                     if not _nacked(exc) or time.monotonic() > deadline:
+                        self._drop_producer()
                         raise
                     log.warning("publish refused by the broker (nack), sending it again", routing_key=routing_key)
                     time.sleep(NACK_PAUSE_SECONDS)
@@ -189,7 +203,7 @@ class Bus:
             headers = {**(headers or {}), TIMESTAMP_MS: int(time.time() * 1000)}
             with tracing.publishing(headers, exchange, routing_key, message_id):
                 outgoing.append(PipelinedMessage(body, exchange, routing_key, headers, message_id,
-                                                 expiration=expiration))
+                                                 expiration=expiration, user_id=self._account.get("user_id")))
         try:
             self._pipelined.publish_all(outgoing)
         except Exception:

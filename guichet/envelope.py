@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from guichet.message import Message, message_class
 from guichet.timeutil import paris
@@ -51,6 +51,35 @@ class UnknownSender(PermanentError):
     reason = "unknown_sender"
 
 
+class HeaderMismatch(PermanentError):
+    """An AMQP header says one thing and the body another: a consumer routes and refuses by the
+    headers, so they must not be able to disagree with what is processed."""
+    reason = "header_mismatch"
+
+
+class OutOfBounds(PermanentError):
+    reason = "out_of_bounds"
+
+
+# Identifiers travel into registers, file names, log lines and web pages: letters, digits and
+# `. _ - /` only, starting with a letter or a digit, never `..`. Checked by pydantic's regex engine,
+# which runs in linear time.
+DOSSIER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"
+KEY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+PARTY_PATTERN = r"^[a-z][a-z_]{0,31}$"
+# No text of a message is longer than this (an address, a reason, a list of arguments); no payload
+# nests deeper. Far above what the contracts carry, far below what exhausts a service.
+MAX_TEXT = 10_000
+MAX_DEPTH = 32
+
+
+def no_parent_step(dossier_id: str) -> str:
+    """The part of the dossier-id rule a regex without look-ahead cannot say."""
+    if ".." in dossier_id:
+        raise ValueError("'..' is not allowed in a dossier id")
+    return dossier_id
+
+
 def new_message_id() -> uuid.UUID:
     """A UUID of version 7 (RFC 9562): the Unix time in milliseconds in its first 48 bits, then 74
     random bits. Ids made one after another sort one after another, so that the registers' indexes
@@ -63,20 +92,23 @@ def new_message_id() -> uuid.UUID:
 
 class Sender(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    agency: str = Field(min_length=1, description="The party that sent the message, e.g. 'ofii' or 'employeur'")
-    office: str | None = Field(default=None, description="The office within the agency, e.g. 'DT-OFII Montrouge'")
+    agency: str = Field(pattern=PARTY_PATTERN, description="The party that sent the message, e.g. 'ofii' or 'employeur'")
+    office: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
+                               description="The office within the agency, e.g. 'DT-OFII Montrouge'; for an "
+                                           "employer, its SIRET")
 
 
 class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     message_id: uuid.UUID = Field(default_factory=new_message_id)
-    type: str
+    type: str = Field(max_length=100)
     # Strict: a version written 1.0, "1" or true is not a version number (JSON mode would take them).
     version: int = Field(ge=1, strict=True)
-    dossier_id: str = Field(min_length=1, description="Correlation: the dossier this message is about")
+    dossier_id: str = Field(pattern=DOSSIER_ID_PATTERN, description="Correlation: the dossier this message is about; "
+                            "letters, digits and . _ - / (100 at most), starting with a letter or a digit, never '..'")
     causation_id: uuid.UUID | None = Field(default=None, description="The message that caused this one")
     sender: Sender
-    recipient: str = Field(min_length=1, description="The party the message goes to; its routing key starts with it")
+    recipient: str = Field(pattern=PARTY_PATTERN, description="The party the message goes to; its routing key starts with it")
     sent_at: datetime
     deadline: datetime | None = Field(default=None, description="When the law sets a time limit on this step")
     facts: dict[str, Any] | None = Field(
@@ -85,8 +117,12 @@ class Envelope(BaseModel):
     canonical: Literal["rfc8785"] | None = Field(
         default=None, description="The canonical JSON the signature covers: 'rfc8785' (JCS); absent (null) in "
                                   "envelopes signed before, over guichet's own legacy form")
-    key_id: str | None = Field(default=None, description="The sender's signing key, in the key directory")
-    signature: str | None = Field(default=None, description="Ed25519 signature (base64) of the rest of the envelope")
+    key_id: str | None = Field(default=None, pattern=KEY_ID_PATTERN,
+                               description="The sender's signing key, in the key directory")
+    signature: str | None = Field(default=None, max_length=200,
+                                  description="Ed25519 signature (base64) of the rest of the envelope")
+
+    _dossier_id = field_validator("dossier_id")(classmethod(lambda cls, value: no_parent_step(value)))
 
     @property
     def routing_key(self) -> str:
@@ -139,6 +175,9 @@ def decode(body: bytes | str, headers: dict | None = None,
         envelope = Envelope.model_validate_json(body)
     except ValueError:
         envelope = _envelope_step_by_step(body)
+    _agrees_with_headers(envelope, headers or {})
+    _within_bounds(envelope.payload, "payload")
+    _within_bounds(envelope.facts, "facts")
     cls = _known_class(envelope.type, envelope.version)
     if envelope.sender.agency != cls.SENDER:
         raise UnknownSender(f"{envelope.type} cannot come from {envelope.sender.agency}")
@@ -151,6 +190,36 @@ def decode(body: bytes | str, headers: dict | None = None,
     return envelope, message
 
 
+def _agrees_with_headers(envelope: Envelope, headers: dict) -> None:
+    """Each of the headers the bus sets, when present, says what the body says."""
+    for name, value in envelope.headers().items():
+        if name in headers and headers[name] != value:
+            raise HeaderMismatch(f"header {name} is {_cut(headers[name])}, the body says {_cut(value)}")
+
+
+def _within_bounds(node: Any, where: str) -> None:
+    """No text longer than MAX_TEXT, no nesting deeper than MAX_DEPTH: refused with the limit named."""
+    stack = [(node, where, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise OutOfBounds(f"{path}: nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise OutOfBounds(f"{path}: text of {len(value)} characters, above the limit of {MAX_TEXT}")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if len(key) > 100:
+                    raise OutOfBounds(f"{path}: a key of {len(key)} characters, above the limit of 100")
+                stack.append((item, f"{path}.{key}", depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}.{index}", depth + 1) for index, item in enumerate(value))
+
+
+def _cut(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _envelope_step_by_step(body: bytes | str) -> Envelope:
     """JSON, then an object, then a known type and version, then a valid envelope: the first of
     these that fails names why the message is refused."""
@@ -158,6 +227,8 @@ def _envelope_step_by_step(body: bytes | str) -> Envelope:
         raw = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
         raise UndecodableMessage(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise OutOfBounds(f"body nested deeper than {MAX_DEPTH} levels") from None
     if not isinstance(raw, dict):
         raise UndecodableMessage("body is not a JSON object")
     _known_class(str(raw.get("type")), raw.get("version"))

@@ -30,6 +30,8 @@ class Outgoing:
     message_id: str
     content_type: str = "application/json"
     expiration: float | None = None
+    # The publishing account, which the broker checks and the receiver reads (guichet/admission.py).
+    user_id: str | None = None
 
 
 class PipelinedPublisher:
@@ -74,6 +76,8 @@ class PipelinedPublisher:
                 "content_type": out.content_type,
                 "content_encoding": "binary" if isinstance(out.body, bytes) else "utf-8",
                 "application_headers": out.headers, "delivery_mode": 2, "message_id": out.message_id}
+            if out.user_id is not None:
+                properties["user_id"] = out.user_id
             if out.expiration is not None:
                 properties["expiration"] = str(max(0, int(out.expiration * 1000)))
             # _basic_publish: the channel's own basic_publish would wait for this one message's confirm.

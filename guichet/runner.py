@@ -26,6 +26,7 @@ import structlog
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from guichet import tracing
+from guichet.admission import AccountPlan, Admission
 from guichet.agency import Agency, Outcome
 from guichet.bus import Bus
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
@@ -47,9 +48,18 @@ CLAIM_STALE_SECONDS = 30
 
 
 class Runner:
-    def __init__(self, agency: Agency, bus: Bus, expire_late: bool = False, metrics: Metrics | None = None):
+    def __init__(self, agency: Agency, bus: Bus, expire_late: bool = False, metrics: Metrics | None = None,
+                 accounts: AccountPlan | None = None):
+        """`accounts`: which broker account speaks for which party (guichet/admission.py)."""
         self.agency = agency
         self.bus = bus
+        parties = bus.topology.parties
+        self.admission = Admission.for_bus(agency.name, bus.url, accounts or AccountPlan(), parties.relay,
+                                           tuple(parties.agencies), signed=agency.trust is not None)
+        if not bus.is_memory and self.admission.account_prefix is None:
+            log.warning("not connected with an agency account: the account that published a delivery is not "
+                        "checked against its sender (run it with the account `guichet broker setup` made)",
+                        agency=agency.name)
         # A registry of its own when none is given: four runners in one process never collide.
         self.metrics = metrics or Metrics(agency.name)
         self._handler_seconds: float | None = None
@@ -61,14 +71,16 @@ class Runner:
         self.failures: list[dict] = []
 
     def handle(self, body, headers, content_type, routing_key: str | None = None,
-               sent_at: float | None = None, message_id: str | None = None) -> Outcome:
+               sent_at: float | None = None, message_id: str | None = None, user_id: str | None = None) -> Outcome:
         """Process one delivery; never raises for a bad message. `sent_at`: when it was published
         (real epoch seconds), for the delivery latency; `message_id`: the delivery's AMQP property,
-        the one id an undecodable body still has."""
+        the one id an undecodable body still has; `user_id`: the account that published it, as the
+        broker validated it. An outcome `unfiled` is a delivery whose filing in the error queue
+        failed: the caller rejects it without requeue (dead-lettered, never redelivered here)."""
         self._handler_seconds = None
         with personal_data(PersonalBody(body)), \
                 tracing.processing(headers, self.queue_name, routing_key, None) as span:
-            outcome = self._handle(body, dict(headers or {}), content_type, routing_key, message_id)
+            outcome = self._handle(body, dict(headers or {}), content_type, routing_key, message_id, user_id)
             tracing.record_outcome(span, outcome, lambda: _message_id(body, headers, message_id),
                                    (headers or {}).get("dossier_id"))
         self.metrics.delivered(outcome, self._handler_seconds, sent_at)
@@ -86,9 +98,12 @@ class Runner:
                 for message in messages:
                     started = time.perf_counter()
                     body, headers = message.body, message.headers or {}
+                    routing_key = message.delivery_info.get("routing_key")
+                    if self.refusal(body, headers, routing_key, message.properties.get("user_id")) is not None:
+                        alone.append(message)  # refused again there, and filed
+                        continue
                     with personal_data(PersonalBody(body)), \
-                            tracing.processing(headers, self.queue_name, message.delivery_info.get("routing_key"),
-                                               None) as span:
+                            tracing.processing(headers, self.queue_name, routing_key, None) as span:
                         outcome = batch.process(body, headers, message.content_type)
                         if outcome is not None and outcome.status in ("processed", "duplicate"):
                             tracing.record_outcome(span, outcome, lambda: _message_id(body, headers, None),
@@ -104,29 +119,42 @@ class Runner:
         for outcome, seconds, sent_at in done:
             self.processed += outcome.status == "processed"
             self.metrics.delivered(outcome, seconds, sent_at)
-        for message in alone:
-            self.handle(message.body, message.headers, message.content_type,
-                        message.delivery_info.get("routing_key"), published_at(message),
-                        message.properties.get("message_id"))
+        unfiled = [m for m in alone if self.handle_delivery(m).status == "unfiled"]
+        for message in unfiled:
+            message.reject(requeue=False)
+        kept = [m for m in messages if m not in unfiled]
         if self.bus.is_memory:  # the embedded transport acks one tag at a time, `multiple` or not
-            for message in messages:
+            for message in kept:
                 message.ack()
-        elif messages:
-            messages[-1].ack(multiple=True)
+        elif kept:
+            kept[-1].ack(multiple=True)
+
+    def handle_delivery(self, message) -> Outcome:
+        """`handle` with what the broker says of a delivery: its key, publish time, id and account."""
+        return self.handle(message.body, message.headers, message.content_type,
+                           message.delivery_info.get("routing_key"), published_at(message),
+                           message.properties.get("message_id"), message.properties.get("user_id"))
+
+    def settle(self, message, outcome: Outcome) -> None:
+        """Ack a handled delivery; reject without requeue one whose filing the broker refused, so that
+        it is dead-lettered (to the late queue, whose relay files it) instead of coming back here."""
+        if outcome.status == "unfiled":
+            message.reject(requeue=False)
+        else:
+            message.ack()
+
+    def refusal(self, body, headers, routing_key: str | None, user_id: str | None) -> Outcome | None:
+        """Why a delivery is refused before its body is read (guichet/admission.py), or None."""
+        try:
+            self.admission.check(body, headers, routing_key, user_id)
+        except PermanentError as exc:
+            return Outcome("rejected", reason=exc.reason, error=str(exc))
+        return None
 
     def _handle(self, body, headers: dict, content_type, routing_key: str | None,
-                message_id: str | None = None) -> Outcome:
+                message_id: str | None = None, user_id: str | None = None) -> Outcome:
         started = time.perf_counter()
-        try:
-            for attempt in Retrying(stop=stop_after_attempt(IMMEDIATE_ATTEMPTS), reraise=True,
-                                    wait=wait_exponential(multiplier=0.05, max=1),
-                                    retry=retry_if_exception_type(TRANSIENT),
-                                    before_sleep=lambda _: self.metrics.retry("immediate")):
-                with attempt:
-                    outcome = self.agency.process(body, headers, content_type)
-        except Exception as exc:  # a handler fault: the message must neither be lost nor block the queue
-            outcome = Outcome("failed", reason="handler_error", error=f"{type(exc).__name__}: {exc}",
-                              details={"exception": type(exc).__name__, "traceback": failure_summary(exc)})
+        outcome = self.refusal(body, headers, routing_key, user_id) or self._process(body, headers, content_type)
         self._handler_seconds = time.perf_counter() - started
         now = self.agency.clock.now()
         if outcome.status == "failed":
@@ -148,12 +176,40 @@ class Runner:
                        "message_id": _message_id(body, headers, message_id)}
             kept = _without(headers, ATTEMPTS, FIRST_FAILURE, LAST_ERROR)
             kept[FILING_ID] = filing_id(body, headers, context["message_id"], self.queue_name)
-            self.bus.to_error_queue(body, kept, content_type, context, routing_key or self._own_key())
+            if not self._file(body, kept, content_type, context, routing_key or self._own_key()):
+                return Outcome("unfiled", outcome.envelope, outcome.reason, outcome.error)
             log.warning("message sent to the error queue", agency=self.agency.name,
                         reason=outcome.reason, error=outcome.error)
         elif outcome.status == "processed":
             self.processed += 1
         return outcome
+
+    def _process(self, body, headers: dict, content_type) -> Outcome:
+        try:
+            for attempt in Retrying(stop=stop_after_attempt(IMMEDIATE_ATTEMPTS), reraise=True,
+                                    wait=wait_exponential(multiplier=0.05, max=1),
+                                    retry=retry_if_exception_type(TRANSIENT),
+                                    before_sleep=lambda _: self.metrics.retry("immediate")):
+                with attempt:
+                    return self.agency.process(body, headers, content_type)
+        except Exception as exc:  # a handler fault: the message must neither be lost nor block the queue
+            return Outcome("failed", reason="handler_error", error=f"{type(exc).__name__}: {exc}",
+                           details={"exception": type(exc).__name__, "traceback": failure_summary(exc)})
+        raise AssertionError("unreachable: tenacity returns or re-raises")
+
+    def _file(self, body, headers: dict, content_type, context: dict, routing_key: str) -> bool:
+        """File in the error queue under a key this agency may write; False when the broker did not
+        take it (the caller then rejects the delivery without requeue: dead-lettered, not looped)."""
+        try:
+            self.bus.to_error_queue(body, headers, content_type, context, self.admission.filing_key(routing_key))
+            return True
+        except Exception as exc:
+            if self.bus.is_memory:
+                raise  # no broker to refuse it: a fault of this process, not of the message
+            log.error("could not file a refused message in the error queue: rejected to the late queue instead",
+                      agency=self.agency.name, reason=context.get("reason"), error=f"{type(exc).__name__}: {exc}")
+            self.metrics.dead_lettered("unfiled")
+            return False
 
     def _retry_later(self, body, headers, content_type, routing_key, retries, outcome: Outcome, now,
                      message_id: str | None = None) -> None:
@@ -180,10 +236,7 @@ class Runner:
         return f"{self.agency.name}.retry"
 
     def on_delivery(self, message) -> None:
-        self.handle(message.body, message.headers, message.content_type,
-                    message.delivery_info.get("routing_key"), published_at(message),
-                    message.properties.get("message_id"))
-        message.ack()
+        self.settle(message, self.handle_delivery(message))
 
     def on_late(self, message) -> None:
         """A transmission expired in its recipient's queue before its deadline was met: raise the
@@ -196,19 +249,24 @@ class Runner:
         headers = dict(message.headers or {})
         death = (headers.get("x-death") or [{}])[0]
         routing_key = (death.get("routing-keys") or [message.delivery_info.get("routing_key")])[0]
-        if death.get("reason") != "expired":
-            # e.g. a quorum queue's delivery limit: a message that keeps crashing its consumer.
-            self.handle_poison(message, death, routing_key)
+        refused = self._not_relayable(message, death, routing_key)
+        if refused is not None:
+            # A quorum queue's delivery limit (a message that keeps crashing its consumer), a delivery
+            # its agency could not file, or anything but an agency's transmission: filed, not relayed.
+            self.handle_poison(message, {**death, "reason": refused}, routing_key)
             message.ack()
             return
+        envelope, late = decode(message.body, headers, message.content_type)
         clean = _without(headers, "x-death", "x-first-death-queue", "x-first-death-reason", "x-first-death-exchange")
-        self.bus.publish(message.body, routing_key, {**clean, "x-guichet-late": True},
-                         _message_id(message.body, headers, message.properties.get("message_id")),
-                         content_type=message.content_type or "application/json")
         try:
-            envelope, late = decode(message.body, None, message.content_type)
-        except PermanentError:
-            envelope = None
+            self.bus.publish(message.body, routing_key, {**clean, "x-guichet-late": True},
+                             _message_id(message.body, headers, message.properties.get("message_id")),
+                             content_type=message.content_type or "application/json")
+        except Exception as exc:  # refused by the broker: filed rather than tried again for ever
+            log.error("late transmission could not be relayed: filed in the error queue", error=str(exc))
+            self.handle_poison(message, {**death, "reason": "relay_refused"}, routing_key)
+            message.ack()
+            return
         self.metrics.late_transmission(envelope.recipient if envelope is not None else (routing_key or "?").split(".")[0])
         late_alert = self.agency.definition.late_alert
         alert = late_alert(envelope, late) if envelope is not None and late_alert is not None else None
@@ -225,6 +283,21 @@ class Runner:
                         recipient=envelope.recipient)
         message.ack()
 
+    def _not_relayable(self, message, death: dict, routing_key: str | None) -> str | None:
+        """Why a dead-lettered message is not relayed, or None: only a transmission between two
+        agencies that expired in its recipient's queue, under its own routing key, is carried on."""
+        if death.get("reason") != "expired":
+            return death.get("reason", "dead_lettered")
+        agencies = self.bus.topology.parties.agencies
+        try:
+            envelope, _ = decode(message.body, message.headers, message.content_type)
+        except PermanentError as exc:
+            return exc.reason
+        if routing_key != envelope.routing_key or envelope.sender.agency not in agencies \
+                or envelope.recipient not in agencies or any(str(k).upper() in ("CC", "BCC") for k in message.headers or {}):
+            return "not_relayable"
+        return None
+
     def handle_poison(self, message, death: dict, routing_key: str) -> None:
         context = {"reason": death.get("reason", "dead_lettered"), "message": f"dead-lettered from {death.get('queue')}",
                    "queue": death.get("queue"), "routing-key": routing_key, "attempts": death.get("count", 1),
@@ -232,7 +305,8 @@ class Runner:
                    "message_id": _message_id(message.body, message.headers, message.properties.get("message_id"))}
         kept = _without(message.headers or {}, "x-death")
         kept[FILING_ID] = filing_id(message.body, kept, context["message_id"], str(death.get("queue")))
-        self.bus.to_error_queue(message.body, kept, message.content_type, context, routing_key or self._own_key())
+        self.bus.to_error_queue(message.body, kept, message.content_type, context,
+                                self.admission.filing_key(routing_key or self._own_key()))
         self.metrics.dead_lettered(context["reason"])
 
     def flush_outbox(self, now: datetime | None = None, limit: int = 200) -> int:
@@ -303,8 +377,5 @@ class Runner:
         message = self.bus.get(self.queue_name)
         if message is None:
             return False
-        self.handle(message.body, message.headers, message.content_type,
-                    message.delivery_info.get("routing_key"), published_at(message),
-                    message.properties.get("message_id"))
-        message.ack()
+        self.settle(message, self.handle_delivery(message))
         return True

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from guichet.envelope import DOSSIER_ID_PATTERN, no_parent_step
 from services.directory import UnconfiguredPlatform
 from schemas.base import Model
 from schemas.dossier import Dossier as FiledDossier
@@ -22,8 +23,11 @@ class ScenarioError(Exception):
 class ScenarioDossier(FiledDossier):
     """A dossier as filed, with its id and the facts the simulated people follow; the regime is
     the scenario's."""
-    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+    # The envelope's own rule for a dossier id: a scenario cannot file what the bus would refuse.
+    id: str = Field(pattern=DOSSIER_ID_PATTERN)
     facts: Facts = Facts()
+
+    _id = field_validator("id")(classmethod(lambda cls, value: no_parent_step(value)))
 
     def filed(self, regime: str) -> FiledDossier:
         fields = self.model_dump(exclude={"id", "facts"})
