@@ -48,13 +48,11 @@ CLAIM_STALE_SECONDS = 30
 
 
 class Runner:
-    def __init__(self, agency: Agency, bus: Bus, expire_late: bool = False, metrics: Metrics | None = None,
-                 accounts: AccountPlan | None = None):
-        """`accounts`: which broker account speaks for which party (guichet/admission.py)."""
+    def __init__(self, agency: Agency, bus: Bus, expire_late: bool = False, metrics: Metrics | None = None):
         self.agency = agency
         self.bus = bus
         parties = bus.topology.parties
-        self.admission = Admission.for_bus(agency.name, bus.url, accounts or AccountPlan(), parties.relay,
+        self.admission = Admission.for_bus(agency.name, bus.url, AccountPlan(roles=parties.accounts), parties.relay,
                                            tuple(parties.agencies), signed=agency.trust is not None)
         if not bus.is_memory and self.admission.account_prefix is None:
             log.warning("not connected with an agency account: the account that published a delivery is not "

@@ -45,7 +45,7 @@ silently used: otherwise the first process to declare would decide the type for 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Mapping
 
@@ -68,6 +68,9 @@ class Parties:
     agencies: tuple[str, ...]
     outside: Mapping[str, tuple[str, ...]]
     relay: str
+    # The broker account role that speaks for a party, where it is not the party itself (an
+    # employers' portal's account publishes the employer's and the worker's messages).
+    accounts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -8,4 +8,4 @@ from schemas.base import AGENCIES
 
 PARTIES = Parties(agencies=AGENCIES,
                   outside={"usagers": ("employeur", "travailleur"), "ministere": ("ministere",)},
-                  relay="ofii")
+                  relay="ofii", accounts={"travailleur": "employeur"})
