@@ -19,7 +19,6 @@ import os
 import socket
 import sqlite3
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import structlog
@@ -28,8 +27,9 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from guichet import tracing
 from guichet.admission import AccountPlan, Admission
 from guichet.agency import Agency, Outcome
+from guichet.late_relay import LateRelay
 from guichet.bus import Bus
-from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
+from guichet.envelope import Envelope, PermanentError
 from guichet.failures import (  # noqa: F401  (the headers' names are imported from here too)
     ATTEMPTS, FILING_ID, FIRST_FAILURE, LAST_ERROR, REPLAYS, _envelope_field, _message_id, _without, failure_summary,
     filing_id)
@@ -67,6 +67,7 @@ class Runner:
         self.processed = self.failed = self.retried = 0
         # What went to the error queue, by dossier: a run can say which dossier it could not carry.
         self.failures: list[dict] = []
+        self.late_relay = LateRelay(self)
 
     def handle(self, body, headers, content_type, routing_key: str | None = None,
                sent_at: float | None = None, message_id: str | None = None, user_id: str | None = None) -> Outcome:
@@ -237,75 +238,8 @@ class Runner:
         self.settle(message, self.handle_delivery(message))
 
     def on_late(self, message) -> None:
-        """A transmission expired in its recipient's queue before its deadline was met: raise the
-        alert to the DT-OFII's référent and deliver it all the same once its consumer is back."""
-        with tracing.processing(message.headers, self.bus.topology.queue_name("retard"),
-                                message.delivery_info.get("routing_key"), None):
-            self._relay_late(message)
-
-    def _relay_late(self, message) -> None:
-        headers = dict(message.headers or {})
-        death = (headers.get("x-death") or [{}])[0]
-        routing_key = (death.get("routing-keys") or [message.delivery_info.get("routing_key")])[0]
-        refused = self._not_relayable(message, death, routing_key)
-        if refused is not None:
-            # A quorum queue's delivery limit (a message that keeps crashing its consumer), a delivery
-            # its agency could not file, or anything but an agency's transmission: filed, not relayed.
-            self.handle_poison(message, {**death, "reason": refused}, routing_key)
-            message.ack()
-            return
-        envelope, late = decode(message.body, headers, message.content_type)
-        clean = _without(headers, "x-death", "x-first-death-queue", "x-first-death-reason", "x-first-death-exchange")
-        try:
-            self.bus.publish(message.body, routing_key, {**clean, "x-guichet-late": True},
-                             _message_id(message.body, headers, message.properties.get("message_id")),
-                             content_type=message.content_type or "application/json")
-        except Exception as exc:  # refused by the broker: filed rather than tried again for ever
-            log.error("late transmission could not be relayed: filed in the error queue", error=str(exc))
-            self.handle_poison(message, {**death, "reason": "relay_refused"}, routing_key)
-            message.ack()
-            return
-        self.metrics.late_transmission(envelope.recipient if envelope is not None else (routing_key or "?").split(".")[0])
-        late_alert = self.agency.definition.late_alert
-        alert = late_alert(envelope, late) if envelope is not None and late_alert is not None else None
-        if alert is not None:
-            # A relay done twice alerts once: the alert's id follows from the late message's.
-            out = wrap(alert, dossier_id=envelope.dossier_id, sender=Sender(agency=self.agency.name),
-                       sent_at=self.agency.clock.now(), causation_id=envelope.message_id,
-                       message_id=uuid.uuid5(envelope.message_id, "transmission_en_retard"))
-            if self.agency.trust is not None:
-                out = self.agency.trust.sign(out)
-            self.bus.publish_envelope(out)
-            self.metrics.published(out, self.agency.definition.observe)
-            log.warning("late transmission relayed", type=envelope.type, dossier_id=envelope.dossier_id,
-                        recipient=envelope.recipient)
-        message.ack()
-
-    def _not_relayable(self, message, death: dict, routing_key: str | None) -> str | None:
-        """Why a dead-lettered message is not relayed, or None: only a transmission between two
-        agencies that expired in its recipient's queue, under its own routing key, is carried on."""
-        if death.get("reason") != "expired":
-            return death.get("reason", "dead_lettered")
-        agencies = self.bus.topology.parties.agencies
-        try:
-            envelope, _ = decode(message.body, message.headers, message.content_type)
-        except PermanentError as exc:
-            return exc.reason
-        if routing_key != envelope.routing_key or envelope.sender.agency not in agencies \
-                or envelope.recipient not in agencies or any(str(k).upper() in ("CC", "BCC") for k in message.headers or {}):
-            return "not_relayable"
-        return None
-
-    def handle_poison(self, message, death: dict, routing_key: str) -> None:
-        context = {"reason": death.get("reason", "dead_lettered"), "message": f"dead-lettered from {death.get('queue')}",
-                   "queue": death.get("queue"), "routing-key": routing_key, "attempts": death.get("count", 1),
-                   "first-failure": self.agency.clock.now(), "last-failure": self.agency.clock.now(),
-                   "message_id": _message_id(message.body, message.headers, message.properties.get("message_id"))}
-        kept = _without(message.headers or {}, "x-death")
-        kept[FILING_ID] = filing_id(message.body, kept, context["message_id"], str(death.get("queue")))
-        self.bus.to_error_queue(message.body, kept, message.content_type, context,
-                                self.admission.filing_key(routing_key or self._own_key()))
-        self.metrics.dead_lettered(context["reason"])
+        """A message dead-lettered to the late queue, which this agency relays (guichet/late_relay.py)."""
+        self.late_relay.on_late(message)
 
     def flush_outbox(self, now: datetime | None = None, limit: int = 200) -> int:
         """Publish what is due; a row is marked sent only after the broker confirmed it."""
