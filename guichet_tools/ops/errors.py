@@ -35,13 +35,22 @@ def declare_archive(bus: Bus) -> None:
         archive_queue(bus)(channel).declare()
 
 
+# A failed message may be anything a sender made up: the page shows this much of its body, so that
+# a 10 MB envelope cannot make every view of the error queue slow.
+SHOWN_BODY_BYTES = 64 * 1024
+
+
 def redacted_body(body: bytes) -> str:
-    """The body as text, personal values and patterns (e-mail, phone) redacted."""
+    """The body as text, personal values and patterns (e-mail, phone) redacted; a body above
+    SHOWN_BODY_BYTES is shown cut, as text, with what was left out counted."""
+    if len(body) > SHOWN_BODY_BYTES:
+        cut = body[:SHOWN_BODY_BYTES].decode("utf-8", "replace")
+        return f"{scrub(cut)}\n[... {len(body) - SHOWN_BODY_BYTES} more bytes not shown]"
     text = body.decode("utf-8", "replace")
     with personal_data(values_from_body(body)):
         try:
             return json.dumps(redact_personal_data(None, "", json.loads(text)), ensure_ascii=False, indent=2)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested beyond what a parser follows
             return scrub(text)
 
 
@@ -57,8 +66,8 @@ def view(entry: ErrorEntry) -> dict:
 def _dossier_in(body: bytes) -> str | None:
     """A message refused before its headers were read (no `dossier_id` header) may still name it."""
     try:
-        found = json.loads(body).get("dossier_id")
-    except (ValueError, AttributeError):
+        found = json.loads(body).get("dossier_id") if len(body) <= SHOWN_BODY_BYTES else None
+    except (ValueError, AttributeError, RecursionError):
         return None
     return str(found) if found else None
 
