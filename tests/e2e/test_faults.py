@@ -11,7 +11,7 @@ from guichet.topology import Topology
 from schemas.base import AGENCIES
 from services.parties import PARTIES
 from tests.conftest import dossier, wait_until
-from tests.integration.test_error_queue import BAD, EXPECTED_REASON
+from tests.integration.test_error_queue import BAD, EXPECTED_REASON, addressed_to
 from tests.services import guichet, running_services
 
 pytestmark = pytest.mark.broker
@@ -50,7 +50,7 @@ def test_ten_kinds_of_bad_message_on_every_agency_queue_and_a_valid_dossier_stil
         for agency in AGENCIES:
             for body, content_type in BAD.values():
                 channel.basic_publish(channel.prepare_message(body, content_type=content_type),
-                                      exchange=f"{namespace}.flux", routing_key=f"{agency}.bad")
+                                      exchange=f"{namespace}.flux", routing_key=addressed_to(agency, body))
         raw.close()
         submit(bus, tmp_path, "AFTER-BAD")
         wait_until(lambda: outcome(bus["data"], "AFTER-BAD") == "titre_remis", 60, "the valid dossier")

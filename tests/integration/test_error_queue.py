@@ -51,13 +51,13 @@ EXPECTED_REASON = {"not_an_object": "undecodable", "missing_dossier_id": "invali
                    "wrong_sender": "unknown_sender"}
 
 
-def addressed_to_ofii(body: bytes) -> str:
-    """The key a connector sends a body under, `ofii.<its type>`; one without a type under any key
-    addressed to the DT-OFII (the codec refuses it for what its body lacks)."""
+def addressed_to(agency: str, body: bytes) -> str:
+    """The key a connector sends a body under, `<agency>.<its type>`; one without a type under any
+    key addressed to the agency (the codec refuses it for what its body lacks)."""
     try:
-        return f"ofii.{json.loads(body)['type']}"
+        return f"{agency}.{json.loads(body)['type']}"
     except (ValueError, KeyError, TypeError):
-        return "ofii.anything"
+        return f"{agency}.anything"
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_ten_kinds_of_bad_message_land_in_the_error_queue_and_a_valid_dossier_st
     for body, content_type in BAD.values():
         bus.publishing.default_channel.basic_publish(
             bus.publishing.default_channel.prepare_message(body, content_type=content_type),
-            exchange=bus.topology.flow.name, routing_key=addressed_to_ofii(body))
+            exchange=bus.topology.flow.name, routing_key=addressed_to("ofii", body))
     good = filing("D-OK", scenario(dossier(id="D-OK")).dossiers[0], "circulaire-2012", START)
     bus.publish_envelope(good)
 
