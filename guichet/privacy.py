@@ -5,6 +5,11 @@ message contracts declare which names are personal, `declare_personal_fields`), 
 (2) inside any other string, the personal values of the message being handled (bound per
 delivery by the runtime), e-mail addresses and telephone numbers. Payloads stay whole on the bus
 and in the registers; only what is written to logs is redacted.
+
+Every string redacted may come from another party (a key id, an error message, a body), so the
+redaction runs in time linear in its length: no pattern that can backtrack over the whole string
+(the e-mail pattern is found by its `@`, not searched for at every position), the bound personal
+values replaced in one pass, and any string of a log line cut to MAX_LOGGED_CHARS before any of it.
 """
 from __future__ import annotations
 
@@ -16,7 +21,15 @@ from typing import Any, Iterator
 
 REDACTED = "[REDACTED]"
 PERSONAL_FIELDS: set[str] = set()
-EMAIL = re.compile(r"[^@\s\"']+@[^@\s\"']+\.[A-Za-z]{2,}")
+# A log line says what happened; no value in it needs more than this to be useful, and a value of
+# 100,000 characters from another party must not cost a service more than a short one.
+MAX_LOGGED_CHARS = 2_000
+# What ends an e-mail address on either side of its `@` (white space too).
+_NOT_IN_ADDRESS = frozenset("@\"'")
+# The domain: some characters, a dot, at least two letters (a top-level domain), anchored at the
+# part's start: each part is tried once, and the backtracking stays within it.
+_DOMAIN = re.compile(r"[^@\s\"']+\.[A-Za-z]{2,}")
+# Starts only at a `+`, and its repetition cannot overlap the next `+`: linear.
 PHONE = re.compile(r"\+\d[\d .-]{6,}\d")
 # The personal values of the message being handled: values, or a body read only if a line is logged.
 _known: ContextVar[tuple["str | PersonalBody", ...]] = ContextVar("guichet_personal_values", default=())
@@ -87,16 +100,42 @@ def _known_values() -> list[str]:
 
 
 def scrub(text: str) -> str:
-    for value in _known_values():
-        text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
-    return PHONE.sub(REDACTED, EMAIL.sub(REDACTED, text))
+    """`text` with the bound personal values, e-mail addresses and telephone numbers redacted."""
+    values = _known_values()
+    if values:
+        # One pass for all the values, longest first so that a full name goes before a part of it.
+        alternatives = "|".join(re.escape(v) for v in sorted(set(values), key=len, reverse=True))
+        text = re.sub(alternatives, REDACTED, text, flags=re.IGNORECASE)
+    return PHONE.sub(REDACTED, redact_emails(text))
+
+
+def redact_emails(text: str) -> str:
+    """Every `local@domain.tld` replaced, found from its `@`: each character is looked at a bounded
+    number of times, however long the text and however many `@` it holds."""
+    out, done, at = [], 0, text.find("@")
+    while at != -1:
+        start = at
+        while start > done and text[start - 1] not in _NOT_IN_ADDRESS and not text[start - 1].isspace():
+            start -= 1
+        domain = _DOMAIN.match(text, at + 1) if start < at else None
+        if domain is not None:
+            out.append(text[done:start] + REDACTED)
+            done = domain.end()
+        at = text.find("@", max(at + 1, done))
+    return "".join(out) + text[done:] if out else text
+
+
+def _cut(text: str) -> str:
+    if len(text) <= MAX_LOGGED_CHARS:
+        return text
+    return f"{text[:MAX_LOGGED_CHARS]}...[{len(text) - MAX_LOGGED_CHARS} more characters not logged]"
 
 
 def _clean(value: Any, key: str | None = None) -> Any:
     if key in PERSONAL_FIELDS:
         return REDACTED
     if isinstance(value, str):
-        return scrub(value)
+        return scrub(_cut(value))
     if isinstance(value, dict):
         return {k: _clean(v, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
