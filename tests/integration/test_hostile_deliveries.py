@@ -192,3 +192,29 @@ def test_a_ten_megabyte_envelope_is_refused_before_it_is_read(accounts, agencies
     assert refused.headers["x-guichet-error-reason"] == "too_large"
     assert "limit of 262144 bytes" in refused.headers["x-guichet-error-message"]
     assert ofii.agency.register.dossier_ids() == set()
+
+
+def hostile_bodies() -> dict[str, tuple[bytes, str]]:
+    """Bodies a connector may send under the deposit's own key, each with the reason it is refused."""
+    body = deposit().body()
+    raw = json.loads(body)
+    return {
+        "nesting": (body[:-1] + b', "facts": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "out_of_bounds"),
+        "path": (json.dumps({**raw, "dossier_id": "../../etc/passwd"}).encode(), "invalid_payload"),
+        "log_line": (json.dumps({**raw, "dossier_id": 'D-1\n{"level": "info"}'}).encode(), "invalid_payload"),
+        "markup": (json.dumps({**raw, "dossier_id": "<svg onload=alert(1)>"}).encode(), "invalid_payload"),
+        "key_id": (json.dumps({**raw, "key_id": "k" * 100_000}).encode(), "invalid_payload"),
+    }
+
+
+def test_hostile_bodies_are_refused_at_once_never_retried_as_handler_faults(accounts, agencies):  # noqa: F811
+    ofii = agencies.runner("ofii")
+    bodies = hostile_bodies()
+    headers = {k: v for k, v in deposit().headers().items() if k != "dossier_id"}
+    for body, _ in bodies.values():
+        publish_as(accounts, "employeur", DEPOSIT_KEY, body, headers)
+    poll(ofii)
+    assert ofii.retried == 0, "nothing went to the wait queues"
+    reasons = [m.headers["x-guichet-error-reason"] for m in filed(accounts)]
+    assert sorted(reasons) == sorted(reason for _, reason in bodies.values())
+    assert ofii.agency.register.dossier_ids() == set()
