@@ -60,7 +60,9 @@ class TLSSettings:
 @dataclass(frozen=True)
 class SigningSettings:
     """key_directory: the shared directory of the parties' public keys; with it, every envelope is
-    signed on its way out and checked on its way in. keys_dir: this process's private keys."""
+    signed on its way out and checked on its way in. keys_dir: this process's private keys, one
+    folder or several separated by `:` (the DT-OFII's own and, when it plays the employers and the
+    worker, the portal's)."""
     key_directory: str | None = None
     keys_dir: str | None = None
 
@@ -68,8 +70,13 @@ class SigningSettings:
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "SigningSettings":
         return cls(**{name: environ.get(variable) or None for name, variable in SIGNING_VARIABLES.items()})
 
+    def keys_dirs(self) -> list[Path]:
+        return [Path(p) for p in (self.keys_dir or "").split(os.pathsep) if p]
+
     def trust(self) -> "Trust | None":
         if not self.key_directory:
             return None
         from guichet.trust import KeyDirectory, Trust
-        return Trust(KeyDirectory(self.key_directory), Path(self.keys_dir) if self.keys_dir else None)
+        if not Path(self.key_directory).is_file():
+            raise UsageError(f"key directory {self.key_directory}: no such file (guichet keys init writes one)")
+        return Trust(KeyDirectory(self.key_directory), self.keys_dirs())

@@ -1,26 +1,36 @@
 """Signed messages: each party signs the envelopes it sends with its Ed25519 key; receivers check
 the signature against a key directory shared by all before any handler runs.
 
-The key directory (JSON, public) says which party holds which public key, valid from when to
-when. Private keys stay in each party's own keys folder, one file per key id. Whoever plays a
-party holds its key: the DT-OFII's process holds the employer's and the worker's keys only when it
-runs their simulated actors.
+The key directory (JSON, public, guichet/key_directory.py) says which party holds which public
+key, valid from when to when, and for an employer which employer. Private keys stay in each
+party's own keys folder, one file per key id. Whoever plays a party holds its key: the DT-OFII's
+process holds the employers' and the worker's keys only when it runs their simulated actors.
+
+A receiver judges a key on its own clock: a key withdrawn (its `valid_until` reached) is refused
+from then on, whatever date the sender wrote in `sent_at`, and `sent_at` must fall within the
+key's validity too. The directory is read again when it changes (RELOAD_SECONDS), so a withdrawal
+takes effect while the services run. docs/keys.md is the procedure.
 """
 from __future__ import annotations
 
 import base64
 import json
 import os
-from dataclasses import dataclass
-from datetime import datetime
+import time
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+import structlog
 
 from guichet.canonical_json import RFC8785, CanonicalFormError, jcs, refuse_unfit
 from guichet.envelope import Envelope, PermanentError
+from guichet.key_directory import KEY_ID_PATTERN, SUBJECT_PARTIES, KeyDirectory, KeyEntry
+
+log = structlog.get_logger("guichet.trust")
 
 
 class Unsigned(PermanentError):
@@ -36,7 +46,12 @@ class WrongSenderKey(PermanentError):
 
 
 class ExpiredKey(PermanentError):
+    """A key withdrawn on the receiver's clock, or a sent_at outside the key's validity."""
     reason = "expired_key"
+
+
+class KeyDirectoryUnreadable(PermanentError):
+    reason = "key_directory_unreadable"
 
 
 class NotCanonical(PermanentError):
@@ -64,50 +79,19 @@ def canonical(envelope: Envelope) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-@dataclass(frozen=True)
-class KeyEntry:
-    party: str
-    key_id: str
-    public_key: str
-    valid_from: datetime
-    valid_until: datetime | None = None
-
-    def valid_at(self, moment: datetime) -> bool:
-        return self.valid_from <= moment and (self.valid_until is None or moment < self.valid_until)
-
-
-class KeyDirectory:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        raw = json.loads(self.path.read_text()) if self.path.exists() else {"keys": []}
-        self.entries = [KeyEntry(e["party"], e["key_id"], e["public_key"], datetime.fromisoformat(e["valid_from"]),
-                                 datetime.fromisoformat(e["valid_until"]) if e.get("valid_until") else None)
-                        for e in raw["keys"]]
-
-    def get(self, key_id: str) -> KeyEntry | None:
-        return next((e for e in self.entries if e.key_id == key_id), None)
-
-    def current(self, party: str, moment: datetime) -> KeyEntry | None:
-        valid = [e for e in self.entries if e.party == party and e.valid_at(moment)]
-        return max(valid, key=lambda e: e.valid_from) if valid else None
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({"keys": [
-            {"party": e.party, "key_id": e.key_id, "public_key": e.public_key, "valid_from": e.valid_from.isoformat(),
-             "valid_until": e.valid_until.isoformat() if e.valid_until else None} for e in self.entries]}, indent=2))
-
-
-def generate(party: str, keys_dir: Path, directory: KeyDirectory, valid_from: datetime) -> KeyEntry:
+def generate(party: str, keys_dir: Path, directory: KeyDirectory, valid_from: datetime,
+             subject: str | None = None) -> KeyEntry:
+    """A new key pair: the private key to `keys_dir` (mode 0600), the public one into `directory`
+    (saved by the caller). `subject`: the employer (SIRET) an employer's key speaks for."""
     private = Ed25519PrivateKey.generate()
-    key_id = f"{party}-{valid_from:%Y%m%dT%H%M%S}-{os.urandom(3).hex()}"
+    key_id = "-".join([party, *([subject] if subject else []), f"{valid_from:%Y%m%dT%H%M%S}", os.urandom(3).hex()])
     keys_dir.mkdir(parents=True, exist_ok=True)
     path = keys_dir / f"{key_id}.pem"
     path.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     path.chmod(0o600)
     public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    entry = KeyEntry(party, key_id, base64.b64encode(public).decode(), valid_from)
+    entry = KeyEntry(party, key_id, base64.b64encode(public).decode(), valid_from, subject=subject)
     directory.entries.append(entry)
     return entry
 
@@ -115,11 +99,16 @@ def generate(party: str, keys_dir: Path, directory: KeyDirectory, valid_from: da
 class Trust:
     """Signs what this process sends for the parties whose keys it holds; verifies what it receives."""
 
-    def __init__(self, directory: KeyDirectory, keys_dir: Path | None):
+    def __init__(self, directory: KeyDirectory, keys_dir: Path | Iterable[Path] | None):
         self.directory = directory
+        # One folder, or several (the DT-OFII's own and the portal's when it plays the employers).
+        folders = [] if keys_dir is None else [keys_dir] if isinstance(keys_dir, (str, Path)) else list(keys_dir)
+        self.keys_dirs = [Path(f) for f in folders]
         self.private: dict[str, Ed25519PrivateKey] = {}
-        for path in sorted(Path(keys_dir).glob("*.pem")) if keys_dir else []:
-            self.private[path.stem] = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        self._missing: dict[str, float] = {}
+        for folder in self.keys_dirs:
+            for path in sorted(folder.glob("*.pem")):
+                self.private[path.stem] = serialization.load_pem_private_key(path.read_bytes(), password=None)
 
     @classmethod
     def from_environment(cls) -> "Trust | None":
@@ -127,22 +116,73 @@ class Trust:
         from guichet.settings import SigningSettings
         return SigningSettings.from_environ().trust()
 
+    def _private_key(self, key_id: str) -> Ed25519PrivateKey | None:
+        """A key put in the keys folder after start (a rotation) is loaded when first needed; a key
+        not found is looked for again after RELOAD_SECONDS, not at every message."""
+        if key_id in self.private or not KEY_ID_PATTERN.match(key_id):
+            return self.private.get(key_id)
+        if time.monotonic() - self._missing.get(key_id, float("-inf")) < self.directory.reload_seconds:
+            return None
+        for folder in self.keys_dirs:
+            path = folder / f"{key_id}.pem"
+            if path.is_file():
+                self.private[key_id] = serialization.load_pem_private_key(path.read_bytes(), password=None)
+                return self.private[key_id]
+        self._missing[key_id] = time.monotonic()
+        return None
+
+    def signing_key(self, party: str, moment: datetime, subject: str | None = None) -> KeyEntry | None:
+        """The newest key of the party (of the employer `subject`) valid at `moment` that this process
+        holds: during an overlap, the old key until the new one's private key is in place. A key
+        withdrawn by now is not used, whatever `moment` says: its receivers would refuse it."""
+        self.directory.refresh()
+        now = datetime.now(timezone.utc)
+        return next((e for e in self.directory.valid(party, moment, subject)
+                     if not e.withdrawn_at(now) and self._private_key(e.key_id)), None)
+
     def sign(self, envelope: Envelope) -> Envelope:
-        entry = self.directory.current(envelope.sender.agency, envelope.sent_at)
-        if entry is None or entry.key_id not in self.private:
-            raise RuntimeError(f"no valid signing key of {envelope.sender.agency} in this process's keys folder")
+        party = envelope.sender.agency
+        subject = envelope.sender.office if party in SUBJECT_PARTIES else None
+        if party in SUBJECT_PARTIES and not subject:
+            raise RuntimeError(f"an envelope from {party} names which one in sender.office (an employer's SIRET)")
+        entry = self.signing_key(party, envelope.sent_at, subject)
+        if entry is None:
+            whose = f"{party} {subject!r}" if party in SUBJECT_PARTIES else party
+            raise RuntimeError(f"no valid signing key of {whose} in this process's keys folder")
         unsigned = envelope.model_copy(update={"canonical": RFC8785, "key_id": entry.key_id, "signature": None})
         signature = self.private[entry.key_id].sign(canonical(unsigned))
         return unsigned.model_copy(update={"signature": base64.b64encode(signature).decode()})
 
-    def verify(self, envelope: Envelope) -> None:
+    def verify(self, envelope: Envelope, now: datetime | None = None) -> None:
+        """Refuse what this receiver cannot trust, judged at `now`, the receiver's own clock (the
+        current UTC time when not given). Every refusal is logged with its reason."""
+        try:
+            self._verify(envelope, now or datetime.now(timezone.utc))
+        except PermanentError as exc:
+            log.warning("signature refused", reason=exc.reason, key_id=(envelope.key_id or "")[:200] or None,
+                        sender=envelope.sender.agency, type=envelope.type, message_id=str(envelope.message_id),
+                        error=str(exc))
+            raise
+
+    def _verify(self, envelope: Envelope, now: datetime) -> None:
+        sender = envelope.sender.agency
         if not envelope.signature or not envelope.key_id:
-            raise Unsigned(f"{envelope.type} from {envelope.sender.agency} is not signed")
+            raise Unsigned(f"{envelope.type} from {sender} is not signed")
+        self.directory.refresh()
+        if self.directory.unreadable:
+            raise KeyDirectoryUnreadable(f"the key directory cannot be read ({self.directory.unreadable})")
         entry = self.directory.get(envelope.key_id)
-        if entry is None or entry.party != envelope.sender.agency:
-            raise WrongSenderKey(f"key {envelope.key_id!r} is not a key of {envelope.sender.agency}")
+        if entry is None or entry.party != sender:
+            raise WrongSenderKey(f"key {envelope.key_id!r} is not a key of {sender}")
+        if sender in SUBJECT_PARTIES and entry.subject is None:
+            raise WrongSenderKey(f"key {entry.key_id} is a shared {sender} key: each {sender} signs with its own")
+        if entry.subject is not None and entry.subject != envelope.sender.office:
+            raise WrongSenderKey(f"key {entry.key_id} is not a key of the {sender} this envelope names")
+        if entry.withdrawn_at(now):
+            raise ExpiredKey(f"key {entry.key_id} was withdrawn at {entry.valid_until.isoformat()} "
+                             f"(this receiver's clock: {now.isoformat()})")
         if not entry.valid_at(envelope.sent_at):
-            raise ExpiredKey(f"key {envelope.key_id} is not valid at {envelope.sent_at.isoformat()}")
+            raise ExpiredKey(f"key {entry.key_id} is not valid at {envelope.sent_at.isoformat()}")
         signed_bytes = canonical(envelope.model_copy(update={"signature": None}))
         try:
             Ed25519PublicKey.from_public_bytes(base64.b64decode(entry.public_key)).verify(

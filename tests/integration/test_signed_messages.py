@@ -30,12 +30,23 @@ OFII = definitions()["ofii"]
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 
 
+SIRET = "55208131766522"   # the employer of tests.conftest.dossier()
+
+
 def make_keys(folder, parties):
+    """A key for each party; for the employer, the key of the one employer that files (by SIRET)."""
     directory = KeyDirectory(folder / "directory.json")
     for party in parties:
-        generate(party, folder / "keys", directory, START - timedelta(days=1))
+        generate(party, folder / "keys", directory, START - timedelta(days=1),
+                 subject=SIRET if party == "employeur" else None)
     directory.save()
     return folder / "directory.json", folder / "keys"
+
+
+def employer_filing(dossier_id):
+    """The deposit as the portal sends it, from the employer it authenticated, by SIRET."""
+    envelope = filing(dossier_id, scenario(dossier(id=dossier_id)).dossiers[0], "circulaire-2012", START)
+    return envelope.model_copy(update={"sender": Sender(agency="employeur", office=SIRET)})
 
 
 @pytest.fixture
@@ -58,7 +69,7 @@ def publish(runner, envelope):
 
 def test_forged_and_altered_messages_go_to_the_error_queue_and_change_nothing(signed_ofii):
     runner, trust = signed_ofii
-    publish(runner, trust.sign(filing("D-1", scenario(dossier(id="D-1")).dossiers[0], "circulaire-2012", START)))
+    publish(runner, trust.sign(employer_filing("D-1")))
     assert runner.poll_once()
     before = runner.agency.register.state("D-1")
     assert before["waiting_for"] == "transmission_smoe"

@@ -25,6 +25,7 @@ from tests.conftest import dossier, scenario
 
 OFII = definitions()["ofii"]
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
+SIRET = "55208131766522"   # the employer of both dossiers, who signs their filings with its own key
 ELOISE = dossier(id="D-ELOISE", worker={"surname": "Nguyễn", "given_names": "Éloïse"},
                  employer={"siret": "55208131766522", "name": "Ørsted Énergie SAS"},
                  contract={"kind": "cdi", "months": None, "monthly_gross_salary_eur": 5200})
@@ -39,8 +40,9 @@ NESTED_FACTS = {"simulation": {"seed": 42, "largest_safe": 2**53 - 1, "shares": 
 @pytest.fixture
 def signed_bus(tmp_path, namespace):
     directory = KeyDirectory(tmp_path / "directory.json")
-    for party in (*AGENCIES, "employeur", "travailleur"):
+    for party in (*AGENCIES, "travailleur"):
         generate(party, tmp_path / "keys", directory, START - timedelta(days=1))
+    generate("employeur", tmp_path / "keys", directory, START - timedelta(days=1), subject=SIRET)
     directory.save()
     trust = Trust(KeyDirectory(tmp_path / "directory.json"), tmp_path / "keys")
     bus = Bus("memory://", Topology(PARTIES, namespace=namespace))
@@ -84,7 +86,7 @@ def test_node_rebuilds_the_rfc8785_bytes_and_verifies_every_signature_of_the_bus
     runner, trust, folder = signed_bus
     bodies = run_the_dt_ofii(runner, trust)
     with_nested_facts = trust.sign(wrap(DepotAutorisationTravail(dossier=scenario(ELOISE).dossiers[0].filed(
-        "circulaire-2012")), dossier_id="D-NESTED", sender=Sender(agency="employeur"), sent_at=START,
+        "circulaire-2012")), dossier_id="D-NESTED", sender=Sender(agency="employeur", office=SIRET), sent_at=START,
         facts=NESTED_FACTS))
     bodies.append(with_nested_facts.body())
     out = folder / "envelopes"

@@ -14,6 +14,7 @@ from schemas.titre import Recepisse
 from tests.conftest import dossier, scenario
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+SIRET = "55208131766522"   # the employer of tests.conftest.dossier(): it signs with its own key
 
 
 def legacy_canonical(envelope: Envelope) -> bytes:
@@ -26,8 +27,8 @@ def legacy_canonical(envelope: Envelope) -> bytes:
 @pytest.fixture
 def trust(tmp_path):
     directory = KeyDirectory(tmp_path / "directory.json")
-    for party in ("employeur", "prefecture"):
-        generate(party, tmp_path / "keys", directory, NOW - timedelta(days=30))
+    generate("employeur", tmp_path / "keys", directory, NOW - timedelta(days=30), subject=SIRET)
+    generate("prefecture", tmp_path / "keys", directory, NOW - timedelta(days=30))
     directory.save()
     return Trust(KeyDirectory(tmp_path / "directory.json"), tmp_path / "keys")
 
@@ -35,8 +36,8 @@ def trust(tmp_path):
 def filing():
     filed = scenario(dossier(worker={"surname": "Nguyễn", "given_names": "Éloïse"})).dossiers[0].filed("circulaire-2012")
     assert filed.contract.monthly_gross_salary_eur == 5200.0      # a float in Python, as in the schema
-    return wrap(DepotAutorisationTravail(dossier=filed), dossier_id="D-1", sender=Sender(agency="employeur"),
-                sent_at=NOW, facts={"delays": {"ofii_transmission_days": 2.0, "shares": [0.5, 1e21]}})
+    return wrap(DepotAutorisationTravail(dossier=filed), dossier_id="D-1",
+                sender=Sender(agency="employeur", office=SIRET), sent_at=NOW, facts={"delays": {"ofii_transmission_days": 2.0, "shares": [0.5, 1e21]}})
 
 
 def test_rfc8785_form_of_an_envelope_writes_a_5200_salary_as_5200(trust):
@@ -85,7 +86,7 @@ def test_rfc8785_a_received_nan_is_refused_as_not_canonical(trust):
 
 def test_rfc8785_a_legacy_signed_envelope_still_verifies_and_cannot_change_form(trust):
     envelope = filing()
-    key_id = trust.directory.current("employeur", NOW).key_id
+    key_id = trust.directory.current("employeur", NOW, SIRET).key_id
     unsigned = envelope.model_copy(update={"key_id": key_id, "signature": None})
     old_body = json.loads(unsigned.body())
     del old_body["canonical"]                       # as an envelope signed before the change travels
