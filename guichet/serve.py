@@ -61,10 +61,15 @@ class ServiceConfig:
     database_url: str | None = None
     namespace: str = "guichet"
     queue_type: str = "classic"
-    simulate_actors: bool = True
+    # Simulated people playing the acts of the agency's back-office and of the outside parties: off
+    # unless asked for (`guichet run --simulated-actors`), so that no decision is taken by a simulation
+    # on a real bus.
+    simulate_actors: bool = False
     prefetch: int = DEFAULT_PREFETCH
-    # /metrics, /livez and /readyz on this port (guichet/status_server.py); None: no listener.
+    # /metrics, /livez and /readyz on this port (guichet/status_server.py); None: no listener. On this
+    # machine only unless told otherwise: the metrics describe the agency's traffic.
     http_port: int | None = None
+    http_host: str = "127.0.0.1"
     # TLS for amqps:// and the signing keys, as the command's flags give them (their defaults are the
     # GUICHET_TLS_* and GUICHET_KEY_DIRECTORY / GUICHET_KEYS_DIR variables).
     tls: TLSSettings = field(default_factory=TLSSettings.from_environ)
@@ -85,7 +90,7 @@ class Service:
         self.heartbeat_file = Path(config.data_dir) / f"{config.agency}.alive"
         self.metrics = Metrics(config.agency)
         self.metrics.watch_register(config.clock, config.data_dir, config.database_url)
-        self.status = ServiceStatus(self.metrics, config.http_port)
+        self.status = ServiceStatus(self.metrics, config.http_port, host=config.http_host)
         self._last_beat = 0.0
         self.brokers = Brokers(config.broker_url)
         self._consuming = False  # set once a connection consumes: the backoff then starts over
@@ -97,6 +102,10 @@ class Service:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        trust = getattr(self.agency, "trust", None)
+        if trust is not None:
+            # SIGHUP: read the key directory at the next message, without waiting for its reload delay.
+            signal.signal(signal.SIGHUP, trust.directory.reload_soon)
         # A heartbeat left by a previous run must not vouch for this one.
         self.heartbeat_file.unlink(missing_ok=True)
         self.status.start()

@@ -28,7 +28,7 @@ LIVE_SECONDS = 30.0
 class ServiceStatus:
     """Liveness and readiness of one service, and the listener that reports them with its metrics."""
 
-    def __init__(self, metrics: Metrics, port: int | None = None, host: str = "0.0.0.0",
+    def __init__(self, metrics: Metrics, port: int | None = None, host: str = "127.0.0.1",
                  live_seconds: float = LIVE_SECONDS):
         self.metrics = metrics
         self.port, self.host, self.live_seconds = port, host, live_seconds
@@ -58,11 +58,12 @@ class ServiceStatus:
         try:
             self._server = ThreadingHTTPServer((self.host, self.port), _handler(self))
         except OSError as exc:
-            raise UsageError(f"--http-port {self.port}: cannot listen ({exc.strerror or exc})") from None
+            raise UsageError(f"--http-host {self.host} --http-port {self.port}: cannot listen "
+                             f"({exc.strerror or exc})") from None
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name="guichet-status", daemon=True).start()
-        log.info("status listener", agency=self.metrics.agency, port=self.port)
+        log.info("status listener", agency=self.metrics.agency, host=self.host, port=self.port)
 
     def stop(self) -> None:
         if self._server is not None:

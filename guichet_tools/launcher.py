@@ -41,6 +41,10 @@ class ServiceProcesses:
     time_scale: float
     origin: datetime
     agencies: tuple[str, ...] = AGENCIES
+    # The tools that drive a whole bus (bench, chaos) and the tests have no back-office behind the
+    # agencies: simulated people play its acts, unless turned off here or for one agency
+    # (agency_options {"smoe": ["--no-simulated-actors"]}, which comes after and wins).
+    simulated_actors: bool = True
     # Options for every service (e.g. --prefetch 50) and for one agency only (e.g. --no-simulated-actors).
     options: list[str] = field(default_factory=list)
     agency_options: dict[str, list[str]] = field(default_factory=dict)
@@ -58,6 +62,7 @@ class ServiceProcesses:
         return guichet_command("--log-level", self.log_level, "run", agency, "--broker", self.broker,
                                "--namespace", self.namespace, "--data-dir", str(self.data_dir),
                                "--time-scale", repr(float(self.time_scale)), "--clock-origin", self.origin.isoformat(),
+                               *(["--simulated-actors"] if self.simulated_actors else []),
                                *self.options, *self.agency_options.get(agency, []))
 
     def log_path(self, agency: str) -> Path:
