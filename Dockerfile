@@ -15,15 +15,17 @@ RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml
       > requirements.txt \
  && pip install --no-cache-dir -r requirements.txt \
  && useradd --create-home --uid 10001 --user-group guichet \
- && mkdir -p /data /secrets \
- && chown guichet:guichet /data /secrets
+ && mkdir -p /data /secrets /keys/public /keys/own /keys/portal /keys/ofii /keys/smoe /keys/consulat /keys/prefecture \
+ && chown guichet:guichet /data /secrets \
+ && chown -R guichet:guichet /keys
 
 # Then the code (.dockerignore leaves out tests, scripts and local state).
 COPY . .
 RUN pip install --no-cache-dir --no-deps . \
  && rm -rf build *.egg-info requirements.txt
 
-# /data and /secrets belong to the service user, so named volumes mounted there start out writable by it.
+# /data, /secrets and the keys folders belong to the service user, so named volumes mounted there
+# start out writable by it.
 USER guichet
 WORKDIR /data
 

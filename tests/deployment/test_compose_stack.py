@@ -1,5 +1,6 @@
 """docker-compose.yml built and run for real: twenty dossiers filed from the host through the
-published AMQP port reach the outcome the embedded simulation gives them, while an agency and the
+published AMQP port, signed with the portal's keys for their employers, reach the outcome the
+embedded simulation gives them on agencies that require signatures, while an agency and the
 broker are killed and brought back mid-run; nothing ends in the error queue.
 
 The base images come from GUICHET_BASE_IMAGE, RABBITMQ_IMAGE and POSTGRES_IMAGE when set (the
@@ -149,14 +150,25 @@ def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_
     stack.timed("up to healthy", "up", "--detach", "--wait", "--wait-timeout", "600", timeout=700)
     assert stack.containers()["broker-setup"]["ExitCode"] == 0
     assert stack.containers()["register-setup"]["ExitCode"] == 0
+    assert stack.containers()["keys-setup"]["ExitCode"] == 0
 
     credentials = tmp_path / "broker-credentials.json"
     stack.compose("cp", "broker-setup:/secrets/broker-credentials.json", str(credentials))
     passwords = json.loads(credentials.read_text())
     broker = f"amqp://127.0.0.1:{stack.amqp_port}//"
 
+    # The agencies require signatures: the portal signs each filing with the key of its employer
+    # (or the worker's), which keys-setup made for the SIRETs the portal serves.
+    directory, portal_keys = tmp_path / "directory.json", tmp_path / "portal"
+    stack.compose("cp", "keys-setup:/keys/public/directory.json", str(directory))
+    stack.compose("cp", "keys-setup:/keys/portal", str(portal_keys))
+    keys = json.loads(directory.read_text())["keys"]
+    assert {k["party"] for k in keys} >= {*AGENCIES, "employeur", "travailleur"}
+    assert all(k.get("subject") for k in keys if k["party"] == "employeur"), "one key per employer"
+
     filed = subprocess.run(guichet_on_host("submit", str(SCENARIO), "--broker", broker, "--credentials",
-                                           str(credentials), "--repeat", str(REPEAT), *stack.clock),
+                                           str(credentials), "--key-directory", str(directory),
+                                           "--keys-dir", str(portal_keys), "--repeat", str(REPEAT), *stack.clock),
                            capture_output=True, text=True, timeout=120)
     assert filed.returncode == 0, filed.stderr
     assert f"filed {len(expected)} dossier(s)" in filed.stdout

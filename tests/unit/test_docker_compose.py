@@ -64,7 +64,7 @@ def test_published_ports_are_variables_defaulting_to_the_usual_ones():
 def test_base_images_are_variables_defaulting_to_public_images():
     assert resolve(SERVICES["postgres"]["image"]) == "postgres:16"
     assert SERVICES["register-setup"]["image"] == SERVICES["postgres"]["image"]
-    for name in ("broker-setup", *AGENCIES):
+    for name in ("broker-setup", "keys-setup", *AGENCIES):
         build = SERVICES[name]["build"]
         assert resolve(build["args"]["GUICHET_BASE_IMAGE"]) == "python:3.11-slim"
     script = (ROOT / "scripts" / "build-base-images").read_text(encoding="utf-8")
@@ -185,3 +185,42 @@ def test_run_with_credentials_connects_as_the_agency(tmp_path):
     parts = urlsplit(url)
     assert (parts.username, parts.hostname, parts.port, parts.path) == ("smoe", "rabbitmq", 5672, "//")
     assert "p%40ss%2Fword" in url
+
+
+def test_keys_setup_gives_each_agency_a_key_and_the_portal_one_per_employer_it_serves():
+    setup = SERVICES["keys-setup"]
+    args = parse(setup["command"])
+    assert (args.command, args.keys_command, args.keys_root) == ("keys", "init", "/keys")
+    assert args.directory == "/keys/public/directory.json"
+    sirets = args.employers.split(",")
+    example = (ROOT / "guichet_tools" / "examples" / "guichet-unique.json").read_text(encoding="utf-8")
+    assert set(re.findall(r'"siret":\s*"(\d{14})"', example)) <= set(sirets), "the stack's test filings are signed"
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in setup["volumes"]}
+    assert set(mounts) == {"/keys/public", "/keys/portal", *(f"/keys/{a}" for a in AGENCIES)}
+    assert all(m in COMPOSE["volumes"] for m in mounts.values()) and setup["restart"] == "no"
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert all(target in dockerfile for target in (*mounts, "/keys/own")), "mount points owned by the service user"
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_agency_runs_signed_with_the_public_directory_and_its_own_keys_only(agency):
+    service = SERVICES[agency]
+    env = service["environment"]
+    assert env["GUICHET_REQUIRE_SIGNATURES"] == "1"
+    assert env["GUICHET_KEY_DIRECTORY"] == "/keys/public/directory.json"
+    setup = {v.split(":")[1]: v.split(":")[0] for v in SERVICES["keys-setup"]["volumes"]}
+    mounted = {v.split(":")[1]: v for v in service["volumes"] if v.split(":")[1].startswith("/keys/")}
+    assert mounted["/keys/public"] == f"{setup['/keys/public']}:/keys/public:ro"
+    assert mounted["/keys/own"] == f"{setup[f'/keys/{agency}']}:/keys/own:ro"
+    # Only the DT-OFII plays the employers and the worker (its simulated actors): it alone holds the portal's keys.
+    expected = {"/keys/public", "/keys/own", *(["/keys/portal"] if agency == "ofii" else [])}
+    assert set(mounted) == expected and all(v.endswith(":ro") for v in mounted.values())
+    assert env["GUICHET_KEYS_DIR"].split(":") == sorted(expected - {"/keys/public"}, key=lambda p: p != "/keys/own")
+    assert service["depends_on"]["keys-setup"]["condition"] == "service_completed_successfully"
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_agency_plays_simulated_actors_and_serves_its_status_to_the_other_containers(agency):
+    args = parse(SERVICES[agency]["command"])
+    assert args.simulated_actors, "no back-office in this stack: simulated people play its acts"
+    assert args.http_host == "0.0.0.0", "Prometheus scrapes from its own container"

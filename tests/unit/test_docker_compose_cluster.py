@@ -49,3 +49,11 @@ def test_each_agency_is_given_the_three_nodes_and_quorum_queues(agency):
 def test_setup_declares_quorum_queues():
     args = parse(SERVICES["broker-setup"]["command"])
     assert (args.command, args.broker_command, args.queue_type) == ("broker", "setup", "quorum")
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_each_agency_keeps_the_signing_keys_simulated_actors_and_status_address(agency):
+    args = parse(SERVICES[agency]["command"])
+    assert args.simulated_actors and args.http_host == "0.0.0.0"
+    assert "environment" not in SERVICES[agency], "the signing variables of docker-compose.yml stay"
+    assert "keys-setup" in SERVICES[agency]["depends_on"]
