@@ -123,7 +123,8 @@ def warn(text: str) -> None:
 def require_own_key(signing: SigningSettings, agency: str) -> None:
     """--require-signatures: a key directory, and a key of this agency valid now that this process holds."""
     if not signing.key_directory:
-        raise UsageError(f"--require-signatures: no key directory (--key-directory or ${SIGNING_VARIABLES['key_directory']})")
+        raise UsageError("--require-signatures: no key directory "
+                         f"(--key-directory or ${SIGNING_VARIABLES['key_directory']})")
     trust = signing.trust()
     if trust.signing_key(agency, datetime.now(timezone.utc)) is None:
         raise UsageError(f"--require-signatures: no valid key of {agency} in the keys folder "

@@ -114,7 +114,7 @@ def test_a_key_revoked_while_the_dt_ofii_runs_is_refused_within_the_reload_delay
             backdated = sign_with(portal, key_a, employer_filing(f"D-BACKDATED-{restart}", SIRET_A,
                                                                  revoked_at - timedelta(minutes=1)))
             bus.publish_envelope(backdated)
-            assert wait_until(lambda: errors.reason(backdated.message_id), 30, "the backdated filing filed") \
+            assert wait_until(lambda b=backdated: errors.reason(b.message_id), 30, "the backdated filing filed") \
                 == "expired_key"
 
         # Employer B's deposit signed with employer A's key (still valid: the portal's other key).
@@ -128,8 +128,8 @@ def test_a_key_revoked_while_the_dt_ofii_runs_is_refused_within_the_reload_delay
         bus.publish_envelope(own)
         with RegisterReader("ofii", tmp_path / "data") as reader:
             wait_until(lambda: reader.state("D-OWN-B"), 30, "the DT-OFII recording employer B's own filing")
-            refused = {e.dossier_id for e, _ in probes if errors.reason(e.message_id)} | {"D-BACKDATED-False",
-                                                                                            "D-BACKDATED-True", "D-OTHER"}
+            refused = {e.dossier_id for e, _ in probes if errors.reason(e.message_id)}
+            refused |= {"D-BACKDATED-False", "D-BACKDATED-True", "D-OTHER"}
             assert not refused & set(reader.states()), "a refused filing changed the register"
         assert "signature refused" in ofii.log_tail("ofii", 200)
     finally:
@@ -148,7 +148,8 @@ def test_guichet_run_on_rabbitmq_without_keys_warns_naming_the_risk(amqp_url, na
         text = log.read_text()
         assert "guichet run: WARNING: signatures are off on amqp://127.0.0.1:5672//" in text
         assert "can speak for any agency" in text
-        warned = [json.loads(line) for line in text.splitlines() if line.startswith("{") and "signatures are off" in line]
+        warned = [json.loads(line) for line in text.splitlines()
+                  if line.startswith("{") and "signatures are off" in line]
         assert warned and warned[0]["level"] == "warning"
     finally:
         proc.terminate()
@@ -165,7 +166,8 @@ def test_guichet_run_requiring_signatures_refuses_to_start_without_keys(amqp_url
 def simulated_acts(data, dossier_id: str) -> list[str]:
     with RegisterReader("ofii", data) as reader:
         rows = reader.rows("SELECT body FROM outbox WHERE dossier_id = ?", dossier_id)
-    return [json.loads(r["body"])["type"] for r in rows if json.loads(r["body"])["sender"].get("office") == "simulation"]
+    bodies = [json.loads(r["body"]) for r in rows]
+    return [b["type"] for b in bodies if b["sender"].get("office") == "simulation"]
 
 
 @pytest.mark.parametrize("simulated", [False, True], ids=["default", "simulated_actors"])

@@ -36,8 +36,8 @@ def trust(tmp_path):
 def filing():
     filed = scenario(dossier(worker={"surname": "Nguyễn", "given_names": "Éloïse"})).dossiers[0].filed("circulaire-2012")
     assert filed.contract.monthly_gross_salary_eur == 5200.0      # a float in Python, as in the schema
-    return wrap(DepotAutorisationTravail(dossier=filed), dossier_id="D-1",
-                sender=Sender(agency="employeur", office=SIRET), sent_at=NOW, facts={"delays": {"ofii_transmission_days": 2.0, "shares": [0.5, 1e21]}})
+    return wrap(DepotAutorisationTravail(dossier=filed), dossier_id="D-1", sender=Sender(agency="employeur", office=SIRET),
+                sent_at=NOW, facts={"delays": {"ofii_transmission_days": 2.0, "shares": [0.5, 1e21]}})
 
 
 def test_rfc8785_form_of_an_envelope_writes_a_5200_salary_as_5200(trust):

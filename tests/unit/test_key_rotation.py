@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 from guichet import key_directory, logs
 from guichet.envelope import Sender, wrap
 from guichet.key_directory import RELOAD_SECONDS, KeyDirectory
-from guichet.trust import ExpiredKey, KeyDirectoryUnreadable, Trust, WrongSenderKey, generate
+from guichet.trust import ExpiredKey, KeyDirectoryUnreadable, Trust, Unsigned, WrongSenderKey, generate
 from guichet_tools.cli import main
 from schemas.titre import DepotTitre, Recepisse
 from tests.unit.test_signing import sign_with
@@ -57,7 +57,8 @@ def recepisse(sent_at=NOW):
 
 
 def depot(office: str, sent_at=NOW):
-    return wrap(DepotTitre(arrived_on=date(2026, 2, 20), documents=["passeport"]), dossier_id="D-1", sender=Sender(agency="employeur", office=office), sent_at=sent_at)
+    return wrap(DepotTitre(arrived_on=date(2026, 2, 20), documents=["passeport"]), dossier_id="D-1",
+                sender=Sender(agency="employeur", office=office), sent_at=sent_at)
 
 
 def cli(*args: str) -> int:
@@ -153,7 +154,8 @@ def test_an_employer_key_needs_its_siret_and_only_an_employer_key_has_one(keys, 
     directory = str(keys / "directory.json")
     assert cli("generate", "employeur", "--keys-dir", str(keys / "portal"), "--directory", directory) == 2
     assert "--subject SIRET" in capsys.readouterr().err
-    assert cli("generate", "smoe", "--subject", SIRET_A, "--keys-dir", str(keys / "smoe"), "--directory", directory) == 2
+    assert cli("generate", "smoe", "--subject", SIRET_A, "--keys-dir", str(keys / "smoe"),
+               "--directory", directory) == 2
     assert cli("generate", "employeur", "--subject", "12345678900017", "--keys-dir", str(keys / "portal"),
                "--directory", directory) == 0
 
@@ -163,7 +165,7 @@ def test_every_refused_signature_is_logged_with_its_reason_and_no_personal_data(
     saved = structlog.get_config()
     logs.configure("info")
     try:
-        with capture_logs() as logged, pytest.raises(Exception):
+        with capture_logs() as logged, pytest.raises(Unsigned):
             receiver.verify(recepisse())
     finally:
         structlog.configure(**saved)
