@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 import structlog
 from pydantic import BaseModel
 
-from guichet import tracing
+from guichet import receipt, tracing
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
-from guichet.journal import body_hash
 from guichet.message import Message
+from guichet.receipt import Freshness, Gate, Refused
 from guichet.register import Register, Transaction
 
 if TYPE_CHECKING:
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
     from guichet.trust import Trust
 
 log = structlog.get_logger("guichet.agency")
-
-# The journal's direction for a message whose id was processed before with another content.
-REUSED_ID = "in_reused_id"
 
 
 @dataclass
@@ -70,8 +67,11 @@ class Context:
 
     @property
     def received_at(self) -> datetime:
-        """When the message reached this agency: deadlines run from there (circulaire II)."""
-        return self.envelope.sent_at
+        """When the message reached this agency, on its own clock: deadlines run from there
+        (circulaire II); the sender's `sent_at` is kept in the journal, never believed. At its UTC
+        offset, as instants travel on the bus: hours counted from it are real hours across a change
+        of summer time."""
+        return self.now.astimezone(timezone(self.now.utcoffset() or timedelta(0)))
 
     @property
     def facts(self) -> Any:
@@ -131,6 +131,10 @@ class AgencyDefinition:
     late_alert: LateAlert | None = None
     # Reads each message the agency sends and names the deadline alert it is, if any (guichet/metrics.py).
     observe: "Observe | None" = None
+    # The agency's state machine: which message it lets in, at which step, from whom (guichet/receipt.py).
+    gate: Gate | None = None
+    # The office a simulated outside party acts from for this dossier (an employer: its SIRET).
+    act_office: Callable[[Message, Any], str | None] = lambda act, state: "simulation"
 
     @property
     def types(self) -> list[str]:
@@ -149,8 +153,9 @@ class Outcome:
 
 class Agency:
     def __init__(self, definition: AgencyDefinition, register: Register, clock: Clock,
-                 simulate_actors: bool = True, trust: "Trust | None" = None):
+                 simulate_actors: bool = True, trust: "Trust | None" = None, freshness: Freshness | None = None):
         self.definition = definition
+        self.freshness = freshness or Freshness()
         self.name = definition.name
         self.register = register
         self.clock = clock
@@ -209,14 +214,20 @@ class Agency:
             log.debug("received", sender=envelope.sender.agency, payload=envelope.payload)
             now = self.clock.now()
             if not tx.claim_processed(envelope, now):
-                return self._duplicate(tx, envelope, now)
+                refused = receipt.duplicate_id(tx, envelope, now)
+                return Outcome("duplicate", envelope) if refused is None else \
+                    Outcome("rejected", envelope, reason=refused.reason, error=refused.error)
             stored = tx.load_state(envelope.dossier_id, for_update=True)
-            if stored is None and self.definition.opening and not isinstance(message, self.definition.opening):
-                tx.unclaim_processed(envelope)
-                return Outcome("rejected", envelope, reason="unknown_dossier",
-                               error=f"{envelope.type} for dossier {envelope.dossier_id!r}, unknown to {self.name}")
-            state = (self.definition.state_model.model_validate_json(stored) if stored is not None
-                     else self.definition.state_model(dossier_id=envelope.dossier_id))
+            state = self.definition.state_model.model_validate_json(stored) if stored is not None else None
+            verdict = self._judge(message, envelope, state, now)
+            if verdict is not None:
+                receipt.file_verdict(tx, verdict, envelope, now)
+                return Outcome("rejected", envelope, reason=verdict.reason, error=verdict.error) \
+                    if isinstance(verdict, Refused) else Outcome("duplicate", envelope, "same_content", verdict.what)
+            if state is None:
+                state = self.definition.state_model(dossier_id=envelope.dossier_id)
+            if self.definition.gate is not None:
+                self.definition.gate.admitted(message, envelope, state, stored is None)
             facts = getattr(state, "facts", None) or envelope.facts
             if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
                 state.facts = envelope.facts
@@ -225,6 +236,7 @@ class Agency:
             handler(message, ctx, state)
             tx.save_state(envelope.dossier_id, state.model_dump_json(), now)
             tx.journal("in", envelope, now)
+            receipt.note_skew(tx, self.freshness, envelope, now, receipt.clock_scale(self.clock))
             sender = Sender(agency=self.name, office=self.definition.office(state))
             # A closed task takes its pending reminders with it, so none fires after the step ended.
             if ctx.closing_dossier:
@@ -239,7 +251,7 @@ class Agency:
                 tx.open_task(envelope.dossier_id, task.name, task.opened_at, task.deadline)
                 if self.actors is not None:
                     for act, at in self.actors.play(task, state, ctx.facts):
-                        act_sender = Sender(agency=act.SENDER, office="simulation")
+                        act_sender = Sender(agency=act.SENDER, office=self.definition.act_office(act, state))
                         tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at, trace)
                 for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
                     tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at, trace, task=task.name)
@@ -250,22 +262,17 @@ class Agency:
                      tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)
 
-    def _duplicate(self, tx, envelope: Envelope, now: datetime) -> Outcome:
-        """A message id seen before: the same message again changes nothing; another content under
-        the same id (a sender's bug, or a forgery) is not processed either, but it is not dropped
-        without a trace: the journal records it, a warning says so, and it goes to the error queue."""
-        first = tx.received_body_hash(str(envelope.message_id))
-        incoming = body_hash(envelope.body())
-        if first is None or first == incoming:
-            log.info("duplicate skipped")
-            return Outcome("duplicate", envelope)
-        if not tx.journaled(str(envelope.message_id), REUSED_ID, incoming):
-            tx.journal(REUSED_ID, envelope, now)
-        log.warning("message id reused with another content, not processed", first_body_hash=first,
-                    body_hash=incoming)
-        return Outcome("rejected", envelope, reason="message_id_reused",
-                       error=f"message id {envelope.message_id} was processed before with another content "
-                             f"(body hash {first[:12]}..., now {incoming[:12]}...)")
+    def _judge(self, message: Message, envelope: Envelope, state: Any | None, now: datetime):
+        """Before any handler: the sender's date against this agency's clock, then the dossier as
+        this agency's register holds it against the agency's state machine."""
+        refused = self.freshness.judge(envelope, now, receipt.clock_scale(self.clock))
+        if refused is not None:
+            return refused
+        if self.definition.gate is not None:
+            return self.definition.gate.judge(message, envelope, state)
+        if state is None and self.definition.opening and not isinstance(message, self.definition.opening):
+            return Refused("unknown_dossier", f"{envelope.type} for dossier {envelope.dossier_id!r}, unknown to {self.name}")
+        return None
 
     def _wrap(self, message: Message, cause: Envelope, sender: Sender, at: datetime,
               deadline: datetime | None, facts: dict | None) -> Envelope:
