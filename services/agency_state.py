@@ -10,3 +10,6 @@ class AgencyState(BaseModel):
     dossier_id: str
     dossier: Dossier | None = None
     facts: dict | None = Field(default=None, description="The scenario facts the simulated people follow")
+    opened_by: str | None = Field(
+        default=None, description="The message that opened the dossier here: its type and the digest of its "
+                                  "content, by which the same filing sent again under a new id is recognised")

@@ -11,6 +11,7 @@ from schemas.facts import Facts
 from schemas.veille import VEILLE
 from services.deadline_watch import deadline_signal, late_transmission_alert, reminders_of, watch_deadline
 from services.parties import PARTIES
+from services.state_machine import always, at
 
 
 @lru_cache(maxsize=1)
@@ -23,7 +24,10 @@ def definitions() -> dict[str, AgencyDefinition]:
 
 
 def _watched(definition: AgencyDefinition) -> AgencyDefinition:
-    return replace(definition, facts_model=Facts, reminders=reminders_of(definition.name),
-                   handlers={**definition.handlers, VEILLE[definition.name]: watch_deadline},
+    veille = VEILLE[definition.name]
+    # II.E.1: the agency's own reminder of a pending step; the watch sees whether the task is still open.
+    gate = definition.gate.with_rules({veille: at(always, "while the dossier is held", "II.E.1")})
+    return replace(definition, facts_model=Facts, reminders=reminders_of(definition.name), gate=gate,
+                   handlers={**definition.handlers, veille: watch_deadline},
                    late_alert=late_transmission_alert(PARTIES.relay) if definition.name == PARTIES.relay else None,
                    observe=deadline_signal)

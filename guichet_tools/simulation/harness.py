@@ -55,7 +55,8 @@ def first_message(dossier):
 def filing(dossier_id: str, scenario_dossier, regime: str, at: datetime) -> Envelope:
     """The filing that opens a dossier, with the facts the simulated people will follow."""
     message = first_message(scenario_dossier.filed(regime))
-    office = scenario_dossier.employer.name if message.SENDER == "employeur" else None
+    # The employer files for itself, from its establishment as the employers' portal knows it: its SIRET.
+    office = scenario_dossier.employer.siret if message.SENDER == "employeur" else None
     return wrap(message, dossier_id=dossier_id, sender=Sender(agency=message.SENDER, office=office),
                 sent_at=at, facts=scenario_dossier.facts.model_dump(mode="json"))
 

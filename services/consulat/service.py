@@ -10,6 +10,7 @@ from schemas.base import Message
 from schemas.competences_talents import DemandeCompetencesTalents
 from schemas.facts import Facts
 from schemas.visa import TransmissionConsulat
+from services.consulat.admission import TABLE
 from services.consulat.handlers import HANDLERS
 from services.consulat.rules import DECISION_VISA_TASK, competent_consulate
 from services.consulat.state import ConsulatDossier
@@ -31,4 +32,5 @@ def office(d: ConsulatDossier) -> str | None:
 
 
 DEFINITION = AgencyDefinition(name="consulat", state_model=ConsulatDossier, handlers=HANDLERS,
-                              office=office, actors=ConsulActors(), opening=(TransmissionConsulat, DemandeCompetencesTalents))
+                              office=office, actors=ConsulActors(), gate=TABLE,
+                              opening=(TransmissionConsulat, DemandeCompetencesTalents))

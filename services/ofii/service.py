@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from guichet.agency import AgencyDefinition
 from schemas.autorisation_travail import DepotAutorisationTravail
+from schemas.base import Message
 from schemas.competences_talents import DecisionCompetencesTalents
 from schemas.plateforme import InformationOfii
 from services import directory
 from services.ofii.actors import OfiiActors
+from services.ofii.admission import TABLE
 from services.ofii.handlers import HANDLERS
 from services.ofii.state import OfiiDossier
 
@@ -18,5 +20,12 @@ def office(d: OfiiDossier) -> str | None:
     return directory.dt_ofii_for(d.dossier.employment_department) or "DT-OFII"
 
 
-DEFINITION = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers=HANDLERS,
-                              office=office, actors=OfiiActors(), opening=(DepotAutorisationTravail, InformationOfii, DecisionCompetencesTalents))
+def act_office(act: Message, d: OfiiDossier) -> str | None:
+    """The employer acts from its own establishment, by SIRET, as the employers' portal authenticates
+    it; the other people around the DT-OFII are simulated as such."""
+    return d.dossier.employer.siret if act.SENDER == "employeur" and d.dossier else "simulation"
+
+
+DEFINITION = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers=HANDLERS, office=office,
+                              actors=OfiiActors(), gate=TABLE, act_office=act_office,
+                              opening=(DepotAutorisationTravail, InformationOfii, DecisionCompetencesTalents))

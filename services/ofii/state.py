@@ -66,6 +66,10 @@ class OfiiDossier(AgencyState):
         """A step done inside one agency, with no message of its own (the préfecture's fabrication du titre)."""
         self._append(step, by, None, at, deadline, None)
 
+    def recorded(self, step: str) -> bool:
+        """Whether the dossier went through this step here."""
+        return any(s.step == step for s in self.steps)
+
     def _append(self, step: str | None, from_: str, to: str | None, at: datetime, deadline: datetime | None,
                 stamp: str | None) -> None:
         if step is None:

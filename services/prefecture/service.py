@@ -10,6 +10,7 @@ from schemas.base import Message
 from schemas.facts import Facts
 from schemas.titre import TransmissionPrefecture
 from services import directory
+from services.prefecture.admission import TABLE
 from services.prefecture.handlers import HANDLERS
 from services.prefecture.rules import PRODUCTION_TASK
 from services.prefecture.state import PrefectureDossier
@@ -27,4 +28,5 @@ def office(d: PrefectureDossier) -> str | None:
 
 
 DEFINITION = AgencyDefinition(name="prefecture", state_model=PrefectureDossier, handlers=HANDLERS,
-                              office=office, actors=PrefectureActors(), opening=(TransmissionPrefecture,))
+                              office=office, actors=PrefectureActors(), gate=TABLE,
+                              opening=(TransmissionPrefecture,))

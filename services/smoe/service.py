@@ -11,6 +11,7 @@ from schemas.base import Message
 from schemas.facts import Facts
 from schemas.plateforme import DemandeAutorisationTravailEnLigne
 from schemas.recours import ReexamenTermine
+from services.smoe.admission import TABLE
 from services.smoe.handlers import HANDLERS
 from services.smoe.rules import INSTRUCTION_TASK, REEXAMEN_TASK
 from services.smoe.state import SmoeDossier
@@ -38,4 +39,5 @@ def office(d: SmoeDossier) -> str | None:
 
 
 DEFINITION = AgencyDefinition(name="smoe", state_model=SmoeDossier, handlers=HANDLERS,
-                              office=office, actors=SmoeActors(), opening=(TransmissionSmoe, DemandeAutorisationTravailEnLigne))
+                              office=office, actors=SmoeActors(), gate=TABLE,
+                              opening=(TransmissionSmoe, DemandeAutorisationTravailEnLigne))

@@ -43,7 +43,9 @@ def ofii(register) -> Agency:
 
 
 def envelope(message, sender="ofii"):
-    return wrap(message, dossier_id="D-1", sender=Sender(agency=sender), sent_at=START)
+    # The employer acts by its SIRET, as the employers' portal authenticates it (that of conftest.dossier()).
+    office = dossier()["employer"]["siret"] if sender == "employeur" else None
+    return wrap(message, dossier_id="D-1", sender=Sender(agency=sender, office=office), sent_at=START)
 
 
 def outbox_types(agency: Agency) -> list[str]:
@@ -141,11 +143,11 @@ def test_II_C_2_a_card_due_at_the_two_month_mark_is_published_before_the_mark_re
     from schemas.titre import TransmissionPrefecture
     PREFECTURE = definitions()["prefecture"]
     register = Register(str(tmp_path / "prefecture.sqlite3"), "prefecture")
-    agency = Agency(PREFECTURE, register, VirtualClock(START))
+    received = datetime(2026, 2, 19, 9, tzinfo=PARIS)
+    agency = Agency(PREFECTURE, register, VirtualClock(received))  # the two months run from its own receipt
     filed = scenario(dossier()).dossiers[0].filed("circulaire-2012")
     message = TransmissionPrefecture(dossier=filed, family=filed.family, card_kind="salarie_en_mission",
                                      deposit_late=False, completed_late=False, biometric_dispense=True)
-    received = datetime(2026, 2, 19, 9, tzinfo=PARIS)
     env = wrap(message, dossier_id="D-1", sender=Sender(agency="ofii"), sent_at=received,
                facts={"prefecture_production_days": 59})
     assert agency.process(env.body()).status == "processed"

@@ -153,8 +153,8 @@ def test_II_A_2_an_employer_deposit_for_competences_et_talents_is_not_forwarded_
     dt_ofii = Runner(Agency(OFII, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), clock), bus)
     try:
         filed = scenario(dossier(id="CT", title="competences_et_talents")).dossiers[0].filed("circulaire-2012")
-        envelope = wrap(DepotAutorisationTravail(dossier=filed), dossier_id="CT", sender=Sender(agency="employeur"),
-                        sent_at=START)
+        envelope = wrap(DepotAutorisationTravail(dossier=filed), dossier_id="CT",
+                        sender=Sender(agency="employeur", office=filed.employer.siret), sent_at=START)
         bus.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id))
         wait_until(dt_ofii.poll_once, 10, "the DT-OFII to take the deposit")
         state = dt_ofii.agency.register.state("CT")
