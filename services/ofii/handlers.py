@@ -41,6 +41,7 @@ from schemas.visa import DecisionVisa, TransmissionConsulat
 from services.ofii import rules
 from services.ofii.state import Alert, OfiiDossier
 from services.ofii.tasks import (
+    DECISION_AUTORISATION_TRAVAIL,
     DECISION_VISA,
     DEPOT_TITRE,
     RECOURS_GRACIEUX,
@@ -92,18 +93,20 @@ def information_ofii(msg: InformationOfii, ctx: Context, d: OfiiDossier) -> None
     """2021 notes: the employer filed online with the platform, which confirmed the deposit and lets
     the OFII know. Nothing was deposited here: the DT-OFII follows the single window's dossier from
     the platform's deposit (I.A, II.E.1) and carries it on to the consulate once the platform decides."""
-    if d.dossier is not None:
-        return
     d.dossier, d.smoe = msg.dossier, msg.platform
-    d.record(DemandeAutorisationTravailEnLigne, msg.deposited_at)
-    d.record(AccuseDepot, msg.acknowledged_at)
+    # The platform's dates, never later than the DT-OFII heard of them: a later one would only push
+    # back the deadlines that run from the deposit.
+    deposited = min(msg.deposited_at, ctx.received_at)
+    d.record(DemandeAutorisationTravailEnLigne, deposited)
+    d.record(AccuseDepot, min(msg.acknowledged_at, ctx.received_at))
     d.route, d.route_reason = rules.route(msg.dossier)
     if d.route == "guichet_unique":
         _ask_for_address_if_incomplete(ctx, d)
-        # II.A.1: the work authorisation within 4 to 6 weeks overall, from the deposit.
-        ctx.await_act(rules.OVERALL_TASK, rules.overall_deadline(msg.deposited_at),
-                      warn_at=rules.overall_warning(msg.deposited_at))
-        d.waiting_for = "decision_autorisation_travail"
+        # II.A.1: the work authorisation within 4 to 6 weeks overall, from the deposit; the
+        # platform's own decision within 10 days of it.
+        ctx.await_act(rules.OVERALL_TASK, rules.overall_deadline(deposited), warn_at=rules.overall_warning(deposited))
+        d.deadlines[DECISION_AUTORISATION_TRAVAIL] = rules.smoe_decision_deadline(deposited)
+        d.waiting_for = DECISION_AUTORISATION_TRAVAIL
         return
     # I.E: outside the single window the platform instructs under ordinary law; the DT-OFII only knows of it.
     d.outcome = "hors_guichet_unique"
@@ -147,7 +150,9 @@ def _forward(ctx: Context, d: OfiiDossier, transmission: str) -> None:
         ctx.send(TransmissionSmoe(dossier=d.dossier, route="guichet_unique", smoe=d.smoe,
                                   stamp=GUICHET_UNIQUE_STAMP), deadline=deadline)
         d.record(TransmissionSmoe, ctx.now, deadline, GUICHET_UNIQUE_STAMP)
-        d.waiting_for = "decision_autorisation_travail"
+        # II.A.1: the SMOE decides within 10 days of receiving the dossier, which it has from now.
+        d.deadlines[DECISION_AUTORISATION_TRAVAIL] = rules.smoe_decision_deadline(ctx.now)
+        d.waiting_for = DECISION_AUTORISATION_TRAVAIL
     else:
         ctx.close(rules.OVERALL_TASK)
         ctx.send(TransmissionConsulat(dossier=d.dossier, family=d.dossier.family), deadline=deadline)
@@ -156,13 +161,15 @@ def _forward(ctx: Context, d: OfiiDossier, transmission: str) -> None:
             # II.A.1: the employer is told of the authorisation and of the transmission to the consulate.
             ctx.send(InformationEmployeur(subject="autorisation_accordee_dossier_transmis_consulat"))
             d.record(InformationEmployeur, ctx.now)
+        # II.B: the visa within 15 days of the consulate's receipt of the dossier.
+        d.deadlines[DECISION_VISA] = rules.visa_decision_deadline(ctx.now)
         d.waiting_for = DECISION_VISA
 
 
 def decision_autorisation_travail(msg: DecisionAutorisationTravail, ctx: Context, d: OfiiDossier) -> None:
     """II.A.1: the SMOE sends its decision back; after a favourable one the DT-OFII forwards the
     dossier to the consulate within 48 hours."""
-    d.record(DecisionAutorisationTravail, ctx.received_at, ctx.envelope.deadline)
+    d.record(DecisionAutorisationTravail, ctx.received_at, d.deadlines.get(DECISION_AUTORISATION_TRAVAIL))
     _record_secured_authorisation(msg, ctx, d)
     _on_work_authorisation(msg, ctx, d)
 
@@ -216,7 +223,7 @@ def _refused_again(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
 
 def decision_visa(msg: DecisionVisa, ctx: Context, d: OfiiDossier) -> None:
     """II.B: the consulate's decision; with a visa the worker comes and the card dossier is awaited."""
-    d.record(DecisionVisa, ctx.received_at, ctx.envelope.deadline)
+    d.record(DecisionVisa, ctx.received_at, d.deadlines.get(DECISION_VISA))
     if not msg.granted:
         d.outcome, d.waiting_for, d.outcome_reason = "visa_refuse", None, msg.reason
         ctx.close_dossier()
@@ -238,10 +245,11 @@ def decision_competences_talents(msg: DecisionCompetencesTalents, ctx: Context, 
             raise ValueError("a 'compétences et talents' decision for a dossier the DT-OFII does not hold "
                              "must carry the application")
         d.dossier = msg.dossier
-        d.record(DemandeCompetencesTalents, msg.applied_at or ctx.received_at)
+        d.record(DemandeCompetencesTalents, min(msg.applied_at or ctx.received_at, ctx.received_at))
         d.route, d.route_reason = rules.route(msg.dossier)
     d.waiting_for = DECISION_VISA
-    d.record(DecisionCompetencesTalents, ctx.received_at, ctx.envelope.deadline)
+    # The 15 days of II.B bind the dossiers the DT-OFII transmits, not this application (II.A.2).
+    d.record(DecisionCompetencesTalents, ctx.received_at)
 
 
 def transmission_dossier_ofii(msg: TransmissionDossierOfii, ctx: Context, d: OfiiDossier) -> None:

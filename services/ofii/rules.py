@@ -6,7 +6,13 @@ from datetime import date, datetime
 from guichet.timeutil import add_days, add_hours, add_months, paris
 from schemas.dossier import Dossier
 from services import directory
+from services.consulat.rules import visa_deadline as visa_decision_deadline  # noqa: F401  (II.B, see below)
 from services.single_window import SINGLE_WINDOW_TITLES, route  # noqa: F401  (I.B-I.E, shared with the platform)
+from services.smoe.rules import instruction_deadline as smoe_decision_deadline  # noqa: F401  (II.A.1)
+
+# The SMOE's 10 days (II.A.1) and the consulate's 15 (II.B) are the law's, not the sender's: the
+# DT-OFII counts them from its own transmissions (`smoe_decision_deadline`, `visa_decision_deadline`),
+# and the deadline an answer carries is the sender's word, never believed.
 
 TRANSMISSION_SMOE_DAYS = 5          # II.A.1
 TRANSMISSION_CONSULAT_HOURS = 48    # II.A.1

@@ -14,6 +14,7 @@ DEPOT_TITRE = "depot_titre"                        # the employer sends the card
 COMPLEMENTS_TITRE = "complements_titre"            # the missing documents of the card dossier (II.C.1)
 RECOURS_GRACIEUX = "recours_gracieux"              # the employer may contest a refusal
 DECISION_VISA = "decision_visa"                    # what the dossier awaits while the consulate decides
+DECISION_AUTORISATION_TRAVAIL = "decision_autorisation_travail"  # ... while the SMOE decides (II.A.1)
 # The worker's presence at the first and the second convocation to the medical visit (II.D).
 PRESENTATION = {1: "presentation_convocation_1", 2: "presentation_convocation_2"}
 CONVOCATION_NUMBER = {task: number for number, task in PRESENTATION.items()}

@@ -112,7 +112,9 @@ def presentation_convocation(msg: PresentationConvocation, ctx: Context, d: Ofii
 
 def transmission_titre(msg: TransmissionTitre, ctx: Context, d: OfiiDossier) -> None:
     """II.C.2, R.311-10: the préfecture sends the card to the DT-OFII for hand-over."""
-    d.record_act(FABRICATION_TITRE, "prefecture", msg.produced_at, d.deadlines.get(FABRICATION_TITRE))
+    # The préfecture's date of production, never later than the card reached the DT-OFII.
+    produced = min(msg.produced_at, ctx.received_at)
+    d.record_act(FABRICATION_TITRE, "prefecture", produced, d.deadlines.get(FABRICATION_TITRE))
     d.record(TransmissionTitre, ctx.received_at)
     d.card, d.family_documents = msg.card, msg.family
     if d.handover_period_over and not d.visit_done:
