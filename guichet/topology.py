@@ -14,8 +14,17 @@ Failure has queues of its own:
   deadline was met (its consumer was down); the services relay it back and raise an alert.
 - `erreurs`: what can never succeed, or failed every retry, with its context in headers. Its
   exchange is a topic exchange and a failed message keeps the routing key it was delivered with:
-  RabbitMQ then holds each agency to keys addressed to itself there too, and an operator's replay
-  sends the message back by that key, which the broker checked, not by a header anyone could write.
+  RabbitMQ then holds each agency to keys addressed to itself there too.
+- `erreurs.archive`: what an operator set aside instead of purging it.
+An operator's replay from the error queue goes through an exchange of its own, `rejeu`, bound to
+each agency queue with `<agency>.#`: the operator's account writes there, never on the flow, and
+the key the broker checked at filing still decides where the message goes.
+
+Names. Only the flow (`flux`) and the replay (`rejeu`) exchanges have names of their own; every
+other exchange is named after the queue it leads to, under `vers.` (`<ns>.vers.erreurs` feeds
+the queue `<ns>.erreurs`). No exchange shares a name with a queue: RabbitMQ's permission regexes
+match queues and exchanges alike, and a shared name let an account allowed to write on an exchange
+write on (bind to) the queue of that name as well.
 
 Queue types. `classic` (the default) suits one broker. On a RabbitMQ cluster (`quorum`) a classic
 queue lives on the node that declared it first: while that node is down the queue cannot be
@@ -28,8 +37,9 @@ majority of nodes, whose publisher confirm means a majority holds the message:
   reject-publish`), so a transmission is never lost between the two queues;
 - `attente.<N>s`: message TTL on quorum queues (>= 3.10), dead-lettered back to the flow at least
   once: a retry is never lost between the wait queue and the flow;
-- `erreurs`: the last resort, must not be the one queue a node loss empties. No delivery limit:
-  an operator's `errors list` takes every message and returns it, which counts as a redelivery;
+- `erreurs`, `erreurs.archive`: the last resort, must not be the one queue a node loss empties. No
+  delivery limit: an operator's `errors list` takes every message and returns it, which counts as
+  a redelivery;
 - `retard`, `non_routes`: written by dead-lettering and by the alternate exchange, which confirm
   nothing to anyone; only a replicated queue keeps what they route;
 - `usagers`, `ministere`: the outside parties' inboxes, consumed and acked message by message by
@@ -39,7 +49,8 @@ majority of nodes, whose publisher confirm means a majority holds the message:
   readers already have.
 Queue types and these arguments are declared, not left to policies, because every process declares
 the topology itself over AMQP; `guichet broker setup` sets the same values as policies too, so an
-operator can change a TTL or a delivery limit without deleting a queue. A queue found on the broker
+operator can change a TTL or a delivery limit without deleting a queue; queue length limits are set
+by those policies only (guichet_tools/broker_policies.py). A queue found on the broker
 with another type or arguments than asked is an error naming it (`TopologyMismatch`), never
 silently used: otherwise the first process to declare would decide the type for everyone.
 """
@@ -84,44 +95,58 @@ class Topology:
         """The one place queue names are made: `<namespace>.<owner>`."""
         return f"{self.namespace}.{owner}"
 
+    def exchange_name(self, queue_owner: str) -> str:
+        """The exchange that leads to the queue of `queue_owner`: never that queue's own name."""
+        return f"{self.namespace}.vers.{queue_owner}"
+
     @cached_property
     def flow(self) -> Exchange:
         return Exchange(f"{self.namespace}.flux", type="topic", durable=True,
                         arguments={"alternate-exchange": self.unrouted_exchange.name})
 
     @cached_property
+    def replay_exchange(self) -> Exchange:
+        return Exchange(f"{self.namespace}.rejeu", type="topic", durable=True)
+
+    @cached_property
     def unrouted_exchange(self) -> Exchange:
-        return Exchange(f"{self.namespace}.non_routes", type="fanout", durable=True)
+        return Exchange(self.exchange_name("non_routes"), type="fanout", durable=True)
 
     @cached_property
     def errors_exchange(self) -> Exchange:
-        return Exchange(f"{self.namespace}.erreurs", type="topic", durable=True)
+        return Exchange(self.exchange_name("erreurs"), type="topic", durable=True)
+
+    @cached_property
+    def archive_exchange(self) -> Exchange:
+        return Exchange(self.exchange_name("erreurs.archive"), type="fanout", durable=True)
 
     @cached_property
     def late_exchange(self) -> Exchange:
-        return Exchange(f"{self.namespace}.retard", type="fanout", durable=True)
+        return Exchange(self.exchange_name("retard"), type="fanout", durable=True)
 
     def wait_exchange(self, seconds: float) -> Exchange:
         # topic, bound with "#": RabbitMQ checks an account's topic permissions on topic exchanges only.
-        return Exchange(f"{self.namespace}.attente.{seconds:g}s", type="topic", durable=True)
+        return Exchange(self.exchange_name(f"attente.{seconds:g}s"), type="topic", durable=True)
 
     def exchanges(self) -> list[Exchange]:
         # The alternate exchange first: the flow exchange names it.
-        return [self.unrouted_exchange, self.errors_exchange, self.late_exchange,
-                *(self.wait_exchange(s) for s in self.retry_delays), self.flow]
+        return [self.unrouted_exchange, self.errors_exchange, self.archive_exchange, self.late_exchange,
+                *(self.wait_exchange(s) for s in self.retry_delays), self.replay_exchange, self.flow]
 
     def __post_init__(self) -> None:
         if self.queue_type not in QUEUE_TYPES:
             raise ValueError(f"queue type {self.queue_type!r}: choose from {', '.join(QUEUE_TYPES)}")
 
-    def _queue(self, owner: str, exchange: Exchange, keys: list[str], arguments: dict | None = None) -> Queue:
+    def _queue(self, owner: str, exchange: Exchange, keys: list[str], arguments: dict | None = None,
+               also: tuple[Exchange, ...] = ()) -> Queue:
+        """A durable queue bound to `exchange` (and to each of `also`) with each of `keys`."""
         arguments = dict(arguments or {})
         if self.queue_type == "quorum":
             arguments |= {"x-queue-type": "quorum"}
             if "x-dead-letter-exchange" in arguments:
                 arguments |= QUORUM
-        return Queue(self.queue_name(owner), exchange=exchange, durable=True, queue_arguments=arguments,
-                     bindings=[binding(exchange, routing_key=k) for k in keys])
+        return Queue(self.queue_name(owner), durable=True, queue_arguments=arguments,
+                     bindings=[binding(e, routing_key=k) for e in (exchange, *also) for k in keys])
 
     def agency_queue(self, agency: str) -> Queue:
         arguments = {"x-dead-letter-exchange": self.late_exchange.name}
@@ -129,7 +154,7 @@ class Topology:
             # A message redelivered this many times (a consumer that crashes on it) is dead-lettered
             # instead of looping; the relay sends it to the error queue.
             arguments |= {"x-delivery-limit": DELIVERY_LIMIT}
-        return self._queue(agency, self.flow, [f"{agency}.#"], arguments)
+        return self._queue(agency, self.flow, [f"{agency}.#"], arguments, also=(self.replay_exchange,))
 
     def wait_queue(self, seconds: float) -> Queue:
         return self._queue(f"attente.{seconds:g}s", self.wait_exchange(seconds), ["#"],
@@ -145,6 +170,7 @@ class Topology:
         queues += [self._queue(owner, self.flow, [f"{p}.#" for p in parties])
                    for owner, parties in self.parties.outside.items()]
         queues.append(self._queue("erreurs", self.errors_exchange, ["#"]))
+        queues.append(self._queue("erreurs.archive", self.archive_exchange, [""]))
         queues.append(self._queue("non_routes", self.unrouted_exchange, [""]))
         queues.append(self._queue("retard", self.late_exchange, [""]))
         queues += [self.wait_queue(s) for s in self.retry_delays]
@@ -236,7 +262,7 @@ class TopologyMismatch(RuntimeError):
 
 def _check_exchange(connection, exchange: Exchange) -> None:
     """A passive declare does not compare types, and an exchange of the wrong type routes by other
-    rules: an older direct `erreurs` exchange would drop every failed message now filed under its
+    rules: an older direct `vers.erreurs` exchange would drop every failed message now filed under its
     own routing key. Redeclaring an identical exchange changes nothing; a different one is refused
     by the broker, and that refusal is turned into an error an operator can act on."""
     with connection.channel() as channel:

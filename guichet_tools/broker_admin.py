@@ -1,14 +1,10 @@
 """Broker accounts: one RabbitMQ user per agency and per operator role, with least privilege.
 
-`desired_state` computes what each account may do, `apply` makes the broker match it and `verify`
-lists the differences, through the management HTTP API (standard library only):
-- no account may configure anything: `apply` declares the whole topology as the administrator;
-  passive declares, all a service needs at start-up, take no permission;
-- an agency writes to the flow, wait and error exchanges and reads its own queue only; topic
-  permissions on the flow exchange let it publish only routing keys `<recipient>.<itself>.<name>`;
-- the late relay republishes other agencies' transmissions: only the OFII (the référent, to whom
-  the alert goes anyway) does, so only its account reads `<ns>.retard` and may write agency-to-agency
-  keys. A regex cannot tell a relayed message from a forged one; signatures (guichet.trust) can.
+`desired_state` computes what each account may do (guichet_tools/broker_permissions.py), the
+policies of the queues and the limits of the accounts (guichet_tools/broker_policies.py); `apply`
+makes the broker match it and `verify` lists the differences, through the management HTTP API
+(standard library only). No account may configure anything: `apply` declares the whole topology
+as the administrator, and passive declares, all a service needs at start-up, take no permission.
 Topic permissions on the wait exchanges only take effect if those are topic exchanges: RabbitMQ
 checks routing keys on topic exchanges only.
 """
@@ -22,19 +18,16 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import get_args
 from urllib.parse import quote, urlsplit
 
 from guichet.bus import Bus
+from guichet.topology import Topology
+from guichet_tools import broker_permissions, broker_policies
 from guichet_tools.broker_management import BrokerAdminError, Management, management_url  # noqa: F401
-from guichet.topology import DELIVERY_LIMIT, Topology
-from schemas.base import AGENCIES, REGISTRY, Party
-from schemas.competences_talents import DemandeCompetencesTalents
+from guichet_tools.broker_permissions import NOTHING, OPERATOR, PORTAL, ROLES  # noqa: F401
+from guichet_tools.broker_policies import Limits
 from services.parties import PARTIES
 
-OPERATOR, PORTAL = "operateur", "employeur"
-ROLES = (*AGENCIES, OPERATOR, PORTAL)
-NOTHING = "^$"
 HASHES = {"rabbit_password_hashing_sha256": hashlib.sha256, "rabbit_password_hashing_sha512": hashlib.sha512,
           "rabbit_password_hashing_md5": hashlib.md5}
 
@@ -48,82 +41,19 @@ class State:
     topic_permissions: dict[str, dict] = field(default_factory=dict)  # name -> exchange -> write, read
     policies: dict[str, dict] = field(default_factory=dict)
     queue_type: str = "classic"
-
-
-def _one_of(*names: str) -> str:
-    return "^(" + "|".join(re.escape(n) for n in names) + ")$"
-
-
-def _keys(recipients, senders) -> str:
-    """Routing keys `<recipient>.<sender>.<name>`, i.e. message types `<sender>.<name>`."""
-    return r"^(" + "|".join(recipients) + r")\.(" + "|".join(senders) + r")\."
-
-
-def _recipients(sender: str) -> list[str]:
-    """The agencies a party's message types go to, read from the message classes."""
-    return sorted({cls.RECIPIENT for cls in REGISTRY.values() if cls.SENDER == sender and cls.RECIPIENT in AGENCIES})
+    limits: dict[str, dict] = field(default_factory=dict)         # name -> max-connections, max-channels
 
 
 def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_prefix: str = "",
-                  simulated_actors: bool = True, queue_type: str = "classic") -> State:
+                  simulated_actors: bool = True, queue_type: str = "classic", limits: Limits = Limits()) -> State:
     topo = Topology(PARTIES, namespace=namespace, queue_type=queue_type)
-    flux, errors = topo.flow.name, topo.errors_exchange.name
-    waits = [topo.wait_exchange(s).name for s in topo.retry_delays]
-    parties, outside = get_args(Party), PARTIES.outside["usagers"]
-    state = State(vhost, namespace, queue_type=queue_type)
-
-    def account(role, tags, configure, write, read, topics):
+    state = State(vhost, namespace, queue_type=queue_type, policies=broker_policies.policies(topo, limits))
+    for role, account in broker_permissions.accounts(topo, simulated_actors).items():
         name = f"{user_prefix}{role}"
-        state.users[name] = {"role": role, "tags": tags, "password": passwords.get(name)}
-        state.permissions[name] = {"configure": configure, "write": write, "read": read}
-        state.topic_permissions[name] = topics
-
-    for agency in AGENCIES:
-        own = rf"^{agency}\."
-        flux_keys = [_keys(parties, [agency])]
-        reads = [topo.queue_name(agency)]
-        # A failed message keeps the key it was delivered with: addressed to this agency, or, for
-        # the relay, to whichever agency's queue dead-lettered it.
-        error_keys = own
-        if agency == PARTIES.relay:
-            error_keys = r"^(" + "|".join(AGENCIES) + r")\."
-            flux_keys.append(_keys(AGENCIES, AGENCIES))   # late transmissions relayed as they were sent
-            reads.append(topo.queue_name("retard"))
-            if simulated_actors:                           # its simulated employer and worker act on the bus
-                flux_keys.append(_keys([PARTIES.relay], outside))
-        # A retry goes to a wait exchange with the routing key it was delivered with: addressed to itself.
-        topics = {flux: {"write": "|".join(flux_keys), "read": own},
-                  errors: {"write": error_keys, "read": NOTHING},
-                  **{w: {"write": own, "read": NOTHING} for w in waits}}
-        account(agency, "", NOTHING, _one_of(flux, errors, *waits), _one_of(*reads), topics)
-    # Operators list, replay (any failed message, with its original routing key) and purge the error queue,
-    # and archive failed messages instead of purging them: the operations view declares the archive
-    # (an exchange and a queue of one name), moves messages there and restores them to the error exchange.
-    archive = topo.queue_name("erreurs.archive")
-    account(OPERATOR, "monitoring", _one_of(archive), _one_of(flux, errors, archive),
-            _one_of(topo.queue_name("erreurs"), archive), {flux: {"write": ".*", "read": NOTHING}})
-    # The employers' portal files the employers' messages (with the DT-OFII, and since 2021 online with
-    # the platform) and the worker's own application at the consulate (II.A.2); it reads what the bus
-    # sends to people. The worker's presence at a convocation is the OFII's reception's to record.
-    application = DemandeCompetencesTalents
-    portal_keys = "|".join([_keys(_recipients(PORTAL), [PORTAL]), _keys([application.RECIPIENT], [application.SENDER])])
-    account(PORTAL, "", NOTHING, _one_of(flux), _one_of(topo.queue_name("usagers")),
-            {flux: {"write": portal_keys, "read": "^(" + "|".join(outside) + r")\."}})
-
-    # The same dead-lettering and TTLs as the queue arguments, for deployments that manage them by policy.
-    # On quorum queues (cluster mode) dead-lettering is at least once, which needs reject-publish.
-    quorum = {"dead-letter-strategy": "at-least-once", "overflow": "reject-publish"} if queue_type == "quorum" else {}
-    for seconds in topo.retry_delays:
-        name = topo.wait_queue(seconds).name
-        state.policies[name] = {"pattern": _one_of(name), "apply-to": "queues", "priority": 0,
-                                "definition": {"message-ttl": int(seconds * 1000), "dead-letter-exchange": flux,
-                                               **quorum}}
-    agences = {"dead-letter-exchange": topo.late_exchange.name, **quorum}
-    if queue_type == "quorum":
-        agences["delivery-limit"] = DELIVERY_LIMIT
-    state.policies[f"{namespace}.agences"] = {
-        "pattern": _one_of(*(topo.queue_name(a) for a in AGENCIES)), "apply-to": "queues", "priority": 0,
-        "definition": agences}
+        state.users[name] = {"role": role, "tags": account.tags, "password": passwords.get(name)}
+        state.permissions[name] = account.permissions
+        state.topic_permissions[name] = account.topics
+        state.limits[name] = limits.account()
     return state
 
 
@@ -169,6 +99,10 @@ def _topics(mgmt: Management, vhost: str, user: str) -> dict[str, dict]:
             for t in mgmt.get("topic-permissions", vhost, user) or []}
 
 
+def _limits(mgmt: Management, user: str) -> dict[str, int]:
+    return next((found.get("value") or {} for found in mgmt.get("user-limits", user) or []), {})
+
+
 def _policy(found: dict | None) -> dict | None:
     return found and {k: found.get(k) for k in ("pattern", "apply-to", "priority", "definition")}
 
@@ -180,7 +114,7 @@ def _differences(label: str, found: dict, want: dict) -> list[str]:
 def _topology_drift(mgmt: Management, state: State) -> list[str]:
     topo = Topology(PARTIES, namespace=state.namespace, queue_type=state.queue_type)
     exchanges = {e["name"]: e["type"] for e in mgmt.get("exchanges", state.vhost, query="?columns=name,type") or []}
-    queues = {q["name"] for q in mgmt.get("queues", state.vhost, query="?columns=name") or []}
+    queues = {q["name"]: q.get("policy") for q in mgmt.get("queues", state.vhost, query="?columns=name,policy") or []}
     bindings = {(b["source"], b["destination"], b["routing_key"]) for b in mgmt.get("bindings", state.vhost) or []}
     drift = [f"exchange {e.name} missing" if e.name not in exchanges else f"exchange {e.name} is "
              f"{exchanges[e.name]} instead of {e.type} (delete it, run setup)" for e in topo.exchanges()
@@ -189,6 +123,11 @@ def _topology_drift(mgmt: Management, state: State) -> list[str]:
         drift += [f"queue {q.name} missing"] if q.name not in queues else [
             f"binding {q.name} <- {b.exchange.name} {b.routing_key!r} missing" for b in q.bindings
             if (b.exchange.name, q.name, b.routing_key) not in bindings]
+    # One policy governs a queue, the one of highest priority: another matching one would silently
+    # take away its length limit or its dead-lettering. (None: the statistics have not said yet.)
+    for name, want in state.policies.items():
+        drift += [f"queue {q.name} is governed by policy {queues[q.name]!r} instead of {name}" for q in topo.queues()
+                  if re.search(want["pattern"], q.name) and queues.get(q.name) not in (None, name)]
     return drift
 
 
@@ -213,6 +152,8 @@ def verify(admin_http_url: str, state: State) -> list[str]:
             drift += ([f"topic permission {name} on {exchange} missing"] if exchange not in topics
                       else _differences(f"topic permission {name} on {exchange}", topics[exchange], want_t))
         drift += [f"topic permission {name} on {e}: extra" for e in sorted(topics.keys() - wanted.keys())]
+        if found is not None:
+            drift += _differences(f"user {name} limit", _limits(mgmt, name), state.limits[name])
     for perm in mgmt.get("vhosts", vhost, "permissions") or []:  # the administrator's own is expected
         if perm["user"] not in state.users and perm["user"] != mgmt.username:
             drift.append(f"extra permission: user {perm['user']} on vhost {vhost!r} "
@@ -250,6 +191,11 @@ def apply(admin_http_url: str, state: State, amqp_url: str | None = None) -> dic
             if topics.get(exchange) != want_t:
                 mgmt.put({"exchange": exchange, **want_t}, "topic-permissions", vhost, name)
                 changes.append(f"set topic permission of {name} on {exchange}")
+        limits = _limits(mgmt, name)
+        for limit, value in state.limits[name].items():
+            if limits.get(limit) != value:
+                mgmt.put({"value": value}, "user-limits", name, limit)
+                changes.append(f"set {limit} of {name} to {value}")
     for name, want in state.policies.items():
         if _policy(mgmt.get("policies", vhost, name)) != want:
             mgmt.put(want, "policies", vhost, name)

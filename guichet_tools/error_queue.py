@@ -6,6 +6,9 @@ message is published back to its queue before it leaves the error queue, so noth
 between the two, and it carries the history of its failures with it. It goes back under the
 routing key it reached the error exchange with: an agency's account may only write keys addressed
 to itself there, so a replay cannot carry a message an agency put in the error queue to another.
+It goes through the replay exchange (`<ns>.rejeu`), bound to the agency queues only: the operator's
+account may not publish on the flow exchange, and a receiver accepts what that account published
+only when it is signed by its sender and marked as a replay (`x-guichet-replays`).
 
 A delivery filed twice (the broker confirmed the filing, then the service or the broker crashed
 before the original's ack, and the original came back) carries the same `x-guichet-filing-id`
@@ -157,4 +160,5 @@ class ErrorQueue:
         headers[HISTORY] = json.dumps(entry.history + [past])
         headers[REPLAYS] = entry.replays + 1
         content_type = entry.headers.get("x-guichet-original-content-type") or "application/json"
-        self.bus.publish(entry.body, entry.routing_key or "", headers, entry.id, content_type=content_type)
+        self.bus.publish(entry.body, entry.routing_key or "", headers, entry.id, content_type=content_type,
+                         exchange=self.bus.topology.replay_exchange)

@@ -7,15 +7,18 @@ import sys
 from pathlib import Path
 
 from guichet_tools import broker_admin
+from guichet_tools.broker_policies import Limits
 from guichet_tools.commands.common import UsageError, add_queue_type, require_rabbitmq
 
 
 def register(sub) -> None:
     p = sub.add_parser("broker", help="create or check the broker's accounts, permissions and policies",
                        description="One RabbitMQ account per agency and per operator role (operateur, employeur), "
-                                   "each allowed to publish only its own message types and to read only its own "
-                                   "queues; the topology is declared by the administrator. Needs the management "
-                                   "plugin (rabbitmq-plugins enable rabbitmq_management).")
+                                   "each allowed to publish only the routing keys of its own message types and to "
+                                   "read only its own queues, with no management tag and a limit of connections and "
+                                   "channels; every queue bounded by a policy; the topology is declared by the "
+                                   "administrator. Needs the management plugin (rabbitmq-plugins enable "
+                                   "rabbitmq_management).")
     bsub = p.add_subparsers(dest="broker_command", required=True)
     for name, text, func in (
             ("setup", ("create or repair the vhost, the accounts, their permissions, the policies and the "
@@ -38,8 +41,34 @@ def register(sub) -> None:
                        help="the OFII's account may not send the employer's and the worker's messages "
                             "(when `guichet run ofii --no-simulated-actors`)")
         add_queue_type(c)
+        _add_limits(c)
         c.add_argument("--json", action="store_true", help="JSON for scripts")
         c.set_defaults(func=func)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: give 1 or more")
+    return value
+
+
+def _add_limits(c: argparse.ArgumentParser) -> None:
+    default = Limits()
+    c.add_argument("--max-queue-length", type=_count, default=default.queue_length, metavar="N",
+                   help="messages a queue holds at most; a publish beyond is refused (nacked), nothing is dropped "
+                        f"(default: {default.queue_length})")
+    c.add_argument("--max-queue-bytes", type=_count, default=default.queue_bytes, metavar="BYTES",
+                   help=f"bytes of message bodies a queue holds at most, likewise (default: {default.queue_bytes})")
+    c.add_argument("--max-connections", type=_count, default=default.connections, metavar="N",
+                   help="connections each account may open; a service process opens 2 "
+                        f"(default: {default.connections})")
+    c.add_argument("--max-channels", type=_count, default=default.channels, metavar="N",
+                   help="channels each account may have open across its connections; a service process uses a "
+                        f"few (default: {default.channels})")
 
 
 def _state(args: argparse.Namespace, create: bool) -> tuple[str, broker_admin.State]:
@@ -53,7 +82,9 @@ def _state(args: argparse.Namespace, create: bool) -> tuple[str, broker_admin.St
     except (OSError, ValueError) as exc:
         raise UsageError(f"--credentials {path}: {exc}") from None
     state = broker_admin.desired_state(args.vhost, args.namespace, passwords, user_prefix=args.user_prefix,
-                                       simulated_actors=not args.no_simulated_actors, queue_type=args.queue_type)
+                                       simulated_actors=not args.no_simulated_actors, queue_type=args.queue_type,
+                                       limits=Limits(args.max_queue_length, args.max_queue_bytes,
+                                                     args.max_connections, args.max_channels))
     return args.management_url or broker_admin.management_url(args.broker), state
 
 

@@ -1,9 +1,11 @@
 """The error queue as the operations view shows it and acts on it, through the operator's account.
 
 Listing takes nothing away (guichet_tools/error_queue.py). Replay sends messages back to the queue
-they failed in. Archive does not purge: it moves messages to `<ns>.erreurs.archive` (declared here,
-behind an exchange of the same name), where they are kept with the routing key they had, and
-restore files them in the error queue again under that key. Each action handles at most `limit`
+they failed in. Archive does not purge: it moves messages to the queue `<ns>.erreurs.archive`,
+through the exchange `<ns>.vers.erreurs.archive` (both part of the topology, declared by `guichet
+broker setup` as the administrator, so that the operator's account needs no right to configure
+or bind anything), where they are kept with the routing key they had, and restore files them in
+the error queue again under that key. Each action handles at most `limit`
 messages. Bodies and headers are shown with personal data redacted, as logs are.
 """
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from kombu import Exchange, Queue
+from kombu import Queue
 
 from guichet.bus import Bus
 from guichet.privacy import personal_data, redact_personal_data, scrub, values_from_body
@@ -21,18 +23,9 @@ ARCHIVED_KEY = "x-guichet-archived-routing-key"
 ARCHIVED_AT = "x-guichet-archived-at"
 
 
-def archive_exchange(bus: Bus) -> Exchange:
-    return Exchange(bus.topology.queue_name("erreurs.archive"), type="fanout", durable=True)
-
-
 def archive_queue(bus: Bus) -> Queue:
-    exchange = archive_exchange(bus)
-    return Queue(exchange.name, exchange=exchange, routing_key="", durable=True)
-
-
-def declare_archive(bus: Bus) -> None:
-    with bus.publishing.channel() as channel:
-        archive_queue(bus)(channel).declare()
+    name = bus.topology.queue_name("erreurs.archive")
+    return next(q for q in bus.topology.queues() if q.name == name)
 
 
 # A failed message may be anything a sender made up: the page shows this much of its body, so that
@@ -96,8 +89,7 @@ def replay(bus: Bus, selection: Selection, limit: int) -> list[ErrorEntry]:
 
 
 def archive(bus: Bus, selection: Selection, limit: int) -> list[ErrorEntry]:
-    declare_archive(bus)
-    exchange = archive_exchange(bus)
+    exchange = bus.topology.archive_exchange
 
     def keep(entry: ErrorEntry) -> None:
         headers = dict(entry.headers) | {ARCHIVED_KEY: entry.routing_key or "",
@@ -110,7 +102,6 @@ def archive(bus: Bus, selection: Selection, limit: int) -> list[ErrorEntry]:
 
 def archived(bus: Bus, ids: list[str] | None = None, act=None) -> list[ErrorEntry]:
     """The archive's messages (all, or those with these ids); `act` on each takes it out."""
-    declare_archive(bus)
     channel = bus.consuming.channel()
     try:
         bound, entries = archive_queue(bus)(channel), []

@@ -138,11 +138,14 @@ def test_smoe_account_is_refused_an_ofii_message_type_and_the_consulate_s_queue(
     ("employeur", "flux", "ofii.travailleur.presentation_convocation", False),
     ("smoe", "flux", "employeur.smoe.accuse_depot", True),
     ("smoe", "flux", "travailleur.smoe.autorisation_travail_securisee.travailleur", True),
-    ("operateur", "flux", "smoe.ofii.transmission_smoe", True),       # replaying a failed message
-    ("smoe", "erreurs", "smoe.ofii.transmission_smoe", True),          # a message that failed at the SMOE
-    ("smoe", "erreurs", "consulat.ofii.transmission_consulat", False),
-    ("ofii", "erreurs", "consulat.ofii.transmission_consulat", True),  # the relay's dead-lettered messages
-    ("smoe", "retard", "", False),                                    # only the broker dead-letters there
+    ("operateur", "flux", "smoe.ofii.transmission_smoe", False),      # no business message of its own
+    ("operateur", "rejeu", "smoe.ofii.transmission_smoe", True),      # replaying a failed message
+    ("smoe", "vers.erreurs", "smoe.ofii.transmission_smoe", True),     # a message that failed at the SMOE
+    ("smoe", "vers.erreurs", "smoe.quarantaine", True),                # a delivery not addressed to it
+    ("smoe", "vers.erreurs", "consulat.ofii.transmission_consulat", False),
+    ("ofii", "vers.erreurs", "consulat.ofii.transmission_consulat", True),  # the relay's dead-lettered messages
+    ("smoe", "vers.retard", "", False),                               # only the broker dead-letters there
+    ("smoe", "rejeu", "smoe.ofii.transmission_smoe", False),          # the operator's alone
 ])
 def test_each_account_publishes_only_what_its_role_sends(accounts, role, exchange, routing_key, allowed):
     conn = accounts.connect(role)
@@ -227,7 +230,7 @@ class ForgedThroughWaitQueue(Exception):
 def test_an_agency_cannot_forge_a_message_through_a_wait_queue(accounts):
     ns, smoe, consulat = accounts.namespace, accounts.connect("smoe"), accounts.connect("consulat")
     try:
-        if refused(lambda: publish(smoe, f"{ns}.attente.1s", "consulat.ofii.transmission_consulat", b"forged")):
+        if refused(lambda: publish(smoe, f"{ns}.vers.attente.1s", "consulat.ofii.transmission_consulat", b"forged")):
             return
         if wait_until(lambda: consulat.channel().basic_get(f"{ns}.consulat", no_ack=True), 10, "the dead-letter"):
             raise ForgedThroughWaitQueue("the consulate received an 'ofii' transmission the SMOE published")
@@ -248,7 +251,7 @@ def test_an_agency_cannot_send_a_message_elsewhere_through_an_operator_s_replay(
                          application_headers={"x-guichet-error-routing-key": claimed,
                                               "x-guichet-error-queue": f"{ns}.consulat",
                                               "x-guichet-error-reason": "handler_error"}),
-            exchange=f"{ns}.erreurs", routing_key="smoe.ofii.transmission_smoe")
+            exchange=f"{ns}.vers.erreurs", routing_key="smoe.ofii.transmission_smoe")
     finally:
         smoe.close()
     operator = Bus(accounts.url("operateur"), Topology(PARTIES, namespace=ns))
@@ -270,7 +273,7 @@ def test_the_operator_account_archives_and_restores_a_failed_message(accounts):
         smoe.channel().basic_publish(
             amqp.Message(b"{}", delivery_mode=2, message_id="to-archive-1", content_type="application/json",
                          application_headers={"x-guichet-error-reason": "handler_error"}),
-            exchange=f"{ns}.erreurs", routing_key="smoe.ofii.transmission_smoe")
+            exchange=f"{ns}.vers.erreurs", routing_key="smoe.ofii.transmission_smoe")
     finally:
         smoe.close()
     operator = Bus(accounts.url("operateur"), Topology(PARTIES, namespace=ns))

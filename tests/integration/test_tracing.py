@@ -111,7 +111,7 @@ def test_one_dossier_one_trace_across_the_four_agencies_through_a_retry_and_the_
                    and s.attributes["messaging.message.id"] == failed.attributes["messaging.message.id"]
                    and s.attributes["guichet.outcome"] == "processed")
     wait_publish = parent(retried)
-    assert wait_publish.name == f"publish {namespace}.attente.{RETRY_DELAY:g}s" and parent(wait_publish) is failed
+    assert wait_publish.name == f"publish {namespace}.vers.attente.{RETRY_DELAY:g}s" and parent(wait_publish) is failed
 
     # The late relay: OFII's transmission expired in the consulate's queue, the relay republished it.
     relay = next(s for s in in_trace if s.name == f"process {namespace}.retard")

@@ -1,0 +1,123 @@
+"""What each broker account may do on the bus, read from the message registry and the topology.
+
+RabbitMQ checks three regexes per account and vhost (configure, write, read), matched against
+queue and exchange names alike, and, on topic exchanges, a regex per exchange matched against the
+routing key of each publish. Both are searched, not matched: every regex here is anchored.
+
+- An agency publishes on the flow exchange exactly the routing keys `<recipient>.<type>` of the
+  types it sends, and nothing else: its alerts, reminders and back-office acts included, since
+  their sender is the agency itself. It retries under keys addressed to itself (the wait
+  exchanges) and files failures under keys addressed to itself (the error exchange), among them
+  `<agency>.quarantaine` for a delivery that was not. It reads its own queue only.
+- The DT-OFII, référent of the deadline alerts, relays the late queue: its account alone reads it,
+  republishes the transmissions between agencies under their exact keys (signatures tell a relayed
+  message from a forged one, guichet/admission.py) and files under any agency's key what it cannot
+  relay. With simulated actors on, it also plays the employer's and the worker's acts addressed to
+  it.
+- The employers' portal speaks for the employer and the worker (services/parties.py): exactly the
+  keys of their types, and it reads their inbox.
+- The operator reads the error queue and the archive, moves messages to the archive, files them
+  back in the error exchange, and replays them through the replay exchange, which reaches the
+  agency queues only. It may not publish on the flow exchange, configure anything, or bind
+  anything: a binding needs write on the queue and read on the exchange, and it has neither
+  (the exchanges and the queues have distinct names, guichet/topology.py).
+- Nobody configures anything: `guichet broker setup` declares the topology as the administrator.
+- No account has a management tag: the tools speak AMQP only, and a tag (even `monitoring`) opens
+  the management API, where `monitoring` lists every vhost of the broker.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from guichet.topology import Topology
+from schemas.base import AGENCIES, REGISTRY
+from schemas.remise import PresentationConvocation
+from services.parties import PARTIES
+
+OPERATOR, PORTAL = "operateur", "employeur"
+ROLES = (*AGENCIES, OPERATOR, PORTAL)
+NOTHING = "^$"
+TAGS = ""
+# An act of one party that another's account records on the bus: the worker's presence at a
+# convocation is what the DT-OFII's reception sees and records (II.D), not something the employers'
+# portal may claim for the worker.
+RECORDED_BY = {PresentationConvocation.TYPE: "ofii"}
+
+
+@dataclass
+class Account:
+    role: str
+    configure: str
+    write: str
+    read: str
+    topics: dict[str, dict] = field(default_factory=dict)   # exchange -> {write, read}
+    tags: str = TAGS
+
+    @property
+    def permissions(self) -> dict[str, str]:
+        return {"configure": self.configure, "write": self.write, "read": self.read}
+
+
+def one_of(*names: str) -> str:
+    """Exactly these names (or keys), nothing before or after."""
+    return "^(" + "|".join(re.escape(n) for n in sorted(set(names))) + ")$" if names else NOTHING
+
+
+def addressed_to(*parties: str) -> str:
+    """Routing keys addressed to one of these parties: `<party>.` and anything after."""
+    return "^(" + "|".join(re.escape(p) for p in sorted(set(parties))) + r")\."
+
+
+def routing_key(cls) -> str:
+    return f"{cls.RECIPIENT}.{cls.TYPE}"
+
+
+def account_role(type_: str) -> str:
+    """The account that publishes a message type: its sender's, unless another records it."""
+    cls = REGISTRY[type_]
+    return RECORDED_BY.get(type_, PARTIES.accounts.get(cls.SENDER, cls.SENDER))
+
+
+def flow_keys(role: str, simulated_actors: bool = True) -> list[str]:
+    """Every routing key `role`'s account may publish on the flow exchange."""
+    keys = {routing_key(c) for t, c in REGISTRY.items() if account_role(t) == role}
+    if role == PARTIES.relay:
+        # Late transmissions relayed as they were sent: between agencies, under their own keys.
+        keys |= {routing_key(c) for c in REGISTRY.values() if c.SENDER in AGENCIES and c.RECIPIENT in AGENCIES}
+        if simulated_actors:  # its simulated employer and worker act on the bus
+            people = PARTIES.outside["usagers"]
+            keys |= {routing_key(c) for c in REGISTRY.values() if c.SENDER in people and c.RECIPIENT == role}
+    return sorted(keys)
+
+
+def accounts(topo: Topology, simulated_actors: bool = True) -> dict[str, Account]:
+    """Each role's permissions on the vhost of `topo`."""
+    flux, errors = topo.flow.name, topo.errors_exchange.name
+    waits = [topo.wait_exchange(s).name for s in topo.retry_delays]
+    made: dict[str, Account] = {}
+    for agency in AGENCIES:
+        own = addressed_to(agency)
+        reads = [topo.queue_name(agency)]
+        # A failed message keeps the key it was delivered with: addressed to this agency, or, for
+        # the relay, to whichever agency's queue dead-lettered it.
+        filed = own
+        if agency == PARTIES.relay:
+            filed = addressed_to(*AGENCIES)
+            reads.append(topo.queue_name("retard"))
+        topics = {flux: {"write": one_of(*flow_keys(agency, simulated_actors)), "read": own},
+                  errors: {"write": filed, "read": NOTHING},
+                  **{w: {"write": own, "read": NOTHING} for w in waits}}
+        made[agency] = Account(agency, NOTHING, one_of(flux, errors, *waits), one_of(*reads), topics)
+    # A replay goes back under the key the broker checked at filing, which names an agency; the
+    # replay exchange reaches the agency queues only. Restoring from the archive files a message
+    # again under the key it had in the error exchange.
+    anywhere = {"write": addressed_to(*AGENCIES), "read": NOTHING}
+    made[OPERATOR] = Account(
+        OPERATOR, NOTHING, one_of(topo.replay_exchange.name, errors, topo.archive_exchange.name),
+        one_of(topo.queue_name("erreurs"), topo.queue_name("erreurs.archive")),
+        {topo.replay_exchange.name: anywhere, errors: anywhere, flux: {"write": NOTHING, "read": NOTHING}})
+    people = PARTIES.outside["usagers"]
+    made[PORTAL] = Account(PORTAL, NOTHING, one_of(flux), one_of(topo.queue_name("usagers")),
+                           {flux: {"write": one_of(*flow_keys(PORTAL)), "read": addressed_to(*people)}})
+    return made
