@@ -80,7 +80,7 @@ def card_awaited(msg, d: OfiiDossier) -> bool:
 def alerted_by_its_own(msg, envelope, d: OfiiDossier) -> str | None:
     """II.E.1: an agency alerts the référent about its own pending steps; the relay (the DT-OFII
     itself) about any transmission that waited in a queue."""
-    if msg.agency in (envelope.sender.agency, PARTIES.relay):
+    if envelope.sender.agency in (msg.agency, PARTIES.relay):
         return None
     return f"{envelope.sender.agency} alerts about a step of {msg.agency}"
 
