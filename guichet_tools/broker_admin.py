@@ -124,10 +124,12 @@ def _topology_drift(mgmt: Management, state: State) -> list[str]:
             f"binding {q.name} <- {b.exchange.name} {b.routing_key!r} missing" for b in q.bindings
             if (b.exchange.name, q.name, b.routing_key) not in bindings]
     # One policy governs a queue, the one of highest priority: another matching one would silently
-    # take away its length limit or its dead-lettering. (None: the statistics have not said yet.)
+    # take away its length limit or its dead-lettering. The queue's policy comes from statistics a
+    # few seconds old: a policy not there any more is not reported, nor a queue not reported yet.
+    existing = {p["name"] for p in mgmt.get("policies", state.vhost) or []}
     for name, want in state.policies.items():
         drift += [f"queue {q.name} is governed by policy {queues[q.name]!r} instead of {name}" for q in topo.queues()
-                  if re.search(want["pattern"], q.name) and queues.get(q.name) not in (None, name)]
+                  if re.search(want["pattern"], q.name) and queues.get(q.name) in existing - {name}]
     return drift
 
 

@@ -165,10 +165,21 @@ def test_verify_reports_drift_and_a_second_setup_repairs_it(accounts, capsys):
     api.put({"configure": "^$", "write": ".*", "read": ".*"}, "permissions", accounts.vhost, smoe)
     api.put({"exchange": f"{ns}.flux", "write": ".*", "read": ".*"}, "topic-permissions", accounts.vhost, smoe)
     api.delete("policies", accounts.vhost, f"{ns}.agences")
+    api.delete("user-limits", smoe, "max-connections")
+    # A policy of higher priority would take the error queue's length limit away.
+    api.put({"pattern": f"^{ns}\\.erreurs$", "apply-to": "queues", "priority": 5, "definition": {"max-length": 10 ** 9}},
+            "policies", accounts.vhost, "intrus")
     assert accounts.cli("verify") == 1
     drift = capsys.readouterr().out
     assert f"permission {smoe} write: '.*'" in drift and f"permission {smoe} read: '.*'" in drift
     assert f"topic permission {smoe} on {ns}.flux write: '.*'" in drift and f"policy {ns}.agences missing" in drift
+    assert f"user {smoe} limit max-connections: None instead of 32" in drift
+
+    def governed() -> bool:
+        accounts.cli("verify")
+        return f"queue {ns}.erreurs is governed by policy 'intrus' instead of {ns}.erreurs" in capsys.readouterr().out
+    wait_until(governed, 15, "the broker's statistics naming the policy that governs the error queue")
+    api.delete("policies", accounts.vhost, "intrus")
 
     assert accounts.cli("setup") == 0
     capsys.readouterr()
