@@ -9,12 +9,14 @@ import pytest
 from guichet_tools.broker_management import BrokerAdminError, Management
 from schemas.base import AGENCIES, REGISTRY
 from tests.conftest import wait_until
-from tests.integration.test_broker_permissions import accounts, refused  # noqa: F401  (the fixture)
+from tests.integration import test_broker_permissions
+from tests.integration.test_broker_permissions import refused
 from tests.unit.test_broker_permission_table import sends
 
 pytestmark = pytest.mark.broker
 
 ROLES = (*AGENCIES, "operateur", "employeur")
+accounts = test_broker_permissions.accounts  # the fixture: a vhost set up by `guichet broker setup`
 
 
 def attempt(conn: amqp.Connection, action) -> bool:
@@ -31,7 +33,7 @@ def publishing(exchange: str, routing_key: str, body: bytes = b"{}"):
                                                  routing_key=routing_key)
 
 
-def test_every_account_publishes_on_the_flow_exchange_only_the_types_its_party_sends(accounts):  # noqa: F811
+def test_every_account_publishes_on_the_flow_exchange_only_the_types_its_party_sends(accounts):
     flux, wrong = f"{accounts.namespace}.flux", []
     for role in ROLES:
         conn = accounts.connect(role)
@@ -45,7 +47,7 @@ def test_every_account_publishes_on_the_flow_exchange_only_the_types_its_party_s
     assert wrong == []
 
 
-def test_a_made_up_type_under_an_agency_s_prefix_is_refused(accounts):  # noqa: F811
+def test_a_made_up_type_under_an_agency_s_prefix_is_refused(accounts):
     ofii = accounts.connect("ofii")
     try:
         assert not attempt(ofii, publishing(f"{accounts.namespace}.flux", "consulat.smoe.decision_visa"))
@@ -54,7 +56,7 @@ def test_a_made_up_type_under_an_agency_s_prefix_is_refused(accounts):  # noqa: 
         ofii.close()
 
 
-def test_the_operator_publishes_no_business_message_binds_nothing_and_configures_nothing(accounts):  # noqa: F811
+def test_the_operator_publishes_no_business_message_binds_nothing_and_configures_nothing(accounts):
     ns, op = accounts.namespace, accounts.connect("operateur")
     try:
         for exchange in (f"{ns}.flux", f"{ns}.vers.attente.1s", f"{ns}.vers.retard", ""):
@@ -73,7 +75,7 @@ def test_the_operator_publishes_no_business_message_binds_nothing_and_configures
         op.close()
 
 
-def test_the_operator_account_cannot_use_the_management_api(accounts):  # noqa: F811
+def test_the_operator_account_cannot_use_the_management_api(accounts):
     """No tag: the management API (where `monitoring` lists every vhost of the broker) refuses it."""
     user, password = accounts.user("operateur"), accounts.password("operateur")
     api = Management(f"http://{user}:{password}@127.0.0.1:15672/")
@@ -81,7 +83,7 @@ def test_the_operator_account_cannot_use_the_management_api(accounts):  # noqa: 
         api.get("vhosts")
 
 
-def test_no_account_binds_the_error_queue_to_the_late_exchange_nor_anything_else(accounts):  # noqa: F811
+def test_no_account_binds_the_error_queue_to_the_late_exchange_nor_anything_else(accounts):
     ns = accounts.namespace
     for role in ROLES:
         conn = accounts.connect(role)
@@ -93,7 +95,7 @@ def test_no_account_binds_the_error_queue_to_the_late_exchange_nor_anything_else
             conn.close()
 
 
-def held(accounts, queue: str) -> list[bytes]:  # noqa: F811
+def held(accounts, queue: str) -> list[bytes]:
     """The bodies waiting in a queue, read with the administrator's account and left there."""
     conn = amqp.Connection("127.0.0.1:5672", userid="guest", password="guest", virtual_host=accounts.vhost)
     conn.connect()
@@ -106,12 +108,12 @@ def held(accounts, queue: str) -> list[bytes]:  # noqa: F811
         conn.close()
 
 
-def limited(accounts, queue: str, length: int) -> bool:  # noqa: F811
+def limited(accounts, queue: str, length: int) -> bool:
     found = accounts.api.get("queues", accounts.vhost, f"{accounts.namespace}.{queue}") or {}
     return (found.get("effective_policy_definition") or {}).get("max-length") == length
 
 
-def test_a_full_queue_refuses_the_publish_and_drops_nothing(accounts):  # noqa: F811
+def test_a_full_queue_refuses_the_publish_and_drops_nothing(accounts):
     """Two messages at most: the third is nacked, the first two stay (no drop-head); what the
     classic agency queue refused goes to the late queue, whose relay files it."""
     ns = accounts.namespace
@@ -132,7 +134,7 @@ def test_a_full_queue_refuses_the_publish_and_drops_nothing(accounts):  # noqa: 
         smoe.close()
 
 
-def test_an_account_over_its_connection_or_channel_limit_is_refused(accounts):  # noqa: F811
+def test_an_account_over_its_connection_or_channel_limit_is_refused(accounts):
     assert accounts.cli("setup", "--max-connections", "2", "--max-channels", "3") == 0
     first, second = accounts.connect("smoe"), accounts.connect("smoe")
     others = accounts.connect("consulat")  # a limit per account: the others still connect
