@@ -29,6 +29,7 @@ import structlog
 from guichet.canonical_json import RFC8785, CanonicalFormError, jcs, refuse_unfit
 from guichet.envelope import Envelope, PermanentError
 from guichet.key_directory import KEY_ID_PATTERN, SUBJECT_PARTIES, KeyDirectory, KeyEntry
+from guichet.usage import UsageError
 
 log = structlog.get_logger("guichet.trust")
 
@@ -52,6 +53,11 @@ class ExpiredKey(PermanentError):
 
 class KeyDirectoryUnreadable(PermanentError):
     reason = "key_directory_unreadable"
+
+
+class NoSigningKey(UsageError, RuntimeError):
+    """This process holds no valid key of the envelope's sender: its keys folders are to be repaired.
+    A command says so and exits 2; a service's handling fails, is retried, then filed."""
 
 
 class NotCanonical(PermanentError):
@@ -144,11 +150,11 @@ class Trust:
         party = envelope.sender.agency
         subject = envelope.sender.office if party in SUBJECT_PARTIES else None
         if party in SUBJECT_PARTIES and not subject:
-            raise RuntimeError(f"an envelope from {party} names which one in sender.office (an employer's SIRET)")
+            raise NoSigningKey(f"an envelope from {party} names which one in sender.office (an employer's SIRET)")
         entry = self.signing_key(party, envelope.sent_at, subject)
         if entry is None:
             whose = f"{party} {subject!r}" if party in SUBJECT_PARTIES else party
-            raise RuntimeError(f"no valid signing key of {whose} in this process's keys folder")
+            raise NoSigningKey(f"no valid signing key of {whose} in this process's keys folders")
         unsigned = envelope.model_copy(update={"canonical": RFC8785, "key_id": entry.key_id, "signature": None})
         signature = self.private[entry.key_id].sign(canonical(unsigned))
         return unsigned.model_copy(update={"signature": base64.b64encode(signature).decode()})

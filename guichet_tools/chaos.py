@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from guichet.bus import Bus
 from guichet.clock import ScaledClock
@@ -29,6 +29,9 @@ from guichet_tools.simulation.scenario import Scenario, parse_scenario
 from schemas.base import AGENCIES
 from services.parties import PARTIES
 from services.views import dossier_view
+
+if TYPE_CHECKING:
+    from guichet.trust import Trust
 
 DEFAULT_BROKER_RESTART = "rabbitmqctl stop_app && rabbitmqctl start_app"
 QUICK = {"smoe_instruction_days": 3, "visa_instruction_days": 4, "arrival_days_after_visa": 2,
@@ -77,7 +80,10 @@ class ChaosResult:
 
 def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_every: float = 3.0,
               broker_restart: str | None = DEFAULT_BROKER_RESTART, timeout: float = 600, seed: int | None = None,
-              data_dir: Path | None = None, progress: Callable[[str], None] = lambda line: None) -> ChaosResult:
+              data_dir: Path | None = None, progress: Callable[[str], None] = lambda line: None,
+              trust: "Trust | None" = None) -> ChaosResult:
+    """`trust`: when the services run signed, the filings are signed too, each with the key of the
+    employer that files it (its SIRET), as the employers' portal would."""
     scenario = chaos_scenario(count)
     reference = Simulation(scenario).run()
     expected = {d["id"]: d["outcome"] for d in reference["dossiers"]}
@@ -96,7 +102,7 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
         clock = ScaledClock(time_scale, origin)
         for dossier in scenario.dossiers:
             envelope = filing(dossier.id, dossier, scenario.regime, clock.now())
-            bus.publish_envelope(envelope)
+            bus.publish_envelope(trust.sign(envelope) if trust is not None else envelope)
         bus.close()
         progress(f"chaos: {count} dossiers filed in namespace {namespace}; killing a service every {kill_every:g} s")
         deadline = time.monotonic() + timeout

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from guichet.bus import Bus
 from guichet.clock import Clock, ScaledClock, SystemClock
@@ -39,6 +39,9 @@ from guichet_tools.simulation.scenario import ScenarioDossier, load_scenario
 from schemas.base import AGENCIES
 from schemas.facts import Facts
 from services.parties import PARTIES
+
+if TYPE_CHECKING:
+    from guichet.trust import Trust
 
 TITLE = "carte_bleue_europeenne"
 SHAPE = f"{TITLE}, zero-delay facts"
@@ -116,9 +119,11 @@ def bench_dossier(index: int) -> ScenarioDossier:
 
 def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_dir: Path,
             prefetch: int = DEFAULT_PREFETCH, progress: Callable[[str], None] = lambda line: None,
-            dossiers_per_s: float | None = None, ofii_processes: int = 1, broker_restart: bool = False) -> BusRun:
+            dossiers_per_s: float | None = None, ofii_processes: int = 1, broker_restart: bool = False,
+            trust: "Trust | None" = None) -> BusRun:
     """`dossiers_per_s`: file at that pace instead of all at once; `ofii_processes`: DT-OFII processes;
-    `broker_restart`: restart RabbitMQ before filing and measure the recovery (benchmark/recovery.py)."""
+    `broker_restart`: restart RabbitMQ before filing and measure the recovery (benchmark/recovery.py);
+    `trust`: when the services run signed, each filing is signed with its employer's key (its SIRET)."""
     namespace = f"bench-{uuid.uuid4().hex[:10]}"
     origin = datetime.now(timezone.utc)
     clock: Clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale, origin)
@@ -152,6 +157,8 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
                 time.sleep(max(0.0, started + (index - 1) / dossiers_per_s - time.time()))
             dossier = template.model_copy(update={"id": f"BENCH-{index:06d}"})
             envelope = filing(dossier.id, dossier, "circulaire-2012", clock.now())
+            if trust is not None:
+                envelope = trust.sign(envelope)
             if back is not None and index == 1:
                 _publish_once_accepted(bus, envelope)
             else:

@@ -14,7 +14,7 @@ from guichet.serve import DEFAULT_PREFETCH
 from guichet_tools.benchmark.bus_run import SHAPE, BenchError, run_bus
 from guichet_tools.benchmark.raw_relay import RELAY_PREFETCH, RawRelayError, run_raw
 from guichet_tools.commands.common import UsageError, prefetch_count, require_rabbitmq
-from guichet_tools.settings import add_tls, settings_from
+from guichet_tools.settings import add_signing, add_tls, settings_from
 
 # Real time. With zero-delay facts no step waits on the clock; a compressed clock would only make
 # the legal timers (deadline-watch reminders at 80 % of a 48-hour period, the two-month production
@@ -38,6 +38,9 @@ afterwards.
 
 The dossiers are cartes bleues européennes (no medical visit, hence no 30-day convocation) whose
 simulated people act with zero delay, so the run measures the bus rather than the calendar.
+With --key-directory the services sign and check every message, and each filing is signed with
+its employer's key (by SIRET, as the employers' portal signs): --keys-dir then holds the agencies'
+keys, the worker's and the employer's (`guichet keys init` folders joined with ':').
 
 Printed: dossiers/s and messages/s (every publish the broker confirmed between the first filing
 and the last dossier done), per-hop latency p50/p99 (from the start of the sending service's
@@ -78,6 +81,7 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
                         "first handled delivery. Disturbs every other user of that broker")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     add_tls(p)
+    add_signing(p)
     p.set_defaults(func=run)
 
 
@@ -106,7 +110,8 @@ def broker_label(url: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     # The service processes (and the raw relay) started below read the same settings as variables.
-    os.environ.update(settings_from(args).child_environment())
+    settings = settings_from(args)
+    os.environ.update(settings.child_environment())
     _check(args)
     if args.rate is not None:
         args.dossiers = max(1, round(args.rate * args.seconds / DELIVERIES_PER_DOSSIER))
@@ -130,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
             bus = run_bus(args.broker, args.dossiers, args.time_scale, timeout, data_dir / "bus",
                           prefetch=args.prefetch, progress=progress,
                           dossiers_per_s=args.rate / DELIVERIES_PER_DOSSIER if args.rate else None,
-                          ofii_processes=args.ofii_processes, broker_restart=args.broker_restart)
+                          ofii_processes=args.ofii_processes, broker_restart=args.broker_restart,
+                          trust=settings.signing.trust())
         except BenchError as exc:
             print(f"guichet bench: {exc}", file=sys.stderr)
             return 1

@@ -8,7 +8,7 @@ import sys
 
 from guichet_tools.chaos import DEFAULT_BROKER_RESTART, run_chaos
 from guichet_tools.commands.common import UsageError, require_rabbitmq
-from guichet_tools.settings import add_tls, settings_from
+from guichet_tools.settings import add_signing, add_tls, settings_from
 
 
 def register(sub) -> None:
@@ -18,7 +18,10 @@ def register(sub) -> None:
                                    "seconds and restart it, restart RabbitMQ once, and check every dossier against "
                                    "the outcome the same scenario reaches undisturbed. Prints each dossier, then "
                                    "'lost: K' and 'duplicated: K' (steps recorded, cards produced or handed over "
-                                   "more than once). Exit 1 when either is not 0.")
+                                   "more than once). Exit 1 when either is not 0. With --key-directory the "
+                                   "services sign and check every message and each filing is signed with the key "
+                                   "of its employer (by SIRET): --keys-dir must then hold the four agencies' keys, "
+                                   "the worker's and the employer's (guichet keys init, folders joined with ':').")
     p.add_argument("--dossiers", type=int, default=200, metavar="N", help="dossiers to file (default: 200)")
     p.add_argument("--broker", required=True, metavar="URL", help="RabbitMQ URL (amqp://...)")
     p.add_argument("--kill-every", type=float, default=3.0, metavar="S", help="seconds between two kills (default: 3)")
@@ -30,19 +33,22 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, help="random seed, to replay the same kills")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     add_tls(p)
+    add_signing(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # The service processes (and the raw relay) started below read the same settings as variables.
-    os.environ.update(settings_from(args).child_environment())
+    settings = settings_from(args)
+    os.environ.update(settings.child_environment())
     require_rabbitmq(args.broker, "chaos runs the services as separate processes, which cannot share memory://")
     if args.dossiers < 1:
         raise UsageError("--dossiers must be at least 1")
     restart = None if args.broker_restart.strip().lower() == "none" else args.broker_restart
     result = run_chaos(args.broker, args.dossiers, time_scale=args.time_scale, kill_every=args.kill_every,
                        broker_restart=restart, timeout=args.timeout, seed=args.seed,
-                       progress=lambda line: print(line, file=sys.stderr, flush=True))
+                       progress=lambda line: print(line, file=sys.stderr, flush=True),
+                       trust=settings.signing.trust())
     lost, duplicated = result.lost_ids, result.duplicated_ids
     if args.json:
         print(json.dumps({"dossiers": [{"id": d, "expected": o, "got": result.got.get(d), "ok": result.got.get(d) == o}
