@@ -15,7 +15,14 @@ from structlog.testing import capture_logs
 from guichet import key_directory, logs
 from guichet.envelope import Sender, wrap
 from guichet.key_directory import RELOAD_SECONDS, KeyDirectory
-from guichet.trust import ExpiredKey, KeyDirectoryUnreadable, Trust, Unsigned, WrongSenderKey, generate
+from guichet.trust import (
+    ExpiredKey,
+    KeyDirectoryUnreadable,
+    Trust,
+    Unsigned,
+    WrongSenderKey,
+    generate,
+)
 from guichet_tools.cli import main
 from schemas.titre import DepotTitre, Recepisse
 from tests.unit.test_signing import sign_with
