@@ -45,7 +45,7 @@ class State:
 
 
 def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_prefix: str = "",
-                  simulated_actors: bool = True, queue_type: str = "classic", limits: Limits = Limits()) -> State:
+                  simulated_actors: bool = False, queue_type: str = "classic", limits: Limits = Limits()) -> State:
     topo = Topology(PARTIES, namespace=namespace, queue_type=queue_type)
     state = State(vhost, namespace, queue_type=queue_type, policies=broker_policies.policies(topo, limits))
     for role, account in broker_permissions.accounts(topo, simulated_actors).items():

@@ -37,9 +37,13 @@ def register(sub) -> None:
                             "the others (default: ./broker-credentials.json)")
         c.add_argument("--user-prefix", default="", metavar="PREFIX",
                        help="prefix of the account names, e.g. 'recette-' for a second bus on the same broker")
-        c.add_argument("--no-simulated-actors", action="store_true",
-                       help="the OFII's account may not send the employer's and the worker's messages "
-                            "(when `guichet run ofii --no-simulated-actors`)")
+        actors = c.add_mutually_exclusive_group()
+        actors.add_argument("--simulated-actors", action="store_true",
+                            help="the OFII's account may also send the employer's and the worker's messages to "
+                                 "itself, as its simulated actors do (for `guichet run ofii --simulated-actors`, "
+                                 "a test or training bus); off by default, as in `guichet run`")
+        actors.add_argument("--no-simulated-actors", action="store_false", dest="simulated_actors",
+                            help="the default; kept for scripts written when simulated actors were on by default")
         add_queue_type(c)
         _add_limits(c)
         c.add_argument("--json", action="store_true", help="JSON for scripts")
@@ -82,7 +86,7 @@ def _state(args: argparse.Namespace, create: bool) -> tuple[str, broker_admin.St
     except (OSError, ValueError) as exc:
         raise UsageError(f"--credentials {path}: {exc}") from None
     state = broker_admin.desired_state(args.vhost, args.namespace, passwords, user_prefix=args.user_prefix,
-                                       simulated_actors=not args.no_simulated_actors, queue_type=args.queue_type,
+                                       simulated_actors=args.simulated_actors, queue_type=args.queue_type,
                                        limits=Limits(args.max_queue_length, args.max_queue_bytes,
                                                      args.max_connections, args.max_channels))
     return args.management_url or broker_admin.management_url(args.broker), state

@@ -130,7 +130,7 @@ def test_smoe_account_is_refused_an_ofii_message_type_and_the_consulate_s_queue(
     ("prefecture", "flux", "ofii.smoe.decision_autorisation_travail", False),
     ("ofii", "flux", "consulat.ofii.transmission_consulat", True),
     ("ofii", "flux", "ofii.consulat.decision_visa", True),            # the late relay, OFII only
-    ("ofii", "flux", "ofii.employeur.recours_gracieux", True),        # its simulated actors
+    ("ofii", "flux", "ofii.employeur.recours_gracieux", False),       # simulated actors: only with --simulated-actors
     ("employeur", "flux", "ofii.employeur.depot_autorisation_travail", True),
     ("employeur", "flux", "smoe.ofii.transmission_smoe", False),
     ("employeur", "flux", "smoe.employeur.demande_autorisation_travail_en_ligne", True),  # 2021: online
