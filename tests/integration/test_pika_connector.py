@@ -36,7 +36,9 @@ class PikaConnector:
         entry = self.index["employeur.depot_autorisation_travail"]
         envelope = {"message_id": str(uuid.uuid4()), "type": entry["type"], "version": entry["version"],
                     "dossier_id": dossier_id, "causation_id": None,
-                    "sender": {"agency": "employeur", "office": "portail employeurs"}, "recipient": entry["recipient"],
+                    # The employer the portal authenticated, by its SIRET: it files for itself.
+                    "sender": {"agency": "employeur", "office": payload["dossier"]["employer"]["siret"]},
+                    "recipient": entry["recipient"],
                     "sent_at": datetime.now(timezone.utc).isoformat(), "deadline": None, "facts": facts,
                     "payload": payload}
         jsonschema.validate(payload, self.schema(entry["schema"]))
