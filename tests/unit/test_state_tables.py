@@ -176,6 +176,8 @@ def test_II_E_1_an_agency_alerts_about_its_own_steps_and_its_reminders_always_co
 
 
 def test_an_act_for_a_dossier_the_agency_does_not_hold_is_unknown_unless_it_opens_it():
+    """II.A.1: a dossier starts with the employer's deposit at the DT-OFII (at the SMOE, with the
+    transmission of the DT-OFII); a decision or an agent's act for a dossier not held is unknown."""
     assert reason(judge("ofii", DecisionVisa(granted=False), None)) == "unknown_dossier"
     assert judge("ofii", DepotAutorisationTravail(dossier=FILED), None) is None
     assert reason(judge("smoe", InstructionTerminee(criteria=OK), None)) == "unknown_dossier"
@@ -240,8 +242,9 @@ def envelope_dated(sent_at: datetime):
 
 
 def test_a_message_dated_ahead_of_the_receiver_beyond_the_tolerance_is_refused():
-    """Every step is dated by the receiver's clock: a date the receiver has not reached yet is
-    impossible, beyond the ordinary disagreement between two servers' clocks (five minutes)."""
+    """Every step is dated by the receiver's clock, the time limits running "à compter de la
+    réception du dossier" (II.B): a date the receiver has not reached yet is impossible, beyond the
+    ordinary disagreement between two servers' clocks (five minutes)."""
     freshness = Freshness()
     assert freshness.judge(envelope_dated(NOW + timedelta(minutes=4)), NOW) is None
     ahead = freshness.judge(envelope_dated(NOW + timedelta(days=5 * 365)), NOW)
@@ -254,7 +257,8 @@ def test_a_message_dated_ahead_of_the_receiver_beyond_the_tolerance_is_refused()
 
 def test_a_message_that_waited_is_let_in_and_one_dated_years_back_is_not():
     """A transmission may wait in a queue for weeks while its consumer is down, or in the error queue
-    until an operator replays it: let in, and the gap journaled; older than a year, refused."""
+    until an operator replays it: let in, dated at its receipt (II.B) and the gap journaled; older
+    than a year, beyond any time limit of the flow (six months at most, R.313-20-2 III), refused."""
     freshness = Freshness()
     weeks = envelope_dated(NOW - timedelta(weeks=6))
     assert freshness.judge(weeks, NOW) is None and freshness.skewed(weeks, NOW)
