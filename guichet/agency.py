@@ -20,7 +20,7 @@ from guichet import receipt, tracing
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
 from guichet.message import Message
-from guichet.receipt import Freshness, Gate, Refused
+from guichet.receipt import Freshness, Gate, Opening, Refused
 from guichet.register import Register, Transaction
 
 if TYPE_CHECKING:
@@ -155,7 +155,10 @@ class Agency:
     def __init__(self, definition: AgencyDefinition, register: Register, clock: Clock,
                  simulate_actors: bool = True, trust: "Trust | None" = None, freshness: Freshness | None = None):
         self.definition = definition
-        self.freshness = freshness or Freshness()
+        # How far a sender's date may stray from this agency's clock: GUICHET_CLOCK_TOLERANCE_SECONDS
+        # and GUICHET_FRESHNESS_WINDOW_DAYS, else the defaults (guichet/receipt.py says why).
+        self.freshness = freshness or Freshness.from_environ()
+        self.gate: Gate = definition.gate or Opening(definition.name, definition.opening)
         self.name = definition.name
         self.register = register
         self.clock = clock
@@ -219,15 +222,15 @@ class Agency:
                     Outcome("rejected", envelope, reason=refused.reason, error=refused.error)
             stored = tx.load_state(envelope.dossier_id, for_update=True)
             state = self.definition.state_model.model_validate_json(stored) if stored is not None else None
-            verdict = self._judge(message, envelope, state, now)
+            verdict = receipt.judge(self.freshness, self.gate, message, envelope, state, now,
+                                    receipt.clock_scale(self.clock))
             if verdict is not None:
                 receipt.file_verdict(tx, verdict, envelope, now)
                 return Outcome("rejected", envelope, reason=verdict.reason, error=verdict.error) \
                     if isinstance(verdict, Refused) else Outcome("duplicate", envelope, "same_content", verdict.what)
             if state is None:
                 state = self.definition.state_model(dossier_id=envelope.dossier_id)
-            if self.definition.gate is not None:
-                self.definition.gate.admitted(message, envelope, state, stored is None)
+            self.gate.admitted(message, envelope, state, stored is None)
             facts = getattr(state, "facts", None) or envelope.facts
             if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
                 state.facts = envelope.facts
@@ -261,18 +264,6 @@ class Agency:
             log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing],
                      tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)
-
-    def _judge(self, message: Message, envelope: Envelope, state: Any | None, now: datetime):
-        """Before any handler: the sender's date against this agency's clock, then the dossier as
-        this agency's register holds it against the agency's state machine."""
-        refused = self.freshness.judge(envelope, now, receipt.clock_scale(self.clock))
-        if refused is not None:
-            return refused
-        if self.definition.gate is not None:
-            return self.definition.gate.judge(message, envelope, state)
-        if state is None and self.definition.opening and not isinstance(message, self.definition.opening):
-            return Refused("unknown_dossier", f"{envelope.type} for dossier {envelope.dossier_id!r}, unknown to {self.name}")
-        return None
 
     def _wrap(self, message: Message, cause: Envelope, sender: Sender, at: datetime,
               deadline: datetime | None, facts: dict | None) -> Envelope:

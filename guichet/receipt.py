@@ -18,6 +18,8 @@ as processed, so that a replay once the dossier is where the message belongs fin
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,6 +29,7 @@ import structlog
 from guichet.envelope import Envelope
 from guichet.journal import body_hash
 from guichet.message import Message
+from guichet.usage import UsageError
 
 if TYPE_CHECKING:
     from guichet.clock import Clock
@@ -56,6 +59,10 @@ class Absorbed:
 
 Verdict = Refused | Absorbed | None
 
+# Where an operator sets the freshness bounds of a service (`Freshness.from_environ`).
+TOLERANCE_VARIABLE = "GUICHET_CLOCK_TOLERANCE_SECONDS"
+WINDOW_VARIABLE = "GUICHET_FRESHNESS_WINDOW_DAYS"
+
 
 class Gate(Protocol):
     """An agency's state machine, as the runtime consults it before a handler runs."""
@@ -66,6 +73,23 @@ class Gate(Protocol):
     def admitted(self, message: Message, envelope: Envelope, state: Any, opened: bool) -> None:
         """Called once a message is let in, before its handler: what the gate must remember of it
         (the content of the message that opened the dossier, for instance)."""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The least an agency without a state machine of its own checks: a message that does not open a
+    dossier must find it in the register. No `opening` messages named: every message is let in."""
+    agency: str
+    opening: tuple[type[Message], ...] = ()
+
+    def judge(self, message: Message, envelope: Envelope, state: Any | None) -> Verdict:
+        if state is None and self.opening and not isinstance(message, self.opening):
+            return Refused("unknown_dossier", f"{envelope.type} for dossier {envelope.dossier_id!r}, "
+                                              f"unknown to {self.agency}")
+        return None
+
+    def admitted(self, message: Message, envelope: Envelope, state: Any, opened: bool) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -87,6 +111,25 @@ class Freshness:
     tolerance: timedelta = timedelta(minutes=5)
     real_tolerance: timedelta = timedelta(seconds=2)
     window: timedelta = timedelta(days=366)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Freshness:
+        """The defaults, or what `GUICHET_CLOCK_TOLERANCE_SECONDS` and `GUICHET_FRESHNESS_WINDOW_DAYS`
+        say: a bus whose hosts' clocks are less well kept, or whose consumers may stay down longer
+        than a year, widens them; each must be a positive number."""
+        changes = {}
+        for name, variable, unit in (("tolerance", TOLERANCE_VARIABLE, "seconds"), ("window", WINDOW_VARIABLE, "days")):
+            text = environ.get(variable)
+            if not text:
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                value = float("nan")
+            if not 0 < value < 1e6:
+                raise UsageError(f"{variable}={text}: a positive number of {unit} below 1,000,000 is expected")
+            changes[name] = timedelta(**{unit: value})
+        return cls(**changes)
 
     def _limit(self, scale: float) -> timedelta:
         return max(self.tolerance, self.real_tolerance * scale)
@@ -156,6 +199,13 @@ def file_verdict(tx: Transaction, verdict: Refused | Absorbed, envelope: Envelop
     else:
         journal_once(tx, ABSORBED, envelope, now)
         log.info("resend absorbed", what=verdict.what)
+
+
+def judge(freshness: Freshness, gate: Gate, message: Message, envelope: Envelope, state: Any | None,
+          now: datetime, scale: float) -> Verdict:
+    """Before any handler: the sender's date against the receiver's clock, then the dossier as the
+    receiver's register holds it against the agency's state machine."""
+    return freshness.judge(envelope, now, scale) or gate.judge(message, envelope, state)
 
 
 def note_skew(tx: Transaction, freshness: Freshness, envelope: Envelope, now: datetime, scale: float) -> None:
