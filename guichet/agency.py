@@ -177,6 +177,15 @@ class Agency:
         with self.register.transaction() as tx:
             return self._apply(tx, *read)
 
+    def _journal_refused_signature(self, envelope: Envelope, tx: Transaction | None) -> None:
+        """A refused signature stays in the evidence: a message under a withdrawn or a stranger's key
+        is an incident an auditor must find in the register, not only in the logs."""
+        if tx is not None:
+            receipt.journal_once(tx, receipt.SIGNATURE_REFUSED, envelope, self.clock.now())
+            return
+        with self.register.transaction() as own:
+            receipt.journal_once(own, receipt.SIGNATURE_REFUSED, envelope, self.clock.now())
+
     @contextmanager
     def batch(self) -> Iterator["Batch"]:
         """Several deliveries in one register transaction: one commit (one fsync, one write lock) for
@@ -185,8 +194,8 @@ class Agency:
         with self.register.transaction() as tx:
             yield Batch(self, tx)
 
-    def _read(self, body: bytes | str, headers: dict | None,
-              content_type: str | None) -> Outcome | tuple[Envelope, Message, Handler]:
+    def _read(self, body: bytes | str, headers: dict | None, content_type: str | None,
+              tx: Transaction | None = None) -> Outcome | tuple[Envelope, Message, Handler]:
         """Decode, verify and find the handler: a rejection as an Outcome, else what to apply."""
         try:
             envelope, message = decode(body, headers, content_type)
@@ -196,6 +205,7 @@ class Agency:
             try:
                 self.trust.verify(envelope)
             except PermanentError as exc:
+                self._journal_refused_signature(envelope, tx)
                 return Outcome("rejected", envelope, reason=exc.reason, error=str(exc))
         handler = self.handlers.get(type(message))
         if handler is None:
@@ -282,7 +292,7 @@ class Batch:
                 content_type: str | None = "application/json") -> Outcome | None:
         """The message's outcome, or None when its handling raised: its writes were rolled back to
         its savepoint (the others' stay) and the caller must handle it alone."""
-        read = self.agency._read(body, headers, content_type)
+        read = self.agency._read(body, headers, content_type, self.tx)
         if isinstance(read, Outcome):
             return read
         self.tx.savepoint()

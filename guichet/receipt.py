@@ -42,6 +42,7 @@ REFUSED = "in_refused"          # refused before its handler: nothing else was w
 ABSORBED = "in_absorbed"        # the same act again under another message id: nothing changed
 CLOCK_SKEW = "in_clock_skew"    # processed, but dated far from the time it was received
 REUSED_ID = "in_reused_id"      # an id processed before with another content
+SIGNATURE_REFUSED = "in_signature_refused"  # not signed by a key of its sender valid at receipt
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,10 @@ def test_a_key_revoked_while_the_dt_ofii_runs_is_refused_within_the_reload_delay
             refused = {e.dossier_id for e, _ in probes if errors.reason(e.message_id)}
             refused |= {"D-BACKDATED-False", "D-BACKDATED-True", "D-OTHER"}
             assert not refused & set(reader.states()), "a refused filing changed the register"
+            # Every refused signature is in the DT-OFII's journal, the register's evidence.
+            journaled = {r["dossier_id"] for r in reader.rows(
+                "SELECT dossier_id FROM journal WHERE direction = 'in_signature_refused'")}
+            assert refused <= journaled, f"refused signatures missing from the journal: {refused - journaled}"
         assert "signature refused" in ofii.log_tail("ofii", 200)
     finally:
         ofii.stop_all()

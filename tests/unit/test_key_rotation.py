@@ -13,8 +13,11 @@ import structlog
 from structlog.testing import capture_logs
 
 from guichet import key_directory, logs
+from guichet.agency import Agency
+from guichet.clock import SystemClock
 from guichet.envelope import Sender, wrap
 from guichet.key_directory import RELOAD_SECONDS, KeyDirectory
+from guichet.register import Register
 from guichet.trust import (
     ExpiredKey,
     KeyDirectoryUnreadable,
@@ -25,6 +28,7 @@ from guichet.trust import (
 )
 from guichet_tools.cli import main
 from schemas.titre import DepotTitre, Recepisse
+from services.registry import definitions
 from tests.unit.test_signing import sign_with
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -226,3 +230,20 @@ def test_keys_init_gives_every_agency_the_worker_and_each_employer_a_key_once(tm
     assert json.loads((tmp_path / "public" / "directory.json").read_text())["keys"] == first
     assert cli("init", "--keys-root", str(tmp_path / "keys"), "--directory", str(tmp_path / "d.json"),
                "--employers", "not-a-siret") == 2
+
+
+def test_every_refused_signature_is_journaled_once_and_changes_no_dossier(keys):
+    """The register keeps the evidence of a message its receiver could not trust, without its dossier."""
+    register = Register(str(keys / "ofii.sqlite3"), "ofii")
+    try:
+        ofii = Agency(definitions()["ofii"], register, SystemClock(),
+                      trust=Trust(KeyDirectory(keys / "directory.json"), None))
+        unsigned = recepisse()
+        for _ in range(2):                                  # a redelivery is not journaled twice
+            outcome = ofii.process(unsigned.body())
+            assert (outcome.status, outcome.reason) == ("rejected", "unsigned")
+        assert [r["direction"] for r in register.journal_of(unsigned.dossier_id)] == ["in_signature_refused"]
+        assert register.state(unsigned.dossier_id) is None
+        assert register.verify_journal().intact
+    finally:
+        register.close()
