@@ -10,10 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 # The dependencies first, in a layer of their own: a change of code does not download them again.
-COPY pyproject.toml ./
-RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
-      > requirements.txt \
- && pip install --no-cache-dir -r requirements.txt \
+# They are pinned (requirements/runtime.txt, made by scripts/lock): the image runs the versions the
+# tests ran with.
+COPY requirements/runtime.txt ./requirements.txt
+RUN pip install --no-cache-dir -r requirements.txt \
  && useradd --create-home --uid 10001 --user-group guichet \
  && mkdir -p /data /secrets /keys/public /keys/own /keys/portal /keys/ofii /keys/smoe /keys/consulat /keys/prefecture \
  && chown guichet:guichet /data /secrets \
