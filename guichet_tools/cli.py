@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from amqp.exceptions import AccessRefused
 
@@ -15,11 +16,21 @@ from guichet_tools.simulation.scenario import ScenarioError
 from guichet.topology import TopologyMismatch
 
 
+def installed_version() -> str:
+    """The version pip installed (pyproject.toml's), not a copy of it kept by hand."""
+    try:
+        return version("guichet")
+    except PackageNotFoundError:
+        return "unknown (run from a source tree that was not installed: scripts/setup installs it)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="guichet",
         description="The OFII 'guichet unique' for qualified foreign workers, carried on a message bus between "
                     "the DT-OFII, the SMOE, the consulates and the préfectures (circulaire NOR INTV1231400C).")
+    parser.add_argument("--version", action="version", version=f"guichet {installed_version()}",
+                        help="print the installed version of guichet and exit (say it in every report of a fault)")
     parser.add_argument("--log-level", default=os.environ.get("GUICHET_LOG_LEVEL"),
                         help="debug, info, warning, error (default: warning for simulate, info otherwise)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
