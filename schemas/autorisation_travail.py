@@ -7,6 +7,7 @@ from pydantic import Field
 
 from schemas.base import Message, Model
 from schemas.dossier import ADDRESS_EXAMPLE, DOSSIER_EXAMPLE, Address, Dossier
+from schemas.steps import Step
 
 GUICHET_UNIQUE_STAMP = "guichet unique"
 Route = Literal["guichet_unique", "smoe_droit_commun", "prefecture_residence"]
@@ -15,7 +16,7 @@ Route = Literal["guichet_unique", "smoe_droit_commun", "prefecture_residence"]
 class DepotAutorisationTravail(Message):
     """The employer files the dossier with the DT-OFII (II.A.1)."""
     TYPE = "employeur.depot_autorisation_travail"
-    SENDER, RECIPIENT, STEP = "employeur", "ofii", "depot_autorisation_travail"
+    SENDER, RECIPIENT, STEP = "employeur", "ofii", Step.DEPOT_AUTORISATION_TRAVAIL
     dossier: Dossier = Field(
         description="Demande d'autorisation de travail, filed by the employer directly with the DT-OFII (II.A.1)",
         examples=[DOSSIER_EXAMPLE])
@@ -26,7 +27,7 @@ class TransmissionSmoe(Message):
     département of effective employment, within 5 days (II.A.1); outside the single window,
     to the service competent by ordinary law, unstamped (I.E)."""
     TYPE = "ofii.transmission_smoe"
-    SENDER, RECIPIENT, STEP = "ofii", "smoe", "transmission_smoe"
+    SENDER, RECIPIENT, STEP = "ofii", "smoe", Step.TRANSMISSION_SMOE
     dossier: Dossier = Field(description="La demande d'autorisation de travail, as filed (II.A.1)",
                              examples=[DOSSIER_EXAMPLE])
     route: Route = Field(
@@ -91,7 +92,7 @@ class WorkAuthorisationDecision(Message):
 class DecisionAutorisationTravail(WorkAuthorisationDecision):
     """The SMOE decides within 10 days and sends the documents back to the DT-OFII (II.A.1)."""
     TYPE = "smoe.decision_autorisation_travail"
-    SENDER, RECIPIENT, STEP = "smoe", "ofii", "decision_autorisation_travail"
+    SENDER, RECIPIENT, STEP = "smoe", "ofii", Step.DECISION_AUTORISATION_TRAVAIL
 
 
 class ComplementAdresse(Message):
@@ -107,7 +108,7 @@ class ComplementAdresse(Message):
 class InformationEmployeur(Message):
     """The DT-OFII tells the employer what became of the request (II.A.1, I.E)."""
     TYPE = "ofii.information_employeur"
-    SENDER, RECIPIENT, STEP = "ofii", "employeur", "information_employeur"
+    SENDER, RECIPIENT, STEP = "ofii", "employeur", Step.INFORMATION_EMPLOYEUR
     subject: Literal[
         "autorisation_accordee_dossier_transmis_consulat", "autorisation_refusee",
         "visa_refuse", "hors_guichet_unique", "adresse_a_completer",

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from schemas.base import Message
 from schemas.dossier import Dossier
+from schemas.steps import Step
 
 DOSSIER_EXAMPLE = {"regime": "circulaire-2012", "title": "competences_et_talents", "filed_on": "2026-01-05",
                    "employment_department": "69", "residence_department": "69",
@@ -20,7 +21,7 @@ class DemandeCompetencesTalents(Message):
     where the OFII has a representation abroad (RE-OFII) it instructs the application with the
     consulate (II.A.2). Nothing is deposited at the DT-OFII and no work authorisation is asked for."""
     TYPE = "travailleur.demande_competences_talents"
-    SENDER, RECIPIENT, STEP = "travailleur", "consulat", "demande_competences_talents"
+    SENDER, RECIPIENT, STEP = "travailleur", "consulat", Step.DEMANDE_COMPETENCES_TALENTS
     dossier: Dossier = Field(description="The application: the worker, the activity in France and the family",
                              examples=[DOSSIER_EXAMPLE])
     copies: int = Field(default=2, ge=1, le=2, description="Copies of the file the consulate asked for (II.A.2)",
@@ -31,7 +32,7 @@ class DecisionCompetencesTalents(Message):
     """The consular authority alone decides on the card (R.315-7) and draws the decision up in two
     originals, one for the applicant with the visa 'CESEDA L.315-1' (II.A.2)."""
     TYPE = "consulat.decision_competences_talents"
-    SENDER, RECIPIENT, STEP = "consulat", "ofii", "decision_competences_talents"
+    SENDER, RECIPIENT, STEP = "consulat", "ofii", Step.DECISION_COMPETENCES_TALENTS
     favorable: bool = Field(
         description="Décision attributive de la carte « compétences et talents », which the consular authority "
                     "alone takes (R.315-7, II.A.2, II.C.1)",
@@ -61,7 +62,7 @@ class TransmissionDossierOfii(Message):
     """The second original goes, with two copies of the complete file, to the DT-OFII of the main
     place of activity (II.A.2)."""
     TYPE = "consulat.transmission_dossier_ofii"
-    SENDER, RECIPIENT, STEP = "consulat", "ofii", "transmission_dossier_ofii"
+    SENDER, RECIPIENT, STEP = "consulat", "ofii", Step.TRANSMISSION_DOSSIER_OFII
     copies: int = Field(
         default=2, ge=1,
         description="Exemplaires du dossier complet sent with the second original to the DT-OFII of the main place "
@@ -72,7 +73,7 @@ class TransmissionDossierOfii(Message):
 class CopieMinistere(Message):
     """The DT-OFII sends one copy to the ministry's bureau of professional immigration (II.A.2)."""
     TYPE = "ofii.copie_ministere"
-    SENDER, RECIPIENT, STEP = "ofii", "ministere", "copie_ministere"
+    SENDER, RECIPIENT, STEP = "ofii", "ministere", Step.COPIE_MINISTERE
     bureau: str = Field(
         default="Bureau de l'immigration professionnelle, ministère de l'intérieur",
         description="Destinataire: the ministry's bureau de l'immigration professionnelle (II.A.2; address in "

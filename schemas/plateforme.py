@@ -12,6 +12,7 @@ from pydantic import Field
 
 from schemas.base import Message
 from schemas.dossier import Dossier
+from schemas.steps import Step
 
 PLATFORM = Field(description="The platform instructing the request (2021 note)",
                  examples=["plateforme Clermont-Ferrand", "plateforme Avignon"])
@@ -29,7 +30,7 @@ class DemandeAutorisationTravailEnLigne(Message):
     """The employer files the work-authorisation request online with the platform, instead of a
     deposit at the SMOE or the DT-OFII and the cerfa 15186*03 (2021 notes)."""
     TYPE = "employeur.demande_autorisation_travail_en_ligne"
-    SENDER, RECIPIENT, STEP = "employeur", "smoe", "depot_autorisation_travail"
+    SENDER, RECIPIENT, STEP = "employeur", "smoe", Step.DEPOT_AUTORISATION_TRAVAIL
     dossier: Dossier = Field(description="The request as the employer filed it on the portal, with the worker, "
                                          "the contract and the accompanying family",
                              examples=[online_request_example("carte_bleue_europeenne")])
@@ -38,7 +39,7 @@ class DemandeAutorisationTravailEnLigne(Message):
 class AccuseDepot(Message):
     """The employer receives by e-mail the confirmation of the deposit (2021 note)."""
     TYPE = "smoe.accuse_depot"
-    SENDER, RECIPIENT, STEP = "smoe", "employeur", "accuse_depot"
+    SENDER, RECIPIENT, STEP = "smoe", "employeur", Step.ACCUSE_DEPOT
     platform: str = PLATFORM
     deposited_at: datetime = Field(description="When the request was filed online",
                                    examples=["2026-01-05T09:00:00+01:00"])
@@ -77,13 +78,13 @@ class AutorisationTravailSecurisee(Message):
 class AutorisationTravailSecuriseeEmployeur(AutorisationTravailSecurisee):
     __doc__ = AutorisationTravailSecurisee.__doc__
     TYPE = "smoe.autorisation_travail_securisee.employeur"
-    SENDER, RECIPIENT, STEP = "smoe", "employeur", "autorisation_travail_securisee"
+    SENDER, RECIPIENT, STEP = "smoe", "employeur", Step.AUTORISATION_TRAVAIL_SECURISEE
 
 
 class AutorisationTravailSecuriseeTravailleur(AutorisationTravailSecurisee):
     __doc__ = AutorisationTravailSecurisee.__doc__
     TYPE = "smoe.autorisation_travail_securisee.travailleur"
-    SENDER, RECIPIENT, STEP = "smoe", "travailleur", "autorisation_travail_securisee"
+    SENDER, RECIPIENT, STEP = "smoe", "travailleur", Step.AUTORISATION_TRAVAIL_SECURISEE
 
 
 SECURED_AUTHORISATION = {"employeur": AutorisationTravailSecuriseeEmployeur,

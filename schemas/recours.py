@@ -6,6 +6,7 @@ from pydantic import Field
 
 from schemas.autorisation_travail import CRITERIA_EXAMPLE, Criteria, WorkAuthorisationDecision
 from schemas.base import Message
+from schemas.steps import Step
 
 RECOURS_ARGUMENTS_EXAMPLE = "Le salaire proposé a été porté à 2 900 euros bruts mensuels ; avenant au contrat joint."
 
@@ -13,7 +14,7 @@ RECOURS_ARGUMENTS_EXAMPLE = "Le salaire proposé a été porté à 2 900 euros b
 class RecoursGracieux(Message):
     """The employer asks the SMOE to reconsider its refusal."""
     TYPE = "employeur.recours_gracieux"
-    SENDER, RECIPIENT, STEP = "employeur", "ofii", "recours_gracieux"
+    SENDER, RECIPIENT, STEP = "employeur", "ofii", Step.RECOURS_GRACIEUX
     arguments: str = Field(
         default="", description="Arguments du recours gracieux: what the employer puts forward (note 2021)",
         examples=[RECOURS_ARGUMENTS_EXAMPLE])
@@ -22,7 +23,7 @@ class RecoursGracieux(Message):
 class TransmissionRecours(Message):
     """The DT-OFII forwards the recours to the SMOE that refused."""
     TYPE = "ofii.transmission_recours"
-    SENDER, RECIPIENT, STEP = "ofii", "smoe", "transmission_recours"
+    SENDER, RECIPIENT, STEP = "ofii", "smoe", Step.TRANSMISSION_RECOURS
     arguments: str = Field(default="", description="Arguments du recours gracieux, as the employer filed them",
                            examples=[RECOURS_ARGUMENTS_EXAMPLE])
 
@@ -38,4 +39,4 @@ class ReexamenTermine(Message):
 class DecisionRecours(WorkAuthorisationDecision):
     """The SMOE's decision on the recours gracieux, back to the DT-OFII."""
     TYPE = "smoe.decision_recours"
-    SENDER, RECIPIENT, STEP = "smoe", "ofii", "decision_recours"
+    SENDER, RECIPIENT, STEP = "smoe", "ofii", Step.DECISION_RECOURS

@@ -7,12 +7,13 @@ from typing import Literal
 from pydantic import Field
 
 from schemas.base import Message
+from schemas.steps import Step
 
 
 class ConvocationVisiteMedicale(Message):
     """The OFII convokes the worker to the medical visit, where the card is handed over (II.D)."""
     TYPE = "ofii.convocation_visite_medicale"
-    SENDER, RECIPIENT, STEP = "ofii", "travailleur", "convocation_visite_medicale"
+    SENDER, RECIPIENT, STEP = "ofii", "travailleur", Step.CONVOCATION_VISITE_MEDICALE
     appointment_at: datetime = Field(
         description="Rendez-vous de la visite médicale OFII (II.D), launched together with the production of the "
                     "card so that it is handed over at the visit",
@@ -23,7 +24,7 @@ class ConvocationVisiteMedicale(Message):
 class SecondeConvocation(Message):
     """The worker did not come: the OFII convokes a second time (II.D)."""
     TYPE = "ofii.seconde_convocation"
-    SENDER, RECIPIENT, STEP = "ofii", "travailleur", "seconde_convocation"
+    SENDER, RECIPIENT, STEP = "ofii", "travailleur", Step.SECONDE_CONVOCATION
     appointment_at: datetime = Field(description="Rendez-vous of the second convocation to the medical visit (II.D)",
                                      examples=["2026-03-16T09:30:00+01:00"])
     number: Literal[2] = Field(default=2, description="Seconde convocation (II.D)", examples=[2])
@@ -40,7 +41,7 @@ class PresentationConvocation(Message):
 
 class RemiseTitre(Message):
     TYPE = "ofii.remise_titre"
-    SENDER, RECIPIENT, STEP = "ofii", "travailleur", "remise_titre"
+    SENDER, RECIPIENT, STEP = "ofii", "travailleur", Step.REMISE_TITRE
     card_number: str = Field(description="Numéro du titre de séjour handed over at the medical visit (II.D)",
                              examples=["7812345678"])
 
@@ -49,7 +50,7 @@ class RenvoiTitrePrefecture(Message):
     """A month after the first convocation, a card not handed over goes back to the préfecture,
     where the worker collects it under ordinary law (II.D)."""
     TYPE = "ofii.renvoi_titre_prefecture"
-    SENDER, RECIPIENT, STEP = "ofii", "prefecture", "renvoi_titre_prefecture"
+    SENDER, RECIPIENT, STEP = "ofii", "prefecture", Step.RENVOI_TITRE_PREFECTURE
     card_number: str = Field(
         description="Numéro du titre de séjour sent back to the préfecture, where the worker collects it (retrait "
                     "selon les modalités de droit commun, II.D)",

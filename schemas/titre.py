@@ -8,6 +8,7 @@ from pydantic import Field
 
 from schemas.base import Message, Model
 from schemas.dossier import DOSSIER_EXAMPLE, FAMILY_EXAMPLE, Dossier, Family
+from schemas.steps import Step
 
 CardKind = Literal[
     "salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne",
@@ -29,7 +30,7 @@ FAMILY_DOCUMENT_EXAMPLE = {"role": "spouse", "titre": "vie_privee_et_familiale",
 class DepotTitre(Message):
     """On arrival, the employer sends the card dossier to the DT-OFII (II.C.1)."""
     TYPE = "employeur.depot_titre"
-    SENDER, RECIPIENT, STEP = "employeur", "ofii", "depot_titre"
+    SENDER, RECIPIENT, STEP = "employeur", "ofii", Step.DEPOT_TITRE
     arrived_on: date = Field(
         description="Arrivée de l'étranger sur le territoire français (II.C.1): the card dossier is made up from then",
         examples=["2026-02-20"])
@@ -41,7 +42,7 @@ class DepotTitre(Message):
 class DemandeComplements(Message):
     """The DT-OFII sends an incomplete dossier back for completion (II.C.1)."""
     TYPE = "ofii.demande_complements"
-    SENDER, RECIPIENT, STEP = "ofii", "employeur", "demande_complements"
+    SENDER, RECIPIENT, STEP = "ofii", "employeur", Step.DEMANDE_COMPLEMENTS
     missing: list[str] = Field(description="Pièces of the préfecture's liste unique still missing (II.C.1)",
                                examples=[["justificatif_domicile"], ["photographies_conformes", "passeport"]])
 
@@ -59,7 +60,7 @@ class TransmissionPrefecture(Message):
     """Once the dossier is complete, the DT-OFII sends it without delay, stamped 'guichet
     unique', to the préfecture of residence (II.C.1, R.311-10)."""
     TYPE = "ofii.transmission_prefecture"
-    SENDER, RECIPIENT, STEP = "ofii", "prefecture", "transmission_prefecture"
+    SENDER, RECIPIENT, STEP = "ofii", "prefecture", Step.TRANSMISSION_PREFECTURE
     dossier: Dossier = Field(
         description="Le dossier de demande de carte de séjour, complete, for the préfecture of residence (II.C.1)",
         examples=[DOSSIER_EXAMPLE])
@@ -149,7 +150,7 @@ class TransmissionTitre(Message):
     """The préfecture has produced the card and sends it to the DT-OFII for hand-over
     (II.C.2, R.311-10); the family's documents travel with it."""
     TYPE = "prefecture.transmission_titre"
-    SENDER, RECIPIENT, STEP = "prefecture", "ofii", "transmission_titre_ofii"
+    SENDER, RECIPIENT, STEP = "prefecture", "ofii", Step.TRANSMISSION_TITRE_OFII
     produced_at: datetime = Field(description="Fabrication du titre by the préfecture (II.C.2)",
                                   examples=["2026-03-10T14:00:00+01:00"])
     card: Card = Field(description="The worker's titre de séjour, sent to the DT-OFII for hand-over (II.C.2, R.311-10)",
@@ -164,7 +165,7 @@ class TransmissionTitre(Message):
 class Recepisse(Message):
     """II.C.2: the préfecture cannot produce the card within two months of the complete dossier."""
     TYPE = "prefecture.recepisse"
-    SENDER, RECIPIENT, STEP = "prefecture", "ofii", "recepisse"
+    SENDER, RECIPIENT, STEP = "prefecture", "ofii", Step.RECEPISSE
     valid_until: date = Field(
         description="Fin de validité du récépissé de première demande de titre de séjour (II.C.2)",
         examples=["2026-07-23"])

@@ -9,13 +9,14 @@ from pydantic import Field
 from schemas.autorisation_travail import CRITERIA_EXAMPLE, Criteria
 from schemas.base import Message
 from schemas.dossier import DOSSIER_EXAMPLE, FAMILY_EXAMPLE, Dossier, Family
+from schemas.steps import Step
 
 
 class TransmissionConsulat(Message):
     """The DT-OFII sends the dossier, with the family's documents, to the consulate of the
     worker's residence within 48 hours, stamped 'guichet unique' (II.A.1, II.B)."""
     TYPE = "ofii.transmission_consulat"
-    SENDER, RECIPIENT, STEP = "ofii", "consulat", "transmission_consulat"
+    SENDER, RECIPIENT, STEP = "ofii", "consulat", Step.TRANSMISSION_CONSULAT
     dossier: Dossier = Field(
         description="Le dossier, sent by electronic means to the consulate of the worker's place of residence (II.A.1)",
         examples=[DOSSIER_EXAMPLE])
@@ -37,7 +38,7 @@ class DecisionVisa(Message):
     """The consulate decides on the worker's visa and the family's, within 15 days (II.B);
     the DT-OFII is told so that it can receive the card dossier on arrival."""
     TYPE = "consulat.decision_visa"
-    SENDER, RECIPIENT, STEP = "consulat", "ofii", "decision_visa"
+    SENDER, RECIPIENT, STEP = "consulat", "ofii", Step.DECISION_VISA
     granted: bool = Field(description="Visa de long séjour délivré (II.B)", examples=[True, False])
     visa: str | None = Field(default=None,
                              description="Mention du visa de long séjour, e.g. 'VLS-TS salarié en mission'; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from schemas.steps import Step
 from services import directory
 
 TITLES = {
@@ -25,33 +26,8 @@ OUTCOMES = {
     "hors_guichet_unique": "hors guichet unique",
     "en_cours": "en cours",
 }
-STEPS = {
-    "depot_autorisation_travail": "dépôt de la demande d'autorisation de travail",
-    "accuse_depot": "accusé de dépôt",
-    "transmission_smoe": "transmission au SMOE",
-    "decision_autorisation_travail": "décision sur l'autorisation de travail",
-    "autorisation_travail_securisee": "autorisation de travail sécurisée",
-    "recours_gracieux": "recours gracieux de l'employeur",
-    "transmission_recours": "transmission du recours",
-    "decision_recours": "décision sur le recours",
-    "transmission_consulat": "transmission au consulat",
-    "information_employeur": "information de l'employeur",
-    "decision_visa": "décision sur le visa",
-    "demande_competences_talents": "demande de carte compétences et talents",
-    "decision_competences_talents": "décision sur la carte compétences et talents",
-    "transmission_dossier_ofii": "transmission du dossier à la DT-OFII",
-    "copie_ministere": "copie au ministère",
-    "depot_titre": "dépôt du dossier de titre de séjour",
-    "demande_complements": "demande des pièces manquantes",
-    "transmission_prefecture": "transmission à la préfecture",
-    "convocation_visite_medicale": "convocation à la visite médicale",
-    "fabrication_titre": "fabrication du titre",
-    "transmission_titre_ofii": "transmission du titre à l'OFII",
-    "seconde_convocation": "seconde convocation",
-    "remise_titre": "remise du titre",
-    "renvoi_titre_prefecture": "renvoi du titre à la préfecture",
-    "recepisse": "délivrance d'un récépissé",
-}
+# The French label of every step (schemas/steps.py), by its name as the journey records it.
+STEPS = {step.value: step.label for step in Step}
 PARTIES = {"ofii": "DT-OFII", "smoe": "SMOE", "consulat": "consulat", "prefecture": "préfecture",
            "employeur": "employeur", "travailleur": "travailleur", "ministere": "ministère"}
 FAMILY = {

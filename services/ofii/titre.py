@@ -20,11 +20,11 @@ from schemas.titre import (
     TransmissionPrefecture,
     TransmissionTitre,
 )
+from schemas.steps import Step
 from services import directory
 from services.ofii import rules
 from services.ofii.state import OfiiDossier
 from services.ofii.tasks import COMPLEMENTS_TITRE, DEPOT_TITRE, PRESENTATION, await_step
-from services.steps import FABRICATION_TITRE, TITRE_FAMILLE
 
 
 def depot_titre(msg: DepotTitre, ctx: Context, d: OfiiDossier) -> None:
@@ -35,8 +35,8 @@ def depot_titre(msg: DepotTitre, ctx: Context, d: OfiiDossier) -> None:
     d.prefecture = d.dossier.residence_department
     d.documents = sorted(set(msg.documents))
     # R.313-19-1, R.313-20-2 III: the préfet's time limits for a carte bleue run from this deposit.
-    limits = {FABRICATION_TITRE: rules.carte_bleue_decision_deadline(d.dossier.title, ctx.now),
-              TITRE_FAMILLE: rules.carte_bleue_family_deadline(d.dossier.title, d.dossier.family.spouse, ctx.now)}
+    limits = {Step.FABRICATION_TITRE: rules.carte_bleue_decision_deadline(d.dossier.title, ctx.now),
+              Step.TITRE_FAMILLE: rules.carte_bleue_family_deadline(d.dossier.title, d.dossier.family.spouse, ctx.now)}
     d.deadlines.update({step: limit for step, limit in limits.items() if limit is not None})
     _check_completeness(ctx, d)
 
@@ -75,7 +75,7 @@ def _transmit_to_prefecture(ctx: Context, d: OfiiDossier) -> None:
         deposit_late=d.deposit_late, completed_late=d.completed_late,
         biometric_dispense=dossier.title in rules.SINGLE_WINDOW_TITLES,
         decided_by_consulate=dossier.title == "competences_et_talents",
-        decision_due_by=d.deadlines.get(FABRICATION_TITRE), family_decision_due_by=d.deadlines.get(TITRE_FAMILLE)))
+        decision_due_by=d.deadlines.get(Step.FABRICATION_TITRE), family_decision_due_by=d.deadlines.get(Step.TITRE_FAMILLE)))
     d.record(TransmissionPrefecture, ctx.now, stamp="guichet unique")
     d.medical_visit_required = rules.medical_visit_required(dossier, d.documents)
     d.waiting_for = "titre"
@@ -114,7 +114,7 @@ def transmission_titre(msg: TransmissionTitre, ctx: Context, d: OfiiDossier) -> 
     """II.C.2, R.311-10: the préfecture sends the card to the DT-OFII for hand-over."""
     # The préfecture's date of production, never later than the card reached the DT-OFII.
     produced = min(msg.produced_at, ctx.received_at)
-    d.record_act(FABRICATION_TITRE, "prefecture", produced, d.deadlines.get(FABRICATION_TITRE))
+    d.record_act(Step.FABRICATION_TITRE, "prefecture", produced, d.deadlines.get(Step.FABRICATION_TITRE))
     d.record(TransmissionTitre, ctx.received_at)
     d.card, d.family_documents = msg.card, msg.family
     if d.handover_period_over and not d.visit_done:

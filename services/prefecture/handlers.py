@@ -7,10 +7,10 @@ from schemas.actes import TitreProduit
 from schemas.echeances import EcheanceProduction
 from schemas.remise import RenvoiTitrePrefecture
 from schemas.titre import Recepisse, TransmissionPrefecture, TransmissionTitre
+from schemas.steps import Step
 from services import directory
 from services.prefecture import rules
 from services.prefecture.state import PrefectureDossier
-from services.steps import FABRICATION_TITRE, TITRE_FAMILLE
 
 
 def transmission_prefecture(msg: TransmissionPrefecture, ctx: Context, d: PrefectureDossier) -> None:
@@ -24,13 +24,13 @@ def transmission_prefecture(msg: TransmissionPrefecture, ctx: Context, d: Prefec
     d.visa_valid_until, d.received_at = msg.visa_valid_until, ctx.received_at
     d.deposit_late, d.completed_late = msg.deposit_late, msg.completed_late
     d.biometric_dispense, d.decided_by_consulate = msg.biometric_dispense, msg.decided_by_consulate
-    ctx.await_act(rules.PRODUCTION_TASK, deadline=rules.production_limit(ctx.received_at), step=FABRICATION_TITRE)
+    ctx.await_act(rules.PRODUCTION_TASK, deadline=rules.production_limit(ctx.received_at), step=Step.FABRICATION_TITRE)
     # R.313-19-1: a carte bleue is decided within 90 days of the application, silence being a refusal;
     # R.313-20-2 III: the holder's spouse gets a card within six months. Both watched while pending.
     if msg.decision_due_by is not None:
-        ctx.await_act(rules.CARTE_BLEUE_TASK, deadline=msg.decision_due_by, step=FABRICATION_TITRE)
+        ctx.await_act(rules.CARTE_BLEUE_TASK, deadline=msg.decision_due_by, step=Step.FABRICATION_TITRE)
     if msg.family_decision_due_by is not None:
-        ctx.await_act(rules.FAMILY_CARD_TASK, deadline=msg.family_decision_due_by, step=TITRE_FAMILLE)
+        ctx.await_act(rules.FAMILY_CARD_TASK, deadline=msg.family_decision_due_by, step=Step.TITRE_FAMILLE)
     if rules.recepisse_possible(d.deposit_late, d.completed_late):
         ctx.send(EcheanceProduction(received_at=ctx.received_at), at=rules.production_limit(ctx.received_at),
                  while_open=rules.PRODUCTION_TASK)
