@@ -24,8 +24,9 @@ from guichet.clock import ScaledClock
 from guichet.register_reader import RegisterReader, read_states
 from guichet.topology import Topology
 from guichet_tools.launcher import ServiceProcesses
-from guichet_tools.simulation.harness import Simulation, filing
-from guichet_tools.simulation.scenario import Scenario, parse_scenario
+from guichet_tools.simulation.harness import Simulation
+from services.intake import filing
+from services.scenario import Scenario, parse_scenario
 from schemas.base import AGENCIES
 from services.parties import PARTIES
 from services.views import dossier_view

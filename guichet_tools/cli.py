@@ -12,7 +12,7 @@ from guichet import logs
 from guichet_tools.commands import (asyncapi_cmd, bench, broker, chaos, dossier, errors, journal, keys, ops, report, run,
                                     scenario_cmd, schemas_cmd, simulate, submit)
 from guichet_tools.commands.common import UsageError
-from guichet_tools.simulation.scenario import ScenarioError
+from services.scenario import ScenarioError
 from guichet.topology import TopologyMismatch
 
 

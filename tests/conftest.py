@@ -12,7 +12,7 @@ import pytest
 
 import schemas  # noqa: F401  (every message type registered before the registry is saved)
 from guichet.message import REGISTRY
-from guichet_tools.simulation.scenario import parse_scenario
+from services.scenario import parse_scenario
 from services.parties import PARTIES
 
 AMQP_URL = os.environ.get("GUICHET_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672//")

@@ -34,8 +34,8 @@ from guichet_tools.benchmark.bus_measure import DONE, measure
 from guichet_tools.benchmark.recovery import START, STOP, RestartFailed, restart_broker
 from guichet_tools.benchmark.stats import mib, peak_rss_kib, rate
 from guichet_tools.launcher import LaunchError, ServiceProcesses
-from guichet_tools.simulation.harness import filing
-from guichet_tools.simulation.scenario import ScenarioDossier, load_scenario
+from services.intake import filing
+from services.scenario import ScenarioDossier, load_scenario
 from schemas.base import AGENCIES
 from schemas.facts import Facts
 from services.parties import PARTIES

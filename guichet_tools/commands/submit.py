@@ -8,8 +8,8 @@ from guichet_tools.commands.common import (
     account_url, add_broker, add_clock, add_credentials, add_queue_type, clock_from,
 )
 from guichet_tools.settings import add_directory, add_signing, settings_from
-from guichet_tools.simulation.harness import filing
-from guichet_tools.simulation.scenario import load_scenario
+from services.intake import filing
+from services.scenario import load_scenario
 from guichet.topology import Topology
 from services.parties import PARTIES
 

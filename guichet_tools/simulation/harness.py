@@ -20,45 +20,21 @@ import structlog
 from guichet.agency import Agency
 from guichet.bus import Bus
 from guichet.clock import VirtualClock
-from guichet.envelope import Envelope, Sender, wrap
 from guichet.register import Register
 from guichet.runner import Runner
-from guichet_tools.simulation.scenario import Scenario
+from services.scenario import Scenario
 from guichet_tools.simulation.scenario_file import ScenarioFile
 from guichet.timeutil import at_opening
 from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from services.views import biometric_report, biometric_tables, dossier_view
-from schemas.autorisation_travail import DepotAutorisationTravail
-from schemas.competences_talents import DemandeCompetencesTalents
-from schemas.plateforme import DemandeAutorisationTravailEnLigne
-from services import single_window
+from services.intake import filing
 from services.registry import definitions
 from services.parties import PARTIES
 
 log = structlog.get_logger("guichet.simulate")
 
 MAX_ROUNDS = 1_000_000
-
-
-def first_message(dossier):
-    """Where a dossier starts: the worker's application at the consulate for 'compétences et talents'
-    (II.A.2); since 2021 the employer's online request to the platform; else the employer's deposit
-    at the DT-OFII (II.A.1, I.E)."""
-    if single_window.applied_for_at_the_consulate(dossier):
-        return DemandeCompetencesTalents(dossier=dossier)
-    if single_window.filed_online(dossier):
-        return DemandeAutorisationTravailEnLigne(dossier=dossier)
-    return DepotAutorisationTravail(dossier=dossier)
-
-
-def filing(dossier_id: str, scenario_dossier, regime: str, at: datetime) -> Envelope:
-    """The filing that opens a dossier, with the facts the simulated people will follow."""
-    message = first_message(scenario_dossier.filed(regime))
-    # The employer files for itself, from its establishment as the employers' portal knows it: its SIRET.
-    office = scenario_dossier.employer.siret if message.SENDER == "employeur" else None
-    return wrap(message, dossier_id=dossier_id, sender=Sender(agency=message.SENDER, office=office),
-                sent_at=at, facts=scenario_dossier.facts.model_dump(mode="json"))
 
 
 @dataclass

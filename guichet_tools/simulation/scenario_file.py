@@ -16,7 +16,7 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from guichet.timeutil import at_opening
-from guichet_tools.simulation.scenario import Scenario, ScenarioDossier, ScenarioError, check_platform, parse_scenario
+from services.scenario import Scenario, ScenarioDossier, ScenarioError, check_platform, parse_scenario
 
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\n\r"

@@ -23,7 +23,8 @@ from guichet.clock import ScaledClock
 from guichet.topology import Topology
 from guichet_tools.chaos import _duplicates, _outcomes, chaos_scenario
 from guichet_tools.error_queue import ErrorQueue, Selection
-from guichet_tools.simulation.harness import Simulation, filing
+from guichet_tools.simulation.harness import Simulation
+from services.intake import filing
 from schemas.base import AGENCIES
 from services.parties import PARTIES
 from tests.cluster import Cluster

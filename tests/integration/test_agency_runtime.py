@@ -54,7 +54,7 @@ def outbox_types(agency: Agency) -> list[str]:
 
 
 def filing(raw: dict):
-    from guichet_tools.simulation.harness import filing as make
+    from services.intake import filing as make
     return make("D-1", scenario(raw).dossiers[0], "circulaire-2012", START)
 
 

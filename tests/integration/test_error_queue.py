@@ -11,7 +11,7 @@ from guichet.clock import VirtualClock
 from guichet.envelope import Sender, wrap
 from guichet.register import Register
 from guichet.runner import Runner
-from guichet_tools.simulation.harness import filing
+from services.intake import filing
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
 from schemas.remise import RemiseTitre

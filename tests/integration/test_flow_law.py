@@ -14,7 +14,7 @@ from guichet.register import Register
 from guichet.runner import Runner
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
-from guichet_tools.simulation.harness import filing
+from services.intake import filing
 from schemas.autorisation_travail import DepotAutorisationTravail
 from services.parties import PARTIES
 from services.registry import definitions

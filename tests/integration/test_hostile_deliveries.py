@@ -22,7 +22,7 @@ from guichet.register import Register
 from guichet.runner import Runner
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
-from guichet_tools.simulation.harness import filing
+from services.intake import filing
 from schemas.visa import DecisionVisa
 from guichet.envelope import Sender, wrap
 from services.parties import PARTIES

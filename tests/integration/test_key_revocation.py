@@ -20,7 +20,7 @@ from guichet.register_reader import RegisterReader
 from guichet.topology import Topology
 from guichet.trust import KeyDirectory, Trust
 from guichet_tools.launcher import ServiceProcesses
-from guichet_tools.simulation.harness import filing
+from services.intake import filing
 from services.parties import PARTIES
 from tests.conftest import delete_namespace, dossier, scenario, wait_until
 from tests.services import guichet

@@ -12,7 +12,7 @@ from guichet_tools.ops.actions import ActionJournal
 from guichet_tools.ops.app import OpsConfig, create_app
 from guichet_tools.ops.registers import Registers
 from guichet_tools.simulation.harness import Simulation
-from guichet_tools.simulation.scenario import load_scenario
+from services.scenario import load_scenario
 from guichet.register_reader import RegisterReader
 from schemas.base import AGENCIES
 

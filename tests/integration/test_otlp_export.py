@@ -10,7 +10,7 @@ import pytest
 from guichet.bus import Bus
 from guichet.clock import SystemClock
 from guichet.topology import Topology
-from guichet_tools.simulation.harness import filing
+from services.intake import filing
 from services.parties import PARTIES
 from tests.conftest import delete_namespace, dossier, scenario, wait_until
 from tests.monitoring import free_port, http_get

@@ -15,7 +15,7 @@ from guichet.clock import ScaledClock
 from guichet.register import Register
 from guichet.runner import Runner
 from guichet.topology import Topology
-from guichet_tools.simulation.harness import filing
+from services.intake import filing
 from schemas.base import AGENCIES
 from services.parties import PARTIES
 from services.registry import definitions

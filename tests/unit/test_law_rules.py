@@ -11,8 +11,8 @@ from guichet.envelope import Sender, decode, wrap
 from guichet.timeutil import PARIS
 from guichet_tools import broker_admin
 from guichet_tools.cli import main
-from guichet_tools.simulation.harness import first_message
-from guichet_tools.simulation.scenario import ScenarioError, parse_scenario
+from services.intake import first_message
+from services.scenario import ScenarioError, parse_scenario
 from schemas import REGISTRY
 from schemas.autorisation_travail import Criteria, DecisionAutorisationTravail
 from schemas.competences_talents import DecisionCompetencesTalents

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 from guichet_tools.simulation.generate import write_scenario
-from guichet_tools.simulation.scenario import parse_scenario
+from services.scenario import parse_scenario
 
 
 def generated(count: int, seed: int) -> str:
