@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from guichet.serve import healthy
-from guichet_tools.commands.run import readiness
+from guichet.readiness_probe import readiness
 from guichet_tools.logtail import tail
 from schemas.base import AGENCIES
 

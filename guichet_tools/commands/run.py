@@ -5,8 +5,6 @@ import argparse
 import os
 import re
 import sys
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +16,7 @@ from guichet_tools.commands.common import (
     agency_choice, clock_from, prefetch_count, whole_number_between,
 )
 from guichet import tracing
+from guichet.readiness_probe import readiness
 from guichet.serve import DEFAULT_PREFETCH, Service, ServiceConfig, healthy
 from guichet.settings import SIGNING_VARIABLES, SigningSettings
 from guichet_tools.settings import add_directory, add_signing, settings_from
@@ -145,13 +144,3 @@ def health(args: argparse.Namespace) -> int:
     print(f"{args.agency}: {'ready' if ready else 'not ready'}: {reason}")
     return 0 if ready else 1
 
-
-def readiness(url: str, timeout: float = 5.0) -> tuple[bool, str]:
-    """The service's /readyz: 200 when consuming, 503 with the reason otherwise."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return True, response.read().decode().strip()
-    except urllib.error.HTTPError as exc:
-        return False, exc.read().decode().strip() or f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError) as exc:
-        return False, f"{url} unreachable: {getattr(exc, 'reason', exc)}"
