@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="debug, info, warning, error (default: warning for simulate, info otherwise)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (simulate, scenario_cmd, run, submit, dossier, report, errors, journal, keys, broker, bench, chaos, schemas_cmd, asyncapi_cmd, ops):
-        module.register(sub)
+        module.add_command(sub)
     return parser
 
 

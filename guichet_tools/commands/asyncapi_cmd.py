@@ -12,7 +12,7 @@ from schemas.base import REGISTRY
 from services.parties import PARTIES
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("asyncapi", help="write the AsyncAPI 3.0 document of the bus",
                        description="Generate the AsyncAPI 3.0 document of the bus from the message registry and "
                                    "the topology: the flow exchange, one channel per queue, every message with "

@@ -24,7 +24,7 @@ DEFAULT_TIME_SCALE = 1.0
 DELIVERIES_PER_DOSSIER = 13
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser(
         "bench", help="measure the bus: four service processes, N dossiers, against a raw kombu relay",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -11,7 +11,7 @@ from guichet_tools.broker_policies import Limits
 from guichet_tools.commands.common import UsageError, add_queue_type, require_rabbitmq
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("broker", help="create or check the broker's accounts, permissions and policies",
                        description="One RabbitMQ account per agency and per operator role (operateur, employeur), "
                                    "each allowed to publish only the routing keys of its own message types and to "

@@ -11,7 +11,7 @@ from guichet_tools.commands.common import UsageError, require_rabbitmq
 from guichet_tools.settings import add_signing, add_tls, settings_from
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("chaos", help="kill services and restart the broker while dossiers go through; count losses",
                        description="Start the four services as processes on RabbitMQ, file N dossiers of several "
                                    "shapes (every outcome of the circular), SIGKILL a random service every few "

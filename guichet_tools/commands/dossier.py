@@ -13,7 +13,7 @@ from services.summary import moment, summary
 from services.views import dossier_view
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("dossier", help="look at one dossier as the agencies recorded it")
     dsub = p.add_subparsers(dest="dossier_command", required=True)
     show = dsub.add_parser("show", help="every message of a dossier, from whom to whom, when, and its deadline",

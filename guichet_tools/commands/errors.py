@@ -13,7 +13,7 @@ from guichet.topology import Topology
 from services.parties import PARTIES
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("errors", help="list, show, replay or purge the error queue",
                        description="Messages that failed every retry, or can never succeed, wait in the error "
                                    "queue with why they failed. Select them by id, by failure group "

@@ -10,7 +10,7 @@ from guichet.register import Register
 from schemas.base import AGENCIES
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("journal", help="the agencies' tamper-evident journals")
     jsub = p.add_subparsers(dest="journal_command", required=True)
     v = jsub.add_parser("verify", help="check every record's hash and link; name the first broken one",

@@ -22,7 +22,7 @@ PORTAL = "portal"   # the folder of the employers' portal: the worker's key and 
 DIRECTORY_HELP = "the shared key directory (JSON) every receiver reads (GUICHET_KEY_DIRECTORY)"
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("keys", help="signing keys of the agencies and parties, and the key directory",
                        description="Signing keys and the key directory. A private key goes to a keys folder "
                                    "(mode 0600), its public key to the directory, which every receiver reads "

@@ -11,7 +11,7 @@ from schemas.base import AGENCIES
 OPERATOR = "operateur"
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("ops", help="serve the operations view (dossiers, deadlines, error queue, services)",
                        description="Serve a web view for operations teams: the dossiers and where each stands, "
                                    "every open task by time left, a dossier's timeline and sequence diagram, the "

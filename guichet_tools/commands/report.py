@@ -18,7 +18,7 @@ LABELS = {"salarie_en_mission": "Salariés en mission", "competences_et_talents"
           "carte_bleue_europeenne": "Carte bleue européenne", "vie_privee_et_familiale": "Vie privée et familiale"}
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("report", help="reports the circular asks the préfectures for")
     rsub = p.add_subparsers(dest="report_command", required=True)
     bio = rsub.add_parser("biometrie", help="annex 2: cards produced without biometric data, for one month",

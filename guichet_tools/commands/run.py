@@ -26,7 +26,7 @@ from services.registry import definitions
 log = structlog.get_logger("guichet.run")
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("run", help="run one agency's service on the broker until SIGTERM",
                        description="Run one agency (ofii, smoe, consulat, prefecture) as a consumer of its own "
                                    "durable queue. The people's acts (the agents' decisions, the employer's and "

@@ -9,7 +9,7 @@ from guichet_tools.commands.common import UsageError
 from guichet_tools.simulation.generate import write_scenario
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("scenario", help="make scenario files", description="Make scenario files for `guichet simulate`.")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     g = actions.add_parser("generate", help="a varied scenario of N dossiers",

@@ -10,7 +10,7 @@ from guichet_tools.commands import asyncapi_cmd
 from schemas.base import REGISTRY
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("schemas", help="the message contracts")
     ssub = p.add_subparsers(dest="schemas_command", required=True)
     export = ssub.add_parser("export", help="write the envelope's and every message's JSON Schema",

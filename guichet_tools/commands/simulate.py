@@ -18,7 +18,7 @@ from guichet_tools.simulation.table import render
 EXAMPLE = "example"
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("simulate", help="replay a scenario of dossiers through the four agencies",
                        description="Run the four agency services over the bus on a virtual clock and print what "
                                    "became of each dossier. Without --broker: the embedded default (in-memory "

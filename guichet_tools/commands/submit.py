@@ -14,7 +14,7 @@ from guichet.topology import Topology
 from services.parties import PARTIES
 
 
-def register(sub) -> None:
+def add_command(sub) -> None:
     p = sub.add_parser("submit", help="file the dossiers of a scenario file on a running bus",
                        description="Publish, with the broker's confirmation, the filing that opens each dossier "
                                    "of FILE: the employer's deposit at the DT-OFII ('employeur.depot_autorisation_"

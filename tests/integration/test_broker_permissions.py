@@ -42,7 +42,7 @@ class Accounts:
     def cli(self, command: str, *extra: str) -> int:
         """`guichet broker COMMAND` through its own parser (cli.py registers the module separately)."""
         parser = argparse.ArgumentParser(prog="guichet")
-        broker.register(parser.add_subparsers(dest="command", required=True))
+        broker.add_command(parser.add_subparsers(dest="command", required=True))
         args = parser.parse_args(["broker", command, "--broker", self.admin_amqp, "--vhost", self.vhost,
                                   "--namespace", self.namespace, "--user-prefix", self.prefix,
                                   "--credentials", str(self.credentials), *extra])
