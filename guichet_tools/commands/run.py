@@ -21,7 +21,7 @@ from guichet.serve import DEFAULT_PREFETCH, Service, ServiceConfig, healthy
 from guichet.settings import SIGNING_VARIABLES, SigningSettings
 from guichet_tools.settings import add_directory, add_signing, settings_from
 from services.parties import PARTIES
-from services.registry import definitions
+from services.agencies import definitions
 
 log = structlog.get_logger("guichet.run")
 

@@ -29,7 +29,7 @@ from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from services.views import biometric_report, biometric_tables, dossier_view
 from services.intake import filing
-from services.registry import definitions
+from services.agencies import definitions
 from services.parties import PARTIES
 
 log = structlog.get_logger("guichet.simulate")

@@ -14,7 +14,7 @@ from guichet.timeutil import PARIS
 from schemas.actes import TransmissionValidee
 from schemas.autorisation_travail import ComplementAdresse, Criteria, DecisionAutorisationTravail
 from schemas.dossier import Address
-from services.registry import definitions
+from services.agencies import definitions
 from tests.conftest import dossier, scenario
 
 OFII = definitions()["ofii"]

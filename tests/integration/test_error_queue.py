@@ -15,7 +15,7 @@ from services.intake import filing
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
 from schemas.remise import RemiseTitre
-from services.registry import definitions
+from services.agencies import definitions
 from tests.conftest import delete_namespace, dossier, scenario
 from services.parties import PARTIES
 

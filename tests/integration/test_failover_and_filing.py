@@ -15,7 +15,7 @@ from guichet.register import Register
 from guichet.runner import FILING_ID, Runner
 from guichet.topology import Topology
 from services.parties import PARTIES
-from services.registry import definitions
+from services.agencies import definitions
 from tests.conftest import delete_namespace, dossier, wait_until
 from tests.services import guichet
 

@@ -17,7 +17,7 @@ from guichet.topology import Topology
 from services.intake import filing
 from schemas.autorisation_travail import DepotAutorisationTravail
 from services.parties import PARTIES
-from services.registry import definitions
+from services.agencies import definitions
 from tests.conftest import dossier, scenario, wait_until
 from tests.integration.test_flow import run, steps
 

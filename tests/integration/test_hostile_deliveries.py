@@ -26,7 +26,7 @@ from services.intake import filing
 from schemas.visa import DecisionVisa
 from guichet.envelope import Sender, wrap
 from services.parties import PARTIES
-from services.registry import definitions
+from services.agencies import definitions
 from tests.conftest import dossier, scenario, wait_until
 from tests.integration.test_broker_permissions import accounts  # noqa: F401  (the fixture)
 

@@ -20,7 +20,7 @@ from schemas.autorisation_travail import Criteria, DecisionAutorisationTravail
 from schemas.titre import DepotTitre
 from schemas.visa import DecisionVisa
 from services.parties import PARTIES
-from services.registry import definitions
+from services.agencies import definitions
 from tests.conftest import delete_namespace, dossier, scenario
 
 OFII = definitions()["ofii"]

@@ -19,7 +19,7 @@ from guichet.topology import Topology
 from guichet.trust import KeyDirectory, Trust, generate
 from schemas.base import AGENCIES
 from schemas.titre import Recepisse
-from services.registry import definitions
+from services.agencies import definitions
 from tests.conftest import dossier, scenario, wait_until
 from tests.services import guichet, running_services
 from tests.unit.test_signing import sign_with

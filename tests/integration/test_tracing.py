@@ -18,7 +18,7 @@ from guichet.topology import Topology
 from services.intake import filing
 from schemas.base import AGENCIES
 from services.parties import PARTIES
-from services.registry import definitions
+from services.agencies import definitions
 from tests.conftest import dossier, scenario, wait_until
 
 pytestmark = pytest.mark.broker

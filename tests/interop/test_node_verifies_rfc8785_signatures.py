@@ -20,7 +20,7 @@ from guichet.trust import BadSignature, KeyDirectory, Trust, canonical, generate
 from schemas.autorisation_travail import DepotAutorisationTravail
 from schemas.base import AGENCIES
 from services.parties import PARTIES
-from services.registry import definitions
+from services.agencies import definitions
 from tests.conftest import dossier, scenario
 
 OFII = definitions()["ofii"]

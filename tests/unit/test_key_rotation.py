@@ -28,7 +28,7 @@ from guichet.trust import (
 )
 from guichet_tools.cli import main
 from schemas.titre import DepotTitre, Recepisse
-from services.registry import definitions
+from services.agencies import definitions
 from tests.unit.test_signing import sign_with
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

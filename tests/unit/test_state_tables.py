@@ -37,7 +37,7 @@ from schemas.visa import DecisionVisa
 from services.consulat.state import ConsulatDossier
 from services.ofii.state import OfiiDossier
 from services.prefecture.state import PrefectureDossier
-from services.registry import definitions
+from services.agencies import definitions
 from services.smoe.state import SmoeDossier
 from services.state_machine import content_key
 from tests.conftest import dossier, scenario
