@@ -102,9 +102,10 @@ def found_version(rows: Callable[[str], list[dict[str, Any]]], dialect: Dialect)
 
 
 def migrate(tx: Transaction, dialect: Dialect, agency: str, upgrade_command: str, upgrading: bool = False,
-            steps: tuple[Step, ...] = STEPS) -> Upgrade:
-    """Bring the register to the last of `steps`, or refuse (see the module's docstring).
-    `upgrading`: run the steps not run on open too (the upgrade command)."""
+            steps: tuple[Step, ...] | None = None) -> Upgrade:
+    """Bring the register to the last of `steps` (default: STEPS), or refuse (see the module's
+    docstring). `upgrading`: run the steps not run on open too (the upgrade command)."""
+    steps = steps or STEPS
     for statement in dialect.before_migrating:
         tx.execute(statement)
     found, expected = found_version(tx.rows, dialect), steps[-1].version
