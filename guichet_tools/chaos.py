@@ -152,7 +152,5 @@ def _duplicates(data: Path, expected_steps: dict[str, Counter]) -> list[str]:
             doubled.add(dossier_id)
     for agency, type_ in (("prefecture", "prefecture.transmission_titre"), ("ofii", "ofii.remise_titre")):
         with RegisterReader(agency, data) as register:
-            rows = register.rows("SELECT dossier_id, COUNT(*) AS n FROM journal WHERE direction = 'out' AND type = ? "
-                                 "GROUP BY dossier_id HAVING COUNT(*) > 1", type_)
-        doubled.update(row["dossier_id"] for row in rows)
+            doubled.update(register.sent_more_than_once(type_))
     return sorted(doubled)

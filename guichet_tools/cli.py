@@ -9,10 +9,11 @@ from importlib.metadata import PackageNotFoundError, version
 from amqp.exceptions import AccessRefused
 
 from guichet import logs
-from guichet_tools.commands import (asyncapi_cmd, bench, broker, chaos, dossier, errors, journal, keys, ops, report, run,
-                                    scenario_cmd, schemas_cmd, simulate, submit)
+from guichet_tools.commands import (asyncapi_cmd, bench, broker, chaos, dossier, errors, journal, keys, ops,
+                                    register_cmd, report, run, scenario_cmd, schemas_cmd, simulate, submit)
 from guichet_tools.commands.common import UsageError
 from services.scenario import ScenarioError
+from guichet.register import RegisterVersionError
 from guichet.topology import TopologyMismatch
 
 
@@ -34,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default=os.environ.get("GUICHET_LOG_LEVEL"),
                         help="debug, info, warning, error (default: warning for simulate, info otherwise)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (simulate, scenario_cmd, run, submit, dossier, report, errors, journal, keys, broker, bench, chaos, schemas_cmd, asyncapi_cmd, ops):
+    for module in (simulate, scenario_cmd, run, submit, dossier, report, errors, journal, register_cmd, keys, broker,
+                   bench, chaos, schemas_cmd, asyncapi_cmd, ops):
         module.add_command(sub)
     return parser
 
@@ -59,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except TopologyMismatch as exc:
         print(f"guichet {args.command}: {exc}", file=sys.stderr)
         return 5
+    except RegisterVersionError as exc:
+        print(f"guichet {args.command}: {exc}", file=sys.stderr)
+        return 6
 
 
 if __name__ == "__main__":

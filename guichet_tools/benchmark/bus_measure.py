@@ -28,7 +28,7 @@ def measure(result: "BusRun", data_dir: Path, origin: datetime, scale: float, st
 
     conns = {agency: RegisterReader(agency, data_dir) for agency in AGENCIES}
     try:
-        states = conns["ofii"].rows("SELECT json_extract(state, '$.outcome') AS outcome, updated_at FROM dossiers")
+        states = conns["ofii"].outcomes()
         result.outcomes = {}
         for row in states:
             result.outcomes[row["outcome"] or "en_cours"] = result.outcomes.get(row["outcome"] or "en_cours", 0) + 1
@@ -42,13 +42,13 @@ def measure(result: "BusRun", data_dir: Path, origin: datetime, scale: float, st
         total = 0
         sizes = list(filing_sizes)
         for agency, conn in conns.items():
-            for row in conn.rows("SELECT message_id, type, body, published_at FROM outbox WHERE published_at IS NOT NULL"):
+            for row in conn.published_outbox():
                 confirmed = real(row["published_at"])
                 total += 1
                 in_window += confirmed <= end
                 result.timer_messages += confirmed <= end and _is_timer(row["type"])
                 sizes.append(len(row["body"].encode()))
-            for row in conn.rows("SELECT message_id, recorded_at FROM journal WHERE direction = 'out'"):
+            for row in conn.journal_records("out"):
                 published_by[row["message_id"]] = (agency, real(row["recorded_at"]))
         # Every filing was confirmed before the first dossier could be done.
         result.filings = len(filing_sizes)
@@ -61,7 +61,7 @@ def measure(result: "BusRun", data_dir: Path, origin: datetime, scale: float, st
         order: dict[str, float] = {}
         deliveries = 0
         for agency, conn in conns.items():
-            for row in conn.rows("SELECT message_id, dossier_id, sent_at, recorded_at FROM journal WHERE direction = 'in'"):
+            for row in conn.journal_records("in"):
                 deliveries += 1
                 handled = real(row["recorded_at"])
                 publisher, confirmed = published_by.get(row["message_id"], ("bench", None))

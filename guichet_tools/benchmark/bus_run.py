@@ -225,7 +225,7 @@ def _publish_once_accepted(bus: Bus, envelope) -> None:
 def _first_consumed(data_dir: Path, origin: datetime, time_scale: float, back: float) -> float | None:
     """Seconds from the broker being back to the DT-OFII's first handled delivery (real time)."""
     with RegisterReader("ofii", data_dir) as ofii:
-        first = ofii.rows("SELECT MIN(recorded_at) AS t FROM journal WHERE direction = 'in'")[0]["t"]
+        first = ofii.first_received_at()
     if first is None:
         return None
     virtual = datetime.fromisoformat(first)
@@ -235,8 +235,7 @@ def _first_consumed(data_dir: Path, origin: datetime, time_scale: float, back: f
 
 def _outcomes(data_dir: Path) -> dict:
     with RegisterReader("ofii", data_dir) as ofii:
-        rows = ofii.rows("SELECT json_extract(state, '$.outcome') AS outcome, COUNT(*) AS n FROM dossiers GROUP BY outcome")
-    return {row["outcome"]: row["n"] for row in rows}
+        return ofii.outcome_counts()
 
 
 def _wait_outboxes(data_dir: Path, clock: Clock) -> None:
@@ -247,8 +246,7 @@ def _wait_outboxes(data_dir: Path, clock: Clock) -> None:
         pending = 0
         for agency in AGENCIES:
             with RegisterReader(agency, data_dir) as register:
-                pending += register.rows("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL AND due_at <= ?",
-                                         now)[0]["n"]
+                pending += register.pending_outbox(now)
         if not pending:
             return
         time.sleep(0.1)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from guichet_tools.commands.common import UsageError, add_data
-from guichet.register import Register
+from guichet.register_reader import RegisterReader
 from schemas.base import AGENCIES
 
 
@@ -35,11 +35,9 @@ def run(args: argparse.Namespace) -> int:
     for agency in agencies:
         if not args.database_url and not (Path(args.data_dir) / f"{agency}.sqlite3").is_file():
             raise UsageError(f"no register for {agency} in {args.data_dir}")
-        register = Register.for_agency(agency, args.data_dir, args.database_url)
-        try:
-            results[agency] = register.verify_journal()
-        finally:
-            register.close()
+        # Read-only: verifying changes nothing, not even a legacy register's columns.
+        with RegisterReader(agency, args.data_dir, args.database_url) as reader:
+            results[agency] = reader.verify_journal()
     if args.json:
         print(json.dumps({a: {"intact": v.intact, "records": v.records, "head": v.head,
                               "broken_record": v.broken_seq, "problem": v.problem} for a, v in results.items()},

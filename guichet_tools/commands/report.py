@@ -7,7 +7,7 @@ import io
 import re
 from pathlib import Path
 
-from guichet.register import Register
+from guichet.register_reader import RegisterReader
 from guichet_tools.commands.common import UsageError, add_data
 from guichet_tools.settings import add_directory, settings_from
 from schemas.dossier import DEPARTMENT_PATTERN
@@ -44,11 +44,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--prefecture: {args.prefecture!r} is not a département code (e.g. 78, 2A, 974)")
     if not args.database_url and not (Path(args.data_dir) / "prefecture.sqlite3").is_file():
         raise UsageError(f"no préfecture register in {args.data_dir} (expected {args.data_dir}/prefecture.sqlite3)")
-    register = Register.for_agency("prefecture", args.data_dir, args.database_url)
-    try:
-        states = [s for _, s in register.states()]
-    finally:
-        register.close()
+    with RegisterReader("prefecture", args.data_dir, args.database_url) as reader:
+        states = list(reader.states().values())
     tables = {dep: months[args.month] for dep, months in
               biometric_tables(states, args.month, args.prefecture).items()}
     if args.prefecture is not None and args.prefecture not in tables:

@@ -39,7 +39,7 @@ class Registers:
         tasks = []
         for agency in AGENCIES:
             with self.reader(agency) as reader:
-                for row in reader.rows("SELECT dossier_id, task, opened_at, deadline FROM tasks WHERE closed_at IS NULL"):
+                for row in reader.open_tasks():
                     tasks.append({"agency": agency, "dossier_id": row["dossier_id"], "task": row["task"],
                                   "opened_at": from_text(row["opened_at"]), "deadline": from_text(row["deadline"])})
         return tasks
@@ -51,10 +51,10 @@ class Registers:
         causes: dict[str, str | None] = {}
         for agency in AGENCIES:
             with self.reader(agency) as reader:
-                for row in reader.rows("SELECT * FROM journal WHERE dossier_id = ? ORDER BY seq", dossier_id):
+                for row in reader.journal_of(dossier_id):
                     entry = entries.setdefault(row["message_id"], {**row, "journalled_by": []})
                     entry["journalled_by"].append(f"{agency} ({row['direction']})")
-                for row in reader.rows("SELECT message_id, body FROM outbox WHERE dossier_id = ?", dossier_id):
+                for row in reader.outbox_of(dossier_id):
                     try:
                         causes[row["message_id"]] = json.loads(row["body"]).get("causation_id")
                     except ValueError:

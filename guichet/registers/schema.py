@@ -1,5 +1,5 @@
 """The tables of an agency's register, the same on SQLite and PostgreSQL (`{serial}` is each one's
-auto-increment)."""
+auto-increment): what step 1 of the migrations creates (migrations.py)."""
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS dossiers (
@@ -31,3 +31,6 @@ SCHEMA = [
         dossier_id TEXT NOT NULL, task TEXT NOT NULL, opened_at TEXT NOT NULL, deadline TEXT,
         closed_at TEXT, PRIMARY KEY (dossier_id, task))""",
 ]
+
+# Any of them found without a version table: a register made before the version table (legacy).
+TABLES = frozenset({"dossiers", "processed", "outbox", "journal", "journal_head", "delayed", "reminders", "tasks"})

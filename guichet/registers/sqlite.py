@@ -1,0 +1,70 @@
+"""An agency's register in a SQLite file, <data-dir>/<agency>.sqlite3: the default, which needs no
+server. Everything SQLite-specific the register does is here."""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from guichet.registers.base import Register
+from guichet.registers.dialect import Dialect
+
+SQLITE = Dialect(
+    name="sqlite",
+    prepare=lambda sql: sql,
+    serial="INTEGER",
+    # No row locks: a writer's BEGIN IMMEDIATE holds the whole file, so other writers wait.
+    row_lock="",
+    skip_locked="",
+    json_field="json_extract({column}, '$.{key}')",
+    table_names="SELECT name FROM sqlite_master WHERE type = 'table'",
+    before_migrating=(),   # BEGIN IMMEDIATE already keeps a second process out
+    missing_table=(sqlite3.OperationalError,),
+)
+
+
+def sqlite_path(url: str) -> str:
+    return url.removeprefix("sqlite:///") if url.startswith("sqlite:") else url
+
+
+class SqliteRegister(Register):
+    dialect = SQLITE
+
+    def _connect(self, schema: str | None, durable: bool) -> sqlite3.Connection:
+        path = sqlite_path(self.url)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        if durable:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            # A throwaway register: no flush to disk at each commit, the rollback journal in memory
+            # rather than a write-ahead log beside it, the file lock taken once rather than at every
+            # transaction. Its transactions and savepoints stay all-or-nothing.
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+            conn.execute("PRAGMA journal_mode=MEMORY")
+            conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        # IMMEDIATE: the write lock is taken at the start, so that a transaction never reads, then
+        # fails to write because another process wrote meanwhile.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def upgrade_command(self) -> str:
+        return f"guichet register upgrade {self.agency} --data-dir {Path(sqlite_path(self.url)).parent}"
+
+
+def read_only_connection(path: Path, timeout: float) -> sqlite3.Connection | None:
+    """`mode=ro`: a register that does not exist yet reads as empty instead of being created."""
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout) if path.exists() else None
