@@ -107,15 +107,16 @@ class Simulation:
         # A scenario file, or a shard of one, is read as it is; a Scenario object through the adapter.
         source = InMemoryScenario(self.scenario) if isinstance(self.scenario, Scenario) else self.scenario
         namespace = f"guichet-sim-{uuid.uuid4().hex[:10]}"
-        bus = Bus(self.broker_url, Topology(PARTIES, namespace=namespace), tls=self.tls)
+        filings = source.filings()
+        clock = VirtualClock(filings[0][0])
+        # The embedded broker keeps its TTLs (a delayed retry) on the virtual clock too.
+        bus = Bus(self.broker_url, Topology(PARTIES, namespace=namespace), tls=self.tls, clock=clock)
         tmp = None
         if self.data_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="guichet-sim-")
             data_dir = Path(tmp.name)
         else:
             data_dir = Path(self.data_dir)
-        filings = source.filings()
-        clock = VirtualClock(filings[0][0])
         try:
             bus.declare()
             for name, definition in definitions().items():
@@ -127,15 +128,14 @@ class Simulation:
         finally:
             for runner in self.runners:
                 runner.agency.register.close()
-            if not bus.is_memory:
-                bus.delete_topology()
+            bus.delete_topology()
             bus.close()
             if tmp is not None:
                 tmp.cleanup()
 
     def _loop(self, bus: Bus, clock: VirtualClock, source, filings: list[tuple[datetime, int]]) -> None:
         filed = 0
-        # Each agency's next due instant (outbox or delayed retry), read from its register again only
+        # Each agency's next due instant (outbox or delayed retry), read again only
         # once it handled or sent something: nothing else adds to an agency's outbox here.
         next_due: dict[Runner, datetime | None] = {}
         for _ in range(MAX_ROUNDS):
@@ -148,7 +148,7 @@ class Simulation:
             moved = 0
             for runner in self.runners:
                 if runner not in next_due:
-                    next_due[runner] = runner.agency.register.next_due()
+                    next_due[runner] = runner.next_due()
                 due = next_due[runner]
                 if due is not None and due <= now and (sent := runner.flush_outbox(now)):
                     moved += sent
@@ -164,7 +164,7 @@ class Simulation:
                 if self.on_progress is not None:
                     self.on_progress(self.progress, now)
                 continue
-            due = [next_due[r] if r in next_due else r.agency.register.next_due() for r in self.runners]
+            due = [next_due[r] if r in next_due else r.next_due() for r in self.runners]
             due = [d for d in due if d is not None] + ([filings[filed][0]] if filed < len(filings) else [])
             if not due:
                 return
