@@ -135,7 +135,7 @@ class Simulation:
 
     def _loop(self, bus: Bus, clock: VirtualClock, source, filings: list[tuple[datetime, int]]) -> None:
         filed = 0
-        # Each agency's next due instant (outbox or delayed retry), read again only
+        # Each agency's next due outbox instant, read from its register again only
         # once it handled or sent something: nothing else adds to an agency's outbox here.
         next_due: dict[Runner, datetime | None] = {}
         for _ in range(MAX_ROUNDS):
@@ -148,7 +148,7 @@ class Simulation:
             moved = 0
             for runner in self.runners:
                 if runner not in next_due:
-                    next_due[runner] = runner.next_due()
+                    next_due[runner] = runner.agency.register.next_due()
                 due = next_due[runner]
                 if due is not None and due <= now and (sent := runner.flush_outbox(now)):
                     moved += sent
@@ -164,7 +164,9 @@ class Simulation:
                 if self.on_progress is not None:
                     self.on_progress(self.progress, now)
                 continue
-            due = [next_due[r] if r in next_due else r.next_due() for r in self.runners]
+            due = [next_due[r] if r in next_due else r.agency.register.next_due() for r in self.runners]
+            # What the bus holds for later (a delayed retry in its wait queue), on the same clock.
+            due.append(bus.next_due())
             due = [d for d in due if d is not None] + ([filings[filed][0]] if filed < len(filings) else [])
             if not due:
                 return
