@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 import structlog
@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from guichet import receipt, tracing
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
+from guichet.handler_context import Context, Outgoing, Task
 from guichet.message import Message
 from guichet.receipt import Freshness, Gate, Opening, Refused
 from guichet.register import Register, Transaction
@@ -28,80 +29,9 @@ if TYPE_CHECKING:
     from guichet.trust import Trust
 
 log = structlog.get_logger("guichet.agency")
-
-
-@dataclass
-class Task:
-    name: str
-    opened_at: datetime
-    deadline: datetime | None
-    step: str | None = None
-    warn_at: datetime | None = None
-    watch: bool = True
-
-
-@dataclass
-class Outgoing:
-    message: Message
-    deadline: datetime | None
-    due_at: datetime
-    # A reminder to itself that only matters while this task is open: withdrawn when it closes.
-    while_open: str | None = None
-
-
-class Context:
-    """What a handler may see and do: the time, the incoming envelope, and what it sends."""
-
-    def __init__(self, envelope: Envelope, now: datetime, office: str | None, facts: dict | None,
-                 facts_model: type[BaseModel] | None = None):
-        self.envelope = envelope
-        self._facts_model = facts_model
-        self.now = now
-        self.office = office
-        self.facts_raw = facts
-        self.outgoing: list[Outgoing] = []
-        self.opened: list[Task] = []
-        self.closed: list[str] = []
-        self.closing_dossier = False
-        self._is_open: Callable[[str], bool] = lambda task: False
-
-    @property
-    def received_at(self) -> datetime:
-        """When the message reached this agency, on its own clock: deadlines run from there
-        (circulaire II); the sender's `sent_at` is kept in the journal, never believed. At its UTC
-        offset, as instants travel on the bus: hours counted from it are real hours across a change
-        of summer time."""
-        return self.now.astimezone(timezone(self.now.utcoffset() or timedelta(0)))
-
-    @property
-    def facts(self) -> Any:
-        """The facts the simulated people follow, as the agency's facts model reads them."""
-        if self._facts_model is None:
-            return self.facts_raw or {}
-        return self._facts_model.model_validate(self.facts_raw or {})
-
-    def send(self, message: Message, *, deadline: datetime | None = None, at: datetime | None = None,
-             while_open: str | None = None) -> None:
-        """Send now, or at `at` (a reminder to itself, or an act the simulated back-office plays).
-        `while_open`: a reminder about that task, withdrawn unsent if the task closes before it is due."""
-        self.outgoing.append(Outgoing(message, deadline, max(at or self.now, self.now), while_open))
-
-    def await_act(self, task: str, deadline: datetime | None = None, *, step: str | None = None,
-                  warn_at: datetime | None = None, watch: bool = True) -> None:
-        """Open a task for a person (agent, consul, worker): the back-office answers with a message.
-        A legal deadline is watched: a warning before it and a breach at it, while the task is open."""
-        self.opened.append(Task(task, self.now, deadline, step or task, warn_at, watch and deadline is not None))
-
-    def is_open(self, task: str) -> bool:
-        return self._is_open(task)
-
-    def close(self, task: str) -> None:
-        self.closed.append(task)
-
-    def close_dossier(self) -> None:
-        """The dossier reached its outcome here: every task still open ends, and with it every
-        reminder still pending; tasks opened by the same handler afterwards still count."""
-        self.closing_dossier = True
+# Context, Outgoing and Task are named from here too: what a handler receives and returns.
+__all__ = ["Actors", "Admitted", "Agency", "AgencyDefinition", "Batch", "Context", "Handler", "LateAlert", "Outcome",
+           "Outgoing", "Reminders", "Task"]
 
 
 Handler = Callable[[Message, Context, Any], None]
@@ -141,6 +71,14 @@ class AgencyDefinition:
         return [cls.TYPE for cls in self.handlers]
 
 
+@dataclass(frozen=True)
+class Admitted:
+    """A delivery decoded and verified, with the handler it goes to: what `Agency.apply` runs."""
+    envelope: Envelope
+    message: Message
+    handler: Handler
+
+
 @dataclass
 class Outcome:
     """What became of one delivery: processed, skipped as a duplicate, or sent to the error queue."""
@@ -171,11 +109,11 @@ class Agency:
                 content_type: str | None = "application/json") -> Outcome:
         """Handle one delivery. Permanent errors are returned, never raised; a handler's own
         exception propagates so that the caller retries it or moves it to the error queue."""
-        read = self._read(body, headers, content_type)
+        read = self.read(body, headers, content_type)
         if isinstance(read, Outcome):
             return read
         with self.register.transaction() as tx:
-            return self._apply(tx, *read)
+            return self.apply(tx, read)
 
     def _journal_refused_signature(self, envelope: Envelope, tx: Transaction | None) -> None:
         """A refused signature stays in the evidence: a message under a withdrawn or a stranger's key
@@ -194,8 +132,8 @@ class Agency:
         with self.register.transaction() as tx:
             yield Batch(self, tx)
 
-    def _read(self, body: bytes | str, headers: dict | None, content_type: str | None,
-              tx: Transaction | None = None) -> Outcome | tuple[Envelope, Message, Handler]:
+    def read(self, body: bytes | str, headers: dict | None, content_type: str | None,
+             tx: Transaction | None = None) -> "Outcome | Admitted":
         """Decode, verify and find the handler: a rejection as an Outcome, else what to apply."""
         try:
             envelope, message = decode(body, headers, content_type)
@@ -211,15 +149,16 @@ class Agency:
         if handler is None:
             return Outcome("rejected", envelope, reason="not_for_this_agency",
                            error=f"{self.name} has no handler for {envelope.type}")
-        return envelope, message, handler
+        return Admitted(envelope, message, handler)
 
-    def _apply(self, tx: Transaction, envelope: Envelope, message: Message, handler: Handler) -> Outcome:
+    def apply(self, tx: Transaction, admitted: "Admitted") -> Outcome:
         """Run the handler and write its effects in `tx`: state, processed id, journal, outbox.
 
         Two processes of one agency on one register stay correct: the dossier row is read for update
         (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises whole transactions), so the second waits
         and reads the first one's state; and if both took the same message, the second one's insert
         of its processed id waits for the first one's commit and finds it there: a duplicate."""
+        envelope, message, handler = admitted.envelope, admitted.message, admitted.handler
         bound = structlog.contextvars.bound_contextvars(
             agency=self.name, message_id=str(envelope.message_id), type=envelope.type,
             dossier_id=envelope.dossier_id)
@@ -250,30 +189,35 @@ class Agency:
             tx.save_state(envelope.dossier_id, state.model_dump_json(), now)
             tx.journal("in", envelope, now)
             receipt.note_skew(tx, self.freshness, envelope, now, receipt.clock_scale(self.clock))
-            sender = Sender(agency=self.name, office=self.definition.office(state))
-            # A closed task takes its pending reminders with it, so none fires after the step ended.
-            if ctx.closing_dossier:
-                tx.close_all_tasks(envelope.dossier_id, now)
-            # Published later: each outbox row keeps the handling span's context (guichet/tracing.py).
-            trace = tracing.current_context_headers()
-            for task in ctx.closed:
-                tx.close_task(envelope.dossier_id, task, now)
-            # The people's acts go before the agency's own reminders: an act due at the very instant
-            # a time limit runs out is within it, so it is handled first.
-            for task in ctx.opened:
-                tx.open_task(envelope.dossier_id, task.name, task.opened_at, task.deadline)
-                if self.actors is not None:
-                    for act, at in self.actors.play(task, state, ctx.facts):
-                        act_sender = Sender(agency=act.SENDER, office=self.definition.act_office(act, state))
-                        tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at, trace)
-                for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
-                    tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at, trace, task=task.name)
-            for out in ctx.outgoing:
-                tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at,
-                              trace, task=out.while_open)
+            self._write_effects(tx, envelope, state, ctx, facts)
             log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing],
                      tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)
+
+    def _write_effects(self, tx: Transaction, envelope: Envelope, state: Any, ctx: Context, facts: dict | None) -> None:
+        """What a handler did, written in `tx`: tasks closed and opened, the people's acts and the
+        agency's reminders for each task opened, and the messages it sends, each in the outbox."""
+        sender = Sender(agency=self.name, office=self.definition.office(state))
+        # A closed task takes its pending reminders with it, so none fires after the step ended.
+        if ctx.closing_dossier:
+            tx.close_all_tasks(envelope.dossier_id, ctx.now)
+        # Published later: each outbox row keeps the handling span's context (guichet/tracing.py).
+        trace = tracing.current_context_headers()
+        for task in ctx.closed:
+            tx.close_task(envelope.dossier_id, task, ctx.now)
+        # The people's acts go before the agency's own reminders: an act due at the very instant
+        # a time limit runs out is within it, so it is handled first.
+        for task in ctx.opened:
+            tx.open_task(envelope.dossier_id, task.name, task.opened_at, task.deadline)
+            if self.actors is not None:
+                for act, at in self.actors.play(task, state, ctx.facts):
+                    act_sender = Sender(agency=act.SENDER, office=self.definition.act_office(act, state))
+                    tx.add_outbox(self._wrap(act, envelope, act_sender, at, None, facts), at, trace)
+            for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
+                tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at, trace, task=task.name)
+        for out in ctx.outgoing:
+            tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at,
+                          trace, task=out.while_open)
 
     def _wrap(self, message: Message, cause: Envelope, sender: Sender, at: datetime,
               deadline: datetime | None, facts: dict | None) -> Envelope:
@@ -292,12 +236,12 @@ class Batch:
                 content_type: str | None = "application/json") -> Outcome | None:
         """The message's outcome, or None when its handling raised: its writes were rolled back to
         its savepoint (the others' stay) and the caller must handle it alone."""
-        read = self.agency._read(body, headers, content_type, self.tx)
+        read = self.agency.read(body, headers, content_type, self.tx)
         if isinstance(read, Outcome):
             return read
         self.tx.savepoint()
         try:
-            outcome = self.agency._apply(self.tx, *read)
+            outcome = self.agency.apply(self.tx, read)
         except Exception as exc:  # a handler fault, or a processed id another process took first
             self.tx.rollback_to_savepoint()
             log.info("handled alone after a fault in a batch", error=f"{type(exc).__name__}: {exc}")

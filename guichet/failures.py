@@ -48,11 +48,12 @@ def failure_summary(exc: BaseException, limit: int = FAILURE_SUMMARY_LIMIT) -> s
     return f"{heading}\n{marker}{tail}"[:limit]
 
 
-def _without(headers: dict, *names: str) -> dict:
+def without(headers: dict, *names: str) -> dict:
+    """The headers but those named: what a filing or a retry does not carry on."""
     return {k: v for k, v in (headers or {}).items() if k not in names}
 
 
-def _envelope_field(body, outcome: Outcome, name: str) -> str | None:
+def envelope_field(body, outcome: Outcome, name: str) -> str | None:
     """The dossier or type a failed delivery was about, from its envelope or, failing that, its body."""
     if outcome.envelope is not None:
         return getattr(outcome.envelope, name)
@@ -70,7 +71,7 @@ def filing_id(body, headers: dict, message_id: str, queue: str) -> str:
     return str(uuid.uuid5(FILINGS, f"{what}|{queue}|{int((headers or {}).get(REPLAYS, 0) or 0)}"))
 
 
-def _message_id(body, headers, message_id: str | None = None) -> str:
+def delivery_message_id(body, headers, message_id: str | None = None) -> str:
     """The message's id for headers and logs, read without trusting the body to be valid: the
     delivery's AMQP property first (an undecodable body keeps it), then the headers, then the body."""
     if message_id:

@@ -83,15 +83,16 @@ class Simulation:
         # A scenario file, or a shard of one, is read as it is; a Scenario object through the adapter.
         source = InMemoryScenario(self.scenario) if isinstance(self.scenario, Scenario) else self.scenario
         namespace = f"guichet-sim-{uuid.uuid4().hex[:10]}"
-        bus = Bus(self.broker_url, Topology(PARTIES, namespace=namespace), tls=self.tls)
+        filings = source.filings()
+        clock = VirtualClock(filings[0][0])
+        # The embedded broker keeps its TTLs (a delayed retry) on the virtual clock too.
+        bus = Bus(self.broker_url, Topology(PARTIES, namespace=namespace), tls=self.tls, clock=clock)
         tmp = None
         if self.data_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="guichet-sim-")
             data_dir = Path(tmp.name)
         else:
             data_dir = Path(self.data_dir)
-        filings = source.filings()
-        clock = VirtualClock(filings[0][0])
         try:
             bus.declare()
             for name, definition in definitions().items():
@@ -103,15 +104,14 @@ class Simulation:
         finally:
             for runner in self.runners:
                 runner.agency.register.close()
-            if not bus.is_memory:
-                bus.delete_topology()
+            bus.delete_topology()
             bus.close()
             if tmp is not None:
                 tmp.cleanup()
 
     def _loop(self, bus: Bus, clock: VirtualClock, source, filings: list[tuple[datetime, int]]) -> None:
         filed = 0
-        # Each agency's next due instant (outbox or delayed retry), read from its register again only
+        # Each agency's next due outbox instant, read from its register again only
         # once it handled or sent something: nothing else adds to an agency's outbox here.
         next_due: dict[Runner, datetime | None] = {}
         for _ in range(MAX_ROUNDS):
@@ -141,6 +141,8 @@ class Simulation:
                     self.on_progress(self.progress, now)
                 continue
             due = [next_due[r] if r in next_due else r.agency.register.next_due() for r in self.runners]
+            # What the bus holds for later (a delayed retry in its wait queue), on the same clock.
+            due.append(bus.next_due())
             due = [d for d in due if d is not None] + ([filings[filed][0]] if filed < len(filings) else [])
             if not due:
                 return

@@ -67,8 +67,7 @@ def ofii_runner(broker, namespace, tmp_path):
     runner = Runner(Agency(OFII, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), VirtualClock(START)), bus)
     yield runner, bus
     runner.agency.register.close()
-    if not bus.is_memory:
-        delete_namespace(broker, namespace)
+    delete_namespace(broker, namespace)
     bus.close()
 
 

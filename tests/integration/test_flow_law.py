@@ -137,8 +137,7 @@ def test_2021_note_the_platform_answers_on_the_outside_parties_queue(broker, nam
                                     "smoe.autorisation_travail_securisee.travailleur"]
     finally:
         platform.agency.register.close()
-        if not bus.is_memory:
-            bus.delete_topology()
+        bus.delete_topology()
         bus.close()
 
 
@@ -163,6 +162,5 @@ def test_II_A_2_an_employer_deposit_for_competences_et_talents_is_not_forwarded_
         assert dt_ofii.agency.register.next_due() is None, "no agent is asked to stamp anything for the consulate"
     finally:
         dt_ofii.agency.register.close()
-        if not bus.is_memory:
-            bus.delete_topology()
+        bus.delete_topology()
         bus.close()

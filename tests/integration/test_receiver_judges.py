@@ -70,8 +70,7 @@ class DtOfii:
 
     def close(self, broker: str, namespace: str) -> None:
         self.register.close()
-        if not self.bus.is_memory:
-            delete_namespace(broker, namespace)
+        delete_namespace(broker, namespace)
         self.bus.close()
 
 

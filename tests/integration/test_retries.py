@@ -1,5 +1,5 @@
 """Failure in tiers: immediate retries, delayed retries counted in a header, then the error queue.
-Once on the in-memory transport (delays held by the register) and once on RabbitMQ (wait queues)."""
+Once on the embedded transport (its wait queues on the virtual clock) and once on RabbitMQ (wait queues)."""
 from datetime import date, datetime
 
 import pytest
@@ -39,7 +39,7 @@ def flaky_ofii(broker, namespace, tmp_path):
         handler = Flaky(failures)
         definition = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers={Recepisse: handler})
         clock = VirtualClock(datetime(2026, 1, 5, 9, tzinfo=PARIS)) if broker == "memory://" else SystemClock()
-        bus = Bus(broker, Topology(PARTIES, namespace=namespace, retry_delays=DELAYS))
+        bus = Bus(broker, Topology(PARTIES, namespace=namespace, retry_delays=DELAYS), clock=clock)
         bus.declare()
         runner = Runner(Agency(definition, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), clock), bus)
         made.append(runner)
@@ -47,8 +47,7 @@ def flaky_ofii(broker, namespace, tmp_path):
     made: list[Runner] = []
     yield make
     for runner in made:
-        if not runner.bus.is_memory:
-            runner.bus.delete_topology()
+        runner.bus.delete_topology()
         runner.bus.close()
         runner.agency.register.close()
 
@@ -62,7 +61,7 @@ def send_recepisse(runner: Runner) -> None:
 def next_delivery(runner: Runner) -> None:
     """Let the delay pass (virtually, or on the broker's clock) until the message is back and handled."""
     if isinstance(runner.agency.clock, VirtualClock):
-        runner.agency.clock.advance_to(runner.agency.register.next_due())
+        runner.agency.clock.advance_to(runner.next_due())
         runner.flush_outbox()
     wait_until(runner.poll_once, 10, "the retried message back in the agency's queue", interval=0.05)
 

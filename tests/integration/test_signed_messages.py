@@ -58,8 +58,7 @@ def signed_ofii(broker, namespace, tmp_path):
     runner = Runner(Agency(OFII, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), VirtualClock(START), trust=trust), bus)
     yield runner, trust
     runner.agency.register.close()
-    if not bus.is_memory:
-        bus.delete_topology()
+    bus.delete_topology()
     bus.close()
 
 

@@ -46,9 +46,9 @@ def recepisse_handler(msg, ctx, d):
 def runner(namespace, tmp_path):
     definition = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers={Recepisse: recepisse_handler},
                                   observe=deadline_signal)
-    bus = Bus("memory://", Topology(PARTIES, namespace=namespace, retry_delays=(60,)))
-    bus.declare()
     clock = VirtualClock(START)
+    bus = Bus("memory://", Topology(PARTIES, namespace=namespace, retry_delays=(60,)), clock=clock)
+    bus.declare()
     made = Runner(Agency(definition, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), clock), bus)
     made.metrics.watch_register(clock, tmp_path, None)
     yield made
@@ -89,8 +89,8 @@ def test_a_failed_handler_counts_a_delayed_retry_and_its_span_goes_with_the_dela
     assert value(runner.metrics, "guichet_retries_total", agency="ofii", tier="delayed") == 1
     assert value(runner.metrics, "guichet_messages_consumed_total", agency="ofii", type="unknown", outcome="retried") == 1
     failed = next(s for s in finished_spans() if s.name.startswith("process "))
-    row = runner.agency.register.due_delayed(START + timedelta(days=1))[0]
-    trace_id = json.loads(row["headers"])["traceparent"].split("-")[1]
+    delayed = runner.bus.get(runner.bus.topology.queue_name("attente.60s"))
+    trace_id = delayed.headers["traceparent"].split("-")[1]
     assert trace_id == format(failed.context.trace_id, "032x")
 
 
