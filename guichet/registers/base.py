@@ -124,24 +124,10 @@ class Register:
                 tx.journal("out", envelope, now, row["body"].encode())
 
     def next_due(self) -> datetime | None:
+        """When the next outbox row falls due (a retry waits in the transport's queues, not here)."""
         due = [r["due"] for r in self.read(
-            "SELECT MIN(due_at) AS due FROM outbox WHERE published_at IS NULL UNION ALL "
-            "SELECT MIN(due_at) AS due FROM delayed WHERE published_at IS NULL") if r["due"]]
+            "SELECT MIN(due_at) AS due FROM outbox WHERE published_at IS NULL") if r["due"]]
         return from_text(min(due)) if due else None
-
-    def delay(self, routing_key: str, body: bytes | str, headers: dict, due_at: datetime) -> None:
-        text = body.decode() if isinstance(body, bytes) else body
-        with self.transaction() as tx:
-            tx.execute("INSERT INTO delayed (routing_key, body, headers, due_at) VALUES (?, ?, ?, ?)",
-                       routing_key, text, json.dumps(headers, default=str), utc_text(due_at))
-
-    def due_delayed(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        return self.read("SELECT id, routing_key, body, headers FROM delayed WHERE published_at IS NULL "
-                         "AND due_at <= ? ORDER BY due_at, id LIMIT ?", utc_text(now), limit)
-
-    def mark_delayed_published(self, row_id: int, now: datetime) -> None:
-        with self.transaction() as tx:
-            tx.execute("UPDATE delayed SET published_at = ? WHERE id = ?", utc_text(now), row_id)
 
     def pending_outbox(self) -> int:
         with self.transaction() as tx:
