@@ -91,6 +91,24 @@ def add_data(parser: argparse.ArgumentParser) -> None:
                              "(default: $GUICHET_DATABASE_URL)")
 
 
+def registers_named(args: argparse.Namespace) -> list[str]:
+    """The agencies whose registers a command works on: those named, else every register found
+    (on PostgreSQL, every agency). An unknown agency, or a register missing from --data-dir, is
+    named before anything is opened."""
+    def found(agency: str) -> bool:
+        return bool(args.database_url) or (Path(args.data_dir) / f"{agency}.sqlite3").is_file()
+    agencies = args.agencies or [a for a in AGENCIES if found(a)]
+    unknown = [a for a in agencies if a not in AGENCIES]
+    if unknown:
+        raise UsageError(f"unknown agency {unknown[0]!r}: choose from {', '.join(AGENCIES)}")
+    if not agencies:
+        raise UsageError(f"no agency register in {args.data_dir}")
+    missing = [a for a in agencies if not found(a)]
+    if missing:
+        raise UsageError(f"no register for {missing[0]} in {args.data_dir}")
+    return agencies
+
+
 def agency_choice(value: str) -> str:
     if value not in AGENCIES:
         raise argparse.ArgumentTypeError(f"unknown agency {value!r}: choose from {', '.join(AGENCIES)}")

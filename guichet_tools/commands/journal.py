@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from guichet_tools.commands.common import UsageError, add_data
+from guichet_tools.commands.common import add_data, registers_named
 from guichet.register_reader import RegisterReader
-from schemas.base import AGENCIES
 
 
 def add_command(sub) -> None:
@@ -24,17 +22,8 @@ def add_command(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    agencies = args.agencies or [a for a in AGENCIES if args.database_url
-                                 or (Path(args.data_dir) / f"{a}.sqlite3").is_file()]
-    unknown = [a for a in agencies if a not in AGENCIES]
-    if unknown:
-        raise UsageError(f"unknown agency {unknown[0]!r}: choose from {', '.join(AGENCIES)}")
-    if not agencies:
-        raise UsageError(f"no agency register in {args.data_dir}")
     results = {}
-    for agency in agencies:
-        if not args.database_url and not (Path(args.data_dir) / f"{agency}.sqlite3").is_file():
-            raise UsageError(f"no register for {agency} in {args.data_dir}")
+    for agency in registers_named(args):
         # Read-only: verifying changes nothing, not even a legacy register's columns.
         with RegisterReader(agency, args.data_dir, args.database_url) as reader:
             results[agency] = reader.verify_journal()

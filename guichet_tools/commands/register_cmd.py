@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from guichet.register import Register
 from guichet.registers.migrations import CURRENT
-from guichet_tools.commands.common import UsageError, add_data
-from schemas.base import AGENCIES
+from guichet_tools.commands.common import add_data, registers_named
 
 
 def add_command(sub) -> None:
@@ -27,16 +25,7 @@ def add_command(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    agencies = args.agencies or [a for a in AGENCIES if args.database_url
-                                 or (Path(args.data_dir) / f"{a}.sqlite3").is_file()]
-    unknown = [a for a in agencies if a not in AGENCIES]
-    if unknown:
-        raise UsageError(f"unknown agency {unknown[0]!r}: choose from {', '.join(AGENCIES)}")
-    if not agencies:
-        raise UsageError(f"no agency register in {args.data_dir}")
-    for agency in agencies:
-        if not args.database_url and not (Path(args.data_dir) / f"{agency}.sqlite3").is_file():
-            raise UsageError(f"no register for {agency} in {args.data_dir}")
+    for agency in registers_named(args):
         opened = Register.for_agency(agency, args.data_dir, args.database_url, upgrade=True)
         try:
             print(f"{agency}: {opened.migration.describe()}")
