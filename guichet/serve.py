@@ -178,7 +178,7 @@ class Service:
 
     def _consume_late(self, bus: Bus, runner: Runner, topology: Topology, unavailable: dict | None):
         """Only the OFII (the référent, to whom the alert goes) relays late transmissions: its account
-        alone may read the late queue and republish other agencies' messages (guichet_tools.broker_admin).
+        alone may read the late queue and republish other agencies' messages (guichet_operations.broker_admin).
         None while the late queue is not available; the caller tries again later."""
         name = topology.queue_name("retard")
         if unavailable is None:  # a later try: declare again what was missing

@@ -50,7 +50,7 @@ majority of nodes, whose publisher confirm means a majority holds the message:
 Queue types and these arguments are declared, not left to policies, because every process declares
 the topology itself over AMQP; `guichet broker setup` sets the same values as policies too, so an
 operator can change a TTL or a delivery limit without deleting a queue; queue length limits are set
-by those policies only (guichet_tools/broker_policies.py). A queue found on the broker
+by those policies only (guichet_operations/broker_policies.py). A queue found on the broker
 with another type or arguments than asked is an error naming it (`TopologyMismatch`), never
 silently used: otherwise the first process to declare would decide the type for everyone.
 """

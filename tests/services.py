@@ -1,12 +1,12 @@
 """Agency services as separate OS processes on RabbitMQ, for end-to-end and interoperability tests,
-started by the tools' own launcher (guichet_tools/launcher.py)."""
+started by the tools' own launcher (guichet_simulation/launcher.py)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from guichet_tools.launcher import ServiceProcesses, guichet_command
+from guichet_simulation.launcher import ServiceProcesses, guichet_command
 from schemas.base import AGENCIES
 from tests.conftest import delete_namespace
 

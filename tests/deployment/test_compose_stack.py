@@ -29,7 +29,7 @@ from tests.conftest import wait_until
 pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIO = ROOT / "guichet_tools" / "examples" / "guichet-unique.json"
+SCENARIO = ROOT / "guichet_simulation" / "examples" / "guichet-unique.json"
 REPEAT = 5  # the example's four dossiers, five times each: twenty dossiers
 TIME_SCALE = 100_000  # a legal day in about 0.9 s
 FINAL = {"titre_remis", "titre_a_retirer_en_prefecture", "hors_guichet_unique", "refus", "classe_sans_suite"}

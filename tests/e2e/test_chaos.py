@@ -20,7 +20,7 @@ def broker_port_open() -> bool:
 
 
 def test_chaos_with_killed_services_and_a_broker_restart_loses_and_doubles_nothing(amqp_url):
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "chaos", "--dossiers", "16", "--broker", amqp_url,
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "chaos", "--dossiers", "16", "--broker", amqp_url,
                              "--kill-every", "2", "--seed", "3", "--json"],
                             capture_output=True, text=True, timeout=600)
     deadline = time.monotonic() + 60

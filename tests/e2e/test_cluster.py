@@ -21,9 +21,9 @@ import pytest
 from guichet.bus import Bus
 from guichet.clock import ScaledClock
 from guichet.topology import Topology
-from guichet_tools.chaos import _duplicates, _outcomes, chaos_scenario
-from guichet_tools.error_queue import ErrorQueue, Selection
-from guichet_tools.simulation.harness import Simulation
+from guichet_simulation.chaos import _duplicates, _outcomes, chaos_scenario
+from guichet_operations.error_queue import ErrorQueue, Selection
+from guichet_simulation.harness import Simulation
 from services.intake import filing
 from schemas.base import AGENCIES
 from services.parties import PARTIES

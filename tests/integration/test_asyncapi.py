@@ -11,7 +11,7 @@ import pytest
 
 import schemas  # noqa: F401  (registers every message type)
 from guichet.message import REGISTRY
-from guichet_tools.cli import main
+from guichet_cli.main import main
 from services.parties import PARTIES
 
 CHECKER = Path(__file__).resolve().parents[1] / "interop" / "asyncapi"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import amqp
 import pytest
 
-from guichet_tools.broker_management import BrokerAdminError, Management
+from guichet_operations.broker_management import BrokerAdminError, Management
 from schemas.base import AGENCIES, REGISTRY
 from tests.conftest import wait_until
 from tests.integration import test_broker_permissions

@@ -17,11 +17,11 @@ from pathlib import Path
 import amqp
 import pytest
 
-from guichet_tools import broker_admin
+from guichet_operations import broker_admin
 from guichet.bus import Bus
-from guichet_tools.error_queue import ErrorQueue, Selection
+from guichet_operations.error_queue import ErrorQueue, Selection
 from guichet.topology import Topology
-from guichet_tools.commands import broker
+from guichet_cli.commands import broker
 from tests.conftest import wait_until
 from tests.services import guichet
 from services.parties import PARTIES
@@ -278,7 +278,7 @@ def test_an_agency_cannot_send_a_message_elsewhere_through_an_operator_s_replay(
 def test_the_operator_account_archives_and_restores_a_failed_message(accounts):
     """The operations view archives instead of purging, with the operator's own account: it may
     declare the archive, move a failed message there and file it back in the error queue."""
-    from guichet_tools.ops import errors as ops_errors
+    from guichet_operations.view import errors as ops_errors
     ns, smoe = accounts.namespace, accounts.connect("smoe")
     try:
         smoe.channel().basic_publish(

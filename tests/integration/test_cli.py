@@ -12,7 +12,7 @@ from tests.conftest import dossier
 
 
 def guichet(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "guichet_tools", *args], capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run([sys.executable, "-m", "guichet_cli", *args], capture_output=True, text=True, timeout=120, **kw)
 
 
 @pytest.mark.parametrize("change,field", [
@@ -212,7 +212,7 @@ def test_the_directory_of_services_is_read_from_the_flag(tmp_path):
 
 
 def test_scenario_generate_writes_a_file_simulate_runs_and_refuses_a_count_below_one(tmp_path):
-    guichet_cmd = [sys.executable, "-m", "guichet_tools"]
+    guichet_cmd = [sys.executable, "-m", "guichet_cli"]
     out = tmp_path / "g.json"
     made = subprocess.run(guichet_cmd + ["scenario", "generate", "--dossiers", "12", "--seed", "2", "--out", str(out)],
                           capture_output=True, text=True, timeout=120)

@@ -25,7 +25,7 @@ def broken_handler(msg, ctx, d):
 
 
 def errors(url, namespace, *args):
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "errors", *args, "--broker", url,
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", *args, "--broker", url,
                              "--namespace", namespace, "--json"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -72,6 +72,6 @@ def test_operators_list_show_replay_and_purge_the_error_queue(amqp_url, namespac
 
 
 def test_replay_and_purge_need_a_selection(amqp_url, namespace):
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "errors", "purge", "--broker", amqp_url,
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "purge", "--broker", amqp_url,
                              "--namespace", namespace], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--all" in result.stderr

@@ -69,7 +69,7 @@ def test_a_service_consumes_its_own_queue_while_another_queue_cannot_be_declared
 
 
 def error_ids(url, namespace, *extra):
-    listed = subprocess.run([sys.executable, "-m", "guichet_tools", "errors", "list", "--broker", url, "--namespace",
+    listed = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "list", "--broker", url, "--namespace",
                              namespace, "--json", *extra], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
     return [m["id"] for m in json.loads(listed.stdout)["messages"]]
@@ -91,18 +91,18 @@ def test_a_delivery_filed_twice_is_one_entry_and_keeps_its_amqp_id(amqp_url, nam
         assert runner.poll_once() and runner.poll_once()
         assert bus.get(queue) is None
 
-        listed = subprocess.run([sys.executable, "-m", "guichet_tools", "errors", "list", "--broker", amqp_url,
+        listed = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "list", "--broker", amqp_url,
                                  "--namespace", namespace, "--json"], capture_output=True, text=True, timeout=60)
         messages = {m["id"]: m for m in json.loads(listed.stdout)["messages"]}
         assert set(messages) == {"amqp-id-1", "amqp-id-2"}, "the AMQP message id of an undecodable body is kept"
         assert messages["amqp-id-1"]["copies"] == 2 and messages["amqp-id-2"]["copies"] == 1
 
-        empty = subprocess.run([sys.executable, "-m", "guichet_tools", "errors", "purge", "", "--broker", amqp_url,
+        empty = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "purge", "", "--broker", amqp_url,
                                 "--namespace", namespace], capture_output=True, text=True, timeout=60)
         assert empty.returncode == 2 and "empty id" in empty.stderr
         assert sorted(error_ids(amqp_url, namespace)) == ["amqp-id-1", "amqp-id-2"]
 
-        replayed = subprocess.run([sys.executable, "-m", "guichet_tools", "errors", "replay", "amqp-id-1", "--broker",
+        replayed = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "replay", "amqp-id-1", "--broker",
                                    amqp_url, "--namespace", namespace], capture_output=True, text=True, timeout=60)
         assert replayed.returncode == 0 and "replayed 1 message(s)" in replayed.stdout
         assert error_ids(amqp_url, namespace) == ["amqp-id-2"], "both copies left the error queue with the replay"

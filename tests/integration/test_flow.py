@@ -3,7 +3,7 @@
 Each test names the paragraph of the circular it checks.
 """
 
-from guichet_tools.simulation.harness import Simulation
+from guichet_simulation.harness import Simulation
 from tests.conftest import dossier, scenario
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("guichet", "guichet_tools", "services", "schemas")
+PACKAGES = ("guichet", "guichet_cli", "guichet_operations", "guichet_simulation", "services", "schemas")
 
 
 def lint_copy(tmp_path: Path) -> subprocess.CompletedProcess:
@@ -25,8 +25,8 @@ def test_submit_importing_the_simulation_kit_breaks_the_contract(tmp_path):
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     assert lint_copy(tmp_path).returncode == 0, "the copy keeps the contract before it is changed"
 
-    submit = tmp_path / "guichet_tools" / "commands" / "submit.py"
-    submit.write_text(submit.read_text() + "\nfrom guichet_tools.simulation.harness import Simulation  # noqa\n")
+    submit = tmp_path / "guichet_cli" / "commands" / "submit.py"
+    submit.write_text(submit.read_text() + "\nfrom guichet_simulation.harness import Simulation  # noqa\n")
     broken = lint_copy(tmp_path)
     assert broken.returncode != 0
-    assert "guichet_tools.commands.submit is not allowed to import guichet_tools.simulation" in broken.stdout
+    assert "guichet_cli.commands.submit is not allowed to import guichet_simulation" in broken.stdout

@@ -9,7 +9,7 @@ from tests.conftest import dossier
 
 
 def guichet(*args):
-    return subprocess.run([sys.executable, "-m", "guichet_tools", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "guichet_cli", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_journal_verify_names_the_first_edited_or_deleted_record(tmp_path):

@@ -19,7 +19,7 @@ from guichet.key_directory import RELOAD_SECONDS
 from guichet.register_reader import RegisterReader
 from guichet.topology import Topology
 from guichet.trust import KeyDirectory, Trust
-from guichet_tools.launcher import ServiceProcesses
+from guichet_simulation.launcher import ServiceProcesses
 from services.intake import filing
 from services.parties import PARTIES
 from tests.conftest import delete_namespace, dossier, scenario, wait_until

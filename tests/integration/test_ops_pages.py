@@ -8,10 +8,10 @@ from importlib import resources
 import pytest
 from starlette.testclient import TestClient
 
-from guichet_tools.ops.actions import ActionJournal
-from guichet_tools.ops.app import OpsConfig, create_app
-from guichet_tools.ops.registers import Registers
-from guichet_tools.simulation.harness import Simulation
+from guichet_operations.view.actions import ActionJournal
+from guichet_operations.view.app import OpsConfig, create_app
+from guichet_operations.view.registers import Registers
+from guichet_simulation.harness import Simulation
 from services.scenario import load_scenario
 from guichet.register_reader import RegisterReader
 from schemas.base import AGENCIES
@@ -20,7 +20,7 @@ from schemas.base import AGENCIES
 @pytest.fixture(scope="module")
 def example_data(tmp_path_factory):
     data = tmp_path_factory.mktemp("example")
-    Simulation(load_scenario(resources.files("guichet_tools") / "examples" / "guichet-unique.json"),
+    Simulation(load_scenario(resources.files("guichet_simulation") / "examples" / "guichet-unique.json"),
                data_dir=data).run()
     return data
 

@@ -10,7 +10,7 @@ import jsonschema
 import pika
 import pytest
 
-from guichet_tools.commands.schemas_cmd import export_schemas
+from guichet_cli.commands.schemas_cmd import export_schemas
 from tests.conftest import dossier
 from tests.services import running_services
 

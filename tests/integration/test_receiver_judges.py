@@ -13,7 +13,7 @@ from guichet.register import Register
 from guichet.runner import Runner
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
-from guichet_tools.simulation.harness import Simulation
+from guichet_simulation.harness import Simulation
 from services.intake import filing
 from schemas.actes import TransmissionValidee
 from schemas.autorisation_travail import Criteria, DecisionAutorisationTravail

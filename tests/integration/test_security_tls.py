@@ -113,7 +113,7 @@ def test_guichet_simulate_runs_over_amqps(tmp_path, pki, proxy, tls_url):
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"regime": "circulaire-2012", "dossiers": [dossier(id="D-TLS")]}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_TLS_")} | tls_env(pki)
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--broker", tls_url, "--json",
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "simulate", "--broker", tls_url, "--json",
                              "--scenario", str(scenario)], capture_output=True, text=True, timeout=120, env=env, check=False)
     assert result.returncode == 0, result.stderr
     (outcome,) = json.loads(result.stdout)["dossiers"]
@@ -134,7 +134,7 @@ def test_a_missing_file_or_half_a_client_identity_is_one_clear_error(tmp_path, p
 
 def test_the_command_line_reports_a_missing_tls_file_in_one_line(tmp_path):
     env = dict(os.environ, GUICHET_TLS_CA=str(tmp_path / "nope.pem"))
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--broker",
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "simulate", "--broker",
                              "amqps://guest:guest@localhost:5671//", "--json"],
                             capture_output=True, text=True, timeout=60, env=env, check=False)
     assert result.returncode == 2 and result.stdout == ""

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 
-from guichet_tools.simulation.generate import write_scenario
+from guichet_simulation.generate import write_scenario
 
 
 def test_simulate_on_a_terminal_shows_progress_and_keeps_stdout_for_the_json(tmp_path):
@@ -18,7 +18,7 @@ def test_simulate_on_a_terminal_shows_progress_and_keeps_stdout_for_the_json(tmp
     terminal: list[bytes] = []
     reader = threading.Thread(target=_read_all, args=(master, terminal), daemon=True)
     reader.start()
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--scenario", str(scenario), "--json"],
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "simulate", "--scenario", str(scenario), "--json"],
                             stdout=subprocess.PIPE, stderr=slave, text=True, timeout=600)
     os.close(slave)
     reader.join(timeout=10)
@@ -32,7 +32,7 @@ def test_without_a_terminal_nothing_but_logs_reach_standard_error(tmp_path):
     scenario = tmp_path / "varied.json"
     with open(scenario, "w") as out:
         write_scenario(out, 200, 7)
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--scenario", str(scenario), "--json"],
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "simulate", "--scenario", str(scenario), "--json"],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0 and "\rsimulate: " not in result.stderr
 

@@ -2,11 +2,11 @@
 import subprocess
 import sys
 
-from guichet_tools.simulation.shards import default_workers, merge_reports, merge_tables
+from guichet_simulation.shards import default_workers, merge_reports, merge_tables
 
 
 def simulate(scenario, *args):
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--scenario", str(scenario), "--json",
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "simulate", "--scenario", str(scenario), "--json",
                              *args], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
@@ -14,7 +14,7 @@ def simulate(scenario, *args):
 
 def test_three_processes_write_what_one_writes(tmp_path):
     scenario = tmp_path / "year.json"
-    subprocess.run([sys.executable, "-m", "guichet_tools", "scenario", "generate", "--dossiers", "150", "--seed", "11",
+    subprocess.run([sys.executable, "-m", "guichet_cli", "scenario", "generate", "--dossiers", "150", "--seed", "11",
                     "--out", str(scenario)], check=True, timeout=120)
     one = simulate(scenario, "--workers", "1")
     assert '"biometric_tables": {\n    "' in one, "the scenario produces annex 2 entries to merge"
@@ -35,7 +35,7 @@ def test_small_scenarios_run_in_one_process():
 
 
 def test_a_number_of_processes_out_of_range_is_refused_naming_the_option():
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "simulate", "--workers", "0"],
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "simulate", "--workers", "0"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--workers: 0 is not a number of processes (1-64)" in result.stderr
 
@@ -43,7 +43,7 @@ def test_a_number_of_processes_out_of_range_is_refused_naming_the_option():
 def test_the_progress_line_adds_up_the_shards_and_shows_the_earliest_virtual_date():
     from datetime import datetime, timezone
 
-    from guichet_tools.simulation.shards import _show
+    from guichet_simulation.shards import _show
     seen = []
     early, late = datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 5, 1, tzinfo=timezone.utc)
     # Per shard: dossiers filed, messages moved, virtual time (0 while it has not started).

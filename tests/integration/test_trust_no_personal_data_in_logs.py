@@ -23,7 +23,7 @@ def test_a_full_scenario_with_a_known_applicant_logs_nothing_personal(tmp_path):
         dossier(id="P-1", worker=APPLICANT, family={"spouse": True, "minor_children": 1}),
         dossier(id="P-2", worker=APPLICANT, facts={"medical_no_shows": 2, "remuneration_ok": False}),
     ]}))
-    result = subprocess.run([sys.executable, "-m", "guichet_tools", "--log-level", "debug", "simulate", "--scenario",
+    result = subprocess.run([sys.executable, "-m", "guichet_cli", "--log-level", "debug", "simulate", "--scenario",
                              str(scenario), "--json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stderr.splitlines()

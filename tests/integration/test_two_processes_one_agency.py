@@ -10,7 +10,7 @@ import pytest
 
 from guichet.register import Register
 from guichet.register_reader import RegisterReader, read_states
-from guichet_tools.launcher import ServiceProcesses
+from guichet_simulation.launcher import ServiceProcesses
 from schemas.base import AGENCIES
 from tests.conftest import delete_namespace, dossier, wait_until
 from tests.services import guichet

@@ -10,8 +10,8 @@ import re
 import pytest
 
 from guichet.topology import Topology
-from guichet_tools import broker_admin
-from guichet_tools.broker_policies import Limits, policies
+from guichet_operations import broker_admin
+from guichet_operations.broker_policies import Limits, policies
 from schemas.base import AGENCIES, REGISTRY
 from services.parties import PARTIES
 
@@ -111,7 +111,7 @@ def test_failures_and_retries_are_filed_under_keys_addressed_to_the_agency_itsel
         assert not re.search(topics["smoe"][f"{NS}.{wait}"]["write"], "consulat.ofii.transmission_consulat")
 
 
-# What a full queue does, queue by queue (guichet_tools/broker_policies.py): never drop-head.
+# What a full queue does, queue by queue (guichet_operations/broker_policies.py): never drop-head.
 OVERFLOW = {
     "classic": {**{a: "reject-publish-dlx" for a in AGENCIES}, "retard": None},
     "quorum": {**{a: "reject-publish" for a in AGENCIES}, "retard": "reject-publish"},

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from guichet_tools.cli import build_parser
+from guichet_cli.main import build_parser
 from schemas.base import AGENCIES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,7 +157,7 @@ def test_dockerignore_leaves_out_local_state_but_not_package_data():
     for local in (".venv", ".git", "data", ".pytest_cache", "guichet/__pycache__", "tests", "deploy"):
         assert any(fnmatch.fnmatch(local, p.removeprefix("**/")) or fnmatch.fnmatch(local, p)
                    for p in patterns), local
-    for needed in ("pyproject.toml", "services/data", "guichet_tools/examples", "schemas", "services"):
+    for needed in ("pyproject.toml", "services/data", "guichet_simulation/examples", "schemas", "services"):
         assert not any(fnmatch.fnmatch(needed, p) for p in patterns), needed
 
 
@@ -178,7 +178,7 @@ def test_broker_setup_runs_once_before_the_agencies_and_each_agency_uses_its_own
 
 
 def test_run_with_credentials_connects_as_the_agency(tmp_path):
-    from guichet_tools.commands.common import account_url
+    from guichet_cli.commands.common import account_url
     creds = tmp_path / "broker-credentials.json"
     creds.write_text('{"smoe": "p@ss/word", "ofii": "x"}')
     url = account_url("amqp://rabbitmq:5672//", str(creds), "smoe")
@@ -193,7 +193,7 @@ def test_keys_setup_gives_each_agency_a_key_and_the_portal_one_per_employer_it_s
     assert (args.command, args.keys_command, args.keys_root) == ("keys", "init", "/keys")
     assert args.directory == "/keys/public/directory.json"
     sirets = args.employers.split(",")
-    example = (ROOT / "guichet_tools" / "examples" / "guichet-unique.json").read_text(encoding="utf-8")
+    example = (ROOT / "guichet_simulation" / "examples" / "guichet-unique.json").read_text(encoding="utf-8")
     assert set(re.findall(r'"siret":\s*"(\d{14})"', example)) <= set(sirets), "the stack's test filings are signed"
     mounts = {v.split(":")[1]: v.split(":")[0] for v in setup["volumes"]}
     assert set(mounts) == {"/keys/public", "/keys/portal", *(f"/keys/{a}" for a in AGENCIES)}

@@ -1,5 +1,6 @@
 """The layers are a contract: the runtime (`guichet`) imports no agency, no message contract and no
-tool; the agencies and contracts import no tool (pyproject.toml, [tool.importlinter])."""
+tool; the agencies and contracts import no tool; the operator tools and the simulation kit import
+neither each other nor the command line (pyproject.toml, [tool.importlinter])."""
 from __future__ import annotations
 
 import tomllib
@@ -14,9 +15,11 @@ def test_the_contract_names_the_runtime_and_the_agencies():
     contracts = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]["contracts"]
     forbidden = next(c for c in contracts if c["type"] == "forbidden")
     assert forbidden["source_modules"] == ["guichet"]
-    assert {"services", "schemas", "guichet_tools"} <= set(forbidden["forbidden_modules"])
+    assert {"services", "schemas", "guichet_cli", "guichet_operations", "guichet_simulation"} <= set(
+        forbidden["forbidden_modules"])
     layers = next(c for c in contracts if c["type"] == "layers")
-    assert layers["layers"] == ["guichet_tools", "services", "schemas", "guichet"]
+    assert layers["layers"] == ["guichet_cli", "guichet_operations | guichet_simulation", "services", "schemas",
+                                "guichet"]
 
 
 def test_the_code_keeps_the_import_contract():

@@ -26,7 +26,7 @@ from guichet.trust import (
     WrongSenderKey,
     generate,
 )
-from guichet_tools.cli import main
+from guichet_cli.main import main
 from schemas.titre import DepotTitre, Recepisse
 from services.agencies import definitions
 from tests.unit.test_signing import sign_with

@@ -9,8 +9,8 @@ import pytest
 
 from guichet.envelope import Sender, decode, wrap
 from guichet.timeutil import PARIS
-from guichet_tools import broker_admin
-from guichet_tools.cli import main
+from guichet_operations import broker_admin
+from guichet_cli.main import main
 from services.intake import first_message
 from services.scenario import ScenarioError, parse_scenario
 from schemas import REGISTRY

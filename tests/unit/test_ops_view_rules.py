@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from guichet_tools.ops.app import duration
-from guichet_tools.ops.registers import deadline_rows, task_status
-from guichet_tools.ops.sequence import parties_of, sequence_svg
+from guichet_operations.view.app import duration
+from guichet_operations.view.registers import deadline_rows, task_status
+from guichet_operations.view.sequence import parties_of, sequence_svg
 
 NOW = datetime(2026, 1, 20, 9, tzinfo=timezone.utc)
 

@@ -2,7 +2,7 @@
 import io
 from datetime import datetime, timezone
 
-from guichet_tools.simulation.progress import ProgressLine
+from guichet_simulation.progress import ProgressLine
 
 
 class Ticks:

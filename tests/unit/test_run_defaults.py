@@ -11,9 +11,9 @@ from guichet.metrics import Metrics
 from guichet.settings import SigningSettings
 from guichet.status_server import ServiceStatus
 from guichet.usage import UsageError
-from guichet_tools.cli import build_parser
-from guichet_tools.commands.run import is_rabbitmq, require_own_key
-from guichet_tools.launcher import ServiceProcesses
+from guichet_cli.main import build_parser
+from guichet_cli.commands.run import is_rabbitmq, require_own_key
+from guichet_simulation.launcher import ServiceProcesses
 
 
 def parse(*args: str):
@@ -44,7 +44,7 @@ def test_signatures_required_need_a_directory_and_a_key_of_the_agency(tmp_path):
         require_own_key(SigningSettings(), "ofii")
     with pytest.raises(UsageError, match="no such file"):
         require_own_key(SigningSettings(key_directory=str(tmp_path / "missing.json")), "ofii")
-    from guichet_tools.cli import main
+    from guichet_cli.main import main
     assert main(["--log-level", "error", "keys", "init", "--keys-root", str(tmp_path / "keys"),
                  "--directory", str(tmp_path / "directory.json")]) == 0
     directory = str(tmp_path / "directory.json")

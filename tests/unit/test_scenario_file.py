@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from guichet_tools.simulation.generate import write_scenario
+from guichet_simulation.generate import write_scenario
 from services.scenario import ScenarioError, load_scenario
-from guichet_tools.simulation.scenario_file import ScenarioFile
+from guichet_simulation.scenario_file import ScenarioFile
 from tests.conftest import dossier
 
 

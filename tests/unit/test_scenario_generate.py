@@ -5,7 +5,7 @@ import io
 import json
 from collections import Counter
 
-from guichet_tools.simulation.generate import write_scenario
+from guichet_simulation.generate import write_scenario
 from services.scenario import parse_scenario
 
 

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 
 import schemas  # noqa: F401  (registers every message type)
-from guichet_tools.cli import main
+from guichet_cli.main import main
 from schemas.base import REGISTRY
 from schemas.facts import Facts
 

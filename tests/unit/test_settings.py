@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from guichet.settings import TLSConfigError
-from guichet_tools.commands.common import add_broker, add_data
-from guichet_tools.settings import add_directory, add_signing, settings_from
+from guichet_cli.commands.common import add_broker, add_data
+from guichet_cli.settings import add_directory, add_signing, settings_from
 from services import directory
 
 

@@ -8,7 +8,7 @@ from guichet.envelope import Sender, wrap
 from guichet.trust import (
     BadSignature, ExpiredKey, KeyDirectory, Trust, Unsigned, WrongSenderKey, canonical, generate,
 )
-from guichet_tools.cli import main
+from guichet_cli.main import main
 from schemas.titre import Recepisse
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)

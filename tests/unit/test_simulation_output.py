@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from guichet_tools.simulation.output import write_document
+from guichet_simulation.output import write_document
 
 RESULTS = [
     {"dossiers": [], "biometric_report": {}, "biometric_tables": {}, "errors": 0, "failed": []},

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from guichet_tools.cli import main
+from guichet_cli.main import main
 
 
 def test_version_is_the_one_the_project_declares(capsys):

@@ -1,0 +1,5 @@
+import sys
+
+from guichet_cli.main import main
+
+sys.exit(main())

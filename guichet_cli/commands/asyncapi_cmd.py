@@ -1,0 +1,46 @@
+"""`guichet asyncapi`: the AsyncAPI 3.0 document of the bus, for connectors and catalogues."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from guichet.topology import Topology
+from guichet_operations.asyncapi import asyncapi_document
+from schemas.base import REGISTRY
+from services.parties import PARTIES
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("asyncapi", help="write the AsyncAPI 3.0 document of the bus",
+                       description="Generate the AsyncAPI 3.0 document of the bus from the message registry and "
+                                   "the topology: the flow exchange, one channel per queue, every message with "
+                                   "its JSON Schema, headers, version, sender and recipient, the error, wait "
+                                   "and late queues, and the broker's security scheme.")
+    p.add_argument("--out", metavar="FILE", help="write it there (default: standard output)")
+    p.add_argument("--namespace", default="guichet", help="prefix of every exchange and queue name (default: guichet)")
+    p.add_argument("--vhost", default="/", help="the broker's virtual host (default: /)")
+    p.set_defaults(func=run)
+
+
+def document(namespace: str = "guichet", vhost: str = "/") -> dict:
+    return asyncapi_document(REGISTRY, Topology(PARTIES, namespace=namespace), vhost=vhost)
+
+
+def write(path: Path, namespace: str = "guichet", vhost: str = "/") -> dict:
+    doc = document(namespace, vhost)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+    return doc
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out:
+        doc = write(Path(args.out), args.namespace, args.vhost)
+        print(f"wrote AsyncAPI {doc['asyncapi']}: {len(doc['channels'])} channels, "
+              f"{len(doc['components']['messages'])} messages to {args.out}")
+    else:
+        json.dump(document(args.namespace, args.vhost), sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    return 0

@@ -1,0 +1,45 @@
+"""`guichet schemas export`: every message's JSON Schema, for connectors in any language."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from guichet.envelope import Envelope
+from guichet_cli.commands import asyncapi_cmd
+from schemas.base import REGISTRY
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("schemas", help="the message contracts")
+    ssub = p.add_subparsers(dest="schemas_command", required=True)
+    export = ssub.add_parser("export", help="write the envelope's and every message's JSON Schema",
+                             description="Write envelope.schema.json and one <type>.v<version>.schema.json per "
+                                         "message type into DIR, with an index.json listing type, version, "
+                                         "sender, recipient and routing key, and asyncapi.json (the AsyncAPI "
+                                         "3.0 document of the bus, as `guichet asyncapi` writes it).")
+    export.add_argument("--out", default="schemas-json", metavar="DIR", help="output folder (default: schemas-json)")
+    export.set_defaults(func=run)
+
+
+def export_schemas(out: Path) -> list[dict]:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "envelope.schema.json").write_text(json.dumps(Envelope.model_json_schema(), indent=2, ensure_ascii=False))
+    index = []
+    for type_, cls in sorted(REGISTRY.items()):
+        name = f"{type_}.v{cls.VERSION}.schema.json"
+        schema = cls.model_json_schema()
+        schema["title"] = type_
+        schema["description"] = (cls.__doc__ or "").strip()
+        (out / name).write_text(json.dumps(schema, indent=2, ensure_ascii=False))
+        index.append({"type": type_, "version": cls.VERSION, "sender": cls.SENDER, "recipient": cls.RECIPIENT,
+                      "routing_key": f"{cls.RECIPIENT}.{type_}", "step": cls.STEP, "schema": name})
+    (out / "index.json").write_text(json.dumps(index, indent=2, ensure_ascii=False))
+    asyncapi_cmd.write(out / "asyncapi.json")
+    return index
+
+
+def run(args: argparse.Namespace) -> int:
+    index = export_schemas(Path(args.out))
+    print(f"wrote {len(index)} message schemas, the envelope's and asyncapi.json to {args.out}")
+    return 0

@@ -1,5 +1,0 @@
-import sys
-
-from guichet_tools.cli import main
-
-sys.exit(main())

@@ -1,1 +1,0 @@
-"""`guichet simulate`: the four agencies over the bus on a virtual clock."""
