@@ -93,9 +93,9 @@ class Agency:
     def __init__(self, definition: AgencyDefinition, register: Register, clock: Clock,
                  simulate_actors: bool = True, trust: "Trust | None" = None, freshness: Freshness | None = None):
         self.definition = definition
-        # How far a sender's date may stray from this agency's clock: GUICHET_CLOCK_TOLERANCE_SECONDS
-        # and GUICHET_FRESHNESS_WINDOW_DAYS, else the defaults (guichet/receipt.py says why).
-        self.freshness = freshness or Freshness.from_environ()
+        # How far a sender's date may stray from this agency's clock, as the configuration sets it
+        # (the defaults: guichet/receipt.py says why).
+        self.freshness = freshness or Freshness()
         self.gate: Gate = definition.gate or Opening(definition.name, definition.opening)
         self.name = definition.name
         self.register = register

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import structlog
 
-from guichet.usage import UsageError
+from guichet.configuration import ConfigurationError
 
 log = structlog.get_logger("guichet.trust")
 
@@ -39,7 +39,7 @@ SUBJECT_PARTIES = frozenset({"employeur"})
 KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 
 
-class KeyDirectoryError(UsageError):
+class KeyDirectoryError(ConfigurationError):
     """The directory's file cannot be read or is not a key directory."""
 
 

@@ -18,8 +18,6 @@ as processed, so that a replay once the dossier is where the message belongs fin
 """
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,7 +27,6 @@ import structlog
 from guichet.envelope import Envelope
 from guichet.journal import body_hash
 from guichet.message import Message
-from guichet.usage import UsageError
 
 if TYPE_CHECKING:
     from guichet.clock import Clock
@@ -59,11 +56,6 @@ class Absorbed:
 
 
 Verdict = Refused | Absorbed | None
-
-# Where an operator sets the freshness bounds of a service (`Freshness.from_environ`).
-TOLERANCE_VARIABLE = "GUICHET_CLOCK_TOLERANCE_SECONDS"
-WINDOW_VARIABLE = "GUICHET_FRESHNESS_WINDOW_DAYS"
-
 
 class Gate(Protocol):
     """An agency's state machine, as the runtime consults it before a handler runs."""
@@ -112,25 +104,6 @@ class Freshness:
     tolerance: timedelta = timedelta(minutes=5)
     real_tolerance: timedelta = timedelta(seconds=2)
     window: timedelta = timedelta(days=366)
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Freshness:
-        """The defaults, or what `GUICHET_CLOCK_TOLERANCE_SECONDS` and `GUICHET_FRESHNESS_WINDOW_DAYS`
-        say: a bus whose hosts' clocks are less well kept, or whose consumers may stay down longer
-        than a year, widens them; each must be a positive number."""
-        changes = {}
-        for name, variable, unit in (("tolerance", TOLERANCE_VARIABLE, "seconds"), ("window", WINDOW_VARIABLE, "days")):
-            text = environ.get(variable)
-            if not text:
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                value = float("nan")
-            if not 0 < value < 1e6:
-                raise UsageError(f"{variable}={text}: a positive number of {unit} below 1,000,000 is expected")
-            changes[name] = timedelta(**{unit: value})
-        return cls(**changes)
 
     def _limit(self, scale: float) -> timedelta:
         return max(self.tolerance, self.real_tolerance * scale)

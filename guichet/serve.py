@@ -27,6 +27,7 @@ from guichet.agency import Agency, AgencyDefinition
 from guichet.bus import Brokers, Bus
 from guichet.clock import Clock
 from guichet.metrics import Metrics
+from guichet.receipt import Freshness
 from guichet.register import Register
 from guichet.runner import Runner
 from guichet.status_server import ServiceStatus
@@ -72,8 +73,10 @@ class ServiceConfig:
     http_host: str = "127.0.0.1"
     # TLS for amqps:// and the signing keys, as the command's flags give them (their defaults are the
     # GUICHET_TLS_* and GUICHET_KEY_DIRECTORY / GUICHET_KEYS_DIR variables).
-    tls: TLSSettings = field(default_factory=TLSSettings.from_environ)
-    signing: SigningSettings = field(default_factory=SigningSettings.from_environ)
+    tls: TLSSettings = field(default_factory=TLSSettings)
+    signing: SigningSettings = field(default_factory=SigningSettings)
+    # How far a sender's date may stray from this agency's clock (guichet/receipt.py).
+    freshness: Freshness = field(default_factory=Freshness)
 
     @property
     def agency(self) -> str:
@@ -86,7 +89,7 @@ class Service:
         self.stopping = False
         register = Register.for_agency(config.agency, config.data_dir, config.database_url)
         self.agency = Agency(config.definition, register, config.clock, config.simulate_actors,
-                             trust=config.signing.trust())
+                             trust=config.signing.trust(), freshness=config.freshness)
         self.heartbeat_file = Path(config.data_dir) / f"{config.agency}.alive"
         self.metrics = Metrics(config.agency)
         self.metrics.watch_register(config.clock, config.data_dir, config.database_url)

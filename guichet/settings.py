@@ -1,6 +1,7 @@
-"""What a process is configured with for TLS and signatures: values the command's flags give, each
-flag defaulting to its GUICHET_* environment variable. An error names where the bad value came
-from (the flag or the variable), so that the operator knows what to fix."""
+"""What a process is configured with for TLS and signatures, as the command line builds it (from its
+flags and their GUICHET_* defaults: guichet_cli/settings.py); the runtime reads no environment. An
+error names where the bad value came from (`origin`: the flag or the variable), so that the operator
+knows what to fix."""
 from __future__ import annotations
 
 import os
@@ -10,17 +11,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit
 
-from guichet.usage import UsageError
+from guichet.configuration import ConfigurationError
 
 if TYPE_CHECKING:
     from guichet.trust import Trust
 
+# The variables a command reads as its flags' defaults (guichet_cli/settings.py); named here because a
+# process a tool starts without flags (a benchmark's relay) reads the same ones.
 TLS_VARIABLES = {"ca": "GUICHET_TLS_CA", "cert": "GUICHET_TLS_CERT", "key": "GUICHET_TLS_KEY",
                  "server_name": "GUICHET_TLS_SERVER_NAME"}
 SIGNING_VARIABLES = {"key_directory": "GUICHET_KEY_DIRECTORY", "keys_dir": "GUICHET_KEYS_DIR"}
 
-
-class TLSConfigError(UsageError):
+class TLSConfigError(ConfigurationError):
     """A TLS file that does not exist, or a client certificate without its key."""
 
 
@@ -36,11 +38,16 @@ class TLSSettings:
     key: str | None = None
     server_name: str | None = None
     # Where each value came from, for error messages: the flag or the variable.
-    origin: Mapping[str, str] = field(default_factory=lambda: dict(TLS_VARIABLES), compare=False)
+    origin: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "TLSSettings":
-        return cls(**{name: environ.get(variable) or None for name, variable in TLS_VARIABLES.items()})
+    def from_variables(cls, variables: Mapping[str, str]) -> "TLSSettings":
+        """The GUICHET_TLS_* values of the mapping its caller hands over (the runtime reads none)."""
+        return cls(**{name: variables.get(variable) or None for name, variable in TLS_VARIABLES.items()},
+                   origin=dict(TLS_VARIABLES))
+
+    def _named(self, name: str) -> str:
+        return self.origin.get(name, f"tls {name}")
 
     def options(self, url: str) -> dict[str, Any]:
         """kombu's `ssl` argument for an `amqps://` URL, in the dict form py-amqp 5 turns into an SSLContext."""
@@ -50,10 +57,10 @@ class TLSSettings:
             path = getattr(self, name)
             if path:
                 if not os.path.isfile(path):
-                    raise TLSConfigError(f"{self.origin[name]}={path}: no such file")
+                    raise TLSConfigError(f"{self._named(name)}={path}: no such file")
                 options[key] = path
         if ("certfile" in options) != ("keyfile" in options):
-            raise TLSConfigError(f"{self.origin['cert']} and {self.origin['key']} go together: set both or neither")
+            raise TLSConfigError(f"{self._named('cert')} and {self._named('key')} go together: set both or neither")
         return options
 
 
@@ -66,10 +73,6 @@ class SigningSettings:
     key_directory: str | None = None
     keys_dir: str | None = None
 
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "SigningSettings":
-        return cls(**{name: environ.get(variable) or None for name, variable in SIGNING_VARIABLES.items()})
-
     def keys_dirs(self) -> list[Path]:
         return [Path(p) for p in (self.keys_dir or "").split(os.pathsep) if p]
 
@@ -78,5 +81,5 @@ class SigningSettings:
             return None
         from guichet.trust import KeyDirectory, Trust
         if not Path(self.key_directory).is_file():
-            raise UsageError(f"key directory {self.key_directory}: no such file (guichet keys init writes one)")
+            raise ConfigurationError(f"key directory {self.key_directory}: no such file (guichet keys init writes one)")
         return Trust(KeyDirectory(self.key_directory), self.keys_dirs())

@@ -18,11 +18,19 @@ import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from guichet.metrics import Metrics
-from guichet.usage import UsageError
+from guichet.configuration import ConfigurationError
 
 log = structlog.get_logger("guichet.status")
 
 LIVE_SECONDS = 30.0
+
+
+class ListenerError(ConfigurationError):
+    """The status listener cannot take its host and port (taken, or not this machine's)."""
+
+    def __init__(self, host: str, port: int, reason: str):
+        self.host, self.port, self.reason = host, port, reason
+        super().__init__(f"status listener on {host}:{port}: cannot listen ({reason})")
 
 
 class ServiceStatus:
@@ -58,8 +66,7 @@ class ServiceStatus:
         try:
             self._server = ThreadingHTTPServer((self.host, self.port), _handler(self))
         except OSError as exc:
-            raise UsageError(f"--http-host {self.host} --http-port {self.port}: cannot listen "
-                             f"({exc.strerror or exc})") from None
+            raise ListenerError(self.host, self.port, exc.strerror or str(exc)) from None
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name="guichet-status", daemon=True).start()

@@ -14,7 +14,6 @@ OTEL_EXPORTER_OTLP_ENDPOINT is set and the `otel` extra is installed.
 from __future__ import annotations
 
 import atexit
-import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
@@ -126,8 +125,10 @@ def add_trace_id(_logger: Any, _method: str, event: dict) -> dict:
     return event
 
 
-def configure(service_name: str, environ: Mapping[str, str] = os.environ) -> bool:
-    """Export spans over OTLP when an endpoint is set; True when the SDK was set up."""
+def configure(service_name: str, environ: Mapping[str, str]) -> bool:
+    """Export spans over OTLP when the OpenTelemetry variables the command line hands over name an
+    endpoint (the exporter reads the others itself, as the OpenTelemetry SDK specifies); True when
+    the SDK was set up."""
     if not (environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
         return False
     try:

@@ -29,7 +29,7 @@ import structlog
 from guichet.canonical_json import RFC8785, CanonicalFormError, jcs, refuse_unfit
 from guichet.envelope import Envelope, PermanentError
 from guichet.key_directory import KEY_ID_PATTERN, SUBJECT_PARTIES, KeyDirectory, KeyEntry
-from guichet.usage import UsageError
+from guichet.configuration import ConfigurationError
 
 log = structlog.get_logger("guichet.trust")
 
@@ -55,7 +55,7 @@ class KeyDirectoryUnreadable(PermanentError):
     reason = "key_directory_unreadable"
 
 
-class NoSigningKey(UsageError, RuntimeError):
+class NoSigningKey(ConfigurationError, RuntimeError):
     """This process holds no valid key of the envelope's sender: its keys folders are to be repaired.
     A command says so and exits 2; a service's handling fails, is retried, then filed."""
 
@@ -115,12 +115,6 @@ class Trust:
         for folder in self.keys_dirs:
             for path in sorted(folder.glob("*.pem")):
                 self.private[path.stem] = serialization.load_pem_private_key(path.read_bytes(), password=None)
-
-    @classmethod
-    def from_environment(cls) -> "Trust | None":
-        """GUICHET_KEY_DIRECTORY turns signing on; GUICHET_KEYS_DIR holds this process's private keys."""
-        from guichet.settings import SigningSettings
-        return SigningSettings.from_environ().trust()
 
     def _private_key(self, key_id: str) -> Ed25519PrivateKey | None:
         """A key put in the keys folder after start (a rotation) is loaded when first needed; a key

@@ -11,7 +11,7 @@ from amqp.exceptions import AccessRefused
 from guichet import logs
 from guichet_cli.commands import (asyncapi_cmd, bench, broker, chaos, dossier, errors, journal, keys, ops,
                                     register_cmd, report, run, scenario_cmd, schemas_cmd, simulate, submit)
-from guichet_cli.commands.common import UsageError
+from guichet.configuration import ConfigurationError
 from services.scenario import ScenarioError
 from guichet.register import RegisterVersionError
 from guichet.topology import TopologyMismatch
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(args.log_level or ("warning" if args.command in ("simulate", "bench") else "info"))
     try:
         return args.func(args)
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, ConfigurationError) as exc:
         print(f"guichet {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

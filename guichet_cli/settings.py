@@ -8,6 +8,10 @@ bus, the trust) and to the agencies (the directory of services).
     GUICHET_DATA_DIR        --data-dir          GUICHET_TLS_SERVER_NAME --tls-server-name
     GUICHET_DATABASE_URL    --database-url      GUICHET_KEY_DIRECTORY   --key-directory
     GUICHET_DIRECTORY       --directory         GUICHET_KEYS_DIR        --keys-dir
+
+and, without flags, the bounds of a receiver's trust in a sender's clock (guichet/receipt.py):
+GUICHET_CLOCK_TOLERANCE_SECONDS and GUICHET_FRESHNESS_WINDOW_DAYS. This is the one place that reads
+the environment: the runtime is handed what is read here.
 """
 from __future__ import annotations
 
@@ -16,15 +20,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from guichet.settings import (
-    SIGNING_VARIABLES,
-    TLS_VARIABLES,
-    SigningSettings,
-    TLSSettings,
-)
-from guichet.usage import UsageError
+from collections.abc import Mapping
+from datetime import timedelta
+
+from guichet.receipt import Freshness
+from guichet.settings import SIGNING_VARIABLES, TLS_VARIABLES, SigningSettings, TLSSettings
+from guichet_cli.usage import UsageError
 from services import directory
 
+TOLERANCE_VARIABLE = "GUICHET_CLOCK_TOLERANCE_SECONDS"
+WINDOW_VARIABLE = "GUICHET_FRESHNESS_WINDOW_DAYS"
 TLS_FLAGS = {"ca": "--tls-ca", "cert": "--tls-cert", "key": "--tls-key", "server_name": "--tls-server-name"}
 SIGNING_FLAGS = {"key_directory": "--key-directory", "keys_dir": "--keys-dir"}
 
@@ -69,6 +74,25 @@ def tls_from(args: argparse.Namespace) -> TLSSettings:
     return TLSSettings(**values, origin=origin)
 
 
+def freshness_from(environ: Mapping[str, str]) -> Freshness:
+    """The defaults, or what `GUICHET_CLOCK_TOLERANCE_SECONDS` and `GUICHET_FRESHNESS_WINDOW_DAYS`
+    say: a bus whose hosts' clocks are less well kept, or whose consumers may stay down longer
+    than a year, widens them; each must be a positive number."""
+    changes = {}
+    for name, variable, unit in (("tolerance", TOLERANCE_VARIABLE, "seconds"), ("window", WINDOW_VARIABLE, "days")):
+        text = environ.get(variable)
+        if not text:
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not 0 < value < 1e6:
+            raise UsageError(f"{variable}={text}: a positive number of {unit} below 1,000,000 is expected")
+        changes[name] = timedelta(**{unit: value})
+    return Freshness(**changes)
+
+
 def signing_from(args: argparse.Namespace) -> SigningSettings:
     return SigningSettings(**{name: _flag_or_variable(args, name, flag, SIGNING_VARIABLES[name])[0]
                               for name, flag in SIGNING_FLAGS.items()})
@@ -84,6 +108,7 @@ class Settings:
     tls: TLSSettings
     signing: SigningSettings
     directory: str | None
+    freshness: Freshness = Freshness()
 
     def apply_directory(self) -> None:
         """The agencies read the directory of services from here on (services/directory.py)."""
@@ -112,6 +137,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                         data_dir=Path(getattr(args, "data_dir", None) or "data"),
                         database_url=getattr(args, "database_url", None), tls=tls_from(args),
                         signing=signing_from(args),
-                        directory=_flag_or_variable(args, "directory", "--directory", "GUICHET_DIRECTORY")[0])
+                        directory=_flag_or_variable(args, "directory", "--directory", "GUICHET_DIRECTORY")[0],
+                        freshness=freshness_from(os.environ))
     settings.apply_directory()
     return settings

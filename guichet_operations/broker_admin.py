@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from guichet.bus import Bus
+from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from guichet_operations import broker_permissions, broker_policies
 from guichet_operations.broker_management import BrokerAdminError, Management, management_url  # noqa: F401
@@ -166,7 +167,7 @@ def verify(admin_http_url: str, state: State) -> list[str]:
     return drift + _topology_drift(mgmt, state)
 
 
-def apply(admin_http_url: str, state: State, amqp_url: str | None = None) -> dict:
+def apply(admin_http_url: str, state: State, amqp_url: str | None = None, tls: TLSSettings | None = None) -> dict:
     """Make the broker match `state`, touching only what differs; `amqp_url` (the administrator's)
     also declares the topology in the vhost. Returns each user's status and the changes made."""
     mgmt, vhost, changes, statuses = Management(admin_http_url), state.vhost, [], {}
@@ -204,7 +205,7 @@ def apply(admin_http_url: str, state: State, amqp_url: str | None = None) -> dic
             changes.append(f"set policy {name}")
     if amqp_url is not None:  # the administrator declares everything: no account needs configure rights
         bus = Bus(urlsplit(amqp_url)._replace(path="/" + quote(vhost, safe="")).geturl(),
-                  Topology(PARTIES, namespace=state.namespace, queue_type=state.queue_type))
+                  Topology(PARTIES, namespace=state.namespace, queue_type=state.queue_type), tls=tls)
         try:
             bus.declare()
         finally:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from guichet.bus import Bus
+from guichet.settings import TLSSettings
 from guichet.clock import ScaledClock
 from guichet.register_reader import RegisterReader, read_states
 from guichet.topology import Topology
@@ -82,7 +83,7 @@ class ChaosResult:
 def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_every: float = 3.0,
               broker_restart: str | None = DEFAULT_BROKER_RESTART, timeout: float = 600, seed: int | None = None,
               data_dir: Path | None = None, progress: Callable[[str], None] = lambda line: None,
-              trust: "Trust | None" = None) -> ChaosResult:
+              trust: "Trust | None" = None, tls: TLSSettings | None = None) -> ChaosResult:
     """`trust`: when the services run signed, the filings are signed too, each with the key of the
     employer that files it (its SIRET), as the employers' portal would."""
     scenario = chaos_scenario(count)
@@ -96,7 +97,7 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
     origin = datetime.now(timezone.utc)
     namespace = f"chaos-{uuid.uuid4().hex[:10]}"
     fleet = ServiceProcesses(broker, namespace, data, time_scale, origin)
-    bus = Bus(broker, Topology(PARTIES, namespace=namespace))
+    bus = Bus(broker, Topology(PARTIES, namespace=namespace), tls=tls)
     try:
         bus.declare()
         fleet.start_all()
@@ -133,7 +134,7 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
         return result
     finally:
         fleet.stop_all()
-        cleanup = Bus(broker, Topology(PARTIES, namespace=namespace))
+        cleanup = Bus(broker, Topology(PARTIES, namespace=namespace), tls=tls)
         cleanup.delete_topology()
         cleanup.close()
         if tmp is not None:

@@ -25,6 +25,7 @@ from guichet.runner import Runner
 from services.scenario import Scenario
 from guichet_simulation.scenario_file import ScenarioFile
 from guichet.timeutil import at_opening
+from guichet.receipt import Freshness
 from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from services.views import biometric_report, biometric_tables, dossier_view
@@ -66,6 +67,8 @@ class Simulation:
     broker_url: str = "memory://"
     data_dir: Path | None = None
     tls: TLSSettings | None = None
+    # How far a sender's date may stray from each agency's clock (guichet/receipt.py).
+    freshness: Freshness | None = None
     # Called after each round that moved something, with what was filed so far and the virtual time.
     on_progress: Callable[["Progress", datetime | None], None] | None = None
     runners: list[Runner] = field(default_factory=list)
@@ -98,7 +101,7 @@ class Simulation:
             for name, definition in definitions().items():
                 # Registers in a temporary folder are deleted at the end: no flush to disk per commit.
                 register = Register.for_agency(name, data_dir, durable=self.data_dir is not None)
-                self.runners.append(Runner(Agency(definition, register, clock), bus))
+                self.runners.append(Runner(Agency(definition, register, clock, freshness=self.freshness), bus))
             self._loop(bus, clock, source, filings)
             yield Outcome(source, self.runners)
         finally:

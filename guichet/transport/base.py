@@ -30,7 +30,7 @@ from guichet.envelope import Envelope
 from guichet.metrics import TIMESTAMP_MS
 from guichet.settings import TLSSettings
 from guichet.topology import Topology
-from guichet.usage import UsageError
+from guichet.configuration import ConfigurationError
 
 log = structlog.get_logger("guichet.bus")
 
@@ -48,7 +48,7 @@ class Brokers:
     def __init__(self, url: str):
         self.urls = [u.strip() for u in url.split(";") if u.strip()]
         if not self.urls:
-            raise UsageError("--broker: no URL given")
+            raise ConfigurationError("broker: no URL given")
         self._next = 0
 
     def order(self) -> list[str]:

@@ -12,10 +12,9 @@ service that lost its node does not knock on it first.
 """
 from __future__ import annotations
 
-import os
 import socket
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import structlog
 from amqp.exceptions import MessageNacked
@@ -35,10 +34,9 @@ NACK_PATIENCE_SECONDS = 15   # longer than a quorum queue's leader election on a
 NACK_PAUSE_SECONDS = 0.5
 
 
-def tls_options(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """kombu's `ssl` argument for an `amqps://` URL from the GUICHET_TLS_* variables alone (see
-    guichet/settings.py: the commands take them as flags, whose defaults these variables are)."""
-    return TLSSettings.from_environ(environ).options(url)
+def tls_options(url: str, tls: TLSSettings) -> dict[str, Any]:
+    """kombu's `ssl` argument for an `amqps://` URL, from the settings the command line gives."""
+    return tls.options(url)
 
 
 class RabbitMQ(Transport, default=True):
@@ -49,7 +47,7 @@ class RabbitMQ(Transport, default=True):
         super().__init__(*args, **kwargs)
 
     def _connection(self, urls: list[str], heartbeat: int, tls: TLSSettings | None) -> Connection:
-        tls_settings = tls if tls is not None else TLSSettings.from_environ()
+        tls_settings = tls if tls is not None else TLSSettings()
         self._heartbeat = heartbeat
         # Every URL tried twice before giving up, with no pause inside a round (a dead node refuses at once).
         options = {"confirm_publish": True, "max_retries": 2 * len(urls) - 1,

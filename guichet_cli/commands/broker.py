@@ -8,6 +8,7 @@ from pathlib import Path
 
 from guichet_operations import broker_admin
 from guichet_operations.broker_policies import Limits
+from guichet_cli.settings import tls_from
 from guichet_cli.commands.common import UsageError, add_queue_type, require_rabbitmq
 
 
@@ -95,7 +96,7 @@ def _state(args: argparse.Namespace, create: bool) -> tuple[str, broker_admin.St
 def setup(args: argparse.Namespace) -> int:
     admin, state = _state(args, create=True)
     try:
-        result = broker_admin.apply(admin, state, amqp_url=args.broker)
+        result = broker_admin.apply(admin, state, amqp_url=args.broker, tls=tls_from(args))
         remaining = broker_admin.verify(admin, state)
     except broker_admin.BrokerAdminError as exc:
         raise UsageError(str(exc)) from None

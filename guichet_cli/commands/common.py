@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from datetime import datetime, timezone
 
 from guichet.clock import Clock, ScaledClock, SystemClock
-from guichet.usage import UsageError  # noqa: F401  (the commands import it from here)
+from guichet_cli.usage import UsageError  # noqa: F401  (the commands import it from here)
 from guichet_cli.settings import add_tls
 from schemas.base import AGENCIES
 

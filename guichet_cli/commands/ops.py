@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from guichet_cli.settings import tls_from
 from guichet_cli.commands.common import (UsageError, account_url, add_clock, add_credentials, clock_from,
                                            require_rabbitmq)
 from schemas.base import AGENCIES
@@ -63,7 +64,7 @@ def config_from(args: argparse.Namespace):
     actions = Path(args.actions_log) if args.actions_log else (data_dir or Path(".")) / "ops-actions.jsonl"
     return OpsConfig(registers=Registers(data_dir, args.database_url), actions=ActionJournal(actions),
                      broker_url=broker, account=account, namespace=args.namespace, clock=clock_from(args),
-                     services=service_urls(args.service))
+                     services=service_urls(args.service), tls=tls_from(args))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,9 +17,10 @@ from guichet_cli.commands.common import (
 )
 from guichet import tracing
 from guichet.readiness_probe import readiness
+from guichet.status_server import ListenerError
 from guichet.serve import DEFAULT_PREFETCH, Service, ServiceConfig, healthy
-from guichet.settings import SIGNING_VARIABLES, SigningSettings
-from guichet_cli.settings import add_directory, add_signing, settings_from
+from guichet.settings import SigningSettings
+from guichet_cli.settings import SIGNING_VARIABLES, add_directory, add_signing, settings_from
 from services.parties import PARTIES
 from services.agencies import definitions
 
@@ -103,9 +104,12 @@ def run(args: argparse.Namespace) -> int:
                            namespace=settings.namespace, queue_type=settings.queue_type,
                            simulate_actors=args.simulated_actors, prefetch=args.prefetch,
                            http_port=args.http_port, http_host=args.http_host, tls=settings.tls,
-                           signing=settings.signing)
-    tracing.configure(f"guichet-{args.agency}")
-    Service(config).run()
+                           signing=settings.signing, freshness=settings.freshness)
+    tracing.configure(f"guichet-{args.agency}", os.environ)
+    try:
+        Service(config).run()
+    except ListenerError as exc:
+        raise UsageError(f"--http-host {exc.host} --http-port {exc.port}: cannot listen ({exc.reason})") from None
     return 0
 
 

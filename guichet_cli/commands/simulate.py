@@ -52,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
     workers = args.workers or default_workers(len(scenario))
     if workers > 1 and args.broker.startswith("memory://"):
         session = sharded_session(scenario, min(workers, len(scenario)), Path(args.data_dir) if args.data_dir else None,
-                                  on_progress=line)
+                                  on_progress=line, freshness=settings.freshness)
     else:
         session = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir, tls=settings.tls,
-                             on_progress=line).session()
+                             freshness=settings.freshness, on_progress=line).session()
     try:
         with session as outcome:
             if line is not None:

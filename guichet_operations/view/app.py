@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from guichet.bus import Bus
+from guichet.settings import TLSSettings
 from guichet.clock import Clock, SystemClock
 from guichet.timeutil import paris
 from guichet.topology import Topology
@@ -44,6 +45,8 @@ class OpsConfig:
     namespace: str = "guichet"
     clock: Clock = field(default_factory=SystemClock)
     services: dict[str, str] = field(default_factory=dict)
+    # For an amqps:// broker: the CA, client certificate and name the command line gives.
+    tls: TLSSettings = field(default_factory=TLSSettings)
     # Forms carry this token: a page of another site cannot make the operator's browser act.
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
@@ -107,7 +110,7 @@ def create_app(config: OpsConfig) -> Starlette:
                     summary=summary)
 
     def bus() -> Bus:
-        b = Bus(config.broker_url, Topology(PARTIES, namespace=config.namespace))
+        b = Bus(config.broker_url, Topology(PARTIES, namespace=config.namespace), tls=config.tls)
         b.declare()
         return b
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from guichet.bus import Bus
+from guichet.settings import TLSSettings
 from guichet.clock import Clock, ScaledClock, SystemClock
 from guichet.register import utc_text
 from guichet.serve import DEFAULT_PREFETCH
@@ -120,7 +121,7 @@ def bench_dossier(index: int) -> ScenarioDossier:
 def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_dir: Path,
             prefetch: int = DEFAULT_PREFETCH, progress: Callable[[str], None] = lambda line: None,
             dossiers_per_s: float | None = None, ofii_processes: int = 1, broker_restart: bool = False,
-            trust: "Trust | None" = None) -> BusRun:
+            trust: "Trust | None" = None, tls: TLSSettings | None = None) -> BusRun:
     """`dossiers_per_s`: file at that pace instead of all at once; `ofii_processes`: DT-OFII processes;
     `broker_restart`: restart RabbitMQ before filing and measure the recovery (benchmark/recovery.py);
     `trust`: when the services run signed, each filing is signed with its employer's key (its SIRET)."""
@@ -129,7 +130,7 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
     clock: Clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale, origin)
     result = BusRun(dossiers=dossiers, time_scale=time_scale)
     data_dir.mkdir(parents=True, exist_ok=True)
-    bus = Bus(broker, Topology(PARTIES, namespace=namespace))
+    bus = Bus(broker, Topology(PARTIES, namespace=namespace), tls=tls)
     services = ServiceProcesses(broker, namespace, data_dir, time_scale, origin, options=["--prefetch", str(prefetch)],
                                 replicas={"ofii": ofii_processes})
     try:

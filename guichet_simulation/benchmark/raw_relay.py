@@ -23,6 +23,7 @@ from pathlib import Path
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
 from guichet.bus import tls_options
+from guichet.settings import TLSSettings
 from guichet_simulation.benchmark.stats import mib, peak_rss_kib, rate, summary
 from guichet_simulation.logtail import tail
 
@@ -37,8 +38,9 @@ class RawRelayError(Exception):
 
 
 def _tls(broker: str):
-    """The same TLS settings as the bus (GUICHET_TLS_*), so that both sides of the ratio use TLS alike."""
-    return tls_options(broker) if broker.startswith("amqps://") else False
+    """The same TLS settings as the bus (GUICHET_TLS_*, which a relay process inherits from the bench),
+    so that both sides of the ratio use TLS alike."""
+    return tls_options(broker, TLSSettings.from_variables(os.environ)) if broker.startswith("amqps://") else False
 
 
 def _exchange(namespace: str) -> Exchange:

@@ -152,17 +152,27 @@ def test_a_transient_fault_retried_at_once_counts_an_immediate_retry(runner, mon
                  outcome="handled") == 1
 
 
-def test_a_status_port_already_taken_is_refused_naming_the_option():
+def test_a_status_port_already_taken_is_refused_naming_the_option(tmp_path, capsys):
+    import signal
     import socket
 
-    from guichet.status_server import ServiceStatus
-    from guichet.usage import UsageError
+    from guichet.status_server import ListenerError, ServiceStatus
+    from guichet_cli.main import main
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(UsageError, match=f"--http-port {port}: cannot listen"):
+        with pytest.raises(ListenerError, match=f"127.0.0.1:{port}: cannot listen"):
             ServiceStatus(Metrics("ofii"), port, host="127.0.0.1").start()
+        # The command line names its options: the runtime names the host and port it was given.
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            assert main(["run", "ofii", "--broker", "memory://", "--data-dir", str(tmp_path),
+                         "--http-port", str(port)]) == 2
+        finally:  # the service set its own before it tried to listen
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
+        assert f"--http-host 127.0.0.1 --http-port {port}: cannot listen" in capsys.readouterr().err
 
 
 def test_without_an_sdk_a_delivery_s_trace_context_passes_through_the_outbox_to_what_its_handling_sends(

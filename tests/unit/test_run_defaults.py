@@ -10,7 +10,7 @@ import pytest
 from guichet.metrics import Metrics
 from guichet.settings import SigningSettings
 from guichet.status_server import ServiceStatus
-from guichet.usage import UsageError
+from guichet.configuration import ConfigurationError
 from guichet_cli.main import build_parser
 from guichet_cli.commands.run import is_rabbitmq, require_own_key
 from guichet_simulation.launcher import ServiceProcesses
@@ -40,15 +40,15 @@ def test_the_environment_can_require_signatures_and_move_the_listener(monkeypatc
 
 
 def test_signatures_required_need_a_directory_and_a_key_of_the_agency(tmp_path):
-    with pytest.raises(UsageError, match="no key directory"):
+    with pytest.raises(ConfigurationError, match="no key directory"):
         require_own_key(SigningSettings(), "ofii")
-    with pytest.raises(UsageError, match="no such file"):
+    with pytest.raises(ConfigurationError, match="no such file"):
         require_own_key(SigningSettings(key_directory=str(tmp_path / "missing.json")), "ofii")
     from guichet_cli.main import main
     assert main(["--log-level", "error", "keys", "init", "--keys-root", str(tmp_path / "keys"),
                  "--directory", str(tmp_path / "directory.json")]) == 0
     directory = str(tmp_path / "directory.json")
-    with pytest.raises(UsageError, match="no valid key of ofii"):
+    with pytest.raises(ConfigurationError, match="no valid key of ofii"):
         require_own_key(SigningSettings(key_directory=directory, keys_dir=str(tmp_path / "keys" / "smoe")), "ofii")
     require_own_key(SigningSettings(key_directory=directory, keys_dir=str(tmp_path / "keys" / "ofii")), "ofii")
     both = f"{tmp_path / 'keys' / 'smoe'}:{tmp_path / 'keys' / 'ofii'}"   # several folders, `:`-separated
