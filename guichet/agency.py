@@ -20,7 +20,7 @@ from guichet import receipt, tracing
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
 from guichet.handler_context import Context, Outgoing, Task
-from guichet.message import Message
+from guichet.message import Message, MessageRegistry
 from guichet.receipt import Freshness, Gate, Opening, Refused
 from guichet.register import Register, Transaction
 
@@ -65,6 +65,9 @@ class AgencyDefinition:
     gate: Gate | None = None
     # The office a simulated outside party acts from for this dossier (an employer: its SIRET).
     act_office: Callable[[Message, Any], str | None] = lambda act, state: "simulation"
+    # The message types the agency decodes (the whole contract, so that another agency's message is
+    # refused as not for this one); None: its handlers' types alone.
+    messages: MessageRegistry | None = None
 
     @property
     def types(self) -> list[str]:
@@ -104,6 +107,7 @@ class Agency:
         # With a key directory, every envelope is signed on its way out and checked on its way in.
         self.trust = trust
         self.handlers = definition.handlers
+        self.messages = definition.messages if definition.messages is not None else MessageRegistry(self.handlers)
 
     def process(self, body: bytes | str, headers: dict | None = None,
                 content_type: str | None = "application/json") -> Outcome:
@@ -136,7 +140,7 @@ class Agency:
              tx: Transaction | None = None) -> "Outcome | Admitted":
         """Decode, verify and find the handler: a rejection as an Outcome, else what to apply."""
         try:
-            envelope, message = decode(body, headers, content_type)
+            envelope, message = decode(body, headers, content_type, messages=self.messages)
         except PermanentError as exc:
             return Outcome("rejected", reason=exc.reason, error=str(exc))
         if self.trust is not None:

@@ -49,7 +49,7 @@ class LateRelay:
             self.dead_letters.file_dead_lettered(message, {**death, "reason": refused}, routing_key)
             message.ack()
             return
-        envelope, late = decode(message.body, headers, message.content_type)
+        envelope, late = decode(message.body, headers, message.content_type, messages=self.agency.messages)
         clean = without(headers, "x-death", "x-first-death-queue", "x-first-death-reason", "x-first-death-exchange")
         try:
             self.bus.publish(message.body, routing_key, {**clean, "x-guichet-late": True},
@@ -83,7 +83,7 @@ class LateRelay:
             return death.get("reason", "dead_lettered")
         agencies = self.bus.topology.parties.agencies
         try:
-            envelope, _ = decode(message.body, message.headers, message.content_type)
+            envelope, _ = decode(message.body, message.headers, message.content_type, messages=self.agency.messages)
         except PermanentError as exc:
             return exc.reason
         if routing_key != envelope.routing_key or envelope.sender.agency not in agencies \

@@ -1,18 +1,17 @@
-"""The message base class and the registry of every message type a bus knows.
+"""The message base class, and the registry of the message types a bus knows.
 
 Each payload class names its type, its version, who may send it, to whom it goes and which
 step of the flow it records. A new version brings old payloads up with `upcast_vN_vN1`
 static methods before validation, so handlers only ever see the current version. The runtime
-knows no message of its own: the contracts that subclass `Message` register themselves here when
-their module is imported.
+knows no message of its own: a `MessageRegistry` is built from the contracts by whoever composes
+the process (services/bootstrap.py) and handed down; defining a class registers nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
-
-REGISTRY: dict[str, type["Message"]] = {}
 
 
 class Model(BaseModel):
@@ -29,12 +28,8 @@ class Message(Model):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "TYPE" in cls.__dict__:
-            if cls.TYPE in REGISTRY:
-                raise TypeError(f"message type {cls.TYPE} defined twice")
-            if cls.TYPE.split(".")[0] != cls.SENDER:
-                raise TypeError(f"{cls.TYPE}: a type starts with its sender ({cls.SENDER})")
-            REGISTRY[cls.TYPE] = cls
+        if "TYPE" in cls.__dict__ and cls.TYPE.split(".")[0] != cls.SENDER:
+            raise TypeError(f"{cls.TYPE}: a type starts with its sender ({cls.SENDER})")
 
     @classmethod
     def upcast(cls, payload: dict, version: int) -> dict:
@@ -46,5 +41,27 @@ class Message(Model):
         return payload
 
 
-def message_class(type_: str) -> type[Message] | None:
-    return REGISTRY.get(type_)
+
+class MessageRegistry(Mapping[str, type[Message]]):
+    """The message types a process knows, by type: what it decodes, publishes in its AsyncAPI
+    document and grants routing keys for. Two classes under one type are refused."""
+
+    def __init__(self, classes: Iterable[type[Message]] = ()):
+        self._by_type: dict[str, type[Message]] = {}
+        for cls in classes:
+            known = self._by_type.get(cls.TYPE)
+            if known is not None and known is not cls:
+                raise TypeError(f"message type {cls.TYPE} defined twice ({known.__module__}, {cls.__module__})")
+            self._by_type[cls.TYPE] = cls
+
+    def __getitem__(self, type_: str) -> type[Message]:
+        return self._by_type[type_]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_type)
+
+    def __len__(self) -> int:
+        return len(self._by_type)
+
+    def __repr__(self) -> str:
+        return f"MessageRegistry({len(self)} types)"

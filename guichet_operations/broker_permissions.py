@@ -31,7 +31,8 @@ import re
 from dataclasses import dataclass, field
 
 from guichet.topology import Topology
-from schemas.base import AGENCIES, REGISTRY
+from schemas.base import AGENCIES
+from schemas.catalogue import message_registry
 from schemas.remise import PresentationConvocation
 from services.parties import PARTIES
 
@@ -69,25 +70,29 @@ def addressed_to(*parties: str) -> str:
     return "^(" + "|".join(re.escape(p) for p in sorted(set(parties))) + r")\."
 
 
+# The message types the accounts are granted routing keys for: the whole contract.
+MESSAGES = message_registry()
+
+
 def routing_key(cls) -> str:
     return f"{cls.RECIPIENT}.{cls.TYPE}"
 
 
 def account_role(type_: str) -> str:
     """The account that publishes a message type: its sender's, unless another records it."""
-    cls = REGISTRY[type_]
+    cls = MESSAGES[type_]
     return RECORDED_BY.get(type_, PARTIES.accounts.get(cls.SENDER, cls.SENDER))
 
 
 def flow_keys(role: str, simulated_actors: bool = True) -> list[str]:
     """Every routing key `role`'s account may publish on the flow exchange."""
-    keys = {routing_key(c) for t, c in REGISTRY.items() if account_role(t) == role}
+    keys = {routing_key(c) for t, c in MESSAGES.items() if account_role(t) == role}
     if role == PARTIES.relay:
         # Late transmissions relayed as they were sent: between agencies, under their own keys.
-        keys |= {routing_key(c) for c in REGISTRY.values() if c.SENDER in AGENCIES and c.RECIPIENT in AGENCIES}
+        keys |= {routing_key(c) for c in MESSAGES.values() if c.SENDER in AGENCIES and c.RECIPIENT in AGENCIES}
         if simulated_actors:  # its simulated employer and worker act on the bus
             people = PARTIES.outside["usagers"]
-            keys |= {routing_key(c) for c in REGISTRY.values() if c.SENDER in people and c.RECIPIENT == role}
+            keys |= {routing_key(c) for c in MESSAGES.values() if c.SENDER in people and c.RECIPIENT == role}
     return sorted(keys)
 
 

@@ -1,3 +1,4 @@
-"""Versioned message contracts of the guichet unique; importing this package registers them all."""
-from schemas import actes, autorisation_travail, competences_talents, echeances, facts, plateforme, recours, remise, titre, veille, visa  # noqa: F401
-from schemas.base import AGENCIES, REGISTRY, Message, message_class  # noqa: F401
+"""Versioned message contracts of the guichet unique, a family a module; `message_registry()`
+(schemas/catalogue.py) gathers them all."""
+from schemas.base import AGENCIES, Message  # noqa: F401
+from schemas.catalogue import message_registry  # noqa: F401

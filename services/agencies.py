@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-import schemas  # noqa: F401  (registers every message type the agencies may receive)
 from guichet.agency import AgencyDefinition
+from guichet.message import MessageRegistry
+from schemas.catalogue import message_registry
 from schemas.facts import Facts
 from schemas.veille import VEILLE
 from services.deadline_watch import deadline_signal, late_transmission_alert, reminders_of, watch_deadline
@@ -20,14 +21,15 @@ def definitions() -> dict[str, AgencyDefinition]:
     from services.ofii.service import DEFINITION as ofii
     from services.prefecture.service import DEFINITION as prefecture
     from services.smoe.service import DEFINITION as smoe
-    return {d.name: _watched(d) for d in (ofii, smoe, consulat, prefecture)}
+    messages = message_registry()
+    return {d.name: _watched(d, messages) for d in (ofii, smoe, consulat, prefecture)}
 
 
-def _watched(definition: AgencyDefinition) -> AgencyDefinition:
+def _watched(definition: AgencyDefinition, messages: MessageRegistry) -> AgencyDefinition:
     veille = VEILLE[definition.name]
     # II.E.1: the agency's own reminder of a pending step; the watch sees whether the task is still open.
     gate = definition.gate.with_rules({veille: at(always, "while the dossier is held", "II.E.1")})
     return replace(definition, facts_model=Facts, reminders=reminders_of(definition.name), gate=gate,
                    handlers={**definition.handlers, veille: watch_deadline},
                    late_alert=late_transmission_alert(PARTIES.relay) if definition.name == PARTIES.relay else None,
-                   observe=deadline_signal)
+                   observe=deadline_signal, messages=messages)

@@ -10,12 +10,13 @@ from urllib.parse import urlparse
 
 import pytest
 
-import schemas  # noqa: F401  (every message type registered before the registry is saved)
-from guichet.message import REGISTRY
+from schemas.catalogue import message_registry
 from services.scenario import parse_scenario
 from services.parties import PARTIES
 
 AMQP_URL = os.environ.get("GUICHET_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
+# Every message type of the contract, as the composition root gives it to the agencies.
+MESSAGES = message_registry()
 POSTGRES_URL = os.environ.get("GUICHET_TEST_DATABASE", "postgresql://postgres@127.0.0.1:5432/postgres")
 CASES = Path(__file__).resolve().parents[2] / "shared" / "acceptance" / "cases"
 EXAMPLE_DOSSIER = {
@@ -80,15 +81,6 @@ def postgres_url(request) -> str:
     if not reachable(POSTGRES_URL, 5432):
         pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: postgres tests need it")
     return POSTGRES_URL
-
-
-@pytest.fixture(autouse=True)
-def message_registry():
-    """A message class a test defines is gone after it: the registry is the runtime's, shared by all."""
-    saved = dict(REGISTRY)
-    yield
-    REGISTRY.clear()
-    REGISTRY.update(saved)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from guichet.topology import Topology
 from guichet_operations.asyncapi import asyncapi_document
-from schemas.base import REGISTRY
+from schemas.catalogue import message_registry
 from services.parties import PARTIES
 
 
@@ -25,7 +25,7 @@ def add_command(sub) -> None:
 
 
 def document(namespace: str = "guichet", vhost: str = "/") -> dict:
-    return asyncapi_document(REGISTRY, Topology(PARTIES, namespace=namespace), vhost=vhost)
+    return asyncapi_document(message_registry(), Topology(PARTIES, namespace=namespace), vhost=vhost)
 
 
 def write(path: Path, namespace: str = "guichet", vhost: str = "/") -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from guichet.envelope import Envelope
 from guichet_cli.commands import asyncapi_cmd
-from schemas.base import REGISTRY
+from schemas.catalogue import message_registry
 
 
 def add_command(sub) -> None:
@@ -26,7 +26,7 @@ def export_schemas(out: Path) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "envelope.schema.json").write_text(json.dumps(Envelope.model_json_schema(), indent=2, ensure_ascii=False))
     index = []
-    for type_, cls in sorted(REGISTRY.items()):
+    for type_, cls in sorted(message_registry().items()):
         name = f"{type_}.v{cls.VERSION}.schema.json"
         schema = cls.model_json_schema()
         schema["title"] = type_

@@ -7,11 +7,14 @@ import amqp
 import pytest
 
 from guichet_operations.broker_management import BrokerAdminError, Management
-from schemas.base import AGENCIES, REGISTRY
+from schemas.base import AGENCIES
+from schemas.catalogue import message_registry
 from tests.conftest import wait_until
 from tests.integration import test_broker_permissions
 from tests.integration.test_broker_permissions import refused
 from tests.unit.test_broker_permission_table import sends
+
+MESSAGES = message_registry()
 
 pytestmark = pytest.mark.broker
 
@@ -38,7 +41,7 @@ def test_every_account_publishes_on_the_flow_exchange_only_the_types_its_party_s
     for role in ROLES:
         conn = accounts.connect(role)
         try:
-            for type_, cls in sorted(REGISTRY.items()):
+            for type_, cls in sorted(MESSAGES.items()):
                 key = f"{cls.RECIPIENT}.{type_}"
                 if attempt(conn, publishing(flux, key)) is not sends(role, cls, simulated_actors=False):
                     wrong.append(f"{role} {'may' if not sends(role, cls, False) else 'may not'} publish {key}")

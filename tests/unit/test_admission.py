@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 
 from guichet.admission import MAX_BODY_BYTES, AccountPlan, Admission, account_prefix
+from tests.conftest import MESSAGES
 from guichet.envelope import MAX_DEPTH, MAX_TEXT, PermanentError, Sender, decode, wrap
 from guichet.timeutil import PARIS
 from schemas.remise import RemiseTitre
@@ -120,7 +121,7 @@ def envelope_body(**changes) -> bytes:
 
 def reason(body: bytes, headers=None) -> str:
     with pytest.raises(PermanentError) as caught:
-        decode(body, headers)
+        decode(body, headers, messages=MESSAGES)
     return f"{caught.value.reason}: {caught.value}"
 
 
@@ -137,7 +138,7 @@ def test_key_ids_and_parties_follow_a_strict_pattern():
 
 def test_headers_must_say_what_the_body_says():
     body = envelope_body()
-    assert decode(body, {"type": "ofii.remise_titre", "dossier_id": "D-1", "sender": "ofii", "version": 1})
+    assert decode(body, {"type": "ofii.remise_titre", "dossier_id": "D-1", "sender": "ofii", "version": 1}, messages=MESSAGES)
     assert reason(body, {"dossier_id": "D-2"}).startswith("header_mismatch: header dossier_id")
     assert reason(body, {"sender": "consulat"}).startswith("header_mismatch: header sender")
 

@@ -12,8 +12,11 @@ import pytest
 from guichet.topology import Topology
 from guichet_operations import broker_admin
 from guichet_operations.broker_policies import Limits, policies
-from schemas.base import AGENCIES, REGISTRY
+from schemas.base import AGENCIES
+from schemas.catalogue import message_registry
 from services.parties import PARTIES
+
+MESSAGES = message_registry()
 
 NS = "ns"
 WAITS = {"vers.attente.1s", "vers.attente.10s", "vers.attente.60s"}
@@ -84,7 +87,7 @@ def test_each_account_may_publish_the_key_of_a_type_only_when_its_party_sends_it
     state = broker_admin.desired_state("v", NS, {}, simulated_actors=simulated_actors)
     for role in broker_admin.ROLES:
         write = state.topic_permissions[role][f"{NS}.flux"]["write"]
-        for type_, cls in REGISTRY.items():
+        for type_, cls in MESSAGES.items():
             key = f"{cls.RECIPIENT}.{type_}"
             assert bool(re.search(write, key)) is sends(role, cls, simulated_actors), (role, key)
 

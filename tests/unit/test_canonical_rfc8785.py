@@ -11,7 +11,7 @@ from guichet.envelope import Envelope, Sender, decode, wrap
 from guichet.trust import BadSignature, KeyDirectory, NotCanonical, Trust, canonical, generate
 from schemas.autorisation_travail import DepotAutorisationTravail
 from schemas.titre import Recepisse
-from tests.conftest import dossier, scenario
+from tests.conftest import dossier, scenario, MESSAGES
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
 SIRET = "55208131766522"   # the employer of tests.conftest.dossier(): it signs with its own key
@@ -78,7 +78,7 @@ def test_rfc8785_signing_refuses_what_json_cannot_carry_naming_its_place(trust, 
 def test_rfc8785_a_received_nan_is_refused_as_not_canonical(trust):
     signed = trust.sign(filing())
     body = signed.body().decode().replace('"ofii_transmission_days":2.0', '"ofii_transmission_days":NaN')
-    envelope, _ = decode(body)                      # Python's JSON reader accepts NaN; JCS does not
+    envelope, _ = decode(body, messages=MESSAGES)                      # Python's JSON reader accepts NaN; JCS does not
     with pytest.raises(NotCanonical) as refused:
         trust.verify(envelope)
     assert refused.value.reason == "not_canonical"

@@ -14,6 +14,8 @@ from guichet.envelope import (
     WrongContentType, InvalidPayload, decode, wrap,
 )
 from guichet.timeutil import PARIS
+from tests.conftest import MESSAGES
+from guichet.message import MessageRegistry
 from schemas.base import Message
 from schemas.remise import RemiseTitre
 
@@ -27,7 +29,7 @@ def envelope_dict(**changes) -> dict:
 
 
 def test_round_trip_keeps_type_version_and_payload():
-    envelope, message = decode(json.dumps(envelope_dict()).encode(), {"type": "ofii.remise_titre", "version": 1})
+    envelope, message = decode(json.dumps(envelope_dict()).encode(), {"type": "ofii.remise_titre", "version": 1}, messages=MESSAGES)
     assert envelope.type == "ofii.remise_titre" and envelope.dossier_id == "D-1"
     assert message == RemiseTitre(card_number="7800000001")
 
@@ -50,13 +52,13 @@ def test_round_trip_keeps_type_version_and_payload():
 ])
 def test_messages_that_can_never_succeed_are_refused_with_their_reason(body, headers, content_type, error):
     with pytest.raises(error) as caught:
-        decode(body, headers, content_type)
+        decode(body, headers, content_type, messages=MESSAGES)
     assert caught.value.reason != "permanent" and str(caught.value)
 
 
 def test_invalid_payload_names_the_field():
     with pytest.raises(InvalidPayload, match=r"payload\.card_number"):
-        decode(json.dumps(envelope_dict(payload={})).encode())
+        decode(json.dumps(envelope_dict(payload={})).encode(), messages=MESSAGES)
 
 
 def test_an_older_version_is_upcast_before_validation():
@@ -72,7 +74,7 @@ def test_an_older_version_is_upcast_before_validation():
 
     raw = envelope_dict(type="prefecture.exemple_versionne", version=1, sender={"agency": "prefecture"},
                         recipient="ofii", payload={"number": "42"})
-    _, message = decode(json.dumps(raw).encode())
+    _, message = decode(json.dumps(raw).encode(), messages=MessageRegistry([Exemple]))
     assert message == Exemple(numero="42")
 
 
@@ -80,7 +82,7 @@ def test_an_older_version_is_upcast_before_validation():
 @given(st.binary(max_size=400))
 def test_random_bytes_are_refused_never_crash_the_decoder(body):
     with pytest.raises(PermanentError):
-        decode(body)
+        decode(body, messages=MESSAGES)
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
@@ -95,7 +97,7 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(m
 def test_random_payloads_either_decode_or_are_refused(payload, type_, version):
     raw = envelope_dict(type=type_, version=version, payload=payload)
     try:
-        envelope, message = decode(json.dumps(raw).encode())
+        envelope, message = decode(json.dumps(raw).encode(), messages=MESSAGES)
     except PermanentError:
         return
     assert isinstance(message, Message) and envelope.type == type_
@@ -103,7 +105,7 @@ def test_random_payloads_either_decode_or_are_refused(payload, type_, version):
 
 def _outcome(body: bytes):
     try:
-        envelope, message = decode(body)
+        envelope, message = decode(body, messages=MESSAGES)
     except PermanentError as exc:
         return type(exc), str(exc)
     return envelope, message

@@ -13,7 +13,7 @@ from guichet_operations import broker_admin
 from guichet_cli.main import main
 from services.intake import first_message
 from services.scenario import ScenarioError, parse_scenario
-from schemas import REGISTRY
+from schemas.catalogue import message_registry
 from schemas.autorisation_travail import Criteria, DecisionAutorisationTravail
 from schemas.competences_talents import DecisionCompetencesTalents
 from schemas.plateforme import (
@@ -28,6 +28,8 @@ from services.ofii import rules as ofii
 from services.smoe import rules as smoe
 from tests.conftest import dossier
 from tests.unit.test_ofii_rules import filed
+
+MESSAGES = message_registry()
 
 DEPOSIT = datetime(2026, 2, 17, 9, tzinfo=PARIS)
 NEW_MESSAGES = (DemandeAutorisationTravailEnLigne, AccuseDepot, InformationOfii,
@@ -127,7 +129,7 @@ def test_2021_note_the_secured_authorisation_goes_to_the_employer_and_to_the_wor
 
 def test_new_messages_describe_every_field_with_examples():
     for cls in NEW_MESSAGES:
-        assert cls.TYPE in REGISTRY
+        assert cls.TYPE in MESSAGES
         for name, field in cls.model_fields.items():
             assert field.description and field.examples, f"{cls.TYPE}.{name}"
 
@@ -140,13 +142,13 @@ def test_version_1_decisions_are_upcast_to_version_2():
     raw = json.loads(envelope.body())
     raw["version"] = 1
     del raw["payload"]["secured_authorisation_sent_to"]
-    assert decode(json.dumps(raw).encode())[1].secured_authorisation_sent_to == []
+    assert decode(json.dumps(raw).encode(), messages=MESSAGES)[1].secured_authorisation_sent_to == []
     consul = wrap(DecisionCompetencesTalents(favorable=True), dossier_id="D", sender=Sender(agency="consulat"),
                   sent_at=DEPOSIT)
     raw = json.loads(consul.body())
     raw["version"] = 1
     del raw["payload"]["dossier"], raw["payload"]["applied_at"]
-    assert decode(json.dumps(raw).encode())[1].dossier is None
+    assert decode(json.dumps(raw).encode(), messages=MESSAGES)[1].dossier is None
 
 
 def test_2021_note_the_employers_portal_files_online_and_the_worker_s_application_only():

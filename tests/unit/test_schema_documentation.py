@@ -11,12 +11,13 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 
-import schemas  # noqa: F401  (registers every message type)
 from guichet_cli.main import main
-from schemas.base import REGISTRY
+from schemas.catalogue import message_registry
 from schemas.facts import Facts
 
-MESSAGE_TYPES = sorted(REGISTRY)
+MESSAGES = message_registry()
+
+MESSAGE_TYPES = sorted(MESSAGES)
 
 
 def undocumented(schema: dict) -> list[str]:
@@ -75,7 +76,7 @@ def every_example_variant(model: type[BaseModel]):
 
 @pytest.mark.parametrize("type_", MESSAGE_TYPES)
 def test_every_field_of_every_message_and_nested_model_has_a_description_and_examples(type_):
-    missing = undocumented(REGISTRY[type_].model_json_schema())
+    missing = undocumented(MESSAGES[type_].model_json_schema())
     assert not missing, f"{type_}: " + "; ".join(missing)
 
 
@@ -93,7 +94,7 @@ def test_the_check_names_the_field_that_lacks_a_description_or_examples():
 
 @pytest.mark.parametrize("type_", MESSAGE_TYPES)
 def test_a_message_built_from_its_fields_first_examples_is_valid(type_):
-    cls = REGISTRY[type_]
+    cls = MESSAGES[type_]
     payload = example_payload(cls)
     message = cls.model_validate_json(json.dumps(payload))
     assert set(message.model_dump()) == set(cls.model_fields)
@@ -101,7 +102,7 @@ def test_a_message_built_from_its_fields_first_examples_is_valid(type_):
 
 @pytest.mark.parametrize("type_", MESSAGE_TYPES)
 def test_every_example_of_every_field_is_accepted_by_the_message_class(type_):
-    for model in models_within(REGISTRY[type_]):
+    for model in models_within(MESSAGES[type_]):
         for where, payload in every_example_variant(model):
             try:
                 model.model_validate_json(json.dumps(payload))
@@ -132,7 +133,7 @@ def test_the_exported_schemas_carry_the_descriptions_and_accept_the_examples(exp
         missing = undocumented(schema)
         assert not missing, f"{entry['schema']}: " + "; ".join(missing)
         validator = Draft202012Validator(schema)
-        cls = REGISTRY[entry["type"]]
+        cls = MESSAGES[entry["type"]]
         for where, payload in [("first examples", example_payload(cls)), *every_example_variant(cls)]:
             errors = [error.message for error in validator.iter_errors(payload)]
             assert errors == [], f"{entry['schema']}: {where}: {errors}"
@@ -145,6 +146,6 @@ def test_the_exported_dossier_tells_a_connector_where_the_employment_department_
     assert "lieu effectif d'emploi" in department["description"] and "II.A.1" in department["description"]
     assert department["examples"][0] == "92"
     validator = Draft202012Validator(schema)
-    bad = example_payload(REGISTRY["employeur.depot_autorisation_travail"])
+    bad = example_payload(MESSAGES["employeur.depot_autorisation_travail"])
     bad["dossier"]["employment_department"] = "999"
     assert not validator.is_valid(bad)

@@ -1,20 +1,21 @@
 """One name per step (schemas/steps.py): every message that carries a step names a member of the
 enumeration, every member is carried by a message or done inside one agency, and every one has the
 French label an agent reads (circulaire, II: the steps of the paper flow)."""
-import schemas  # noqa: F401  (every message class, registered)
-from guichet.message import REGISTRY
+from schemas.catalogue import message_registry
 from schemas.steps import INTERNAL, Step
 from services.summary import STEPS, label
 
+MESSAGES = message_registry()
+
 
 def test_every_message_step_is_a_member_of_the_enumeration():
-    carried = {cls.STEP for cls in REGISTRY.values() if cls.STEP is not None}
+    carried = {cls.STEP for cls in MESSAGES.values() if cls.STEP is not None}
     assert carried, "no message names its step"
     assert all(isinstance(step, Step) for step in carried), [s for s in carried if not isinstance(s, Step)]
 
 
 def test_every_step_is_carried_by_a_message_or_done_inside_one_agency():
-    carried = {cls.STEP for cls in REGISTRY.values() if cls.STEP is not None}
+    carried = {cls.STEP for cls in MESSAGES.values() if cls.STEP is not None}
     assert set(Step) == carried | INTERNAL
     assert not carried & INTERNAL
 
