@@ -67,7 +67,7 @@ class LateRelay:
             # A relay done twice alerts once: the alert's id follows from the late message's.
             out = wrap(alert, dossier_id=envelope.dossier_id, sender=Sender(agency=self.agency.name),
                        sent_at=self.agency.clock.now(), causation_id=envelope.message_id,
-                       message_id=uuid.uuid5(envelope.message_id, "transmission_en_retard"))
+                       message_id=uuid.uuid5(envelope.message_id, alert.TYPE))
             if self.agency.trust is not None:
                 out = self.agency.trust.sign(out)
             self.bus.publish_envelope(out)

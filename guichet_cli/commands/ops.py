@@ -50,7 +50,7 @@ def service_urls(values: list[str]) -> dict[str, str]:
 
 
 def config_from(args: argparse.Namespace):
-    from guichet_operations.view.actions import ActionJournal
+    from guichet_operations.view.actions import ActionLog
     from guichet_operations.view.app import OpsConfig
     from guichet_operations.view.registers import Registers
     data_dir = None if args.database_url else Path(args.data_dir or "data")
@@ -62,7 +62,7 @@ def config_from(args: argparse.Namespace):
         broker = account_url(args.broker, args.credentials, OPERATOR)
         account = OPERATOR if args.credentials else (broker.split("://", 1)[1].split(":", 1)[0].split("@")[0] or "?")
     actions = Path(args.actions_log) if args.actions_log else (data_dir or Path(".")) / "ops-actions.jsonl"
-    return OpsConfig(registers=Registers(data_dir, args.database_url), actions=ActionJournal(actions),
+    return OpsConfig(registers=Registers(data_dir, args.database_url), actions=ActionLog(actions),
                      broker_url=broker, account=account, namespace=args.namespace, clock=clock_from(args),
                      services=service_urls(args.service), tls=tls_from(args))
 

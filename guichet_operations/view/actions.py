@@ -1,4 +1,4 @@
-"""The journal of operator actions: who replayed, archived or restored what, when, and how many.
+"""The log of operator actions: who replayed, archived or restored what, when, and how many.
 
 One JSON object a line, appended to a file of the tool's own (`ops-actions.jsonl` in the data
 folder, or `--actions-log`), and the same record on the structured log. Not in an agency's
@@ -19,7 +19,7 @@ log = structlog.get_logger("guichet.ops")
 _lock = threading.Lock()
 
 
-class ActionJournal:
+class ActionLog:
     def __init__(self, path: Path):
         self.path = Path(path)
 

@@ -1,6 +1,6 @@
 """The operations view: a small server-rendered web application (starlette, jinja2), nothing loaded
 from elsewhere. It reads the registers and the error queue; it changes something only when the
-operator asks (replay, archive, restore), through the operator's broker account, and journals it."""
+operator asks (replay, archive, restore), through the operator's broker account, and logs it (view/actions.py)."""
 from __future__ import annotations
 
 import secrets
@@ -24,7 +24,7 @@ from guichet.timeutil import paris
 from guichet.topology import Topology
 from guichet_operations.error_queue import Selection
 from guichet_operations.view import errors as error_queue
-from guichet_operations.view.actions import ActionJournal
+from guichet_operations.view.actions import ActionLog
 from guichet_operations.view.readiness import readiness
 from guichet_operations.view.registers import Registers, deadline_rows, dossier_rows, select
 from guichet_operations.view.sequence import drawn, sequence_svg
@@ -39,7 +39,7 @@ DEFAULT_LIMIT = 10
 @dataclass
 class OpsConfig:
     registers: Registers
-    actions: ActionJournal
+    actions: ActionLog
     broker_url: str | None = None
     account: str = "guest"
     namespace: str = "guichet"
@@ -116,7 +116,7 @@ def create_app(config: OpsConfig) -> Starlette:
 
     def errors(request: Request) -> Response:
         context = {"notice": request.query_params.get("notice"), "limit": DEFAULT_LIMIT,
-                   "journal": config.actions.last(), "broker": config.broker_url is not None}
+                   "actions": config.actions.last(), "broker": config.broker_url is not None}
         if config.broker_url is None:
             return page(request, "errors.html", groups={}, archive=[], problem=(
                 "No broker given: the error queue lives on RabbitMQ. Start the view with "

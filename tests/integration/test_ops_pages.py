@@ -8,7 +8,7 @@ from importlib import resources
 import pytest
 from starlette.testclient import TestClient
 
-from guichet_operations.view.actions import ActionJournal
+from guichet_operations.view.actions import ActionLog
 from guichet_operations.view.app import OpsConfig, create_app
 from guichet_operations.view.registers import Registers
 from guichet_simulation.harness import Simulation
@@ -27,7 +27,7 @@ def example_data(tmp_path_factory):
 
 @pytest.fixture
 def client(example_data, tmp_path):
-    config = OpsConfig(registers=Registers(example_data), actions=ActionJournal(tmp_path / "actions.jsonl"))
+    config = OpsConfig(registers=Registers(example_data), actions=ActionLog(tmp_path / "actions.jsonl"))
     return TestClient(create_app(config))
 
 
@@ -93,7 +93,7 @@ def test_the_services_page_shows_a_service_s_readiness_and_metrics_when_its_addr
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        config = OpsConfig(registers=Registers(example_data), actions=ActionJournal(tmp_path / "a.jsonl"),
+        config = OpsConfig(registers=Registers(example_data), actions=ActionLog(tmp_path / "a.jsonl"),
                            services={"smoe": url})
         page = TestClient(create_app(config)).get("/services").text
         smoe = re.search(r'data-agency="smoe">(.*?)</tr>', page, re.S).group(1)
@@ -117,7 +117,7 @@ def test_the_deadlines_page_puts_breaches_then_warnings_first(tmp_path):
             for dossier_id, days_open, days_left in rows:
                 tx.open_task(dossier_id, "instruction", now - timedelta(days=days_open), now + timedelta(days=days_left))
         register.close()
-    config = OpsConfig(registers=Registers(tmp_path), actions=ActionJournal(tmp_path / "a.jsonl"))
+    config = OpsConfig(registers=Registers(tmp_path), actions=ActionLog(tmp_path / "a.jsonl"))
     page = TestClient(create_app(config)).get("/deadlines").text
     rows = re.findall(r'<tr class="task status-(\w+)" data-dossier="([^"]+)"', page)
     assert rows == [("breach", "BREACH"), ("warning", "WARN"), ("ok", "ON-TIME")]
