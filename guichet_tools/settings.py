@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from guichet.settings import (
@@ -23,7 +24,7 @@ from guichet.settings import (
     TLSSettings,
 )
 from guichet.usage import UsageError
-from services import directory
+from services.directory import Directory
 
 TLS_FLAGS = {"ca": "--tls-ca", "cert": "--tls-cert", "key": "--tls-key", "server_name": "--tls-server-name"}
 SIGNING_FLAGS = {"key_directory": "--key-directory", "keys_dir": "--keys-dir"}
@@ -85,12 +86,15 @@ class Settings:
     signing: SigningSettings
     directory: str | None
 
-    def apply_directory(self) -> None:
-        """The agencies read the directory of services from here on (services/directory.py)."""
-        if self.directory:
-            if not Path(self.directory).is_file():
-                raise UsageError(f"--directory: {self.directory}: no such file")
-            directory.use(self.directory)
+    @cached_property
+    def directory_of_services(self) -> Directory:
+        """The directory of services the agencies of this process read: --directory's file, else the
+        one shipped (services/directory.py)."""
+        if not self.directory:
+            return Directory.shipped()
+        if not Path(self.directory).is_file():
+            raise UsageError(f"--directory: {self.directory}: no such file")
+        return Directory.from_file(self.directory)
 
     def child_environment(self) -> dict[str, str]:
         """The same settings for the service processes a tool starts (bench, chaos): as variables."""
@@ -113,5 +117,5 @@ def settings_from(args: argparse.Namespace) -> Settings:
                         database_url=getattr(args, "database_url", None), tls=tls_from(args),
                         signing=signing_from(args),
                         directory=_flag_or_variable(args, "directory", "--directory", "GUICHET_DIRECTORY")[0])
-    settings.apply_directory()
+    settings.directory_of_services  # a --directory that names no file is refused here, before anything starts
     return settings

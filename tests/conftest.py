@@ -12,11 +12,14 @@ import pytest
 
 import schemas  # noqa: F401  (every message type registered before the registry is saved)
 from guichet.message import REGISTRY
+from services.directory import Directory
 from services.scenario import parse_scenario
 from services.parties import PARTIES
 
 AMQP_URL = os.environ.get("GUICHET_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
 POSTGRES_URL = os.environ.get("GUICHET_TEST_DATABASE", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The directory of services the tests run on: the one shipped (services/data/annuaire.json).
+DIRECTORY = Directory.shipped()
 CASES = Path(__file__).resolve().parents[2] / "shared" / "acceptance" / "cases"
 EXAMPLE_DOSSIER = {
     "id": "D-1",
@@ -47,7 +50,7 @@ def dossier(**changes) -> dict:
 
 
 def scenario(*dossiers: dict, regime: str = "circulaire-2012"):
-    return parse_scenario({"regime": regime, "dossiers": list(dossiers)})
+    return parse_scenario({"regime": regime, "dossiers": list(dossiers)}, DIRECTORY)
 
 
 def reachable(url: str, default_port: int) -> bool:

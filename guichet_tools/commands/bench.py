@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                           prefetch=args.prefetch, progress=progress,
                           dossiers_per_s=args.rate / DELIVERIES_PER_DOSSIER if args.rate else None,
                           ofii_processes=args.ofii_processes, broker_restart=args.broker_restart,
-                          trust=settings.signing.trust())
+                          trust=settings.signing.trust(), directory=settings.directory_of_services)
         except BenchError as exc:
             print(f"guichet bench: {exc}", file=sys.stderr)
             return 1

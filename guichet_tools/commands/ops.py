@@ -52,6 +52,7 @@ def config_from(args: argparse.Namespace):
     from guichet_tools.ops.actions import ActionJournal
     from guichet_tools.ops.app import OpsConfig
     from guichet_tools.ops.registers import Registers
+    from guichet_tools.settings import settings_from
     data_dir = None if args.database_url else Path(args.data_dir or "data")
     if data_dir is not None and not data_dir.is_dir():
         raise UsageError(f"--data-dir: {data_dir} is not a folder (expected the agencies' <agency>.sqlite3 there)")
@@ -63,7 +64,8 @@ def config_from(args: argparse.Namespace):
     actions = Path(args.actions_log) if args.actions_log else (data_dir or Path(".")) / "ops-actions.jsonl"
     return OpsConfig(registers=Registers(data_dir, args.database_url), actions=ActionJournal(actions),
                      broker_url=broker, account=account, namespace=args.namespace, clock=clock_from(args),
-                     services=service_urls(args.service))
+                     services=service_urls(args.service),
+                     directory=settings_from(args).directory_of_services)
 
 
 def run(args: argparse.Namespace) -> int:
