@@ -68,6 +68,9 @@ class AgencyDefinition:
     # The message types the agency decodes (the whole contract, so that another agency's message is
     # refused as not for this one); None: its handlers' types alone.
     messages: MessageRegistry | None = None
+    # The reference data the handlers consult (ctx.reference); for the guichet unique, the directory
+    # of services. The runtime never reads it.
+    reference: Any = None
 
     @property
     def types(self) -> list[str]:
@@ -187,7 +190,8 @@ class Agency:
             facts = getattr(state, "facts", None) or envelope.facts
             if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
                 state.facts = envelope.facts
-            ctx = Context(envelope, now, self.definition.office(state), facts, self.definition.facts_model)
+            ctx = Context(envelope, now, self.definition.office(state), facts, self.definition.facts_model,
+                          self.definition.reference)
             ctx._is_open = lambda task: tx.task_open(envelope.dossier_id, task)
             handler(message, ctx, state)
             tx.save_state(envelope.dossier_id, state.model_dump_json(), now)

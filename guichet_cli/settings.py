@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from datetime import timedelta
 from guichet.receipt import Freshness
 from guichet.settings import SIGNING_VARIABLES, TLS_VARIABLES, SigningSettings, TLSSettings
 from guichet_cli.usage import UsageError
-from services import directory
+from services.directory import Directory
 
 TOLERANCE_VARIABLE = "GUICHET_CLOCK_TOLERANCE_SECONDS"
 WINDOW_VARIABLE = "GUICHET_FRESHNESS_WINDOW_DAYS"
@@ -110,12 +111,15 @@ class Settings:
     directory: str | None
     freshness: Freshness = Freshness()
 
-    def apply_directory(self) -> None:
-        """The agencies read the directory of services from here on (services/directory.py)."""
-        if self.directory:
-            if not Path(self.directory).is_file():
-                raise UsageError(f"--directory: {self.directory}: no such file")
-            directory.use(self.directory)
+    @cached_property
+    def directory_of_services(self) -> Directory:
+        """The directory of services the agencies of this process read: --directory's file, else the
+        one shipped (services/directory.py)."""
+        if not self.directory:
+            return Directory.shipped()
+        if not Path(self.directory).is_file():
+            raise UsageError(f"--directory: {self.directory}: no such file")
+        return Directory.from_file(self.directory)
 
     def child_environment(self) -> dict[str, str]:
         """The same settings for the service processes a tool starts (bench, chaos): as variables."""
@@ -139,5 +143,5 @@ def settings_from(args: argparse.Namespace) -> Settings:
                         signing=signing_from(args),
                         directory=_flag_or_variable(args, "directory", "--directory", "GUICHET_DIRECTORY")[0],
                         freshness=freshness_from(os.environ))
-    settings.apply_directory()
+    settings.directory_of_services  # a --directory that names no file is refused here, before anything starts
     return settings

@@ -24,8 +24,9 @@ from guichet.settings import TLSSettings
 from guichet.clock import ScaledClock
 from guichet.register_reader import RegisterReader, read_states
 from guichet.topology import Topology
-from guichet_simulation.launcher import ServiceProcesses
 from guichet_simulation.harness import Simulation
+from guichet_simulation.launcher import ServiceProcesses
+from services.directory import Directory
 from services.intake import filing
 from services.scenario import Scenario, parse_scenario
 from schemas.base import AGENCIES
@@ -54,7 +55,7 @@ SHAPES = [
 ]
 
 
-def chaos_scenario(count: int) -> Scenario:
+def chaos_scenario(count: int, directory: Directory | None = None) -> Scenario:
     dossiers = []
     for index in range(count):
         shape, facts = SHAPES[index % len(SHAPES)]
@@ -63,7 +64,7 @@ def chaos_scenario(count: int) -> Scenario:
             "residence_department": "78", "employer": {"siret": "55208131766522", "name": "Exemple SA"},
             "worker": WORKER, "contract": {"kind": "cdi", "months": None, "monthly_gross_salary_eur": 5200},
             **shape, "facts": {**QUICK, **facts}})
-    return parse_scenario({"dossiers": dossiers}, "chaos scenario")
+    return parse_scenario({"dossiers": dossiers}, directory or Directory.shipped(), "chaos scenario")
 
 
 @dataclass
@@ -83,11 +84,14 @@ class ChaosResult:
 def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_every: float = 3.0,
               broker_restart: str | None = DEFAULT_BROKER_RESTART, timeout: float = 600, seed: int | None = None,
               data_dir: Path | None = None, progress: Callable[[str], None] = lambda line: None,
-              trust: "Trust | None" = None, tls: TLSSettings | None = None) -> ChaosResult:
+              trust: "Trust | None" = None, tls: TLSSettings | None = None,
+              directory: Directory | None = None) -> ChaosResult:
     """`trust`: when the services run signed, the filings are signed too, each with the key of the
-    employer that files it (its SIRET), as the employers' portal would."""
-    scenario = chaos_scenario(count)
-    reference = Simulation(scenario).run()
+    employer that files it (its SIRET), as the employers' portal would. `directory`: the services',
+    the one shipped when none is given."""
+    directory = directory or Directory.shipped()
+    scenario = chaos_scenario(count, directory)
+    reference = Simulation(scenario, directory=directory).run()
     expected = {d["id"]: d["outcome"] for d in reference["dossiers"]}
     expected_steps = {d["id"]: Counter(s["step"] for s in d["steps"]) for d in reference["dossiers"]}
     result = ChaosResult(expected=expected)
@@ -103,7 +107,7 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
         fleet.start_all()
         clock = ScaledClock(time_scale, origin)
         for dossier in scenario.dossiers:
-            envelope = filing(dossier.id, dossier, scenario.regime, clock.now())
+            envelope = filing(dossier.id, dossier, scenario.regime, clock.now(), directory)
             bus.publish_envelope(trust.sign(envelope) if trust is not None else envelope)
         bus.close()
         progress(f"chaos: {count} dossiers filed in namespace {namespace}; killing a service every {kill_every:g} s")
@@ -142,7 +146,10 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
 
 
 def _outcomes(data: Path) -> dict[str, str]:
-    return {dossier_id: dossier_view(state)["outcome"] for dossier_id, state in read_states("ofii", data).items()}
+    # Only the outcome is read, which no directory changes.
+    directory = Directory.shipped()
+    return {dossier_id: dossier_view(state, directory)["outcome"]
+            for dossier_id, state in read_states("ofii", data).items()}
 
 
 def _duplicates(data: Path, expected_steps: dict[str, Counter]) -> list[str]:

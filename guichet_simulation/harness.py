@@ -22,6 +22,7 @@ from guichet.bus import Bus
 from guichet.clock import VirtualClock
 from guichet.register import Register
 from guichet.runner import Runner
+from services.directory import Directory
 from services.scenario import Scenario
 from guichet_simulation.scenario_file import ScenarioFile
 from guichet.timeutil import at_opening
@@ -73,6 +74,8 @@ class Simulation:
     on_progress: Callable[["Progress", datetime | None], None] | None = None
     runners: list[Runner] = field(default_factory=list)
     progress: "Progress" = field(default_factory=lambda: Progress())
+    # The directory of services the agencies read: the command's (Settings.directory_of_services).
+    directory: Directory = field(default_factory=Directory.shipped)
 
     def run(self) -> dict:
         """The whole result in memory; `session` gives it piece by piece."""
@@ -98,12 +101,12 @@ class Simulation:
             data_dir = Path(self.data_dir)
         try:
             bus.declare()
-            for name, definition in definitions().items():
+            for name, definition in definitions(self.directory).items():
                 # Registers in a temporary folder are deleted at the end: no flush to disk per commit.
                 register = Register.for_agency(name, data_dir, durable=self.data_dir is not None)
                 self.runners.append(Runner(Agency(definition, register, clock, freshness=self.freshness), bus))
             self._loop(bus, clock, source, filings)
-            yield Outcome(source, self.runners)
+            yield Outcome(source, self.runners, self.directory)
         finally:
             for runner in self.runners:
                 runner.agency.register.close()
@@ -122,7 +125,7 @@ class Simulation:
             while filed < len(filings) and filings[filed][0] <= now:
                 at, index = filings[filed]
                 dossier = source.dossier(index)
-                bus.publish_envelope(filing(dossier.id, dossier, source.regime, at))
+                bus.publish_envelope(filing(dossier.id, dossier, source.regime, at, self.directory))
                 filed += 1
             moved = 0
             for runner in self.runners:
@@ -167,8 +170,9 @@ class Outcome:
     """What became of a scenario, read from the agencies' registers: each dossier as the DT-OFII
     knows it (in the scenario's order, one at a time), annex 2 from the préfectures', the errors."""
 
-    def __init__(self, source, runners: list[Runner]):
+    def __init__(self, source, runners: list[Runner], directory: Directory):
         self._source = source
+        self._directory = directory
         self._runners = runners
         self._registers = {r.agency.name: r.agency.register for r in runners}
 
@@ -181,7 +185,7 @@ class Outcome:
         ofii = self._registers["ofii"]
         for dossier_id in self._source.ids:
             state = ofii.state(dossier_id)
-            yield dossier_id, dossier_view(state) if state is not None else None
+            yield dossier_id, dossier_view(state, self._directory) if state is not None else None
 
     def dossiers(self) -> Iterator[dict]:
         return (view for _, view in self.views() if view is not None)

@@ -16,6 +16,7 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from guichet.timeutil import at_opening
+from services.directory import Directory
 from services.scenario import Scenario, ScenarioDossier, ScenarioError, check_platform, parse_scenario
 
 _DECODER = json.JSONDecoder()
@@ -30,8 +31,9 @@ class ScenarioFile:
     """The scenario of a file: its regime, its dossiers' ids in order, when each is filed, and each
     dossier read again on demand (`dossier(index)`)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, directory: Directory):
         self.path = str(path)
+        self.directory = directory
         try:
             self._text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -95,7 +97,7 @@ class ScenarioFile:
             if dossier.id in seen:
                 raise _Malformed("duplicate id")
             seen.add(dossier.id)
-            check_platform(dossier, index, self.regime, self.path)
+            check_platform(dossier, index, self.regime, self.directory, self.path)
             self.ids.append(dossier.id)
             filings.append((at_opening(dossier.filed_on), index))
         filings.sort()
@@ -138,4 +140,4 @@ class ScenarioFile:
         except json.JSONDecodeError as exc:
             raise ScenarioError(f"{self.path}: not valid JSON ({exc})") from None
         self._text = ""
-        parse_scenario(raw, self.path)
+        parse_scenario(raw, self.directory, self.path)

@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 
 from guichet.receipt import Freshness
 from guichet_simulation.harness import Progress, Simulation
+from services.directory import Directory
 from services.views import BIOMETRIC_CATEGORIES
 
 # Below this many dossiers the processes' start costs more than it saves.
@@ -89,7 +90,7 @@ class ShardedOutcome:
 
 
 def _run_shard(source, index: int, count: int, folder: Path, counters, data_dir: Path | None,
-               freshness: Freshness | None) -> None:
+               directory: Directory, freshness: Freshness | None) -> None:
     """In the worker: run the shard, write a line per dossier (its view, or null) and the rest."""
     shard = Shard(source, index, count)
 
@@ -99,7 +100,7 @@ def _run_shard(source, index: int, count: int, folder: Path, counters, data_dir:
         counters[3 * index + 2] = now.timestamp() if now is not None else 0
 
     simulation = Simulation(shard, data_dir=data_dir / f"shard-{index}" if data_dir else None,
-                            on_progress=report_progress, freshness=freshness)
+                            on_progress=report_progress, directory=directory, freshness=freshness)
     with simulation.session() as outcome, (folder / f"{index}.views").open("w", encoding="utf-8") as views:
         for _, view in outcome.views():
             views.write(json.dumps(view, ensure_ascii=False) + "\n")
@@ -109,14 +110,15 @@ def _run_shard(source, index: int, count: int, folder: Path, counters, data_dir:
 
 
 @contextmanager
-def sharded_session(source, workers: int, data_dir: Path | None = None,
+def sharded_session(source, workers: int, directory: Directory, data_dir: Path | None = None,
                     on_progress: Callable[[Progress, datetime | None], None] | None = None,
                     freshness: Freshness | None = None) -> Iterator[ShardedOutcome]:
     context = multiprocessing.get_context("fork")
     counters = context.Array("d", 3 * workers, lock=False)
     with tempfile.TemporaryDirectory(prefix="guichet-shards-") as tmp:
         folder = Path(tmp)
-        processes = [context.Process(target=_run_shard, args=(source, i, workers, folder, counters, data_dir, freshness),
+        processes = [context.Process(target=_run_shard,
+                                     args=(source, i, workers, folder, counters, data_dir, directory, freshness),
                                      name=f"simulate-shard-{i}") for i in range(workers)]
         for process in processes:
             process.start()

@@ -11,18 +11,20 @@ from schemas.catalogue import message_registry
 from schemas.facts import Facts
 from schemas.veille import VEILLE
 from services.deadline_watch import deadline_signal, late_transmission_alert, reminders_of, watch_deadline
+from services.directory import Directory
 from services.parties import PARTIES
 from services.state_machine import always, at
 
 
-@lru_cache(maxsize=1)
-def definitions() -> dict[str, AgencyDefinition]:
-    from services.consulat.service import DEFINITION as consulat
-    from services.ofii.service import DEFINITION as ofii
-    from services.prefecture.service import DEFINITION as prefecture
-    from services.smoe.service import DEFINITION as smoe
+@lru_cache(maxsize=4)
+def definitions(directory: Directory) -> dict[str, AgencyDefinition]:
+    """The four agencies, each reading `directory`, the directory of services of this process."""
+    from services.consulat.service import definition as consulat
+    from services.ofii.service import definition as ofii
+    from services.prefecture.service import definition as prefecture
+    from services.smoe.service import definition as smoe
     messages = message_registry()
-    return {d.name: _watched(d, messages) for d in (ofii, smoe, consulat, prefecture)}
+    return {d.name: _watched(d, messages) for d in (build(directory) for build in (ofii, smoe, consulat, prefecture))}
 
 
 def _watched(definition: AgencyDefinition, messages: MessageRegistry) -> AgencyDefinition:

@@ -1,51 +1,17 @@
 """The directory of services (circulaire 2012, annexe 1; 2021 note on the platforms) as data.
 
-The defaults ship in services/data/annuaire.json; a file given by the command (`--directory FILE`,
-whose default is `GUICHET_DIRECTORY`) replaces them, so that a préfecture's single list of
-documents, its DCEM policy or a platform can change without code.
+The defaults ship in services/data/annuaire.json (`Directory.shipped()`); a file given by the command
+(`--directory FILE`, whose default is `GUICHET_DIRECTORY`) replaces them (`Directory.from_file`), so
+that a préfecture's single list of documents, its DCEM policy or a platform can change without code.
+The command builds one directory and hands it to the agencies' definitions (services/agencies.py).
 """
 from __future__ import annotations
 
 import json
-import os
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT = Path(__file__).with_name("data") / "annuaire.json"
-
-
-_chosen: str | None = None
-
-
-def use(path: str | None) -> None:
-    """The directory this process's agencies read, as the command's configuration gives it."""
-    global _chosen
-    _chosen = path
-    load.cache_clear()
-
-
-@lru_cache(maxsize=4)
-def load(path: str | None = None) -> dict:
-    return json.loads(Path(path or _chosen or os.environ.get("GUICHET_DIRECTORY") or DEFAULT).read_text())
-
-
-def guichet_unique_departments() -> frozenset[str]:
-    return frozenset(load()["guichet_unique_departments"])
-
-
-def dt_ofii_for(department: str) -> str | None:
-    """The DT-OFII competent for a département of employment (annexe 1)."""
-    for office, entry in load()["dt_ofii"].items():
-        if department in entry["departments"]:
-            return f"DT-OFII {office}"
-    return None
-
-
-def region_of(department: str) -> str | None:
-    for region, departments in load()["regions"].items():
-        if department in departments:
-            return region
-    return None
 
 
 class UnconfiguredPlatform(LookupError):
@@ -58,23 +24,60 @@ class UnconfiguredPlatform(LookupError):
                          f"({region or 'no region'}): set its name and regions in the directory's platforms_2021")
 
 
-def platform_for(department: str, seasonal: bool) -> str:
-    """2021: the interregional platform for a département, or Avignon for seasonal jobs."""
-    platforms = load()["platforms_2021"]
-    if seasonal:
-        return platforms["seasonal"]
-    region = region_of(department)
-    for platform in platforms["interregional"]:
-        if platform["name"] and region in platform["regions"]:
-            return platform["name"]
-    raise UnconfiguredPlatform(department, region)
+@dataclass(frozen=True, eq=False)
+class Directory:
+    """One directory of services, as read: two directories of the same content are equal."""
+    data: dict
+    _key: str = field(init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", json.dumps(self.data, sort_keys=True))
 
-def prefecture_policy(department: str) -> dict:
-    data = load()
-    return {**data["prefecture_policy_default"], **data["prefecture_policy"].get(department, {})}
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Directory) and self._key == other._key
 
+    def __hash__(self) -> int:
+        return hash(self._key)
 
-def prefecture_name(department: str) -> str:
-    entry = load()["prefectures"].get(department)
-    return entry["name"] if entry else f"Préfecture ({department})"
+    @classmethod
+    def from_file(cls, path: str | Path) -> Directory:
+        return cls(json.loads(Path(path).read_text()))
+
+    @classmethod
+    def shipped(cls) -> Directory:
+        """The defaults, services/data/annuaire.json."""
+        return cls.from_file(DEFAULT)
+
+    def guichet_unique_departments(self) -> frozenset[str]:
+        return frozenset(self.data["guichet_unique_departments"])
+
+    def dt_ofii_for(self, department: str) -> str | None:
+        """The DT-OFII competent for a département of employment (annexe 1)."""
+        for office, entry in self.data["dt_ofii"].items():
+            if department in entry["departments"]:
+                return f"DT-OFII {office}"
+        return None
+
+    def region_of(self, department: str) -> str | None:
+        for region, departments in self.data["regions"].items():
+            if department in departments:
+                return region
+        return None
+
+    def platform_for(self, department: str, seasonal: bool) -> str:
+        """2021: the interregional platform for a département, or Avignon for seasonal jobs."""
+        platforms = self.data["platforms_2021"]
+        if seasonal:
+            return platforms["seasonal"]
+        region = self.region_of(department)
+        for platform in platforms["interregional"]:
+            if platform["name"] and region in platform["regions"]:
+                return platform["name"]
+        raise UnconfiguredPlatform(department, region)
+
+    def prefecture_policy(self, department: str) -> dict:
+        return {**self.data["prefecture_policy_default"], **self.data["prefecture_policy"].get(department, {})}
+
+    def prefecture_name(self, department: str) -> str:
+        entry = self.data["prefectures"].get(department)
+        return entry["name"] if entry else f"Préfecture ({department})"

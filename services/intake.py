@@ -17,6 +17,7 @@ from schemas.competences_talents import DemandeCompetencesTalents
 from schemas.dossier import Dossier
 from schemas.plateforme import DemandeAutorisationTravailEnLigne
 from services import single_window
+from services.directory import Directory
 
 
 class Filed(Protocol):
@@ -28,20 +29,20 @@ class Filed(Protocol):
     def filed(self, regime: str) -> Dossier: ...
 
 
-def first_message(dossier: Dossier) -> Message:
+def first_message(dossier: Dossier, directory: Directory) -> Message:
     """Where a dossier starts: the worker's application at the consulate for 'compétences et talents'
     (II.A.2); since 2021 the employer's online request to the platform; else the employer's deposit
     at the DT-OFII (II.A.1, I.E)."""
-    if single_window.applied_for_at_the_consulate(dossier):
+    if single_window.applied_for_at_the_consulate(dossier, directory):
         return DemandeCompetencesTalents(dossier=dossier)
     if single_window.filed_online(dossier):
         return DemandeAutorisationTravailEnLigne(dossier=dossier)
     return DepotAutorisationTravail(dossier=dossier)
 
 
-def filing(dossier_id: str, scenario_dossier: Filed, regime: str, at: datetime) -> Envelope:
+def filing(dossier_id: str, scenario_dossier: Filed, regime: str, at: datetime, directory: Directory) -> Envelope:
     """The filing that opens a dossier, with the facts the simulated people will follow."""
-    message = first_message(scenario_dossier.filed(regime))
+    message = first_message(scenario_dossier.filed(regime), directory)
     # The employer files for itself, from its establishment as the employers' portal knows it: its SIRET.
     office = scenario_dossier.employer.siret if message.SENDER == "employeur" else None
     return wrap(message, dossier_id=dossier_id, sender=Sender(agency=message.SENDER, office=office),

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from guichet.envelope import DOSSIER_ID_PATTERN, no_parent_step
-from services.directory import UnconfiguredPlatform
+from services.directory import Directory, UnconfiguredPlatform
 from schemas.base import Model
 from schemas.dossier import Dossier as FiledDossier
 from schemas.dossier import Regime
@@ -48,17 +48,17 @@ class Scenario(Model):
         return self
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, directory: Directory) -> Scenario:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: not valid JSON ({exc})") from None
-    return parse_scenario(raw, str(path))
+    return parse_scenario(raw, directory, str(path))
 
 
-def parse_scenario(raw: object, origin: str = "scenario") -> Scenario:
+def parse_scenario(raw: object, directory: Directory, origin: str = "scenario") -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -69,23 +69,24 @@ def parse_scenario(raw: object, origin: str = "scenario") -> Scenario:
             else err["msg"]
         got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], (dict, list)) else ""
         raise ScenarioError(f"{origin}: invalid field {where}: {message}{got}") from None
-    _check_platforms(scenario, origin)
+    _check_platforms(scenario, directory, origin)
     return scenario
 
 
-def _check_platforms(scenario: Scenario, origin: str) -> None:
+def _check_platforms(scenario: Scenario, directory: Directory, origin: str) -> None:
     for index, scenario_dossier in enumerate(scenario.dossiers):
-        check_platform(scenario_dossier, index, scenario.regime, origin)
+        check_platform(scenario_dossier, index, scenario.regime, directory, origin)
 
 
-def check_platform(scenario_dossier: ScenarioDossier, index: int, regime: str, origin: str) -> None:
+def check_platform(scenario_dossier: ScenarioDossier, index: int, regime: str, directory: Directory,
+                   origin: str) -> None:
     """2021: a dossier whose work authorisation falls to a platform the directory does not configure
     (the texts name one of the five) cannot run; say so before anything is filed."""
     dossier = scenario_dossier.filed(regime)
-    if dossier.regime != "plateformes-2021" or applied_for_at_the_consulate(dossier):
+    if dossier.regime != "plateformes-2021" or applied_for_at_the_consulate(dossier, directory):
         return
     try:
-        competent_smoe(dossier)
+        competent_smoe(dossier, directory)
     except UnconfiguredPlatform as exc:
         raise ScenarioError(f"{origin}: invalid field dossiers.{index}.employment_department: {exc} "
                             f"(got {dossier.employment_department!r})") from None

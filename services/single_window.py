@@ -4,12 +4,12 @@ deadlines bind."""
 from __future__ import annotations
 
 from schemas.dossier import Dossier
-from services import directory
+from services.directory import Directory
 
 SINGLE_WINDOW_TITLES = ("salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne")
 
 
-def route(dossier: Dossier) -> tuple[str, str]:
+def route(dossier: Dossier, directory: Directory) -> tuple[str, str]:
     """I.B, I.C, I.E: who the single window serves, and why not when it does not."""
     if dossier.title == "jeune_professionnel":
         if dossier.already_in_france:
@@ -27,9 +27,9 @@ def route(dossier: Dossier) -> tuple[str, str]:
     return "guichet_unique", "primo-migrant, titre et département du guichet unique (I.B, I.C, I.E)"
 
 
-def applied_for_at_the_consulate(dossier: Dossier) -> bool:
+def applied_for_at_the_consulate(dossier: Dossier, directory: Directory) -> bool:
     """II.A.2: in the single window, the 'compétences et talents' worker applies at the consulate."""
-    return dossier.title == "competences_et_talents" and route(dossier)[0] == "guichet_unique"
+    return dossier.title == "competences_et_talents" and route(dossier, directory)[0] == "guichet_unique"
 
 
 def filed_online(dossier: Dossier) -> bool:

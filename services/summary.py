@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from schemas.steps import Step
-from services import directory
+from services.directory import Directory
 
 TITLES = {
     "salarie_en_mission": "salarié en mission", "competences_et_talents": "compétences et talents",
@@ -53,7 +53,7 @@ def label(table: dict[str, str], key: str | None) -> str:
     return "-" if key is None else table.get(key, key.replace("_", " "))
 
 
-def summary(d: dict) -> list[str]:
+def summary(d: dict, directory: Directory) -> list[str]:
     """The dossier in French, one fact a line, then its steps."""
     lines = [f"Dossier {d['id']} - {label(TITLES, d.get('title'))} - {label(ROUTES, d['route'])}",
              f"  Issue : {label(OUTCOMES, d['outcome'])}"]
@@ -63,7 +63,7 @@ def summary(d: dict) -> list[str]:
         lines.append(f"  Motif : {d['route_reason']}")
     if d.get("missing_documents"):
         lines.append("  Pièces manquantes : " + ", ".join(x.replace("_", " ") for x in d["missing_documents"]))
-    lines += _services(d) + _convocations(d) + _tax(d) + _titre(d)
+    lines += _services(d, directory) + _convocations(d) + _tax(d) + _titre(d)
     flags = [x for x in ("récépissé délivré" if d["recepisse"] else None,
                          "dossier complet déposé hors délai" if d["deposit_late"] else None,
                          "titre renvoyé à la préfecture" if d["returned_to_prefecture"] else None) if x]
@@ -81,7 +81,7 @@ def summary(d: dict) -> list[str]:
     return lines
 
 
-def _services(d: dict) -> list[str]:
+def _services(d: dict, directory: Directory) -> list[str]:
     services = [d.get("dt_ofii"),
                 (d["smoe"] if str(d["smoe"]).startswith("plateforme") else f"SMOE {d['smoe']}") if d["smoe"] else None,
                 d.get("consulat"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from guichet.timeutil import iso, paris
-from services import directory
 from services.consulat.rules import competent_consulate
+from services.directory import Directory
 from services.ofii.state import OfiiDossier
 from services.ofii.tasks import COMPLEMENTS_TITRE
 from services.prefecture.state import PrefectureDossier
@@ -15,7 +15,7 @@ BIOMETRIC_CATEGORIES = ("salarie_en_mission", "competences_et_talents", "carte_b
                         "vie_privee_et_familiale")
 
 
-def dossier_view(state: dict) -> dict:
+def dossier_view(state: dict, directory: Directory) -> dict:
     d = OfiiDossier.model_validate(state)
     outcome = d.outcome or ("dossier_titre_incomplet" if d.waiting_for == COMPLEMENTS_TITRE else "en_cours")
     required = d.medical_visit_required

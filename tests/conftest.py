@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from schemas.catalogue import message_registry
+from services.directory import Directory
 from services.scenario import parse_scenario
 from services.parties import PARTIES
 
@@ -18,6 +19,8 @@ AMQP_URL = os.environ.get("GUICHET_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5
 # Every message type of the contract, as the composition root gives it to the agencies.
 MESSAGES = message_registry()
 POSTGRES_URL = os.environ.get("GUICHET_TEST_DATABASE", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The directory of services the tests run on: the one shipped (services/data/annuaire.json).
+DIRECTORY = Directory.shipped()
 CASES = Path(__file__).resolve().parents[2] / "shared" / "acceptance" / "cases"
 EXAMPLE_DOSSIER = {
     "id": "D-1",
@@ -48,7 +51,7 @@ def dossier(**changes) -> dict:
 
 
 def scenario(*dossiers: dict, regime: str = "circulaire-2012"):
-    return parse_scenario({"regime": regime, "dossiers": list(dossiers)})
+    return parse_scenario({"regime": regime, "dossiers": list(dossiers)}, DIRECTORY)
 
 
 def reachable(url: str, default_port: int) -> bool:

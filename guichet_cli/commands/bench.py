@@ -136,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
                           prefetch=args.prefetch, progress=progress,
                           dossiers_per_s=args.rate / DELIVERIES_PER_DOSSIER if args.rate else None,
                           ofii_processes=args.ofii_processes, broker_restart=args.broker_restart,
-                          trust=settings.signing.trust(), tls=settings.tls)
+                          trust=settings.signing.trust(), tls=settings.tls,
+                          directory=settings.directory_of_services)
         except BenchError as exc:
             print(f"guichet bench: {exc}", file=sys.stderr)
             return 1

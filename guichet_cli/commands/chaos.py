@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     result = run_chaos(args.broker, args.dossiers, time_scale=args.time_scale, kill_every=args.kill_every,
                        broker_restart=restart, timeout=args.timeout, seed=args.seed,
                        progress=lambda line: print(line, file=sys.stderr, flush=True),
-                       trust=settings.signing.trust(), tls=settings.tls)
+                       trust=settings.signing.trust(), tls=settings.tls,
+                       directory=settings.directory_of_services)
     lost, duplicated = result.lost_ids, result.duplicated_ids
     if args.json:
         print(json.dumps({"dossiers": [{"id": d, "expected": o, "got": result.got.get(d), "ok": result.got.get(d) == o}

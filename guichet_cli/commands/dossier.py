@@ -45,7 +45,7 @@ def _exists(path: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings_from(args)  # the directory of services, as --directory or $GUICHET_DIRECTORY gives it
+    directory = settings_from(args).directory_of_services  # as --directory or $GUICHET_DIRECTORY gives it
     registers = _registers(args)
     try:
         state = registers["ofii"].state(args.id) if "ofii" in registers else None
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError("the DT-OFII's register is needed for --json (ofii.sqlite3)")
             if state is None:
                 raise UsageError(f"dossier {args.id!r} is not in the DT-OFII's register")
-            print(json.dumps(dossier_view(state), ensure_ascii=False, indent=2))
+            print(json.dumps(dossier_view(state, directory), ensure_ascii=False, indent=2))
             return 0
         entries = {}
         for agency, reg in registers.items():
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"dossier {args.id!r} is in none of the registers of {args.data_dir}")
         if state is not None:
             # What the single window knows of the dossier, as an agent reads it; then the messages.
-            print("\n".join(summary(dossier_view(state))))
+            print("\n".join(summary(dossier_view(state, directory), directory)))
             print()
         print(f"Messages du dossier {args.id}")
         print(f"  {'envoyé le':<17} {'message':<40} {'de':<11} {'à':<12} délai")

@@ -50,6 +50,7 @@ def service_urls(values: list[str]) -> dict[str, str]:
 
 
 def config_from(args: argparse.Namespace):
+    from guichet_cli.settings import settings_from
     from guichet_operations.view.actions import ActionLog
     from guichet_operations.view.app import OpsConfig
     from guichet_operations.view.registers import Registers
@@ -64,7 +65,8 @@ def config_from(args: argparse.Namespace):
     actions = Path(args.actions_log) if args.actions_log else (data_dir or Path(".")) / "ops-actions.jsonl"
     return OpsConfig(registers=Registers(data_dir, args.database_url), actions=ActionLog(actions),
                      broker_url=broker, account=account, namespace=args.namespace, clock=clock_from(args),
-                     services=service_urls(args.service), tls=tls_from(args))
+                     services=service_urls(args.service), tls=tls_from(args),
+                     directory=settings_from(args).directory_of_services)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from guichet.register_reader import RegisterReader
 from guichet_cli.commands.common import UsageError, add_data
 from guichet_cli.settings import add_directory, settings_from
 from schemas.dossier import DEPARTMENT_PATTERN
-from services import directory
+from services.directory import Directory
 from services.views import BIOMETRIC_CATEGORIES, biometric_tables
 
 LABELS = {"salarie_en_mission": "Salariés en mission", "competences_et_talents": "Compétences et talents",
@@ -37,7 +37,7 @@ def add_command(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings_from(args)  # the directory of services, as --directory or $GUICHET_DIRECTORY gives it
+    directory = settings_from(args).directory_of_services  # as --directory or $GUICHET_DIRECTORY gives it
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         raise UsageError(f"--month: {args.month!r} is not of the form YYYY-MM")
     if args.prefecture is not None and not re.fullmatch(DEPARTMENT_PATTERN, args.prefecture):
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
               biometric_tables(states, args.month, args.prefecture).items()}
     if args.prefecture is not None and args.prefecture not in tables:
         tables[args.prefecture] = {c: [] for c in BIOMETRIC_CATEGORIES}  # a month without any: an empty table
-    print(_csv(args.month, tables) if args.csv else _readable(args.month, tables), end="")
+    print(_csv(args.month, tables) if args.csv else _readable(args.month, tables, directory), end="")
     return 0
 
 
@@ -70,7 +70,7 @@ def _nth(numbers: list[str], i: int) -> str:
     return numbers[i] if i < len(numbers) else ""
 
 
-def _readable(month: str, tables: dict[str, dict[str, list[str]]]) -> str:
+def _readable(month: str, tables: dict[str, dict[str, list[str]]], directory: Directory) -> str:
     lines = [f"Titres de séjour délivrés sans données biométriques - guichet unique OFII - {month}"]
     if not tables:
         lines.append("  aucun titre produit sans empreinte ce mois-ci")

@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         warn(UNSIGNED_RISK.format(broker=_without_password(settings.broker)))
     if args.simulated_actors and on_rabbitmq:
         warn(SIMULATED_RISK.format(agency=args.agency))
-    config = ServiceConfig(definition=definitions()[args.agency], parties=PARTIES, broker_url=broker, clock=clock_from(args),
+    definition = definitions(settings.directory_of_services)[args.agency]
+    config = ServiceConfig(definition=definition, parties=PARTIES, broker_url=broker, clock=clock_from(args),
                            data_dir=settings.data_dir, database_url=settings.database_url,
                            namespace=settings.namespace, queue_type=settings.queue_type,
                            simulate_actors=args.simulated_actors, prefetch=args.prefetch,

@@ -45,17 +45,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         path = args.scenario
     settings = settings_from(args)
-    scenario = ScenarioFile(path)
+    directory = settings.directory_of_services
+    scenario = ScenarioFile(path, directory)
     # On a terminal, a large scenario shows its progress on standard error; standard output keeps the
     # result alone (the JSON document, or the table).
     line = ProgressLine(sys.stderr, len(scenario)) if sys.stderr.isatty() and len(scenario) >= MIN_DOSSIERS else None
     workers = args.workers or default_workers(len(scenario))
     if workers > 1 and args.broker.startswith("memory://"):
-        session = sharded_session(scenario, min(workers, len(scenario)), Path(args.data_dir) if args.data_dir else None,
-                                  on_progress=line, freshness=settings.freshness)
+        session = sharded_session(scenario, min(workers, len(scenario)), directory,
+                                  Path(args.data_dir) if args.data_dir else None, on_progress=line,
+                                  freshness=settings.freshness)
     else:
         session = Simulation(scenario, broker_url=args.broker, data_dir=args.data_dir, tls=settings.tls,
-                             freshness=settings.freshness, on_progress=line).session()
+                             freshness=settings.freshness, on_progress=line, directory=directory).session()
     try:
         with session as outcome:
             if line is not None:
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
                                 ("biometric_tables", outcome.biometric_tables),
                                 ("errors", outcome.errors), ("failed", failures)])
             else:
-                print(render(outcome.as_dict()))
+                print(render(outcome.as_dict(), directory))
     finally:
         if line is not None:
             line.close()

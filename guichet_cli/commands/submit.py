@@ -36,7 +36,8 @@ def add_command(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    scenario = load_scenario(args.file)
+    directory = settings.directory_of_services
+    scenario = load_scenario(args.file, directory)
     clock = clock_from(args)
     trust = settings.signing.trust()  # with a key directory, the employer signs its filings
     bus = Bus(account_url(settings.broker, args.credentials, "employeur"),
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         for dossier in scenario.dossiers:
             for n in range(1, args.repeat + 1):
                 dossier_id = dossier.id if args.repeat == 1 else f"{dossier.id}-{n}"
-                envelope = filing(dossier_id, dossier, scenario.regime, clock.now())
+                envelope = filing(dossier_id, dossier, scenario.regime, clock.now(), directory)
                 if trust is not None:
                     envelope = trust.sign(envelope)
                 bus.publish_envelope(envelope)

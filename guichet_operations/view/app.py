@@ -29,6 +29,7 @@ from guichet_operations.view.readiness import readiness
 from guichet_operations.view.registers import Registers, deadline_rows, dossier_rows, select
 from guichet_operations.view.sequence import drawn, sequence_svg
 from schemas.base import AGENCIES
+from services.directory import Directory
 from services.parties import PARTIES
 from services.summary import summary as french_summary
 
@@ -47,6 +48,8 @@ class OpsConfig:
     services: dict[str, str] = field(default_factory=dict)
     # For an amqps:// broker: the CA, client certificate and name the command line gives.
     tls: TLSSettings = field(default_factory=TLSSettings)
+    # The directory of services the summaries name the services from.
+    directory: Directory = field(default_factory=Directory.shipped)
     # Forms carry this token: a page of another site cannot make the operator's browser act.
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
@@ -78,7 +81,7 @@ def create_app(config: OpsConfig) -> Starlette:
 
     def index(request: Request) -> Response:
         now = config.clock.now()
-        rows = dossier_rows(config.registers.dossier_states(), config.registers.open_tasks(), now)
+        rows = dossier_rows(config.registers.dossier_states(), config.registers.open_tasks(), now, config.directory)
         q = request.query_params
         chosen = select(rows, q.get("state"), q.get("agency"), q.get("step"))
         steps = sorted({r["step"] for r in rows if r["step"]})
@@ -98,13 +101,14 @@ def create_app(config: OpsConfig) -> Starlette:
         if state is None and not timeline:
             return page(request, "missing.html", 404, dossier_id=dossier_id)
         rows = dossier_rows({dossier_id: state}, [t for t in config.registers.open_tasks()
-                                                   if t["dossier_id"] == dossier_id], config.clock.now()) if state else []
+                                                   if t["dossier_id"] == dossier_id], config.clock.now(),
+                            config.directory) if state else []
         view = rows[0]["view"] if rows else None
         alerts = [{**a, "at": datetime.fromisoformat(a["at"]), "deadline": datetime.fromisoformat(a["deadline"])}
                   for a in (view["deadline_alerts"] if view else [])]
         types = {m["message_id"]: m["type"] for m in timeline}
         # What an OFII agent reads: the same French summary as `guichet dossier show`.
-        summary = "\n".join(french_summary(view)) if view else None
+        summary = "\n".join(french_summary(view, config.directory)) if view else None
         return page(request, "dossier.html", dossier_id=dossier_id, row=rows[0] if rows else None, view=view,
                     timeline=timeline, types=types, svg=sequence_svg(timeline, alerts), arrows=len(drawn(timeline)),
                     summary=summary)

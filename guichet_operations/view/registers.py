@@ -12,6 +12,7 @@ from guichet.register import from_text
 from guichet.register_reader import RegisterReader
 from schemas.base import AGENCIES
 from services.deadline_watch import WARNING_MIN, WARNING_SHARE
+from services.directory import Directory
 from services.views import dossier_view
 
 # A breach the référent was told of (II.E.1): the deadline passed while the step was pending.
@@ -94,14 +95,14 @@ def deadline_rows(tasks: list[dict], now: datetime) -> list[dict]:
     return sorted(rows, key=lambda r: (STATUS_RANK[r["status"]], r["left"] or timedelta.max, r["dossier_id"]))
 
 
-def dossier_rows(states: dict[str, dict], tasks: list[dict], now: datetime) -> list[dict]:
+def dossier_rows(states: dict[str, dict], tasks: list[dict], now: datetime, directory: Directory) -> list[dict]:
     """Each dossier with where it stands and its next legal deadline."""
     by_dossier: dict[str, list[dict]] = {}
     for task in deadline_rows(tasks, now):
         by_dossier.setdefault(task["dossier_id"], []).append(task)
     rows = []
     for dossier_id, state in sorted(states.items()):
-        view = dossier_view(state)
+        view = dossier_view(state, directory)
         open_tasks = by_dossier.get(dossier_id, [])
         dated = sorted((t for t in open_tasks if t["deadline"]), key=lambda t: t["deadline"])
         closed = view["outcome"] != "en_cours"

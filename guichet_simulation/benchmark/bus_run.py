@@ -35,6 +35,7 @@ from guichet_simulation.benchmark.bus_measure import DONE, measure
 from guichet_simulation.benchmark.recovery import START, STOP, RestartFailed, restart_broker
 from guichet_simulation.benchmark.stats import mib, peak_rss_kib, rate
 from guichet_simulation.launcher import LaunchError, ServiceProcesses
+from services.directory import Directory
 from services.intake import filing
 from services.scenario import ScenarioDossier, load_scenario
 from schemas.base import AGENCIES
@@ -111,9 +112,9 @@ class BusRun:
         }
 
 
-def bench_dossier(index: int) -> ScenarioDossier:
+def bench_dossier(index: int, directory: Directory) -> ScenarioDossier:
     """The example's carte bleue dossier (Paris, a guichet-unique département) with zero delays."""
-    scenario = load_scenario(resources.files("guichet_simulation") / "examples" / "guichet-unique.json")
+    scenario = load_scenario(resources.files("guichet_simulation") / "examples" / "guichet-unique.json", directory)
     template = next(d for d in scenario.dossiers if d.title == TITLE)
     return template.model_copy(update={"id": f"BENCH-{index:06d}", "facts": ZERO_DELAYS})
 
@@ -121,10 +122,13 @@ def bench_dossier(index: int) -> ScenarioDossier:
 def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_dir: Path,
             prefetch: int = DEFAULT_PREFETCH, progress: Callable[[str], None] = lambda line: None,
             dossiers_per_s: float | None = None, ofii_processes: int = 1, broker_restart: bool = False,
-            trust: "Trust | None" = None, tls: TLSSettings | None = None) -> BusRun:
+            trust: "Trust | None" = None, tls: TLSSettings | None = None,
+            directory: Directory | None = None) -> BusRun:
     """`dossiers_per_s`: file at that pace instead of all at once; `ofii_processes`: DT-OFII processes;
     `broker_restart`: restart RabbitMQ before filing and measure the recovery (benchmark/recovery.py);
-    `trust`: when the services run signed, each filing is signed with its employer's key (its SIRET)."""
+    `trust`: when the services run signed, each filing is signed with its employer's key (its SIRET);
+    `directory`: the services' (the one shipped when none is given)."""
+    directory = directory or Directory.shipped()
     namespace = f"bench-{uuid.uuid4().hex[:10]}"
     origin = datetime.now(timezone.utc)
     clock: Clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale, origin)
@@ -149,7 +153,7 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
                 raise BenchError(str(exc)) from None
             progress("bus: the broker's port answers again; filing")
 
-        template = bench_dossier(0)
+        template = bench_dossier(0, directory)
         filing_sizes: list[int] = []
         started = time.time()
         for index in range(1, dossiers + 1):
@@ -157,7 +161,7 @@ def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_
                 # Pacing the offered load (not waiting on a result): the next filing at its instant.
                 time.sleep(max(0.0, started + (index - 1) / dossiers_per_s - time.time()))
             dossier = template.model_copy(update={"id": f"BENCH-{index:06d}"})
-            envelope = filing(dossier.id, dossier, "circulaire-2012", clock.now())
+            envelope = filing(dossier.id, dossier, "circulaire-2012", clock.now(), directory)
             if trust is not None:
                 envelope = trust.sign(envelope)
             if back is not None and index == 1:

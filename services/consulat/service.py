@@ -14,6 +14,7 @@ from services.consulat.admission import TABLE
 from services.consulat.handlers import HANDLERS
 from services.consulat.rules import DECISION_VISA_TASK, competent_consulate
 from services.consulat.state import ConsulatDossier
+from services.directory import Directory
 
 
 class ConsulActors:
@@ -31,6 +32,8 @@ def office(d: ConsulatDossier) -> str | None:
     return competent_consulate(d.dossier)
 
 
-DEFINITION = AgencyDefinition(name="consulat", state_model=ConsulatDossier, handlers=HANDLERS,
-                              office=office, actors=ConsulActors(), gate=TABLE,
-                              opening=(TransmissionConsulat, DemandeCompetencesTalents))
+def definition(directory: Directory) -> AgencyDefinition:
+    """The consulate: its handlers read nothing of the directory, handed to it as to the others."""
+    return AgencyDefinition(name="consulat", state_model=ConsulatDossier, handlers=HANDLERS,
+                            office=office, actors=ConsulActors(), gate=TABLE, reference=directory,
+                            opening=(TransmissionConsulat, DemandeCompetencesTalents))

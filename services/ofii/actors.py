@@ -12,7 +12,7 @@ from schemas.facts import Facts
 from schemas.recours import RecoursGracieux
 from schemas.remise import PresentationConvocation
 from schemas.titre import ComplementsTitre, DepotTitre
-from services import directory
+from services.directory import Directory
 from services.ofii.rules import MEDICAL_CERTIFICATE
 from services.ofii.state import OfiiDossier
 from services.ofii.tasks import (
@@ -26,6 +26,9 @@ from services.ofii.tasks import (
 
 
 class OfiiActors:
+    def __init__(self, directory: Directory):
+        self.directory = directory
+
     def play(self, task: Task, d: OfiiDossier, facts: Facts) -> list[tuple[Message, datetime]]:
         opened = task.opened_at
         if task.name == TRANSMISSION_SMOE:
@@ -57,9 +60,8 @@ class OfiiActors:
                      task.deadline or opened)]
         return []
 
-    @staticmethod
-    def _documents(d: OfiiDossier, facts: Facts) -> list[str]:
-        documents = list(directory.prefecture_policy(d.dossier.residence_department)["single_list"])
+    def _documents(self, d: OfiiDossier, facts: Facts) -> list[str]:
+        documents = list(self.directory.prefecture_policy(d.dossier.residence_department)["single_list"])
         if facts.medical_abroad:
             documents.append(MEDICAL_CERTIFICATE)
         return documents

@@ -64,11 +64,11 @@ def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: O
     serves this worker and, if so, has an agent stamp the request for the SMOE within 5 days."""
     d.dossier = msg.dossier
     d.record(DepotAutorisationTravail, ctx.now)
-    d.route, d.route_reason = rules.route(msg.dossier)
+    d.route, d.route_reason = rules.route(msg.dossier, ctx.reference)
     if d.route == "guichet_unique":
         _ask_for_address_if_incomplete(ctx, d)
         if rules.needs_work_authorisation(msg.dossier):
-            d.smoe = rules.competent_smoe(msg.dossier)
+            d.smoe = rules.competent_smoe(msg.dossier, ctx.reference)
             # II.A.1: once the dossier is complete, the work authorisation within 4 to 6 weeks overall.
             ctx.await_act(rules.OVERALL_TASK, rules.overall_deadline(ctx.now), warn_at=rules.overall_warning(ctx.now))
             await_step(ctx, d, TRANSMISSION_SMOE, rules.smoe_deadline(ctx.now))
@@ -80,7 +80,7 @@ def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: O
     d.outcome = "hors_guichet_unique"
     if d.route == "smoe_droit_commun":
         # I.E: ordinary law, the dossier goes to the territorially competent service, unstamped.
-        d.smoe = rules.competent_smoe(msg.dossier)
+        d.smoe = rules.competent_smoe(msg.dossier, ctx.reference)
         ctx.send(TransmissionSmoe(dossier=msg.dossier, route=d.route, smoe=d.smoe, stamp=None))
         d.record(TransmissionSmoe, ctx.now)
     else:
@@ -99,7 +99,7 @@ def information_ofii(msg: InformationOfii, ctx: Context, d: OfiiDossier) -> None
     deposited = min(msg.deposited_at, ctx.received_at)
     d.record(DemandeAutorisationTravailEnLigne, deposited)
     d.record(AccuseDepot, min(msg.acknowledged_at, ctx.received_at))
-    d.route, d.route_reason = rules.route(msg.dossier)
+    d.route, d.route_reason = rules.route(msg.dossier, ctx.reference)
     if d.route == "guichet_unique":
         _ask_for_address_if_incomplete(ctx, d)
         # II.A.1: the work authorisation within 4 to 6 weeks overall, from the deposit; the
@@ -246,7 +246,7 @@ def decision_competences_talents(msg: DecisionCompetencesTalents, ctx: Context, 
                              "must carry the application")
         d.dossier = msg.dossier
         d.record(DemandeCompetencesTalents, min(msg.applied_at or ctx.received_at, ctx.received_at))
-        d.route, d.route_reason = rules.route(msg.dossier)
+        d.route, d.route_reason = rules.route(msg.dossier, ctx.reference)
     d.waiting_for = DECISION_VISA
     # The 15 days of II.B bind the dossiers the DT-OFII transmits, not this application (II.A.2).
     d.record(DecisionCompetencesTalents, ctx.received_at)

@@ -5,8 +5,8 @@ from datetime import date, datetime
 
 from guichet.timeutil import add_days, add_hours, add_months, paris
 from schemas.dossier import Dossier
-from services import directory
 from services.consulat.rules import visa_deadline as visa_decision_deadline  # noqa: F401  (II.B, see below)
+from services.directory import Directory
 from services.single_window import SINGLE_WINDOW_TITLES, route  # noqa: F401  (I.B-I.E, shared with the platform)
 from services.smoe.rules import instruction_deadline as smoe_decision_deadline  # noqa: F401  (II.A.1)
 
@@ -25,7 +25,7 @@ CONVOCATION_DAYS = 30
 MEDICAL_CERTIFICATE = "certificat_medical_ofii"
 
 
-def competent_smoe(dossier: Dossier) -> str:
+def competent_smoe(dossier: Dossier, directory: Directory) -> str:
     """II.A.1: the SMOE of the département of effective employment; 2021: its platform."""
     if dossier.regime == "plateformes-2021":
         return directory.platform_for(dossier.employment_department, dossier.contract.kind == "saisonnier")

@@ -6,14 +6,14 @@ from schemas.autorisation_travail import DepotAutorisationTravail
 from schemas.base import Message
 from schemas.competences_talents import DecisionCompetencesTalents
 from schemas.plateforme import InformationOfii
-from services import directory
+from services.directory import Directory
 from services.ofii.actors import OfiiActors
 from services.ofii.admission import TABLE
 from services.ofii.handlers import HANDLERS
 from services.ofii.state import OfiiDossier
 
 
-def office(d: OfiiDossier) -> str | None:
+def office(d: OfiiDossier, directory: Directory) -> str | None:
     """Annexe 1: the DT-OFII competent for the place of employment."""
     if d.dossier is None:
         return None
@@ -26,6 +26,9 @@ def act_office(act: Message, d: OfiiDossier) -> str | None:
     return d.dossier.employer.siret if act.SENDER == "employeur" and d.dossier else "simulation"
 
 
-DEFINITION = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers=HANDLERS, office=office,
-                              actors=OfiiActors(), gate=TABLE, act_office=act_office,
-                              opening=(DepotAutorisationTravail, InformationOfii, DecisionCompetencesTalents))
+def definition(directory: Directory) -> AgencyDefinition:
+    """The DT-OFII reading `directory` (its handlers as ctx.reference)."""
+    return AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers=HANDLERS,
+                            office=lambda d: office(d, directory), actors=OfiiActors(directory), gate=TABLE,
+                            act_office=act_office, reference=directory,
+                            opening=(DepotAutorisationTravail, InformationOfii, DecisionCompetencesTalents))

@@ -21,7 +21,6 @@ from schemas.titre import (
     TransmissionTitre,
 )
 from schemas.steps import Step
-from services import directory
 from services.ofii import rules
 from services.ofii.state import OfiiDossier
 from services.ofii.tasks import COMPLEMENTS_TITRE, DEPOT_TITRE, PRESENTATION, await_step
@@ -51,7 +50,7 @@ def complements_titre(msg: ComplementsTitre, ctx: Context, d: OfiiDossier) -> No
 def _check_completeness(ctx: Context, d: OfiiDossier) -> None:
     """II.C.1: the time limit is on the complete dossier; one completed after it is late, however
     early its first, incomplete deposit came."""
-    single_list = directory.prefecture_policy(d.prefecture)["single_list"]
+    single_list = ctx.reference.prefecture_policy(d.prefecture)["single_list"]
     missing = rules.missing_documents(single_list, d.documents)
     d.deposit_late = rules.deposit_late(ctx.now, d.visa_valid_until)
     if missing:

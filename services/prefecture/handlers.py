@@ -8,7 +8,6 @@ from schemas.echeances import EcheanceProduction
 from schemas.remise import RenvoiTitrePrefecture
 from schemas.titre import Recepisse, TransmissionPrefecture, TransmissionTitre
 from schemas.steps import Step
-from services import directory
 from services.prefecture import rules
 from services.prefecture.state import PrefectureDossier
 
@@ -44,7 +43,7 @@ def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None
     ctx.close(rules.PRODUCTION_TASK)
     ctx.close(rules.CARTE_BLEUE_TASK)
     ctx.close(rules.FAMILY_CARD_TASK)
-    policy = directory.prefecture_policy(d.department)
+    policy = ctx.reference.prefecture_policy(d.department)
     months = rules.card_months(d.card_kind, d.dossier.contract)
     d.produced_at = ctx.now
     d.card = rules.produce_card(d.card_kind, rules.card_number(d.department, d.dossier_id),

@@ -9,7 +9,7 @@ from schemas.actes import TitreProduit
 from schemas.base import Message
 from schemas.facts import Facts
 from schemas.titre import TransmissionPrefecture
-from services import directory
+from services.directory import Directory
 from services.prefecture.admission import TABLE
 from services.prefecture.handlers import HANDLERS
 from services.prefecture.rules import PRODUCTION_TASK
@@ -23,10 +23,12 @@ class PrefectureActors:
         return [(TitreProduit(), add_days(task.opened_at, facts.prefecture_production_days))]
 
 
-def office(d: PrefectureDossier) -> str | None:
+def office(d: PrefectureDossier, directory: Directory) -> str | None:
     return directory.prefecture_name(d.department) if d.department else None
 
 
-DEFINITION = AgencyDefinition(name="prefecture", state_model=PrefectureDossier, handlers=HANDLERS,
-                              office=office, actors=PrefectureActors(), gate=TABLE,
-                              opening=(TransmissionPrefecture,))
+def definition(directory: Directory) -> AgencyDefinition:
+    """The préfecture reading `directory` (its handlers as ctx.reference)."""
+    return AgencyDefinition(name="prefecture", state_model=PrefectureDossier, handlers=HANDLERS,
+                            office=lambda d: office(d, directory), actors=PrefectureActors(), gate=TABLE,
+                            reference=directory, opening=(TransmissionPrefecture,))

@@ -35,8 +35,8 @@ def demande_en_ligne(msg: DemandeAutorisationTravailEnLigne, ctx: Context, d: Sm
     if d.dossier is not None:
         return  # the same request filed twice: the instruction already runs
     d.dossier, d.online, d.received_at = msg.dossier, True, ctx.received_at
-    d.unit = rules.competent_platform(msg.dossier)
-    d.route = single_window.route(msg.dossier)[0]
+    d.unit = rules.competent_platform(msg.dossier, ctx.reference)
+    d.route = single_window.route(msg.dossier, ctx.reference)[0]
     ctx.send(AccuseDepot(platform=d.unit, deposited_at=ctx.received_at))
     ctx.send(InformationOfii(dossier=msg.dossier, platform=d.unit, deposited_at=ctx.received_at,
                              acknowledged_at=ctx.now))

@@ -7,7 +7,7 @@ from datetime import datetime
 from guichet.timeutil import add_days
 from schemas.autorisation_travail import Criteria
 from schemas.dossier import Dossier
-from services import directory
+from services.directory import Directory
 
 INSTRUCTION_DAYS = 10  # circulaire 2012, II.A.1
 
@@ -23,7 +23,7 @@ def instruction_deadline(received: datetime) -> datetime:
     return add_days(received, INSTRUCTION_DAYS)
 
 
-def competent_platform(dossier: Dossier) -> str:
+def competent_platform(dossier: Dossier, directory: Directory) -> str:
     """2021 note: the interregional platform of the place of employment; seasonal jobs to the
     national platform at Avignon."""
     return directory.platform_for(dossier.employment_department, dossier.contract.kind == "saisonnier")

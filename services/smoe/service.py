@@ -11,6 +11,7 @@ from schemas.base import Message
 from schemas.facts import Facts
 from schemas.plateforme import DemandeAutorisationTravailEnLigne
 from schemas.recours import ReexamenTermine
+from services.directory import Directory
 from services.smoe.admission import TABLE
 from services.smoe.handlers import HANDLERS
 from services.smoe.rules import INSTRUCTION_TASK, REEXAMEN_TASK
@@ -38,6 +39,8 @@ def office(d: SmoeDossier) -> str | None:
     return d.unit if d.unit.startswith("plateforme") else f"SMOE {d.unit}"
 
 
-DEFINITION = AgencyDefinition(name="smoe", state_model=SmoeDossier, handlers=HANDLERS,
-                              office=office, actors=SmoeActors(), gate=TABLE,
-                              opening=(TransmissionSmoe, DemandeAutorisationTravailEnLigne))
+def definition(directory: Directory) -> AgencyDefinition:
+    """The SMOE and the 2021 platforms reading `directory` (their handlers as ctx.reference)."""
+    return AgencyDefinition(name="smoe", state_model=SmoeDossier, handlers=HANDLERS,
+                            office=office, actors=SmoeActors(), gate=TABLE, reference=directory,
+                            opening=(TransmissionSmoe, DemandeAutorisationTravailEnLigne))

@@ -28,7 +28,7 @@ from services.intake import filing
 from schemas.base import AGENCIES
 from services.parties import PARTIES
 from tests.cluster import Cluster
-from tests.conftest import wait_until
+from tests.conftest import DIRECTORY, wait_until
 from tests.services import guichet, running_services
 
 pytestmark = pytest.mark.cluster
@@ -62,7 +62,7 @@ def file_dossiers(url: str, namespace: str, scenario, origin: datetime) -> None:
     try:
         bus.declare()
         for dossier in scenario.dossiers:
-            envelope = filing(dossier.id, dossier, scenario.regime, clock.now())
+            envelope = filing(dossier.id, dossier, scenario.regime, clock.now(), DIRECTORY)
             bus.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id))
     finally:
         bus.close()

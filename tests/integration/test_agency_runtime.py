@@ -15,9 +15,9 @@ from schemas.actes import TransmissionValidee
 from schemas.autorisation_travail import ComplementAdresse, Criteria, DecisionAutorisationTravail
 from schemas.dossier import Address
 from services.agencies import definitions
-from tests.conftest import dossier, scenario
+from tests.conftest import DIRECTORY, dossier, scenario
 
-OFII = definitions()["ofii"]
+OFII = definitions(DIRECTORY)["ofii"]
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 
@@ -55,7 +55,7 @@ def outbox_types(agency: Agency) -> list[str]:
 
 def filing(raw: dict):
     from services.intake import filing as make
-    return make("D-1", scenario(raw).dossiers[0], "circulaire-2012", START)
+    return make("D-1", scenario(raw).dossiers[0], "circulaire-2012", START, DIRECTORY)
 
 
 def test_a_redelivered_message_changes_nothing(register):
@@ -141,7 +141,7 @@ def test_II_D_a_closed_dossier_has_no_reminder_left_to_fire(register):
 
 def test_II_C_2_a_card_due_at_the_two_month_mark_is_published_before_the_mark_reminder(tmp_path):
     from schemas.titre import TransmissionPrefecture
-    PREFECTURE = definitions()["prefecture"]
+    PREFECTURE = definitions(DIRECTORY)["prefecture"]
     register = Register(str(tmp_path / "prefecture.sqlite3"), "prefecture")
     received = datetime(2026, 2, 19, 9, tzinfo=PARIS)
     agency = Agency(PREFECTURE, register, VirtualClock(received))  # the two months run from its own receipt

@@ -16,10 +16,10 @@ from guichet.timeutil import PARIS
 from guichet.topology import Topology
 from schemas.remise import RemiseTitre
 from services.agencies import definitions
-from tests.conftest import delete_namespace, dossier, scenario
+from tests.conftest import DIRECTORY, delete_namespace, dossier, scenario
 from services.parties import PARTIES
 
-OFII = definitions()["ofii"]
+OFII = definitions(DIRECTORY)["ofii"]
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 
@@ -77,7 +77,7 @@ def test_ten_kinds_of_bad_message_land_in_the_error_queue_and_a_valid_dossier_st
         bus.publishing.default_channel.basic_publish(
             bus.publishing.default_channel.prepare_message(body, content_type=content_type),
             exchange=bus.topology.flow.name, routing_key=addressed_to("ofii", body))
-    good = filing("D-OK", scenario(dossier(id="D-OK")).dossiers[0], "circulaire-2012", START)
+    good = filing("D-OK", scenario(dossier(id="D-OK")).dossiers[0], "circulaire-2012", START, DIRECTORY)
     bus.publish_envelope(good)
 
     handled = 0

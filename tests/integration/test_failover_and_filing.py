@@ -16,10 +16,10 @@ from guichet.runner import FILING_ID, Runner
 from guichet.topology import Topology
 from services.parties import PARTIES
 from services.agencies import definitions
-from tests.conftest import delete_namespace, dossier, wait_until
+from tests.conftest import DIRECTORY, delete_namespace, dossier, wait_until
 from tests.services import guichet
 
-SMOE = definitions()["smoe"]
+SMOE = definitions(DIRECTORY)["smoe"]
 
 pytestmark = pytest.mark.broker
 

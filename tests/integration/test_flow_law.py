@@ -18,10 +18,10 @@ from services.intake import filing
 from schemas.autorisation_travail import DepotAutorisationTravail
 from services.parties import PARTIES
 from services.agencies import definitions
-from tests.conftest import dossier, scenario, wait_until
+from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 from tests.integration.test_flow import run, steps
 
-OFII, SMOE = definitions()["ofii"], definitions()["smoe"]
+OFII, SMOE = definitions(DIRECTORY)["ofii"], definitions(DIRECTORY)["smoe"]
 
 LYON = {"employment_department": "69", "residence_department": "69"}
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
@@ -122,7 +122,7 @@ def test_2021_note_the_platform_answers_on_the_outside_parties_queue(broker, nam
 
     try:
         filed = scenario(dossier(id="P-1", **LYON), regime="plateformes-2021").dossiers[0]
-        envelope = filing("P-1", filed, "plateformes-2021", START)
+        envelope = filing("P-1", filed, "plateformes-2021", START, DIRECTORY)
         assert (envelope.routing_key, envelope.sender.agency) == (
             "smoe.employeur.demande_autorisation_travail_en_ligne", "employeur")
         bus.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id))

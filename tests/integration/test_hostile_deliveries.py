@@ -27,7 +27,7 @@ from schemas.visa import DecisionVisa
 from guichet.envelope import Sender, wrap
 from services.parties import PARTIES
 from services.agencies import definitions
-from tests.conftest import dossier, scenario, wait_until
+from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 from tests.integration.test_broker_permissions import accounts  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.broker
@@ -48,7 +48,7 @@ class Agencies:
             bus = Bus(self.accounts.url(agency), self.topology)
             bus.connect()
             register = Register(str(self.tmp_path / f"{agency}.sqlite3"), agency)
-            self.runners[agency] = Runner(Agency(definitions()[agency], register, VirtualClock(START)), bus)
+            self.runners[agency] = Runner(Agency(definitions(DIRECTORY)[agency], register, VirtualClock(START)), bus)
         return self.runners[agency]
 
     def close(self) -> None:
@@ -77,7 +77,7 @@ def publish_as(accounts, role: str, routing_key: str, body: bytes, headers: dict
 
 
 def deposit(dossier_id: str = "D-1"):
-    return filing(dossier_id, scenario(dossier(id=dossier_id)).dossiers[0], "circulaire-2012", START)
+    return filing(dossier_id, scenario(dossier(id=dossier_id)).dossiers[0], "circulaire-2012", START, DIRECTORY)
 
 
 def filed(accounts, queue: str = "erreurs") -> list[amqp.Message]:

@@ -22,7 +22,7 @@ from guichet.trust import KeyDirectory, Trust
 from guichet_simulation.launcher import ServiceProcesses
 from services.intake import filing
 from services.parties import PARTIES
-from tests.conftest import delete_namespace, dossier, scenario, wait_until
+from tests.conftest import DIRECTORY, delete_namespace, dossier, scenario, wait_until
 from tests.services import guichet
 from tests.unit.test_signing import sign_with
 
@@ -42,7 +42,7 @@ def free_port() -> int:
 def employer_filing(dossier_id: str, siret: str, at: datetime):
     """The employer's deposit as the portal sends it: from the employer it authenticated, by SIRET."""
     filed = scenario(dossier(id=dossier_id, employer={"siret": siret, "name": "Exemple SA"})).dossiers[0]
-    envelope = filing(dossier_id, filed, "circulaire-2012", at)
+    envelope = filing(dossier_id, filed, "circulaire-2012", at, DIRECTORY)
     return envelope.model_copy(update={"sender": Sender(agency="employeur", office=siret)})
 
 
@@ -184,7 +184,7 @@ def test_guichet_run_plays_no_simulated_act_unless_asked(amqp_url, namespace, tm
         bus.declare()
         ofii.start_all()
         bus.publish_envelope(filing("D-ACTORS", scenario(dossier(id="D-ACTORS")).dossiers[0], "circulaire-2012",
-                                    datetime.now(timezone.utc)))
+                                    datetime.now(timezone.utc), DIRECTORY))
         with RegisterReader("ofii", tmp_path / "data") as reader:
             # The state and the outbox rows its handling caused commit together.
             wait_until(lambda: reader.state("D-ACTORS"), 30, "the DT-OFII recording the filing")

@@ -15,12 +15,13 @@ from guichet_simulation.harness import Simulation
 from services.scenario import load_scenario
 from guichet.register_reader import RegisterReader
 from schemas.base import AGENCIES
+from tests.conftest import DIRECTORY
 
 
 @pytest.fixture(scope="module")
 def example_data(tmp_path_factory):
     data = tmp_path_factory.mktemp("example")
-    Simulation(load_scenario(resources.files("guichet_simulation") / "examples" / "guichet-unique.json"),
+    Simulation(load_scenario(resources.files("guichet_simulation") / "examples" / "guichet-unique.json", DIRECTORY),
                data_dir=data).run()
     return data
 

@@ -12,7 +12,7 @@ from guichet.clock import SystemClock
 from guichet.topology import Topology
 from services.intake import filing
 from services.parties import PARTIES
-from tests.conftest import delete_namespace, dossier, scenario, wait_until
+from tests.conftest import DIRECTORY, delete_namespace, dossier, scenario, wait_until
 from tests.monitoring import free_port, http_get
 from tests.services import guichet
 
@@ -49,7 +49,7 @@ def test_guichet_run_exports_its_spans_to_the_otlp_endpoint(amqp_url, namespace,
         bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
         try:
             filed = scenario(dossier(id="OTLP")).dossiers[0]
-            bus.publish_envelope(filing("OTLP", filed, "circulaire-2012", SystemClock().now()))
+            bus.publish_envelope(filing("OTLP", filed, "circulaire-2012", SystemClock().now(), DIRECTORY))
         finally:
             bus.close()
         span_name = f"process {namespace}.ofii".encode()

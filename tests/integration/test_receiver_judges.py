@@ -21,9 +21,9 @@ from schemas.titre import DepotTitre
 from schemas.visa import DecisionVisa
 from services.parties import PARTIES
 from services.agencies import definitions
-from tests.conftest import delete_namespace, dossier, scenario
+from tests.conftest import DIRECTORY, delete_namespace, dossier, scenario
 
-OFII = definitions()["ofii"]
+OFII = definitions(DIRECTORY)["ofii"]
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 OK = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
 SIRET = dossier()["employer"]["siret"]
@@ -93,7 +93,7 @@ def envelope(message, at: datetime, *, sender: str | None = None, office: str | 
 
 
 def deposit(**changes):
-    return filing("D-1", scenario(dossier(**changes)).dossiers[0], "circulaire-2012", START)
+    return filing("D-1", scenario(dossier(**changes)).dossiers[0], "circulaire-2012", START, DIRECTORY)
 
 
 def forwarded_to_the_smoe(ofii: DtOfii) -> None:

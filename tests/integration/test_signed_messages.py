@@ -20,12 +20,12 @@ from guichet.trust import KeyDirectory, Trust, generate
 from schemas.base import AGENCIES
 from schemas.titre import Recepisse
 from services.agencies import definitions
-from tests.conftest import dossier, scenario, wait_until
+from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 from tests.services import guichet, running_services
 from tests.unit.test_signing import sign_with
 from services.parties import PARTIES
 
-OFII = definitions()["ofii"]
+OFII = definitions(DIRECTORY)["ofii"]
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 
@@ -45,7 +45,7 @@ def make_keys(folder, parties):
 
 def employer_filing(dossier_id):
     """The deposit as the portal sends it, from the employer it authenticated, by SIRET."""
-    envelope = filing(dossier_id, scenario(dossier(id=dossier_id)).dossiers[0], "circulaire-2012", START)
+    envelope = filing(dossier_id, scenario(dossier(id=dossier_id)).dossiers[0], "circulaire-2012", START, DIRECTORY)
     return envelope.model_copy(update={"sender": Sender(agency="employeur", office=SIRET)})
 
 

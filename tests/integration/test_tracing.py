@@ -19,7 +19,7 @@ from services.intake import filing
 from schemas.base import AGENCIES
 from services.parties import PARTIES
 from services.agencies import definitions
-from tests.conftest import dossier, scenario, wait_until
+from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -52,7 +52,7 @@ def four_agencies(amqp_url, namespace, tmp_path):
     bus.declare()
     clock = ScaledClock(TIME_SCALE, datetime.now(timezone.utc))
     runners = {}
-    for name, definition in definitions().items():
+    for name, definition in definitions(DIRECTORY).items():
         if name == "smoe":
             once = FailsOnce()
             definition = replace(definition, handlers={t: once.wrap(h) for t, h in definition.handlers.items()})
@@ -68,7 +68,7 @@ def test_one_dossier_one_trace_across_the_four_agencies_through_a_retry_and_the_
         four_agencies, finished_spans, namespace):
     bus, clock, runners = four_agencies
     filed = scenario(dossier(id="TRACE", title="carte_bleue_europeenne", facts=QUICK)).dossiers[0]
-    bus.publish_envelope(filing("TRACE", filed, "circulaire-2012", clock.now()))
+    bus.publish_envelope(filing("TRACE", filed, "circulaire-2012", clock.now(), DIRECTORY))
     ofii = runners["ofii"].agency.register
     relayed = []
 

@@ -21,9 +21,9 @@ from schemas.autorisation_travail import DepotAutorisationTravail
 from schemas.base import AGENCIES
 from services.parties import PARTIES
 from services.agencies import definitions
-from tests.conftest import dossier, scenario
+from tests.conftest import DIRECTORY, dossier, scenario
 
-OFII = definitions()["ofii"]
+OFII = definitions(DIRECTORY)["ofii"]
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 SIRET = "55208131766522"   # the employer of both dossiers, who signs their filings with its own key
 ELOISE = dossier(id="D-ELOISE", worker={"surname": "Nguyễn", "given_names": "Éloïse"},
@@ -62,7 +62,7 @@ def run_the_dt_ofii(runner, trust) -> list[bytes]:
     """Two signed filings in; the DT-OFII runs on its virtual clock until it has forwarded both to
     the SMOE. Returns every envelope that went through the bus, as published."""
     for item in scenario(ELOISE, ORSTED).dossiers:
-        publish(runner.bus, trust.sign(filing(item.id, item, "circulaire-2012", START)))
+        publish(runner.bus, trust.sign(filing(item.id, item, "circulaire-2012", START, DIRECTORY)))
     bodies, topology = [], runner.bus.topology
     for _ in range(100):
         runner.flush_outbox()

@@ -23,10 +23,11 @@ from schemas.plateforme import (
     DemandeAutorisationTravailEnLigne,
     InformationOfii,
 )
-from services import directory, single_window
+from services import single_window
+from services.directory import Directory, UnconfiguredPlatform
 from services.ofii import rules as ofii
 from services.smoe import rules as smoe
-from tests.conftest import dossier
+from tests.conftest import DIRECTORY, dossier
 from tests.unit.test_ofii_rules import filed
 
 MESSAGES = message_registry()
@@ -37,7 +38,7 @@ NEW_MESSAGES = (DemandeAutorisationTravailEnLigne, AccuseDepot, InformationOfii,
 
 
 def test_2021_note_one_national_seasonal_platform_and_five_interregional_only_clermont_named():
-    platforms = directory.load()["platforms_2021"]
+    platforms = DIRECTORY.data["platforms_2021"]
     assert platforms["seasonal"] == "plateforme Avignon"
     assert len(platforms["interregional"]) == 5
     named = [p for p in platforms["interregional"] if p["name"]]
@@ -46,37 +47,33 @@ def test_2021_note_one_national_seasonal_platform_and_five_interregional_only_cl
 
 
 def test_2021_note_a_departement_of_an_unconfigured_platform_is_an_error_naming_it():
-    with pytest.raises(directory.UnconfiguredPlatform, match="75.*Île-de-France"):
-        smoe.competent_platform(filed(regime="plateformes-2021", employment_department="75"))
+    with pytest.raises(UnconfiguredPlatform, match="75.*Île-de-France"):
+        smoe.competent_platform(filed(regime="plateformes-2021", employment_department="75"), DIRECTORY)
     seasonal = filed(regime="plateformes-2021", employment_department="75",
                      contract={"kind": "saisonnier", "months": 6, "monthly_gross_salary_eur": 1900})
-    assert smoe.competent_platform(seasonal) == "plateforme Avignon"
+    assert smoe.competent_platform(seasonal, DIRECTORY) == "plateforme Avignon"
 
 
-def test_2021_note_an_operator_names_a_platform_and_its_regions(tmp_path, monkeypatch):
-    data = directory.load()
+def test_2021_note_an_operator_names_a_platform_and_its_regions(tmp_path):
+    data = json.loads(json.dumps(DIRECTORY.data))
     data["platforms_2021"]["interregional"][1] = {"name": "plateforme Paris", "regions": ["Île-de-France"]}
     path = tmp_path / "annuaire.json"
     path.write_text(json.dumps(data))
-    monkeypatch.setenv("GUICHET_DIRECTORY", str(path))
-    directory.load.cache_clear()
-    try:
-        assert smoe.competent_platform(filed(regime="plateformes-2021", employment_department="92")) == \
-            "plateforme Paris"
-    finally:
-        monkeypatch.delenv("GUICHET_DIRECTORY")
-        directory.load.cache_clear()
+    operators = Directory.from_file(path)
+    assert smoe.competent_platform(filed(regime="plateformes-2021", employment_department="92"), operators) == \
+        "plateforme Paris"
 
 
 def test_2021_note_a_scenario_falling_to_an_unconfigured_platform_names_the_field():
     raw = {"regime": "plateformes-2021", "dossiers": [dossier(id="A", employment_department="69"),
                                                       dossier(id="B", employment_department="92")]}
     with pytest.raises(ScenarioError, match=r"dossiers\.1\.employment_department: no 2021 platform"):
-        parse_scenario(raw)
+        parse_scenario(raw, DIRECTORY)
     # Under the circular of 2012 the SMOE of the département decides; 'compétences et talents'
     # needs no authorisation at all: neither depends on a platform.
-    parse_scenario({**raw, "regime": "circulaire-2012"})
-    parse_scenario({**raw, "dossiers": [dossier(id="C", title="competences_et_talents", employment_department="92")]})
+    parse_scenario({**raw, "regime": "circulaire-2012"}, DIRECTORY)
+    parse_scenario({**raw, "dossiers": [dossier(id="C", title="competences_et_talents", employment_department="92")]},
+                   DIRECTORY)
 
 
 def test_2021_note_the_command_exits_2_naming_the_field(tmp_path, capsys):
@@ -88,22 +85,24 @@ def test_2021_note_the_command_exits_2_naming_the_field(tmp_path, capsys):
 
 
 def test_2021_note_every_work_authorisation_is_filed_online_with_the_platform():
-    assert type(first_message(filed(regime="plateformes-2021", employment_department="69"))) is \
+    assert type(first_message(filed(regime="plateformes-2021", employment_department="69"), DIRECTORY)) is \
         DemandeAutorisationTravailEnLigne
-    assert type(first_message(filed(regime="plateformes-2021", title="autre", employment_department="13"))) is \
+    assert type(first_message(filed(regime="plateformes-2021", title="autre", employment_department="13"),
+                              DIRECTORY)) is \
         DemandeAutorisationTravailEnLigne
-    assert first_message(filed(employment_department="69")).TYPE == "employeur.depot_autorisation_travail"
+    assert first_message(filed(employment_department="69"), DIRECTORY).TYPE == "employeur.depot_autorisation_travail"
     assert DemandeAutorisationTravailEnLigne.RECIPIENT == "smoe" and \
         DemandeAutorisationTravailEnLigne.STEP == "depot_autorisation_travail"
 
 
 @pytest.mark.parametrize("regime", ["circulaire-2012", "plateformes-2021"])
 def test_II_A_2_competences_et_talents_is_applied_for_by_the_worker_at_the_consulate(regime):
-    message = first_message(filed(regime=regime, title="competences_et_talents", employment_department="69"))
+    message = first_message(filed(regime=regime, title="competences_et_talents", employment_department="69"),
+                            DIRECTORY)
     assert (message.TYPE, message.SENDER, message.RECIPIENT, message.STEP) == (
         "travailleur.demande_competences_talents", "travailleur", "consulat", "demande_competences_talents")
     outside = filed(regime=regime, title="competences_et_talents", employment_department="13")
-    assert not single_window.applied_for_at_the_consulate(outside)
+    assert not single_window.applied_for_at_the_consulate(outside, DIRECTORY)
 
 
 def test_R_313_19_1_the_prefet_decides_on_a_carte_bleue_within_90_days_of_the_deposit():

@@ -6,7 +6,7 @@ import pytest
 from guichet.timeutil import PARIS
 from schemas.dossier import Dossier
 from services.ofii import rules
-from tests.conftest import dossier
+from tests.conftest import DIRECTORY, dossier
 
 
 def filed(**changes) -> Dossier:
@@ -18,42 +18,43 @@ def filed(**changes) -> Dossier:
 @pytest.mark.parametrize("department", ["31", "38", "59", "63", "69", "75", "78", "92"])
 @pytest.mark.parametrize("title", ["salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne"])
 def test_I_B_I_C_three_titles_in_eight_departments_use_the_single_window(title, department):
-    assert rules.route(filed(title=title, employment_department=department))[0] == "guichet_unique"
+    assert rules.route(filed(title=title, employment_department=department), DIRECTORY)[0] == "guichet_unique"
 
 
 def test_I_C_employment_outside_the_eight_departments_goes_to_ordinary_law_and_says_why():
-    route, reason = rules.route(filed(employment_department="13"))
+    route, reason = rules.route(filed(employment_department="13"), DIRECTORY)
     assert route == "smoe_droit_commun"
     assert "13" in reason and "I.C" in reason
 
 
 def test_I_E_effective_place_of_work_decides_not_residence():
-    assert rules.route(filed(employment_department="92", residence_department="13"))[0] == "guichet_unique"
-    assert rules.route(filed(employment_department="13", residence_department="92"))[0] == "smoe_droit_commun"
+    assert rules.route(filed(employment_department="92", residence_department="13"), DIRECTORY)[0] == "guichet_unique"
+    assert rules.route(filed(employment_department="13", residence_department="92"), DIRECTORY)[0] == \
+        "smoe_droit_commun"
 
 
 def test_I_E_someone_already_in_france_goes_to_the_prefecture_of_residence():
-    route, reason = rules.route(filed(already_in_france=True))
+    route, reason = rules.route(filed(already_in_france=True), DIRECTORY)
     assert route == "prefecture_residence" and "I.E" in reason
 
 
 def test_I_E_other_professional_titles_follow_ordinary_law():
-    assert rules.route(filed(title="autre"))[0] == "smoe_droit_commun"
+    assert rules.route(filed(title="autre"), DIRECTORY)[0] == "smoe_droit_commun"
 
 
 def test_I_E_jeunes_professionnels_use_the_single_window_nationwide():
-    assert rules.route(filed(title="jeune_professionnel", employment_department="13"))[0] == "guichet_unique"
+    assert rules.route(filed(title="jeune_professionnel", employment_department="13"), DIRECTORY)[0] == "guichet_unique"
 
 
 def test_II_A_1_smoe_of_the_departement_of_employment():
-    assert rules.competent_smoe(filed(employment_department="92", residence_department="78")) == "92"
+    assert rules.competent_smoe(filed(employment_department="92", residence_department="78"), DIRECTORY) == "92"
 
 
 def test_2021_platforms_auvergne_rhone_alpes_to_clermont_and_seasonal_to_avignon():
-    assert rules.competent_smoe(filed(regime="plateformes-2021", employment_department="69")) == \
+    assert rules.competent_smoe(filed(regime="plateformes-2021", employment_department="69"), DIRECTORY) == \
         "plateforme Clermont-Ferrand"
     seasonal = filed(regime="plateformes-2021", contract={"kind": "saisonnier", "months": 6})
-    assert rules.competent_smoe(seasonal) == "plateforme Avignon"
+    assert rules.competent_smoe(seasonal, DIRECTORY) == "plateforme Avignon"
 
 
 def test_II_A_1_five_days_to_the_smoe_and_48_hours_to_the_consulate():

@@ -8,7 +8,7 @@ import pytest
 from guichet_simulation.generate import write_scenario
 from services.scenario import ScenarioError, load_scenario
 from guichet_simulation.scenario_file import ScenarioFile
-from tests.conftest import dossier
+from tests.conftest import DIRECTORY, dossier
 
 
 @pytest.mark.parametrize("indent", [None, 2])
@@ -17,7 +17,7 @@ def test_it_reads_the_same_scenario_as_the_whole_document(tmp_path, indent):
     write_scenario(out, 60, seed=3)
     path = tmp_path / "s.json"
     path.write_text(json.dumps(json.loads(out.getvalue()), indent=indent, ensure_ascii=indent is None))
-    whole, streamed = load_scenario(path), ScenarioFile(path)
+    whole, streamed = load_scenario(path, DIRECTORY), ScenarioFile(path, DIRECTORY)
     assert streamed.regime == whole.regime and len(streamed) == 60
     assert streamed.ids == [d.id for d in whole.dossiers]
     assert list(streamed.dossiers()) == whole.dossiers
@@ -28,7 +28,7 @@ def test_it_reads_the_same_scenario_as_the_whole_document(tmp_path, indent):
 def test_equal_filing_dates_keep_the_scenario_order(tmp_path):
     path = tmp_path / "s.json"
     path.write_text(json.dumps({"dossiers": [dossier(id=f"D{i}", filed_on="2026-03-02") for i in range(5)]}))
-    assert [index for _, index in ScenarioFile(path).filings()] == [0, 1, 2, 3, 4]
+    assert [index for _, index in ScenarioFile(path, DIRECTORY).filings()] == [0, 1, 2, 3, 4]
 
 
 BAD = [
@@ -49,9 +49,9 @@ def test_a_bad_document_gives_the_whole_documents_error(tmp_path, document):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(document))
     with pytest.raises(ScenarioError) as whole:
-        load_scenario(path)
+        load_scenario(path, DIRECTORY)
     with pytest.raises(ScenarioError) as streamed:
-        ScenarioFile(path)
+        ScenarioFile(path, DIRECTORY)
     assert str(streamed.value) == str(whole.value)
 
 
@@ -61,9 +61,9 @@ def test_text_that_is_not_one_json_document_is_refused_as_such(tmp_path, text):
     path = tmp_path / "bad.json"
     path.write_text(text)
     with pytest.raises(ScenarioError, match="not valid JSON") as streamed:
-        ScenarioFile(path)
+        ScenarioFile(path, DIRECTORY)
     with pytest.raises(ScenarioError) as whole:
-        load_scenario(path)
+        load_scenario(path, DIRECTORY)
     assert str(streamed.value) == str(whole.value)
 
 
@@ -72,4 +72,4 @@ def test_more_text_that_is_not_json(tmp_path, text):
     path = tmp_path / "bad.json"
     path.write_text(text)
     with pytest.raises(ScenarioError, match="not valid JSON"):
-        ScenarioFile(path)
+        ScenarioFile(path, DIRECTORY)

@@ -7,6 +7,7 @@ from collections import Counter
 
 from guichet_simulation.generate import write_scenario
 from services.scenario import parse_scenario
+from tests.conftest import DIRECTORY
 
 
 def generated(count: int, seed: int) -> str:
@@ -18,7 +19,7 @@ def generated(count: int, seed: int) -> str:
 def test_a_generated_scenario_is_valid_seeded_and_varied():
     text = generated(600, 3)
     assert text == generated(600, 3) and text != generated(600, 4)
-    scenario = parse_scenario(json.loads(text))
+    scenario = parse_scenario(json.loads(text), DIRECTORY)
     ds = scenario.dossiers
     assert {d.title for d in ds} == {"salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne",
                                      "jeune_professionnel", "autre"}

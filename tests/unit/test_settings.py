@@ -9,14 +9,6 @@ import pytest
 from guichet.settings import TLSConfigError
 from guichet_cli.commands.common import add_broker, add_data
 from guichet_cli.settings import add_directory, add_signing, settings_from
-from services import directory
-
-
-@pytest.fixture(autouse=True)
-def default_directory():
-    """`--directory` chooses the directory for the whole process: the next tests get the default back."""
-    yield
-    directory.use(None)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

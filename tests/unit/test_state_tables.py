@@ -40,7 +40,7 @@ from services.prefecture.state import PrefectureDossier
 from services.agencies import definitions
 from services.smoe.state import SmoeDossier
 from services.state_machine import content_key
-from tests.conftest import dossier, scenario
+from tests.conftest import DIRECTORY, dossier, scenario
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=PARIS)
 FILED = scenario(dossier()).dossiers[0].filed("circulaire-2012")
@@ -48,7 +48,7 @@ SIRET = FILED.employer.siret
 OK = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
 CARD = Card(kind="salarie_en_mission", number="T78", valid_from=date(2026, 3, 1), valid_until=date(2029, 3, 1),
             fingerprints=False)
-GATES = {name: d.gate for name, d in definitions().items()}
+GATES = {name: d.gate for name, d in definitions(DIRECTORY).items()}
 
 
 def judge(agency: str, message, state, sender: str | None = None, office: str | None = None):
@@ -70,7 +70,7 @@ def reason(verdict) -> str | None:
 def test_every_message_an_agency_handles_has_its_step_in_the_table(agency):
     """Nothing reaches a handler that the state machine does not name: an unlisted message would be
     refused, so the table and the handlers are the same list."""
-    definition = definitions()[agency]
+    definition = definitions(DIRECTORY)[agency]
     assert set(definition.handlers) == set(definition.gate.rules)
 
 

@@ -1,5 +1,6 @@
 """The French summary an agent reads, from the dossier object of the scenario contract."""
 from services.summary import summary
+from tests.conftest import DIRECTORY
 
 VIEW = {
     "id": "D-1", "title": "salarie_en_mission", "route": "guichet_unique", "route_reason": "…",
@@ -19,7 +20,7 @@ VIEW = {
 
 
 def test_II_D_the_summary_says_in_french_what_became_of_the_card_and_of_the_family():
-    lines = summary(VIEW)
+    lines = summary(VIEW, DIRECTORY)
     assert lines[:3] == [
         "Dossier D-1 - salarié en mission - guichet unique OFII",
         "  Issue : titre renvoyé à la préfecture, à y retirer",
@@ -36,4 +37,4 @@ def test_II_D_the_summary_says_in_french_what_became_of_the_card_and_of_the_fami
 
 def test_a_step_the_summary_has_no_label_for_is_still_readable():
     view = {**VIEW, "steps": [{**VIEW["steps"][0], "step": "nouvelle_etape", "late": False}]}
-    assert summary(view)[-1].startswith("  nouvelle etape ")
+    assert summary(view, DIRECTORY)[-1].startswith("  nouvelle etape ")
