@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from guichet.bus import Bus, TLSConfigError, tls_options
+from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from tests.conftest import delete_namespace, dossier, wait_until
 from tests.tls_proxy import CertificateAuthority, TLSProxy
@@ -43,18 +44,10 @@ def tls_env(pki, ca: str = "ca", client: bool = True) -> dict[str, str]:
     return env
 
 
-def set_env(monkeypatch, env: dict[str, str]) -> None:
-    for name in ("GUICHET_TLS_CA", "GUICHET_TLS_CERT", "GUICHET_TLS_KEY", "GUICHET_TLS_SERVER_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-
-
 @pytest.mark.broker
 def test_amqps_with_a_ca_and_a_client_certificate_declares_publishes_with_confirms_and_reads_back(
         monkeypatch, pki, proxy, tls_url, amqp_url, namespace):
-    set_env(monkeypatch, tls_env(pki))
-    bus = Bus(tls_url, Topology(PARTIES, namespace=namespace))
+    bus = Bus(tls_url, Topology(PARTIES, namespace=namespace), tls=TLSSettings.from_variables(tls_env(pki)))
     try:
         bus.declare()
         bus.publish('{"over": "tls"}', "ofii.test", {"x-test": "tls"}, "tls-1")
@@ -73,8 +66,7 @@ def test_amqps_with_a_ca_and_a_client_certificate_declares_publishes_with_confir
 
 @pytest.mark.broker
 def test_without_a_client_certificate_the_handshake_is_refused(monkeypatch, pki, proxy, tls_url):
-    set_env(monkeypatch, tls_env(pki, client=False))
-    bus = Bus(tls_url, Topology(PARTIES, namespace="unused"))
+    bus = Bus(tls_url, Topology(PARTIES, namespace="unused"), tls=TLSSettings.from_variables(tls_env(pki, client=False)))
     try:
         with pytest.raises(OSError):  # ssl.SSLError or a reset, as TLS 1.3 reports the alert after the handshake
             bus.publishing.connect()
@@ -86,8 +78,7 @@ def test_without_a_client_certificate_the_handshake_is_refused(monkeypatch, pki,
 
 @pytest.mark.broker
 def test_a_server_certificate_signed_by_another_ca_is_refused_by_the_client(monkeypatch, pki, proxy, tls_url):
-    set_env(monkeypatch, tls_env(pki, ca="other_ca"))
-    bus = Bus(tls_url, Topology(PARTIES, namespace="unused"))
+    bus = Bus(tls_url, Topology(PARTIES, namespace="unused"), tls=TLSSettings.from_variables(tls_env(pki, ca="other_ca")))
     try:
         with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
             bus.publishing.connect()
@@ -98,8 +89,7 @@ def test_a_server_certificate_signed_by_another_ca_is_refused_by_the_client(monk
 
 @pytest.mark.broker
 def test_the_server_name_is_checked_against_the_certificate(monkeypatch, pki, proxy, tls_url):
-    set_env(monkeypatch, {**tls_env(pki), "GUICHET_TLS_SERVER_NAME": "broker.example.org"})
-    bus = Bus(tls_url, Topology(PARTIES, namespace="unused"))
+    bus = Bus(tls_url, Topology(PARTIES, namespace="unused"), tls=TLSSettings.from_variables({**tls_env(pki), "GUICHET_TLS_SERVER_NAME": "broker.example.org"}))
     try:
         with pytest.raises(ssl.SSLCertVerificationError, match="broker.example.org"):
             bus.publishing.connect()
@@ -124,12 +114,12 @@ def test_guichet_simulate_runs_over_amqps(tmp_path, pki, proxy, tls_url):
 def test_a_missing_file_or_half_a_client_identity_is_one_clear_error(tmp_path, pki):
     url = "amqps://guest:guest@localhost:5671//"
     with pytest.raises(TLSConfigError, match=r"GUICHET_TLS_CA=.*nope\.pem: no such file"):
-        tls_options(url, {"GUICHET_TLS_CA": str(tmp_path / "nope.pem")})
+        tls_options(url, TLSSettings.from_variables({"GUICHET_TLS_CA": str(tmp_path / "nope.pem")}))
     with pytest.raises(TLSConfigError, match="GUICHET_TLS_KEY=.*: no such file"):
-        tls_options(url, {"GUICHET_TLS_CERT": str(pki["client"].cert), "GUICHET_TLS_KEY": str(tmp_path / "k")})
+        tls_options(url, TLSSettings.from_variables({"GUICHET_TLS_CERT": str(pki["client"].cert), "GUICHET_TLS_KEY": str(tmp_path / "k")}))
     with pytest.raises(TLSConfigError, match="GUICHET_TLS_CERT and GUICHET_TLS_KEY go together"):
-        tls_options(url, {"GUICHET_TLS_CERT": str(pki["client"].cert)})
-    assert tls_options(url, {}) == {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": "localhost"}
+        tls_options(url, TLSSettings.from_variables({"GUICHET_TLS_CERT": str(pki["client"].cert)}))
+    assert tls_options(url, TLSSettings.from_variables({})) == {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": "localhost"}
 
 
 def test_the_command_line_reports_a_missing_tls_file_in_one_line(tmp_path):
