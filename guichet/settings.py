@@ -40,7 +40,8 @@ class TLSSettings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "TLSSettings":
-        return cls(**{name: environ.get(variable) or None for name, variable in TLS_VARIABLES.items()})
+        values: dict[str, Any] = {name: environ.get(variable) or None for name, variable in TLS_VARIABLES.items()}
+        return cls(**values)
 
     def options(self, url: str) -> dict[str, Any]:
         """kombu's `ssl` argument for an `amqps://` URL, in the dict form py-amqp 5 turns into an SSLContext."""
@@ -76,7 +77,8 @@ class SigningSettings:
     def trust(self) -> "Trust | None":
         if not self.key_directory:
             return None
-        from guichet.trust import KeyDirectory, Trust
+        from guichet.key_directory import KeyDirectory
+        from guichet.trust import Trust
         if not Path(self.key_directory).is_file():
             raise UsageError(f"key directory {self.key_directory}: no such file (guichet keys init writes one)")
         return Trust(KeyDirectory(self.key_directory), self.keys_dirs())
