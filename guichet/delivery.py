@@ -102,7 +102,8 @@ class Delivery:
         else:
             message.ack()
 
-    def refusal(self, body: bytes | str, headers: dict[str, Any], routing_key: str | None, user_id: str | None) -> Outcome | None:
+    def refusal(self, body: bytes | str, headers: dict[str, Any], routing_key: str | None,
+                user_id: str | None) -> Outcome | None:
         """Why a delivery is refused before its body is read (guichet/admission.py), or None."""
         try:
             self.admission.check(body, headers, routing_key, user_id)
@@ -119,8 +120,7 @@ class Delivery:
                            details={"exception": type(exc).__name__, "traceback": failure_summary(exc)})
 
     def _settle_failure(self, body: bytes | str, headers: dict[str, Any], content_type: str | None,
-                        routing_key: str | None,
-                        message_id: str | None, outcome: Outcome) -> Outcome:
+                        routing_key: str | None, message_id: str | None, outcome: Outcome) -> Outcome:
         """A failed handling retried later while the policy allows, else filed; what became of it."""
         if outcome.status == "failed":
             attempts = self.policy.attempts(headers)
@@ -137,8 +137,7 @@ class Delivery:
         return outcome
 
     def _retry_later(self, delay: float, body: bytes | str, headers: dict[str, Any], content_type: str | None,
-                     routing_key: str | None, attempts: int,
-                     outcome: Outcome, message_id: str | None) -> None:
+                     routing_key: str | None, attempts: int, outcome: Outcome, message_id: str | None) -> None:
         headers = self.policy.next_headers(headers, attempts, self.agency.clock.now(), outcome.error)
         self.bus.publish_later(delay, body, routing_key or self.dead_letters.own_key, headers,
                                delivery_message_id(body, headers, message_id),
