@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 from urllib.parse import unquote, urlsplit
 
 from guichet.envelope import PermanentError
@@ -86,7 +86,7 @@ class Admission:
         writable = agencies if agency == relay else (agency,)
         return cls(agency, prefix, plan, relay, signed, tuple(writable))
 
-    def check(self, body: bytes | str, headers: Mapping | None, routing_key: str | None,
+    def check(self, body: bytes | str, headers: Mapping[str, Any] | None, routing_key: str | None,
               user_id: str | None) -> None:
         """Raise a PermanentError naming what is wrong with a delivery, before its body is read."""
         headers = headers or {}
@@ -100,7 +100,7 @@ class Admission:
             self._check_routing_key(routing_key, body, headers)
             self._check_account(headers, user_id)
 
-    def _check_routing_key(self, routing_key: str, body: bytes | str, headers: Mapping) -> None:
+    def _check_routing_key(self, routing_key: str, body: bytes | str, headers: Mapping[str, Any]) -> None:
         if not routing_key.startswith(f"{self.agency}."):
             raise Misaddressed(f"delivered under {_shown(routing_key)}, which is not addressed to {self.agency}")
         type_ = headers.get("type") if "type" in headers else _body_type(body)
@@ -111,7 +111,7 @@ class Admission:
             raise Misaddressed(f"delivered under {_shown(routing_key)}; a {_shown(type_)} for {self.agency} "
                                f"travels under {_shown(expected)}")
 
-    def _check_account(self, headers: Mapping, user_id: str | None) -> None:
+    def _check_account(self, headers: Mapping[str, Any], user_id: str | None) -> None:
         if self.account_prefix is None:
             return
         sender = headers.get("sender")
@@ -136,7 +136,7 @@ class Admission:
         return f"{self.agency}.{QUARANTINE}"
 
 
-def _body_type(body: bytes | str):
+def _body_type(body: bytes | str) -> object:
     """The `type` a body names, for a delivery without the header (the bus's own publishers always
     set it): None when the body has none to read, which the codec then refuses."""
     try:
@@ -154,7 +154,7 @@ def account_prefix(agency: str, broker_url: str) -> str | None:
     return user[:-len(agency)] if user.endswith(agency) else None
 
 
-def _shown(value, limit: int = 120) -> str:
+def _shown(value: object, limit: int = 120) -> str:
     """A value from the delivery, quoted and cut short: it goes into headers and logs."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "...'"

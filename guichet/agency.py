@@ -112,7 +112,7 @@ class Agency:
         self.handlers = definition.handlers
         self.messages = definition.messages if definition.messages is not None else MessageRegistry(self.handlers)
 
-    def process(self, body: bytes | str, headers: dict | None = None,
+    def process(self, body: bytes | str, headers: dict[str, Any] | None = None,
                 content_type: str | None = "application/json") -> Outcome:
         """Handle one delivery. Permanent errors are returned, never raised; a handler's own
         exception propagates so that the caller retries it or moves it to the error queue."""
@@ -139,7 +139,7 @@ class Agency:
         with self.register.transaction() as tx:
             yield Batch(self, tx)
 
-    def read(self, body: bytes | str, headers: dict | None, content_type: str | None,
+    def read(self, body: bytes | str, headers: dict[str, Any] | None, content_type: str | None,
              tx: Transaction | None = None) -> "Outcome | Admitted":
         """Decode, verify and find the handler: a rejection as an Outcome, else what to apply."""
         try:
@@ -202,7 +202,8 @@ class Agency:
                      tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)
 
-    def _write_effects(self, tx: Transaction, envelope: Envelope, state: Any, ctx: Context, facts: dict | None) -> None:
+    def _write_effects(self, tx: Transaction, envelope: Envelope, state: Any, ctx: Context,
+                       facts: dict[str, Any] | None) -> None:
         """What a handler did, written in `tx`: tasks closed and opened, the people's acts and the
         agency's reminders for each task opened, and the messages it sends, each in the outbox."""
         sender = Sender(agency=self.name, office=self.definition.office(state))
@@ -211,8 +212,8 @@ class Agency:
             tx.close_all_tasks(envelope.dossier_id, ctx.now)
         # Published later: each outbox row keeps the handling span's context (guichet/tracing.py).
         trace = tracing.current_context_headers()
-        for task in ctx.closed:
-            tx.close_task(envelope.dossier_id, task, ctx.now)
+        for closed in ctx.closed:
+            tx.close_task(envelope.dossier_id, closed, ctx.now)
         # The people's acts go before the agency's own reminders: an act due at the very instant
         # a time limit runs out is within it, so it is handled first.
         for task in ctx.opened:
@@ -228,7 +229,7 @@ class Agency:
                           trace, task=out.while_open)
 
     def _wrap(self, message: Message, cause: Envelope, sender: Sender, at: datetime,
-              deadline: datetime | None, facts: dict | None) -> Envelope:
+              deadline: datetime | None, facts: dict[str, Any] | None) -> Envelope:
         envelope = wrap(message, dossier_id=cause.dossier_id, sender=sender, sent_at=at,
                         causation_id=cause.message_id, deadline=deadline, facts=facts)
         return self.trust.sign(envelope) if self.trust is not None else envelope
@@ -240,7 +241,7 @@ class Batch:
     def __init__(self, agency: Agency, tx: Transaction):
         self.agency, self.tx = agency, tx
 
-    def process(self, body: bytes | str, headers: dict | None = None,
+    def process(self, body: bytes | str, headers: dict[str, Any] | None = None,
                 content_type: str | None = "application/json") -> Outcome | None:
         """The message's outcome, or None when its handling raised: its writes were rolled back to
         its savepoint (the others' stay) and the caller must handle it alone."""

@@ -45,7 +45,7 @@ def jcs(value: Any) -> bytes:
         raise CanonicalFormError(f"{exc}; RFC 8785 canonical JSON cannot carry it") from None
 
 
-def _flat(value: dict) -> bool:
+def _flat(value: dict[Any, Any]) -> bool:
     for key, item in value.items():
         if type(key) is not str or not key.isascii():
             return False

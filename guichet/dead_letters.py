@@ -31,7 +31,7 @@ class DeadLetters:
         self.agency, self.bus, self.admission, self.hooks = agency, bus, admission, hooks
         self.queue_name = queue_name
         # What went to the error queue, by dossier: a run can say which dossier it could not carry.
-        self.failures: list[dict] = []
+        self.failures: list[dict[str, Any]] = []
 
     @property
     def own_key(self) -> str:
@@ -39,7 +39,7 @@ class DeadLetters:
         queue is bound to and its account may write."""
         return f"{self.agency.name}.retry"
 
-    def file_failure(self, body: Any, headers: dict, content_type: str | None, outcome: "Outcome",
+    def file_failure(self, body: Any, headers: dict[str, Any], content_type: str | None, outcome: "Outcome",
                      routing_key: str | None, message_id: str | None) -> bool:
         """File a delivery this agency refused or could not handle; False when the broker did not take it."""
         now = self.agency.clock.now()
@@ -67,7 +67,7 @@ class DeadLetters:
                     reason=outcome.reason, error=outcome.error)
         return True
 
-    def file_dead_lettered(self, message: Any, death: dict, routing_key: str | None) -> None:
+    def file_dead_lettered(self, message: Any, death: dict[str, Any], routing_key: str | None) -> None:
         """File what the broker dead-lettered to the late queue and the relay does not carry on."""
         now = self.agency.clock.now()
         context = {"reason": death.get("reason", "dead_lettered"), "message": f"dead-lettered from {death.get('queue')}",

@@ -37,8 +37,9 @@ class Delivery:
         self.dead_letters, self.hooks, self.queue_name = dead_letters, hooks, queue_name
         self.processed = self.failed = self.retried = 0
 
-    def handle(self, body, headers, content_type, routing_key: str | None = None,
-               sent_at: float | None = None, message_id: str | None = None, user_id: str | None = None) -> Outcome:
+    def handle(self, body: bytes | str, headers: dict[str, Any] | None, content_type: str | None,
+               routing_key: str | None = None, sent_at: float | None = None, message_id: str | None = None,
+               user_id: str | None = None) -> Outcome:
         """Process one delivery; never raises for a bad message (see `Runner.handle`)."""
         with self.hooks.receiving(body, headers, self.queue_name, routing_key) as span:
             own = dict(headers or {})
@@ -56,13 +57,13 @@ class Delivery:
                            message.delivery_info.get("routing_key"), published_at(message),
                            message.properties.get("message_id"), message.properties.get("user_id"))
 
-    def handle_batch(self, messages: list) -> None:
+    def handle_batch(self, messages: list[Any]) -> None:
         """Handle deliveries of one queue in one register transaction, then ack them together once it
         committed. What did not go through in the batch (a handler fault, a rejection, a processed id
         another process of the agency took first) is handled again alone after the commit, through
         `handle`: same retries, same error queue, same outcome."""
         done: list[tuple[Outcome, float, float | None]] = []
-        alone: list = []
+        alone: list[Any] = []
         try:
             with self.agency.batch() as batch:
                 for message in messages:
@@ -101,7 +102,8 @@ class Delivery:
         else:
             message.ack()
 
-    def refusal(self, body, headers, routing_key: str | None, user_id: str | None) -> Outcome | None:
+    def refusal(self, body: bytes | str, headers: dict[str, Any], routing_key: str | None,
+                user_id: str | None) -> Outcome | None:
         """Why a delivery is refused before its body is read (guichet/admission.py), or None."""
         try:
             self.admission.check(body, headers, routing_key, user_id)
@@ -109,7 +111,7 @@ class Delivery:
             return Outcome("rejected", reason=exc.reason, error=str(exc))
         return None
 
-    def _process(self, body, headers, content_type) -> Outcome:
+    def _process(self, body: bytes | str, headers: dict[str, Any], content_type: str | None) -> Outcome:
         try:
             return self.policy.immediately(lambda: self.agency.process(body, headers, content_type),
                                            on_retry=lambda: self.hooks.retried("immediate"))
@@ -117,8 +119,8 @@ class Delivery:
             return Outcome("failed", reason="handler_error", error=f"{type(exc).__name__}: {exc}",
                            details={"exception": type(exc).__name__, "traceback": failure_summary(exc)})
 
-    def _settle_failure(self, body, headers: dict, content_type, routing_key: str | None,
-                        message_id: str | None, outcome: Outcome) -> Outcome:
+    def _settle_failure(self, body: bytes | str, headers: dict[str, Any], content_type: str | None,
+                        routing_key: str | None, message_id: str | None, outcome: Outcome) -> Outcome:
         """A failed handling retried later while the policy allows, else filed; what became of it."""
         if outcome.status == "failed":
             attempts = self.policy.attempts(headers)
@@ -134,8 +136,8 @@ class Delivery:
             self.processed += 1
         return outcome
 
-    def _retry_later(self, delay: float, body, headers: dict, content_type, routing_key: str | None, attempts: int,
-                     outcome: Outcome, message_id: str | None) -> None:
+    def _retry_later(self, delay: float, body: bytes | str, headers: dict[str, Any], content_type: str | None,
+                     routing_key: str | None, attempts: int, outcome: Outcome, message_id: str | None) -> None:
         headers = self.policy.next_headers(headers, attempts, self.agency.clock.now(), outcome.error)
         self.bus.publish_later(delay, body, routing_key or self.dead_letters.own_key, headers,
                                delivery_message_id(body, headers, message_id),

@@ -139,14 +139,15 @@ class Envelope(BaseModel):
 
 def wrap(message: Message, *, dossier_id: str, sender: Sender, sent_at: datetime,
          causation_id: uuid.UUID | None = None, deadline: datetime | None = None,
-         facts: dict | None = None, message_id: uuid.UUID | None = None) -> Envelope:
+         facts: dict[str, Any] | None = None, message_id: uuid.UUID | None = None) -> Envelope:
     return Envelope(message_id=message_id or new_message_id(), type=message.TYPE, version=message.VERSION, dossier_id=dossier_id,
                     causation_id=causation_id, sender=sender, recipient=message.RECIPIENT,
                     sent_at=paris(sent_at), deadline=paris(deadline) if deadline else None,
                     facts=facts, payload=message.model_dump(mode="json"))
 
 
-def check_headers(headers: dict | None, content_type: str | None, messages: Mapping[str, type[Message]]) -> None:
+def check_headers(headers: dict[str, Any] | None, content_type: str | None,
+                  messages: Mapping[str, type[Message]]) -> None:
     """Refuse what can be refused before decoding: content type, unknown type or version."""
     if content_type not in (None, CONTENT_TYPE):
         raise WrongContentType(f"content type {content_type!r}, expected {CONTENT_TYPE}")
@@ -167,7 +168,7 @@ def _known_class(messages: Mapping[str, type[Message]], type_: str, version: Any
     return cls
 
 
-def decode(body: bytes | str, headers: dict | None = None, content_type: str | None = CONTENT_TYPE, *,
+def decode(body: bytes | str, headers: dict[str, Any] | None = None, content_type: str | None = CONTENT_TYPE, *,
            messages: Mapping[str, type[Message]]) -> tuple[Envelope, Message]:
     """`messages`: the types this process knows (a `MessageRegistry`); any other type is refused."""
     check_headers(headers, content_type, messages)
@@ -192,7 +193,7 @@ def decode(body: bytes | str, headers: dict | None = None, content_type: str | N
     return envelope, message
 
 
-def _agrees_with_headers(envelope: Envelope, headers: dict) -> None:
+def _agrees_with_headers(envelope: Envelope, headers: dict[str, Any]) -> None:
     """Each of the headers the bus sets, when present, says what the body says."""
     for name, value in envelope.headers().items():
         if name in headers and headers[name] != value:

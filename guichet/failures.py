@@ -16,6 +16,7 @@ import hashlib
 import json
 import traceback
 import uuid
+from typing import Any, cast
 
 from guichet.agency import Outcome
 
@@ -48,22 +49,22 @@ def failure_summary(exc: BaseException, limit: int = FAILURE_SUMMARY_LIMIT) -> s
     return f"{heading}\n{marker}{tail}"[:limit]
 
 
-def without(headers: dict, *names: str) -> dict:
+def without(headers: dict[str, Any], *names: str) -> dict[str, Any]:
     """The headers but those named: what a filing or a retry does not carry on."""
     return {k: v for k, v in (headers or {}).items() if k not in names}
 
 
-def envelope_field(body, outcome: Outcome, name: str) -> str | None:
+def envelope_field(body: bytes | str, outcome: Outcome, name: str) -> str | None:
     """The dossier or type a failed delivery was about, from its envelope or, failing that, its body."""
     if outcome.envelope is not None:
-        return getattr(outcome.envelope, name)
+        return cast("str | None", getattr(outcome.envelope, name))
     try:
-        return json.loads(body).get(name)
+        return cast("str | None", json.loads(body).get(name))
     except Exception:  # an undecodable body names nothing
         return None
 
 
-def filing_id(body, headers: dict, message_id: str, queue: str) -> str:
+def filing_id(body: bytes | str, headers: dict[str, Any], message_id: str, queue: str) -> str:
     """The same for every filing of one delivery failing in one queue, different after a replay
     (which counts itself in a header): the error queue's tools collapse filings by it."""
     raw = body if isinstance(body, bytes) else str(body).encode()
@@ -71,7 +72,7 @@ def filing_id(body, headers: dict, message_id: str, queue: str) -> str:
     return str(uuid.uuid5(FILINGS, f"{what}|{queue}|{int((headers or {}).get(REPLAYS, 0) or 0)}"))
 
 
-def delivery_message_id(body, headers, message_id: str | None = None) -> str:
+def delivery_message_id(body: bytes | str, headers: dict[str, Any] | None, message_id: str | None = None) -> str:
     """The message's id for headers and logs, read without trusting the body to be valid: the
     delivery's AMQP property first (an undecodable body keeps it), then the headers, then the body."""
     if message_id:

@@ -34,7 +34,7 @@ class Outgoing:
 class Context:
     """What a handler may see and do: the time, the incoming envelope, and what it sends."""
 
-    def __init__(self, envelope: Envelope, now: datetime, office: str | None, facts: dict | None,
+    def __init__(self, envelope: Envelope, now: datetime, office: str | None, facts: dict[str, Any] | None,
                  facts_model: type[BaseModel] | None = None, reference: Any = None):
         self.envelope = envelope
         # The reference data of the agency's definition (AgencyDefinition.reference), as its handlers read it.

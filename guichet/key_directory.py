@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -58,7 +59,7 @@ class KeyEntry:
     def withdrawn_at(self, moment: datetime) -> bool:
         return self.valid_until is not None and moment >= self.valid_until
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"party": self.party, "key_id": self.key_id, "public_key": self.public_key,
                 "valid_from": self.valid_from.isoformat(),
                 "valid_until": self.valid_until.isoformat() if self.valid_until else None,
@@ -79,7 +80,7 @@ class KeyDirectory:
         self.reload_seconds = reload_seconds
         self.unreadable: str | None = None   # why the last reading failed; the entries are empty meanwhile
         self._reload_soon = False
-        self._seen: tuple | None = None
+        self._seen: tuple[int, int, int, int] | None = None
         self._checked = time.monotonic()
         self.entries: list[KeyEntry] = []
         if self.path.exists():
@@ -183,5 +184,5 @@ def editing(path: str | Path) -> Iterator[KeyDirectory]:
         directory.save()
 
 
-def _signature(st: os.stat_result) -> tuple:
+def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns

@@ -12,7 +12,7 @@ domain names (the DT-OFII, référent of the deadline alerts).
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
@@ -76,11 +76,11 @@ class LateRelay:
                         recipient=envelope.recipient)
         message.ack()
 
-    def _not_relayable(self, message: Any, death: dict, routing_key: str | None) -> str | None:
+    def _not_relayable(self, message: Any, death: dict[str, Any], routing_key: str | None) -> str | None:
         """Why a dead-lettered message is not relayed, or None: only a transmission between two
         agencies that expired in its recipient's queue, under its own routing key, is carried on."""
         if death.get("reason") != "expired":
-            return death.get("reason", "dead_lettered")
+            return cast(str, death.get("reason", "dead_lettered"))
         agencies = self.bus.topology.parties.agencies
         try:
             envelope, _ = decode(message.body, message.headers, message.content_type, messages=self.agency.messages)

@@ -32,7 +32,7 @@ class Message(Model):
             raise TypeError(f"{cls.TYPE}: a type starts with its sender ({cls.SENDER})")
 
     @classmethod
-    def upcast(cls, payload: dict, version: int) -> dict:
+    def upcast(cls, payload: dict[str, Any], version: int) -> dict[str, Any]:
         """Bring a payload of an older version up to the current one, step by step."""
         while version < cls.VERSION:
             step = getattr(cls, f"upcast_v{version}_v{version + 1}")

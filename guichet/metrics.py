@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -128,12 +128,12 @@ class Metrics:
         self.registry.register(RegisterGauges(self.agency, clock, data_dir, database_url))
 
 
-def published_at(message) -> float | None:
+def published_at(message: Any) -> float | None:
     """When a delivery was published, in real epoch seconds: the milliseconds header, else the AMQP
     `timestamp` property (whole seconds); None when the publisher set neither."""
     headers = message.headers or {}
     if isinstance(headers.get(TIMESTAMP_MS), (int, float)) and not isinstance(headers.get(TIMESTAMP_MS), bool):
-        return headers[TIMESTAMP_MS] / 1000
+        return cast(float, headers[TIMESTAMP_MS] / 1000)
     stamp = (message.properties or {}).get("timestamp")
     if isinstance(stamp, datetime):
         return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).timestamp()

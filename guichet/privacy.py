@@ -17,7 +17,7 @@ import json
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Iterator
+from typing import Any, Iterator, MutableMapping
 
 REDACTED = "[REDACTED]"
 PERSONAL_FIELDS: set[str] = set()
@@ -143,6 +143,6 @@ def _clean(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def redact_personal_data(logger: Any, method: str, event_dict: dict) -> dict:
+def redact_personal_data(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """structlog processor: runs on every log line before it is rendered."""
     return {key: _clean(value, key) for key, value in event_dict.items()}

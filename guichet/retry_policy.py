@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -43,7 +43,7 @@ class RetryPolicy:
         raise AssertionError("unreachable: tenacity returns or re-raises")
 
     @staticmethod
-    def attempts(headers: dict) -> int:
+    def attempts(headers: dict[str, Any]) -> int:
         """The delayed retries a message already had."""
         return int(headers.get(ATTEMPTS, 0))
 
@@ -52,7 +52,7 @@ class RetryPolicy:
         return self.delays[attempts] if attempts < len(self.delays) else None
 
     @staticmethod
-    def next_headers(headers: dict, attempts: int, now: datetime, error: str | None) -> dict:
+    def next_headers(headers: dict[str, Any], attempts: int, now: datetime, error: str | None) -> dict[str, Any]:
         """The headers of a message retried later: its attempts, its first failure, its last error."""
         return {**headers, ATTEMPTS: attempts + 1, FIRST_FAILURE: headers.get(FIRST_FAILURE) or now.isoformat(),
                 LAST_ERROR: error or ""}

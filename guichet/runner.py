@@ -12,6 +12,7 @@ every transport (guichet/transport/): it never asks which one it has.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -68,15 +69,16 @@ class Runner:
         return self.delivery.retried
 
     @property
-    def failures(self) -> list[dict]:
+    def failures(self) -> list[dict[str, Any]]:
         return self.dead_letters.failures
 
     @property
     def expire_late(self) -> bool:
         return self.outbox.expire_late
 
-    def handle(self, body, headers, content_type, routing_key: str | None = None,
-               sent_at: float | None = None, message_id: str | None = None, user_id: str | None = None) -> Outcome:
+    def handle(self, body: bytes | str, headers: dict[str, Any] | None, content_type: str | None,
+               routing_key: str | None = None, sent_at: float | None = None, message_id: str | None = None,
+               user_id: str | None = None) -> Outcome:
         """Process one delivery; never raises for a bad message. `sent_at`: when it was published
         (real epoch seconds), for the delivery latency; `message_id`: the delivery's AMQP property,
         the one id an undecodable body still has; `user_id`: the account that published it, as the
@@ -84,23 +86,24 @@ class Runner:
         failed: the caller rejects it without requeue (dead-lettered, never redelivered here)."""
         return self.delivery.handle(body, headers, content_type, routing_key, sent_at, message_id, user_id)
 
-    def handle_batch(self, messages: list) -> None:
+    def handle_batch(self, messages: list[Any]) -> None:
         """Deliveries of one queue in one register transaction, acked together (Delivery.handle_batch)."""
         self.delivery.handle_batch(messages)
 
-    def handle_delivery(self, message) -> Outcome:
+    def handle_delivery(self, message: Any) -> Outcome:
         return self.delivery.handle_message(message)
 
-    def settle(self, message, outcome: Outcome) -> None:
+    def settle(self, message: Any, outcome: Outcome) -> None:
         self.delivery.settle(message, outcome)
 
-    def refusal(self, body, headers, routing_key: str | None, user_id: str | None) -> Outcome | None:
+    def refusal(self, body: bytes | str, headers: dict[str, Any], routing_key: str | None,
+                user_id: str | None) -> Outcome | None:
         return self.delivery.refusal(body, headers, routing_key, user_id)
 
-    def on_delivery(self, message) -> None:
+    def on_delivery(self, message: Any) -> None:
         self.settle(message, self.handle_delivery(message))
 
-    def on_late(self, message) -> None:
+    def on_late(self, message: Any) -> None:
         """A message dead-lettered to the late queue, which this agency relays (guichet/late_relay.py)."""
         self.late_relay.on_late(message)
 
@@ -118,7 +121,7 @@ class Runner:
     def poll_batch(self, limit: int = 500) -> int:
         """Handle what waits in the queue, up to `limit` messages, in one register transaction
         (`handle_batch`); the number handled."""
-        messages = []
+        messages: list[Any] = []
         while len(messages) < limit and (message := self.bus.get(self.queue_name)) is not None:
             messages.append(message)
         if messages:

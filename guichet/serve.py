@@ -20,6 +20,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -33,6 +34,9 @@ from guichet.runner import Runner
 from guichet.status_server import ServiceStatus
 from guichet.settings import SigningSettings, TLSSettings
 from guichet.topology import Parties, Topology, TopologyMismatch
+
+if TYPE_CHECKING:
+    from kombu.messaging import Consumer
 
 log = structlog.get_logger("guichet.serve")
 
@@ -142,11 +146,12 @@ class Service:
         bus = Bus(self.config.broker_url, topology, brokers=self.brokers, tls=self.config.tls)
         own = topology.queue_name(self.config.agency)
         try:
+            unavailable: dict[str, str] | None
             unavailable = bus.declare()
             if own in unavailable:
                 raise QueueUnavailable(f"{own}: {unavailable[own]}")
             runner = Runner(self.agency, bus, expire_late=True, metrics=self.metrics)
-            arrived: list = []
+            arrived: list[Any] = []
             consumer = bus.consumer([own], arrived.append, self.config.prefetch)
             consumer.consume()
             self._consuming = True
@@ -179,7 +184,8 @@ class Service:
             self.status.not_ready("stopping" if self.stopping else "reconnecting to the broker")
             bus.close()
 
-    def _consume_late(self, bus: Bus, runner: Runner, topology: Topology, unavailable: dict | None):
+    def _consume_late(self, bus: Bus, runner: Runner, topology: Topology,
+                      unavailable: dict[str, str] | None) -> Consumer | None:
         """Only the OFII (the référent, to whom the alert goes) relays late transmissions: its account
         alone may read the late queue and republish other agencies' messages (guichet_operations.broker_admin).
         None while the late queue is not available; the caller tries again later."""

@@ -43,8 +43,8 @@ class TLSSettings:
     @classmethod
     def from_variables(cls, variables: Mapping[str, str]) -> "TLSSettings":
         """The GUICHET_TLS_* values of the mapping its caller hands over (the runtime reads none)."""
-        return cls(**{name: variables.get(variable) or None for name, variable in TLS_VARIABLES.items()},
-                   origin=dict(TLS_VARIABLES))
+        values: dict[str, Any] = {name: variables.get(variable) or None for name, variable in TLS_VARIABLES.items()}
+        return cls(**values, origin=dict(TLS_VARIABLES))
 
     def _named(self, name: str) -> str:
         return self.origin.get(name, f"tls {name}")
@@ -79,7 +79,8 @@ class SigningSettings:
     def trust(self) -> "Trust | None":
         if not self.key_directory:
             return None
-        from guichet.trust import KeyDirectory, Trust
+        from guichet.key_directory import KeyDirectory
+        from guichet.trust import Trust
         if not Path(self.key_directory).is_file():
             raise ConfigurationError(f"key directory {self.key_directory}: no such file (guichet keys init writes one)")
         return Trust(KeyDirectory(self.key_directory), self.keys_dirs())

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 OPENING_HOUR = time(9, 0)
+_Day = TypeVar("_Day", date, datetime)
 
 
 def paris(moment: datetime) -> datetime:
@@ -35,7 +37,7 @@ def add_hours(moment: datetime, hours: float) -> datetime:
     return paris(moment + timedelta(hours=hours))
 
 
-def add_months(day: date | datetime, months: int):
+def add_months(day: _Day, months: int) -> _Day:
     """Calendar months, the day clamped to the month's end (31 Jan + 1 month = 28/29 Feb). An instant
     is read on the Paris wall clock first: "deux mois" from 09:00 in winter ends at 09:00 in summer,
     whatever offset the instant was written with."""
@@ -45,7 +47,7 @@ def add_months(day: date | datetime, months: int):
     return _add_months(day, months)
 
 
-def _add_months(day, months: int):
+def _add_months(day: _Day, months: int) -> _Day:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     clamped = min(day.day, calendar.monthrange(year, month)[1])

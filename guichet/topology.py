@@ -58,9 +58,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Mapping
+from typing import Any, Mapping
 
-from kombu import Exchange, Queue, binding
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue, binding
 
 RETRY_DELAYS_SECONDS = (1, 10, 60)
 DELIVERY_LIMIT = 10
@@ -137,7 +138,7 @@ class Topology:
         if self.queue_type not in QUEUE_TYPES:
             raise ValueError(f"queue type {self.queue_type!r}: choose from {', '.join(QUEUE_TYPES)}")
 
-    def _queue(self, owner: str, exchange: Exchange, keys: list[str], arguments: dict | None = None,
+    def _queue(self, owner: str, exchange: Exchange, keys: list[str], arguments: dict[str, Any] | None = None,
                also: tuple[Exchange, ...] = ()) -> Queue:
         """A durable queue bound to `exchange` (and to each of `also`) with each of `keys`."""
         arguments = dict(arguments or {})
@@ -149,7 +150,7 @@ class Topology:
                      bindings=[binding(e, routing_key=k) for e in (exchange, *also) for k in keys])
 
     def agency_queue(self, agency: str) -> Queue:
-        arguments = {"x-dead-letter-exchange": self.late_exchange.name}
+        arguments: dict[str, Any] = {"x-dead-letter-exchange": self.late_exchange.name}
         if self.queue_type == "quorum":
             # A message redelivered this many times (a consumer that crashes on it) is dead-lettered
             # instead of looping; the relay sends it to the error queue.
@@ -176,7 +177,7 @@ class Topology:
         queues += [self.wait_queue(s) for s in self.retry_delays]
         return tuple(queues)
 
-    def declare(self, connection) -> dict[str, str]:
+    def declare(self, connection: Connection) -> dict[str, str]:
         """Declare every exchange and queue, checking what exists against what is asked.
 
         Returns the queues that could not be declared now, with why: on a cluster, a classic queue
@@ -198,7 +199,7 @@ def _is(exc: Exception, *marks: str) -> bool:
     return any(mark in text for mark in marks)
 
 
-def _declare_exchange(connection, exchange: Exchange) -> None:
+def _declare_exchange(connection: Connection, exchange: Exchange) -> None:
     with connection.channel() as channel:
         try:
             exchange(channel).declare(passive=True)
@@ -214,19 +215,20 @@ def _declare_exchange(connection, exchange: Exchange) -> None:
     _check_exchange(connection, exchange)
 
 
-def _declare_queue(connection, queue: Queue) -> str | None:
+def _declare_queue(connection: Connection, queue: Queue) -> str | None:
     """Declare a queue with the arguments asked: the broker creates it, accepts it as it is, or
     refuses it (406) when it exists with another type or arguments. An account without configure
     rights (an agency's own, after `broker setup`) falls back to a passive check."""
+    arguments: dict[str, Any] = queue.queue_arguments or {}  # type: ignore[attr-defined]  # set from kombu's attrs
     with connection.channel() as channel:
         try:
-            channel.queue_declare(queue.name, durable=True, auto_delete=False, arguments=queue.queue_arguments or {})
+            channel.queue_declare(queue.name, durable=True, auto_delete=False, arguments=arguments)
         except Exception as exc:
             if _is(exc, "PRECONDITION_FAILED", "406"):
-                asked = (queue.queue_arguments or {}).get("x-queue-type", "classic")
+                asked = arguments.get("x-queue-type", "classic")
                 raise TopologyMismatch(
                     f"queue {queue.name!r} exists on the broker with another type or arguments than the {asked} "
-                    f"queue asked ({queue.queue_arguments or {}}): run every command of this bus with the same --queue-type "
+                    f"queue asked ({arguments}): run every command of this bus with the same --queue-type "
                     f"(or GUICHET_QUEUE_TYPE), or delete the queue once it is empty. Broker said: {exc}") from exc
             if _is(exc, "ACCESS_REFUSED", "403"):
                 return _passive(connection, queue)
@@ -243,7 +245,7 @@ def _declare_queue(connection, queue: Queue) -> str | None:
     return None
 
 
-def _passive(connection, queue: Queue) -> str | None:
+def _passive(connection: Connection, queue: Queue) -> str | None:
     """Without configure rights the queue must exist (broker setup made it); its type is then checked
     by `guichet broker verify`, not here."""
     with connection.channel() as channel:
@@ -260,7 +262,7 @@ class TopologyMismatch(RuntimeError):
     """An entity of the bus exists on the broker with another shape than this version declares."""
 
 
-def _check_exchange(connection, exchange: Exchange) -> None:
+def _check_exchange(connection: Connection, exchange: Exchange) -> None:
     """A passive declare does not compare types, and an exchange of the wrong type routes by other
     rules: an older direct `vers.erreurs` exchange would drop every failed message now filed under its
     own routing key. Redeclaring an identical exchange changes nothing; a different one is refused
@@ -270,9 +272,10 @@ def _check_exchange(connection, exchange: Exchange) -> None:
             exchange(channel).declare()
         except Exception as exc:
             if "PRECONDITION_FAILED" in str(exc) or "406" in str(exc):
+                asked = exchange.arguments or {}  # type: ignore[attr-defined]  # set from kombu's attrs
                 raise TopologyMismatch(
                     f"exchange {exchange.name!r} exists on the broker but is not a durable {exchange.type} "
-                    f"exchange with arguments {exchange.arguments or {}}: delete it (it is recreated) or run "
+                    f"exchange with arguments {asked}: delete it (it is recreated) or run "
                     f"'guichet broker setup'. Broker said: {exc}") from exc
             if "ACCESS_REFUSED" not in str(exc) and "403" not in str(exc):
                 raise

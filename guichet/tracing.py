@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import atexit
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, MutableMapping
 
 import structlog
 from opentelemetry import context, propagate, trace
@@ -53,7 +53,7 @@ def _attributes(operation: str, kind: str, destination: str, routing_key: str | 
 
 
 @contextmanager
-def publishing(headers: dict, exchange: str, routing_key: str, message_id: str | None) -> Iterator[Span]:
+def publishing(headers: dict[str, Any], exchange: str, routing_key: str, message_id: str | None) -> Iterator[Span]:
     """A producer span for one publish, its context written into `headers`. Its parent is the span
     in progress (a handler's retry, a relay); with none, the context the headers already carry (an
     outbox row written while its cause was handled); with neither, it starts a trace."""
@@ -73,7 +73,7 @@ def publishing(headers: dict, exchange: str, routing_key: str, message_id: str |
 
 
 @contextmanager
-def processing(headers: Mapping | None, queue: str, routing_key: str | None,
+def processing(headers: Mapping[str, Any] | None, queue: str, routing_key: str | None,
                message_id: str | None) -> Iterator[Span]:
     """A consumer span for one delivery, child of the publish that sent it."""
     if not _recording():
@@ -116,7 +116,7 @@ def current_context_headers() -> dict[str, str]:
     return carrier
 
 
-def add_trace_id(_logger: Any, _method: str, event: dict) -> dict:
+def add_trace_id(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: the trace a log line belongs to, to find the line from a trace and back."""
     context = trace.get_current_span().get_span_context()
     if context.is_valid:

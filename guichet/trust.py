@@ -102,6 +102,13 @@ def generate(party: str, keys_dir: Path, directory: KeyDirectory, valid_from: da
     return entry
 
 
+def _load_private_key(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise UsageError(f"{path}: not an Ed25519 private key (guichet keys init writes one)")
+    return key
+
+
 class Trust:
     """Signs what this process sends for the parties whose keys it holds; verifies what it receives."""
 
@@ -114,7 +121,7 @@ class Trust:
         self._missing: dict[str, float] = {}
         for folder in self.keys_dirs:
             for path in sorted(folder.glob("*.pem")):
-                self.private[path.stem] = serialization.load_pem_private_key(path.read_bytes(), password=None)
+                self.private[path.stem] = _load_private_key(path)
 
     def _private_key(self, key_id: str) -> Ed25519PrivateKey | None:
         """A key put in the keys folder after start (a rotation) is loaded when first needed; a key
@@ -126,7 +133,7 @@ class Trust:
         for folder in self.keys_dirs:
             path = folder / f"{key_id}.pem"
             if path.is_file():
-                self.private[key_id] = serialization.load_pem_private_key(path.read_bytes(), password=None)
+                self.private[key_id] = _load_private_key(path)
                 return self.private[key_id]
         self._missing[key_id] = time.monotonic()
         return None
@@ -179,6 +186,7 @@ class Trust:
         if entry.subject is not None and entry.subject != envelope.sender.office:
             raise WrongSenderKey(f"key {entry.key_id} is not a key of the {sender} this envelope names")
         if entry.withdrawn_at(now):
+            assert entry.valid_until is not None  # withdrawn_at is true only with a valid_until
             raise ExpiredKey(f"key {entry.key_id} was withdrawn at {entry.valid_until.isoformat()} "
                              f"(this receiver's clock: {now.isoformat()})")
         if not entry.valid_at(envelope.sent_at):

@@ -131,14 +131,14 @@ class Register:
 
     def pending_outbox(self) -> int:
         with self.transaction() as tx:
-            return tx.rows("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL")[0]["n"]
+            return int(tx.rows("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL")[0]["n"])
 
-    def states(self) -> list[tuple[str, dict]]:
+    def states(self) -> list[tuple[str, dict[str, Any]]]:
         with self.transaction() as tx:
             rows = tx.rows("SELECT dossier_id, state FROM dossiers ORDER BY dossier_id")
         return [(r["dossier_id"], json.loads(r["state"])) for r in rows]
 
-    def iter_states(self, batch: int = 1000) -> Iterator[tuple[str, dict]]:
+    def iter_states(self, batch: int = 1000) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every dossier's state, read a batch at a time: a year of dossiers never sits in memory."""
         cursor = self._conn.cursor()
         try:
@@ -152,7 +152,7 @@ class Register:
     def dossier_ids(self) -> set[str]:
         return {row["dossier_id"] for row in self.read("SELECT dossier_id FROM dossiers")}
 
-    def state(self, dossier_id: str) -> dict | None:
+    def state(self, dossier_id: str) -> dict[str, Any] | None:
         rows = self.read("SELECT state FROM dossiers WHERE dossier_id = ?", dossier_id)
         return json.loads(rows[0]["state"]) if rows else None
 

@@ -4,7 +4,7 @@ does is here; psycopg is imported only when a PostgreSQL URL is given."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 
@@ -40,7 +40,7 @@ class PostgresRegister(Register):
         return conn
 
     def _atomic(self) -> AbstractContextManager[Any]:
-        return self._conn.transaction()
+        return cast(AbstractContextManager[Any], self._conn.transaction())
 
     def upgrade_command(self) -> str:
         # The URL may hold a password: named, not printed.

@@ -55,11 +55,11 @@ class RegisterReader:
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
     # Dossiers.
-    def states(self) -> dict[str, dict]:
+    def states(self) -> dict[str, dict[str, Any]]:
         return {r["dossier_id"]: json.loads(r["state"])
                 for r in self.rows("SELECT dossier_id, state FROM dossiers ORDER BY dossier_id")}
 
-    def state(self, dossier_id: str) -> dict | None:
+    def state(self, dossier_id: str) -> dict[str, Any] | None:
         rows = self.rows("SELECT state FROM dossiers WHERE dossier_id = ?", dossier_id)
         return json.loads(rows[0]["state"]) if rows else None
 
@@ -130,12 +130,12 @@ class RegisterReader:
         return found_version(self.rows, self._dialect)
 
 
-def read_state(agency: str, data_dir: str | Path, dossier_id: str) -> dict | None:
+def read_state(agency: str, data_dir: str | Path, dossier_id: str) -> dict[str, Any] | None:
     """One dossier's state in one agency's register, opened and closed at once (for polling)."""
     with RegisterReader(agency, data_dir) as reader:
         return reader.state(dossier_id)
 
 
-def read_states(agency: str, data_dir: str | Path) -> dict[str, dict]:
+def read_states(agency: str, data_dir: str | Path) -> dict[str, dict[str, Any]]:
     with RegisterReader(agency, data_dir) as reader:
         return reader.states()

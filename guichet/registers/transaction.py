@@ -19,7 +19,7 @@ WRITTEN_KEPT = 4096
 
 
 class Transaction:
-    def __init__(self, conn: Any, dialect: Dialect, written: OrderedDict | None = None):
+    def __init__(self, conn: Any, dialect: Dialect, written: OrderedDict[str, Envelope] | None = None):
         self._conn, self._dialect = conn, dialect
         self._written = written if written is not None else OrderedDict()
         # The journal's head as this transaction last wrote it: read once, then kept here. It holds
@@ -47,7 +47,7 @@ class Transaction:
     def release_savepoint(self) -> None:
         self.execute("RELEASE SAVEPOINT delivery")
 
-    def execute(self, sql: str, *args: Any):
+    def execute(self, sql: str, *args: Any) -> Any:
         return self._conn.execute(self._dialect.prepare(sql), args)
 
     def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -75,7 +75,7 @@ class Transaction:
         inserted = self.execute("INSERT INTO processed (message_id, type, processed_at) VALUES (?, ?, ?) "
                                 "ON CONFLICT (message_id) DO NOTHING",
                                 str(envelope.message_id), envelope.type, utc_text(now))
-        return inserted.rowcount == 1
+        return bool(inserted.rowcount == 1)
 
     def unclaim_processed(self, envelope: Envelope) -> None:
         """A message refused after its id was claimed is not processed: a replay must find it new."""
@@ -125,7 +125,7 @@ class Transaction:
                 self.execute("INSERT INTO journal_head (id, records, hash) VALUES (1, 0, ?)", chain.GENESIS)
             self._head = self._head_written = (head[0]["records"], head[0]["hash"]) if head else (0, chain.GENESIS)
         records, previous = self._head
-        record = {"seq": records + 1, "direction": direction, "message_id": str(envelope.message_id),
+        record: dict[str, Any] = {"seq": records + 1, "direction": direction, "message_id": str(envelope.message_id),
                   "dossier_id": envelope.dossier_id, "type": envelope.type, "sender": envelope.sender.agency,
                   "recipient": envelope.recipient, "sent_at": utc_text(envelope.sent_at),
                   "deadline": utc_text(envelope.deadline) if envelope.deadline else None,

@@ -22,7 +22,9 @@ from datetime import datetime
 from typing import Any, Callable, ClassVar
 
 import structlog
-from kombu import Connection, Consumer, Producer
+from kombu.connection import Connection
+from kombu.entity import Exchange
+from kombu.messaging import Consumer, Producer
 
 from guichet import tracing
 from guichet.clock import Clock, SystemClock
@@ -83,7 +85,7 @@ class Transport:
         if default:
             Transport._default = cls
 
-    def __new__(cls, url: str, *args: Any, **kwargs: Any):
+    def __new__(cls, url: str, *args: Any, **kwargs: Any) -> Transport:
         if cls is Transport:
             # kombu reads the scheme of the first URL of a failover list the same way.
             scheme = url.split(";")[0].strip().partition("://")[0]
@@ -128,7 +130,7 @@ class Transport:
         for body, routing_key, headers, message_id, expiration in messages:
             self.publish(body, routing_key, headers, message_id, expiration=expiration)
 
-    def ack_batch(self, messages: list) -> None:
+    def ack_batch(self, messages: list[Any]) -> None:
         """Ack deliveries of one channel, taken in order, once what they caused was committed."""
         for message in messages:
             message.ack()
@@ -181,7 +183,8 @@ class Transport:
         self._producer = None
 
     def publish(self, body: str | bytes, routing_key: str, headers: dict[str, Any], message_id: str,
-                exchange=None, content_type: str = "application/json", expiration: float | None = None) -> None:
+                exchange: Exchange | None = None, content_type: str = "application/json",
+                expiration: float | None = None) -> None:
         """Publish persistently; returns only once the broker took it. Bytes go as they are, so that
         a message that could not be decoded reaches the error queue unchanged."""
         encoding = "binary" if isinstance(body, bytes) else "utf-8"
@@ -208,7 +211,7 @@ class Transport:
         self.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id),
                      expiration=expiration)
 
-    def to_error_queue(self, body: bytes | str, headers: dict | None, content_type: str | None,
+    def to_error_queue(self, body: bytes | str, headers: dict[str, Any] | None, content_type: str | None,
                        context: dict[str, Any], routing_key: str) -> None:
         """Keep a failed message whole, with why it failed in `x-guichet-error-*` headers, under the
         routing key it was delivered with (`<recipient>.<type>`): the key a replay sends it back by."""
@@ -219,7 +222,7 @@ class Transport:
         self.publish(raw, routing_key=routing_key, headers=merged, message_id=str(context.get("message_id") or ""),
                      exchange=self.topology.errors_exchange, content_type=content_type or "application/octet-stream")
 
-    def get(self, queue_name: str):
+    def get(self, queue_name: str) -> Any:
         """One message from a queue, or None: `simulate` polls so that it knows when all is quiet."""
         channel = self.consuming.default_channel
         bound = self._bound.get(queue_name)
@@ -231,7 +234,7 @@ class Transport:
     def depth(self, queue_name: str) -> int:
         queue = next(q for q in self.topology.queues() if q.name == queue_name)
         _, count, _ = queue(self.consuming.default_channel).queue_declare(passive=True)
-        return count
+        return int(count)
 
     def consumer(self, queue_names: list[str], callback: Callable[[Any], None], prefetch: int = 20) -> Consumer:
         queues = [q for q in self.topology.queues() if q.name in queue_names]

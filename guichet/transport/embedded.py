@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
-from kombu import Connection
+from kombu.connection import Connection
 from kombu.transport import memory
 
 from guichet.clock import Clock, SystemClock
@@ -45,7 +45,7 @@ _QUEUE = "x-embedded-queue"
 
 
 class Channel(memory.Channel):
-    body_encoding = None
+    body_encoding = None  # type: ignore[assignment]  # kombu infers str; None keeps bodies as they are
     # Each queue's declared arguments, process-wide as kombu's queues themselves.
     arguments: dict[str, dict[str, Any]] = {}
 
@@ -56,15 +56,15 @@ class Channel(memory.Channel):
     def _clock(self) -> Clock:
         return self.connection.client.transport_options.get("clock") or SystemClock()
 
-    def _new_queue(self, queue, **kwargs):
+    def _new_queue(self, queue: str, **kwargs: Any) -> None:
         super()._new_queue(queue, **kwargs)
         Channel.arguments[queue] = dict(kwargs.get("arguments") or {})
 
-    def _delete(self, queue, *args, **kwargs):
+    def _delete(self, queue: str, *args: Any, **kwargs: Any) -> None:
         super()._delete(queue, *args, **kwargs)
         Channel.arguments.pop(queue, None)
 
-    def _put(self, queue, message, **kwargs):
+    def _put(self, queue: str, message: dict[str, Any], **kwargs: Any) -> None:
         ttl = _ttl_seconds(Channel.arguments.get(queue, {}).get("x-message-ttl"),
                            message["properties"].get("expiration"))
         if ttl is not None:
@@ -73,11 +73,12 @@ class Channel(memory.Channel):
             message = {**message, _EXPIRES: (clock, clock.now() + timedelta(seconds=ttl))}
         super()._put(queue, message, **kwargs)
 
-    def _put_fanout(self, exchange, message, routing_key=None, **kwargs):
+    def _put_fanout(self, exchange: str, message: dict[str, Any], routing_key: str | None = None,
+                    **kwargs: Any) -> None:
         for queue in self._lookup(exchange, routing_key):
             self._put(queue, message)
 
-    def _get(self, queue, timeout=None):
+    def _get(self, queue: str, timeout: float | None = None) -> dict[str, Any]:
         self._expire()
         return {**super()._get(queue, timeout), _QUEUE: queue}
 
@@ -89,7 +90,7 @@ class Channel(memory.Channel):
                 message = pending.popleft()
                 self._dead_letter(name, message, "expired")
 
-    def basic_reject(self, delivery_tag, requeue=False):
+    def basic_reject(self, delivery_tag: int, requeue: bool = False) -> None:
         if not requeue:
             try:
                 raw = self.qos.get(delivery_tag)._raw
@@ -99,7 +100,7 @@ class Channel(memory.Channel):
                 self._dead_letter(raw[_QUEUE], raw, "rejected")
         super().basic_reject(delivery_tag, requeue=requeue)
 
-    def _dead_letter(self, queue: str, message: dict, reason: str) -> None:
+    def _dead_letter(self, queue: str, message: dict[str, Any], reason: str) -> None:
         """What RabbitMQ does with a message that expired or was rejected: to the queue's
         dead-letter exchange, under its own routing key, an `x-death` entry telling why."""
         arguments = Channel.arguments.get(queue, {})
@@ -139,7 +140,7 @@ def _ttl_seconds(queue_ttl_ms: Any, expiration_ms: Any) -> float | None:
     return min(ttls) if ttls else None
 
 
-def _expired(message: dict) -> bool:
+def _expired(message: dict[str, Any]) -> bool:
     stamp = message.get(_EXPIRES)
     return stamp is not None and stamp[0].now() >= stamp[1]
 

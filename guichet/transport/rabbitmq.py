@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import structlog
 from amqp.exceptions import MessageNacked
-from kombu import Connection
+from kombu.connection import Connection
 
 from guichet import tracing
 from guichet.metrics import TIMESTAMP_MS
@@ -121,7 +121,7 @@ class RabbitMQ(Transport, default=True):
             self._pipelined = None  # its channel's confirm count can no longer be trusted
             raise
 
-    def ack_batch(self, messages: list) -> None:
+    def ack_batch(self, messages: list[Any]) -> None:
         # One `multiple` ack: every delivery of the channel up to the last one.
         if messages:
             messages[-1].ack(multiple=True)

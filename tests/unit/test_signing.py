@@ -74,3 +74,16 @@ def test_a_key_is_valid_only_within_its_dates_and_rotation_hands_over(keys):
     old_signed = sign_with(trust(keys, "prefecture"), old.key_id, recepisse(sent_at=old.valid_until + timedelta(minutes=1)))
     with pytest.raises(ExpiredKey):
         trust(keys, "ofii").verify(old_signed)
+
+
+def test_a_private_key_that_is_not_ed25519_is_refused_when_loaded(keys):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PrivateKey
+
+    from guichet.usage import UsageError
+
+    stranger = Ed448PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption())
+    (keys / "prefecture" / "prefecture-ed448.pem").write_bytes(stranger)
+    with pytest.raises(UsageError, match="not an Ed25519 private key"):
+        trust(keys, "prefecture")
