@@ -105,7 +105,7 @@ def generate(party: str, keys_dir: Path, directory: KeyDirectory, valid_from: da
 def _load_private_key(path: Path) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise UsageError(f"{path}: not an Ed25519 private key (guichet keys init writes one)")
+        raise ConfigurationError(f"{path}: not an Ed25519 private key (guichet keys init writes one)")
     return key
 
 
