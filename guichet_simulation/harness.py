@@ -31,7 +31,7 @@ from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from services.views import biometric_report, biometric_tables, dossier_view
 from services.intake import filing
-from services.agencies import definitions
+from services.bootstrap import compose
 from services.parties import PARTIES
 
 log = structlog.get_logger("guichet.simulate")
@@ -101,7 +101,7 @@ class Simulation:
             data_dir = Path(self.data_dir)
         try:
             bus.declare()
-            for name, definition in definitions(self.directory).items():
+            for name, definition in compose(self.directory).agencies.items():
                 # Registers in a temporary folder are deleted at the end: no flush to disk per commit.
                 register = Register.for_agency(name, data_dir, durable=self.data_dir is not None)
                 self.runners.append(Runner(Agency(definition, register, clock, freshness=self.freshness), bus))

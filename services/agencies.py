@@ -1,13 +1,12 @@
 """The four agencies by name, as the runtime receives them: each definition with the deadline
-watch every agency runs (II.E.1) and, for the relay, the late-transmission alert."""
+watch every agency runs (II.E.1) and, for the relay, the late-transmission alert. Built by the
+composition root (services/bootstrap.py), which hands them the message registry and the directory."""
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
 
 from guichet.agency import AgencyDefinition
 from guichet.message import MessageRegistry
-from schemas.catalogue import message_registry
 from schemas.facts import Facts
 from schemas.veille import VEILLE
 from services.deadline_watch import deadline_signal, late_transmission_alert, reminders_of, watch_deadline
@@ -16,14 +15,13 @@ from services.parties import PARTIES
 from services.state_machine import always, at
 
 
-@lru_cache(maxsize=4)
-def definitions(directory: Directory) -> dict[str, AgencyDefinition]:
-    """The four agencies, each reading `directory`, the directory of services of this process."""
+def definitions(directory: Directory, messages: MessageRegistry) -> dict[str, AgencyDefinition]:
+    """The four agencies, each reading `directory`, the directory of services of this process, and
+    decoding the message types of `messages`."""
     from services.consulat.service import definition as consulat
     from services.ofii.service import definition as ofii
     from services.prefecture.service import definition as prefecture
     from services.smoe.service import definition as smoe
-    messages = message_registry()
     return {d.name: _watched(d, messages) for d in (build(directory) for build in (ofii, smoe, consulat, prefecture))}
 
 

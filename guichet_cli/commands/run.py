@@ -22,7 +22,7 @@ from guichet.serve import DEFAULT_PREFETCH, Service, ServiceConfig, healthy
 from guichet.settings import SigningSettings
 from guichet_cli.settings import SIGNING_VARIABLES, add_directory, add_signing, settings_from
 from services.parties import PARTIES
-from services.agencies import definitions
+from services.bootstrap import compose
 
 log = structlog.get_logger("guichet.run")
 
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         warn(UNSIGNED_RISK.format(broker=_without_password(settings.broker)))
     if args.simulated_actors and on_rabbitmq:
         warn(SIMULATED_RISK.format(agency=args.agency))
-    definition = definitions(settings.directory_of_services)[args.agency]
+    definition = compose(settings.directory_of_services).agencies[args.agency]
     config = ServiceConfig(definition=definition, parties=PARTIES, broker_url=broker, clock=clock_from(args),
                            data_dir=settings.data_dir, database_url=settings.database_url,
                            namespace=settings.namespace, queue_type=settings.queue_type,

@@ -14,10 +14,10 @@ from guichet.timeutil import PARIS
 from schemas.actes import TransmissionValidee
 from schemas.autorisation_travail import ComplementAdresse, Criteria, DecisionAutorisationTravail
 from schemas.dossier import Address
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY, dossier, scenario
 
-OFII = definitions(DIRECTORY)["ofii"]
+OFII = compose(DIRECTORY).agencies["ofii"]
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 
@@ -141,7 +141,7 @@ def test_II_D_a_closed_dossier_has_no_reminder_left_to_fire(register):
 
 def test_II_C_2_a_card_due_at_the_two_month_mark_is_published_before_the_mark_reminder(tmp_path):
     from schemas.titre import TransmissionPrefecture
-    PREFECTURE = definitions(DIRECTORY)["prefecture"]
+    PREFECTURE = compose(DIRECTORY).agencies["prefecture"]
     register = Register(str(tmp_path / "prefecture.sqlite3"), "prefecture")
     received = datetime(2026, 2, 19, 9, tzinfo=PARIS)
     agency = Agency(PREFECTURE, register, VirtualClock(received))  # the two months run from its own receipt

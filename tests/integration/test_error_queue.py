@@ -15,11 +15,11 @@ from services.intake import filing
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
 from schemas.remise import RemiseTitre
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY, delete_namespace, dossier, scenario
 from services.parties import PARTIES
 
-OFII = definitions(DIRECTORY)["ofii"]
+OFII = compose(DIRECTORY).agencies["ofii"]
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 

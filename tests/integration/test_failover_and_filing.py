@@ -15,11 +15,11 @@ from guichet.register import Register
 from guichet.runner import FILING_ID, Runner
 from guichet.topology import Topology
 from services.parties import PARTIES
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY, delete_namespace, dossier, wait_until
 from tests.services import guichet
 
-SMOE = definitions(DIRECTORY)["smoe"]
+SMOE = compose(DIRECTORY).agencies["smoe"]
 
 pytestmark = pytest.mark.broker
 

@@ -17,11 +17,11 @@ from guichet.topology import Topology
 from services.intake import filing
 from schemas.autorisation_travail import DepotAutorisationTravail
 from services.parties import PARTIES
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 from tests.integration.test_flow import run, steps
 
-OFII, SMOE = definitions(DIRECTORY)["ofii"], definitions(DIRECTORY)["smoe"]
+OFII, SMOE = compose(DIRECTORY).agencies["ofii"], compose(DIRECTORY).agencies["smoe"]
 
 LYON = {"employment_department": "69", "residence_department": "69"}
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)

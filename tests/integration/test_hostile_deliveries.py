@@ -26,7 +26,7 @@ from services.intake import filing
 from schemas.visa import DecisionVisa
 from guichet.envelope import Sender, wrap
 from services.parties import PARTIES
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 from tests.integration.test_broker_permissions import accounts  # noqa: F401  (the fixture)
 
@@ -48,7 +48,7 @@ class Agencies:
             bus = Bus(self.accounts.url(agency), self.topology)
             bus.connect()
             register = Register(str(self.tmp_path / f"{agency}.sqlite3"), agency)
-            self.runners[agency] = Runner(Agency(definitions(DIRECTORY)[agency], register, VirtualClock(START)), bus)
+            self.runners[agency] = Runner(Agency(compose(DIRECTORY).agencies[agency], register, VirtualClock(START)), bus)
         return self.runners[agency]
 
     def close(self) -> None:

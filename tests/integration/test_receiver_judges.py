@@ -20,10 +20,10 @@ from schemas.autorisation_travail import Criteria, DecisionAutorisationTravail
 from schemas.titre import DepotTitre
 from schemas.visa import DecisionVisa
 from services.parties import PARTIES
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY, delete_namespace, dossier, scenario
 
-OFII = definitions(DIRECTORY)["ofii"]
+OFII = compose(DIRECTORY).agencies["ofii"]
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 OK = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
 SIRET = dossier()["employer"]["siret"]

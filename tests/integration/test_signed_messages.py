@@ -19,13 +19,13 @@ from guichet.topology import Topology
 from guichet.trust import KeyDirectory, Trust, generate
 from schemas.base import AGENCIES
 from schemas.titre import Recepisse
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 from tests.services import guichet, running_services
 from tests.unit.test_signing import sign_with
 from services.parties import PARTIES
 
-OFII = definitions(DIRECTORY)["ofii"]
+OFII = compose(DIRECTORY).agencies["ofii"]
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 

@@ -18,7 +18,7 @@ from guichet.topology import Topology
 from services.intake import filing
 from schemas.base import AGENCIES
 from services.parties import PARTIES
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 
 pytestmark = pytest.mark.broker
@@ -52,7 +52,7 @@ def four_agencies(amqp_url, namespace, tmp_path):
     bus.declare()
     clock = ScaledClock(TIME_SCALE, datetime.now(timezone.utc))
     runners = {}
-    for name, definition in definitions(DIRECTORY).items():
+    for name, definition in compose(DIRECTORY).agencies.items():
         if name == "smoe":
             once = FailsOnce()
             definition = replace(definition, handlers={t: once.wrap(h) for t, h in definition.handlers.items()})

@@ -20,10 +20,10 @@ from guichet.trust import BadSignature, KeyDirectory, Trust, canonical, generate
 from schemas.autorisation_travail import DepotAutorisationTravail
 from schemas.base import AGENCIES
 from services.parties import PARTIES
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY, dossier, scenario
 
-OFII = definitions(DIRECTORY)["ofii"]
+OFII = compose(DIRECTORY).agencies["ofii"]
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 SIRET = "55208131766522"   # the employer of both dossiers, who signs their filings with its own key
 ELOISE = dossier(id="D-ELOISE", worker={"surname": "Nguyễn", "given_names": "Éloïse"},

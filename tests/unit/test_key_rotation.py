@@ -28,7 +28,7 @@ from guichet.trust import (
 )
 from guichet_cli.main import main
 from schemas.titre import DepotTitre, Recepisse
-from services.agencies import definitions
+from services.bootstrap import compose
 from tests.conftest import DIRECTORY
 from tests.unit.test_signing import sign_with
 
@@ -237,7 +237,7 @@ def test_every_refused_signature_is_journaled_once_and_changes_no_dossier(keys):
     """The register keeps the evidence of a message its receiver could not trust, without its dossier."""
     register = Register(str(keys / "ofii.sqlite3"), "ofii")
     try:
-        ofii = Agency(definitions(DIRECTORY)["ofii"], register, SystemClock(),
+        ofii = Agency(compose(DIRECTORY).agencies["ofii"], register, SystemClock(),
                       trust=Trust(KeyDirectory(keys / "directory.json"), None))
         unsigned = recepisse()
         for _ in range(2):                                  # a redelivery is not journaled twice

@@ -80,10 +80,10 @@ def test_a_private_key_that_is_not_ed25519_is_refused_when_loaded(keys):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PrivateKey
 
-    from guichet.usage import UsageError
+    from guichet.configuration import ConfigurationError
 
     stranger = Ed448PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                         serialization.NoEncryption())
     (keys / "prefecture" / "prefecture-ed448.pem").write_bytes(stranger)
-    with pytest.raises(UsageError, match="not an Ed25519 private key"):
+    with pytest.raises(ConfigurationError, match="not an Ed25519 private key"):
         trust(keys, "prefecture")

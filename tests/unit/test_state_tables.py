@@ -37,7 +37,7 @@ from schemas.visa import DecisionVisa
 from services.consulat.state import ConsulatDossier
 from services.ofii.state import OfiiDossier
 from services.prefecture.state import PrefectureDossier
-from services.agencies import definitions
+from services.bootstrap import compose
 from services.smoe.state import SmoeDossier
 from services.state_machine import content_key
 from tests.conftest import DIRECTORY, dossier, scenario
@@ -48,7 +48,7 @@ SIRET = FILED.employer.siret
 OK = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
 CARD = Card(kind="salarie_en_mission", number="T78", valid_from=date(2026, 3, 1), valid_until=date(2029, 3, 1),
             fingerprints=False)
-GATES = {name: d.gate for name, d in definitions(DIRECTORY).items()}
+GATES = {name: d.gate for name, d in compose(DIRECTORY).agencies.items()}
 
 
 def judge(agency: str, message, state, sender: str | None = None, office: str | None = None):
@@ -70,7 +70,7 @@ def reason(verdict) -> str | None:
 def test_every_message_an_agency_handles_has_its_step_in_the_table(agency):
     """Nothing reaches a handler that the state machine does not name: an unlisted message would be
     refused, so the table and the handlers are the same list."""
-    definition = definitions(DIRECTORY)[agency]
+    definition = compose(DIRECTORY).agencies[agency]
     assert set(definition.handlers) == set(definition.gate.rules)
 
 
