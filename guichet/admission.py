@@ -21,11 +21,13 @@ A refused delivery is filed in the error queue under a routing key the agency ca
 confirmed is rejected without requeue instead (the runner): the broker dead-letters it to the late
 queue, whose relay files it; nothing is redelivered in a loop.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from guichet.envelope import PermanentError
@@ -59,6 +61,7 @@ class AccountPlan:
     """Which broker account speaks for which party: `<prefix><role>`, the role being the party
     itself unless `roles` says otherwise (the employers' portal speaks for the employer and the
     worker). `operator`: the role whose replays from the error queue are accepted."""
+
     roles: Mapping[str, str] = field(default_factory=dict)
     operator: str = "operateur"
 
@@ -80,14 +83,16 @@ class Admission:
     writable: tuple[str, ...] = ()
 
     @classmethod
-    def for_bus(cls, agency: str, broker_url: str, plan: AccountPlan, relay: str | None, agencies: tuple[str, ...],
-                signed: bool) -> "Admission":
+    def for_bus(
+        cls, agency: str, broker_url: str, plan: AccountPlan, relay: str | None, agencies: tuple[str, ...], signed: bool
+    ) -> Admission:
         prefix = account_prefix(agency, broker_url)
         writable = agencies if agency == relay else (agency,)
         return cls(agency, prefix, plan, relay, signed, tuple(writable))
 
-    def check(self, body: bytes | str, headers: Mapping[str, Any] | None, routing_key: str | None,
-              user_id: str | None) -> None:
+    def check(
+        self, body: bytes | str, headers: Mapping[str, Any] | None, routing_key: str | None, user_id: str | None
+    ) -> None:
         """Raise a PermanentError naming what is wrong with a delivery, before its body is read."""
         headers = headers or {}
         size = len(body.encode() if isinstance(body, str) else body)
@@ -108,8 +113,10 @@ class Admission:
             return  # no type to route by: the codec refuses the body for what is wrong with it
         expected = f"{self.agency}.{type_}"
         if routing_key != expected:
-            raise Misaddressed(f"delivered under {_shown(routing_key)}; a {_shown(type_)} for {self.agency} "
-                               f"travels under {_shown(expected)}")
+            raise Misaddressed(
+                f"delivered under {_shown(routing_key)}; a {_shown(type_)} for {self.agency} "
+                f"travels under {_shown(expected)}"
+            )
 
     def _check_account(self, headers: Mapping[str, Any], user_id: str | None) -> None:
         if self.account_prefix is None:
@@ -119,7 +126,7 @@ class Admission:
             raise WrongAccount("no 'sender' header: the publishing account cannot be checked against it")
         if not user_id:
             raise WrongAccount("no user_id property: the publishing account cannot be checked")
-        role = user_id[len(self.account_prefix):] if user_id.startswith(self.account_prefix) else None
+        role = user_id[len(self.account_prefix) :] if user_id.startswith(self.account_prefix) else None
         if role is not None and role in (self.agency, self.plan.role_of(sender)):
             return  # the sender's own account, or this agency's own retry
         if self.signed and role == self.relay and headers.get(LATE):
@@ -151,7 +158,7 @@ def account_prefix(agency: str, broker_url: str) -> str | None:
     if broker_url.startswith("memory://"):
         return None
     user = unquote(urlsplit(broker_url.split(";")[0].strip()).username or "")
-    return user[:-len(agency)] if user.endswith(agency) else None
+    return user[: -len(agency)] if user.endswith(agency) else None
 
 
 def _shown(value: object, limit: int = 120) -> str:

@@ -6,12 +6,14 @@ message class, and optionally the simulated actors that play its back-office fro
 facts, the reminders that watch its deadlines and the alert a late transmission raises. The
 runtime imports no agency.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from pydantic import BaseModel
@@ -30,8 +32,20 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("guichet.agency")
 # Context, Outgoing and Task are named from here too: what a handler receives and returns.
-__all__ = ["Actors", "Admitted", "Agency", "AgencyDefinition", "Batch", "Context", "Handler", "LateAlert", "Outcome",
-           "Outgoing", "Reminders", "Task"]
+__all__ = [
+    "Actors",
+    "Admitted",
+    "Agency",
+    "AgencyDefinition",
+    "Batch",
+    "Context",
+    "Handler",
+    "LateAlert",
+    "Outcome",
+    "Outgoing",
+    "Reminders",
+    "Task",
+]
 
 
 Handler = Callable[[Message, Context, Any], None]
@@ -60,7 +74,7 @@ class AgencyDefinition:
     reminders: Reminders | None = None
     late_alert: LateAlert | None = None
     # Reads each message the agency sends and names the deadline alert it is, if any (guichet/metrics.py).
-    observe: "Observe | None" = None
+    observe: Observe | None = None
     # The agency's state machine: which message it lets in, at which step, from whom (guichet/receipt.py).
     gate: Gate | None = None
     # The office a simulated outside party acts from for this dossier (an employer: its SIRET).
@@ -80,6 +94,7 @@ class AgencyDefinition:
 @dataclass(frozen=True)
 class Admitted:
     """A delivery decoded and verified, with the handler it goes to: what `Agency.apply` runs."""
+
     envelope: Envelope
     message: Message
     handler: Handler
@@ -88,6 +103,7 @@ class Admitted:
 @dataclass
 class Outcome:
     """What became of one delivery: processed, skipped as a duplicate, or sent to the error queue."""
+
     status: str
     envelope: Envelope | None = None
     reason: str | None = None
@@ -96,8 +112,15 @@ class Outcome:
 
 
 class Agency:
-    def __init__(self, definition: AgencyDefinition, register: Register, clock: Clock,
-                 simulate_actors: bool = True, trust: "Trust | None" = None, freshness: Freshness | None = None):
+    def __init__(
+        self,
+        definition: AgencyDefinition,
+        register: Register,
+        clock: Clock,
+        simulate_actors: bool = True,
+        trust: Trust | None = None,
+        freshness: Freshness | None = None,
+    ):
         self.definition = definition
         # How far a sender's date may stray from this agency's clock, as the configuration sets it
         # (the defaults: guichet/receipt.py says why).
@@ -112,8 +135,9 @@ class Agency:
         self.handlers = definition.handlers
         self.messages = definition.messages if definition.messages is not None else MessageRegistry(self.handlers)
 
-    def process(self, body: bytes | str, headers: dict[str, Any] | None = None,
-                content_type: str | None = "application/json") -> Outcome:
+    def process(
+        self, body: bytes | str, headers: dict[str, Any] | None = None, content_type: str | None = "application/json"
+    ) -> Outcome:
         """Handle one delivery. Permanent errors are returned, never raised; a handler's own
         exception propagates so that the caller retries it or moves it to the error queue."""
         read = self.read(body, headers, content_type)
@@ -132,15 +156,16 @@ class Agency:
             receipt.journal_once(own, receipt.SIGNATURE_REFUSED, envelope, self.clock.now())
 
     @contextmanager
-    def batch(self) -> Iterator["Batch"]:
+    def batch(self) -> Iterator[Batch]:
         """Several deliveries in one register transaction: one commit (one fsync, one write lock) for
         the lot. Each message runs in a savepoint of its own, so a handler that fails takes back its
         own writes only; the caller handles it again alone, with the usual retries."""
         with self.register.transaction() as tx:
             yield Batch(self, tx)
 
-    def read(self, body: bytes | str, headers: dict[str, Any] | None, content_type: str | None,
-             tx: Transaction | None = None) -> "Outcome | Admitted":
+    def read(
+        self, body: bytes | str, headers: dict[str, Any] | None, content_type: str | None, tx: Transaction | None = None
+    ) -> Outcome | Admitted:
         """Decode, verify and find the handler: a rejection as an Outcome, else what to apply."""
         try:
             envelope, message = decode(body, headers, content_type, messages=self.messages)
@@ -154,11 +179,15 @@ class Agency:
                 return Outcome("rejected", envelope, reason=exc.reason, error=str(exc))
         handler = self.handlers.get(type(message))
         if handler is None:
-            return Outcome("rejected", envelope, reason="not_for_this_agency",
-                           error=f"{self.name} has no handler for {envelope.type}")
+            return Outcome(
+                "rejected",
+                envelope,
+                reason="not_for_this_agency",
+                error=f"{self.name} has no handler for {envelope.type}",
+            )
         return Admitted(envelope, message, handler)
 
-    def apply(self, tx: Transaction, admitted: "Admitted") -> Outcome:
+    def apply(self, tx: Transaction, admitted: Admitted) -> Outcome:
         """Run the handler and write its effects in `tx`: state, processed id, journal, outbox.
 
         Two processes of one agency on one register stay correct: the dossier row is read for update
@@ -167,43 +196,56 @@ class Agency:
         of its processed id waits for the first one's commit and finds it there: a duplicate."""
         envelope, message, handler = admitted.envelope, admitted.message, admitted.handler
         bound = structlog.contextvars.bound_contextvars(
-            agency=self.name, message_id=str(envelope.message_id), type=envelope.type,
-            dossier_id=envelope.dossier_id)
+            agency=self.name, message_id=str(envelope.message_id), type=envelope.type, dossier_id=envelope.dossier_id
+        )
         with bound:
             log.debug("received", sender=envelope.sender.agency, payload=envelope.payload)
             now = self.clock.now()
             if not tx.claim_processed(envelope, now):
                 refused = receipt.duplicate_id(tx, envelope, now)
-                return Outcome("duplicate", envelope) if refused is None else \
-                    Outcome("rejected", envelope, reason=refused.reason, error=refused.error)
+                return (
+                    Outcome("duplicate", envelope)
+                    if refused is None
+                    else Outcome("rejected", envelope, reason=refused.reason, error=refused.error)
+                )
             stored = tx.load_state(envelope.dossier_id, for_update=True)
             state = self.definition.state_model.model_validate_json(stored) if stored is not None else None
-            verdict = receipt.judge(self.freshness, self.gate, message, envelope, state, now,
-                                    receipt.clock_scale(self.clock))
+            verdict = receipt.judge(
+                self.freshness, self.gate, message, envelope, state, now, receipt.clock_scale(self.clock)
+            )
             if verdict is not None:
                 receipt.file_verdict(tx, verdict, envelope, now)
-                return Outcome("rejected", envelope, reason=verdict.reason, error=verdict.error) \
-                    if isinstance(verdict, Refused) else Outcome("duplicate", envelope, "same_content", verdict.what)
+                return (
+                    Outcome("rejected", envelope, reason=verdict.reason, error=verdict.error)
+                    if isinstance(verdict, Refused)
+                    else Outcome("duplicate", envelope, "same_content", verdict.what)
+                )
             if state is None:
                 state = self.definition.state_model(dossier_id=envelope.dossier_id)
             self.gate.admitted(message, envelope, state, stored is None)
             facts = getattr(state, "facts", None) or envelope.facts
             if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
                 state.facts = envelope.facts
-            ctx = Context(envelope, now, self.definition.office(state), facts, self.definition.facts_model,
-                          self.definition.reference)
+            ctx = Context(
+                envelope,
+                now,
+                self.definition.office(state),
+                facts,
+                self.definition.facts_model,
+                self.definition.reference,
+            )
             ctx._is_open = lambda task: tx.task_open(envelope.dossier_id, task)
             handler(message, ctx, state)
             tx.save_state(envelope.dossier_id, state.model_dump_json(), now)
             tx.journal("in", envelope, now)
             receipt.note_skew(tx, self.freshness, envelope, now, receipt.clock_scale(self.clock))
             self._write_effects(tx, envelope, state, ctx, facts)
-            log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing],
-                     tasks=[t.name for t in ctx.opened])
+            log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing], tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)
 
-    def _write_effects(self, tx: Transaction, envelope: Envelope, state: Any, ctx: Context,
-                       facts: dict[str, Any] | None) -> None:
+    def _write_effects(
+        self, tx: Transaction, envelope: Envelope, state: Any, ctx: Context, facts: dict[str, Any] | None
+    ) -> None:
         """What a handler did, written in `tx`: tasks closed and opened, the people's acts and the
         agency's reminders for each task opened, and the messages it sends, each in the outbox."""
         sender = Sender(agency=self.name, office=self.definition.office(state))
@@ -225,13 +267,31 @@ class Agency:
             for reminder, at in self.definition.reminders(task) if self.definition.reminders else ():
                 tx.add_outbox(self._wrap(reminder, envelope, sender, at, None, facts), at, trace, task=task.name)
         for out in ctx.outgoing:
-            tx.add_outbox(self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts), out.due_at,
-                          trace, task=out.while_open)
+            tx.add_outbox(
+                self._wrap(out.message, envelope, sender, out.due_at, out.deadline, facts),
+                out.due_at,
+                trace,
+                task=out.while_open,
+            )
 
-    def _wrap(self, message: Message, cause: Envelope, sender: Sender, at: datetime,
-              deadline: datetime | None, facts: dict[str, Any] | None) -> Envelope:
-        envelope = wrap(message, dossier_id=cause.dossier_id, sender=sender, sent_at=at,
-                        causation_id=cause.message_id, deadline=deadline, facts=facts)
+    def _wrap(
+        self,
+        message: Message,
+        cause: Envelope,
+        sender: Sender,
+        at: datetime,
+        deadline: datetime | None,
+        facts: dict[str, Any] | None,
+    ) -> Envelope:
+        envelope = wrap(
+            message,
+            dossier_id=cause.dossier_id,
+            sender=sender,
+            sent_at=at,
+            causation_id=cause.message_id,
+            deadline=deadline,
+            facts=facts,
+        )
         return self.trust.sign(envelope) if self.trust is not None else envelope
 
 
@@ -241,8 +301,9 @@ class Batch:
     def __init__(self, agency: Agency, tx: Transaction):
         self.agency, self.tx = agency, tx
 
-    def process(self, body: bytes | str, headers: dict[str, Any] | None = None,
-                content_type: str | None = "application/json") -> Outcome | None:
+    def process(
+        self, body: bytes | str, headers: dict[str, Any] | None = None, content_type: str | None = "application/json"
+    ) -> Outcome | None:
         """The message's outcome, or None when its handling raised: its writes were rolled back to
         its savepoint (the others' stay) and the caller must handle it alone."""
         read = self.agency.read(body, headers, content_type, self.tx)

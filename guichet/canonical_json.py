@@ -11,6 +11,7 @@ in some other form: NaN and the infinities (JSON has no such numbers), integers 
 (a reader whose numbers are IEEE doubles, as JavaScript's are, would round them) and strings
 that are not valid Unicode (lone surrogates).
 """
+
 from __future__ import annotations
 
 import json
@@ -85,7 +86,7 @@ def _first_unfit(value: Any, where: str) -> tuple[str, str] | None:
         for index, item in enumerate(value):
             if (found := _first_unfit(item, f"{where}[{index}]")) is not None:
                 return found
-    return None   # other types (a date before its JSON dump) are for the dump to convert
+    return None  # other types (a date before its JSON dump) are for the dump to convert
 
 
 def _is_unicode(text: str) -> bool:

@@ -3,10 +3,11 @@
 Legal deadlines are counted in days; tests and demonstrations compress them through the clock,
 never through sleep.
 """
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from guichet.timeutil import paris
 
@@ -22,7 +23,7 @@ class Clock:
 
 class SystemClock(Clock):
     def now(self) -> datetime:
-        return paris(datetime.now(timezone.utc))
+        return paris(datetime.now(UTC))
 
 
 class ScaledClock(Clock):
@@ -36,12 +37,12 @@ class ScaledClock(Clock):
         if scale <= 0:
             raise ValueError("time scale must be positive")
         self.scale = scale
-        self.origin = origin if origin.tzinfo else origin.replace(tzinfo=timezone.utc)
+        self.origin = origin if origin.tzinfo else origin.replace(tzinfo=UTC)
         self._origin_epoch = self.origin.timestamp()
 
     def now(self) -> datetime:
         elapsed = time.time() - self._origin_epoch
-        return paris(datetime.fromtimestamp(self._origin_epoch + elapsed * self.scale, timezone.utc))
+        return paris(datetime.fromtimestamp(self._origin_epoch + elapsed * self.scale, UTC))
 
     def real_seconds_until(self, moment: datetime) -> float:
         return max(0.0, (moment - self.now()).total_seconds() / self.scale)

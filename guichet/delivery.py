@@ -6,6 +6,7 @@ in the error queue (guichet/dead_letters.py). No path acks a delivery before wha
 an error-queue filing) was confirmed by the broker (see guichet/failures.py for the filing id that
 absorbs a filing done twice).
 """
+
 from __future__ import annotations
 
 import time
@@ -31,15 +32,30 @@ SETTLED = ("processed", "duplicate")
 
 
 class Delivery:
-    def __init__(self, agency: "Agency", bus: "Transport", admission: "Admission", policy: "RetryPolicy",
-                 dead_letters: "DeadLetters", hooks: "Hooks", queue_name: str):
+    def __init__(
+        self,
+        agency: Agency,
+        bus: Transport,
+        admission: Admission,
+        policy: RetryPolicy,
+        dead_letters: DeadLetters,
+        hooks: Hooks,
+        queue_name: str,
+    ):
         self.agency, self.bus, self.admission, self.policy = agency, bus, admission, policy
         self.dead_letters, self.hooks, self.queue_name = dead_letters, hooks, queue_name
         self.processed = self.failed = self.retried = 0
 
-    def handle(self, body: bytes | str, headers: dict[str, Any] | None, content_type: str | None,
-               routing_key: str | None = None, sent_at: float | None = None, message_id: str | None = None,
-               user_id: str | None = None) -> Outcome:
+    def handle(
+        self,
+        body: bytes | str,
+        headers: dict[str, Any] | None,
+        content_type: str | None,
+        routing_key: str | None = None,
+        sent_at: float | None = None,
+        message_id: str | None = None,
+        user_id: str | None = None,
+    ) -> Outcome:
         """Process one delivery; never raises for a bad message (see `Runner.handle`)."""
         with self.hooks.receiving(body, headers, self.queue_name, routing_key) as span:
             own = dict(headers or {})
@@ -53,9 +69,15 @@ class Delivery:
 
     def handle_message(self, message: Any) -> Outcome:
         """`handle` with what the broker says of a delivery: its key, publish time, id and account."""
-        return self.handle(message.body, message.headers, message.content_type,
-                           message.delivery_info.get("routing_key"), published_at(message),
-                           message.properties.get("message_id"), message.properties.get("user_id"))
+        return self.handle(
+            message.body,
+            message.headers,
+            message.content_type,
+            message.delivery_info.get("routing_key"),
+            published_at(message),
+            message.properties.get("message_id"),
+            message.properties.get("user_id"),
+        )
 
     def handle_batch(self, messages: list[Any]) -> None:
         """Handle deliveries of one queue in one register transaction, then ack them together once it
@@ -82,8 +104,12 @@ class Delivery:
                     else:
                         done.append((outcome, time.perf_counter() - started, published_at(message)))
         except Exception as exc:  # the batch's own transaction failed (e.g. a lock timeout): one by one
-            log.warning("batch not committed, handling its deliveries one by one", agency=self.agency.name,
-                        size=len(messages), error=f"{type(exc).__name__}: {exc}")
+            log.warning(
+                "batch not committed, handling its deliveries one by one",
+                agency=self.agency.name,
+                size=len(messages),
+                error=f"{type(exc).__name__}: {exc}",
+            )
             done, alone = [], list(messages)
         for outcome, seconds, sent_at in done:
             self.processed += outcome.status == "processed"
@@ -102,8 +128,9 @@ class Delivery:
         else:
             message.ack()
 
-    def refusal(self, body: bytes | str, headers: dict[str, Any], routing_key: str | None,
-                user_id: str | None) -> Outcome | None:
+    def refusal(
+        self, body: bytes | str, headers: dict[str, Any], routing_key: str | None, user_id: str | None
+    ) -> Outcome | None:
         """Why a delivery is refused before its body is read (guichet/admission.py), or None."""
         try:
             self.admission.check(body, headers, routing_key, user_id)
@@ -113,14 +140,27 @@ class Delivery:
 
     def _process(self, body: bytes | str, headers: dict[str, Any], content_type: str | None) -> Outcome:
         try:
-            return self.policy.immediately(lambda: self.agency.process(body, headers, content_type),
-                                           on_retry=lambda: self.hooks.retried("immediate"))
+            return self.policy.immediately(
+                lambda: self.agency.process(body, headers, content_type),
+                on_retry=lambda: self.hooks.retried("immediate"),
+            )
         except Exception as exc:  # a handler fault: the message must neither be lost nor block the queue
-            return Outcome("failed", reason="handler_error", error=f"{type(exc).__name__}: {exc}",
-                           details={"exception": type(exc).__name__, "traceback": failure_summary(exc)})
+            return Outcome(
+                "failed",
+                reason="handler_error",
+                error=f"{type(exc).__name__}: {exc}",
+                details={"exception": type(exc).__name__, "traceback": failure_summary(exc)},
+            )
 
-    def _settle_failure(self, body: bytes | str, headers: dict[str, Any], content_type: str | None,
-                        routing_key: str | None, message_id: str | None, outcome: Outcome) -> Outcome:
+    def _settle_failure(
+        self,
+        body: bytes | str,
+        headers: dict[str, Any],
+        content_type: str | None,
+        routing_key: str | None,
+        message_id: str | None,
+        outcome: Outcome,
+    ) -> Outcome:
         """A failed handling retried later while the policy allows, else filed; what became of it."""
         if outcome.status == "failed":
             attempts = self.policy.attempts(headers)
@@ -136,13 +176,32 @@ class Delivery:
             self.processed += 1
         return outcome
 
-    def _retry_later(self, delay: float, body: bytes | str, headers: dict[str, Any], content_type: str | None,
-                     routing_key: str | None, attempts: int, outcome: Outcome, message_id: str | None) -> None:
+    def _retry_later(
+        self,
+        delay: float,
+        body: bytes | str,
+        headers: dict[str, Any],
+        content_type: str | None,
+        routing_key: str | None,
+        attempts: int,
+        outcome: Outcome,
+        message_id: str | None,
+    ) -> None:
         headers = self.policy.next_headers(headers, attempts, self.agency.clock.now(), outcome.error)
-        self.bus.publish_later(delay, body, routing_key or self.dead_letters.own_key, headers,
-                               delivery_message_id(body, headers, message_id),
-                               content_type=content_type or "application/json")
+        self.bus.publish_later(
+            delay,
+            body,
+            routing_key or self.dead_letters.own_key,
+            headers,
+            delivery_message_id(body, headers, message_id),
+            content_type=content_type or "application/json",
+        )
         self.retried += 1
         self.hooks.retried("delayed")
-        log.warning("handler failed, retrying later", agency=self.agency.name, error=outcome.error,
-                    attempt=attempts + 1, retry_in_seconds=delay)
+        log.warning(
+            "handler failed, retrying later",
+            agency=self.agency.name,
+            error=outcome.error,
+            attempt=attempts + 1,
+            retry_in_seconds=delay,
+        )

@@ -5,14 +5,15 @@ decoding it. Anything that can never succeed (undecodable body, unknown type, ve
 what we know, invalid payload, sender not allowed for the type) raises a PermanentError and goes
 to the error queue at once, never into a handler.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import time
 import uuid
-from datetime import datetime
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -25,6 +26,7 @@ CONTENT_TYPE = "application/json"
 
 class PermanentError(Exception):
     """A message that no retry can make succeed."""
+
     reason = "permanent"
 
 
@@ -55,6 +57,7 @@ class UnknownSender(PermanentError):
 class HeaderMismatch(PermanentError):
     """An AMQP header says one thing and the body another: a consumer routes and refuses by the
     headers, so they must not be able to disagree with what is processed."""
+
     reason = "header_mismatch"
 
 
@@ -86,17 +89,27 @@ def new_message_id() -> uuid.UUID:
     random bits. Ids made one after another sort one after another, so that the registers' indexes
     on message ids grow at their end rather than at random places all over."""
     random = int.from_bytes(os.urandom(10), "big")
-    value = ((time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | (random >> 68) << 64   # unix_ts_ms, ver, rand_a
-             | 0b10 << 62 | random & ((1 << 62) - 1))                                  # var, rand_b
+    value = (
+        (time.time_ns() // 1_000_000) << 80
+        | 0x7 << 76
+        | (random >> 68) << 64  # unix_ts_ms, ver, rand_a
+        | 0b10 << 62
+        | random & ((1 << 62) - 1)
+    )  # var, rand_b
     return uuid.UUID(int=value)
 
 
 class Sender(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    agency: str = Field(pattern=PARTY_PATTERN, description="The party that sent the message, e.g. 'ofii' or 'employeur'")
-    office: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
-                               description="The office within the agency, e.g. 'DT-OFII Montrouge'; for an "
-                                           "employer, its SIRET")
+    agency: str = Field(
+        pattern=PARTY_PATTERN, description="The party that sent the message, e.g. 'ofii' or 'employeur'"
+    )
+    office: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="The office within the agency, e.g. 'DT-OFII Montrouge'; for an employer, its SIRET",
+    )
 
 
 class Envelope(BaseModel):
@@ -105,23 +118,33 @@ class Envelope(BaseModel):
     type: str = Field(max_length=100)
     # Strict: a version written 1.0, "1" or true is not a version number (JSON mode would take them).
     version: int = Field(ge=1, strict=True)
-    dossier_id: str = Field(pattern=DOSSIER_ID_PATTERN, description="Correlation: the dossier this message is about; "
-                            "letters, digits and . _ - / (100 at most), starting with a letter or a digit, never '..'")
+    dossier_id: str = Field(
+        pattern=DOSSIER_ID_PATTERN,
+        description="Correlation: the dossier this message is about; "
+        "letters, digits and . _ - / (100 at most), starting with a letter or a digit, never '..'",
+    )
     causation_id: uuid.UUID | None = Field(default=None, description="The message that caused this one")
     sender: Sender
-    recipient: str = Field(pattern=PARTY_PATTERN, description="The party the message goes to; its routing key starts with it")
+    recipient: str = Field(
+        pattern=PARTY_PATTERN, description="The party the message goes to; its routing key starts with it"
+    )
     sent_at: datetime
     deadline: datetime | None = Field(default=None, description="When the law sets a time limit on this step")
     facts: dict[str, Any] | None = Field(
-        default=None, description="Scenario facts for the simulated actors; absent in production")
+        default=None, description="Scenario facts for the simulated actors; absent in production"
+    )
     payload: dict[str, Any]
     canonical: Literal["rfc8785"] | None = Field(
-        default=None, description="The canonical JSON the signature covers: 'rfc8785' (JCS); absent (null) in "
-                                  "envelopes signed before, over guichet's own legacy form")
-    key_id: str | None = Field(default=None, pattern=KEY_ID_PATTERN,
-                               description="The sender's signing key, in the key directory")
-    signature: str | None = Field(default=None, max_length=200,
-                                  description="Ed25519 signature (base64) of the rest of the envelope")
+        default=None,
+        description="The canonical JSON the signature covers: 'rfc8785' (JCS); absent (null) in "
+        "envelopes signed before, over guichet's own legacy form",
+    )
+    key_id: str | None = Field(
+        default=None, pattern=KEY_ID_PATTERN, description="The sender's signing key, in the key directory"
+    )
+    signature: str | None = Field(
+        default=None, max_length=200, description="Ed25519 signature (base64) of the rest of the envelope"
+    )
 
     _dossier_id = field_validator("dossier_id")(classmethod(lambda cls, value: no_parent_step(value)))
 
@@ -130,24 +153,41 @@ class Envelope(BaseModel):
         return f"{self.recipient}.{self.type}"
 
     def headers(self) -> dict[str, Any]:
-        return {"type": self.type, "version": self.version, "dossier_id": self.dossier_id,
-                "sender": self.sender.agency}
+        return {"type": self.type, "version": self.version, "dossier_id": self.dossier_id, "sender": self.sender.agency}
 
     def body(self) -> bytes:
         return self.model_dump_json().encode()
 
 
-def wrap(message: Message, *, dossier_id: str, sender: Sender, sent_at: datetime,
-         causation_id: uuid.UUID | None = None, deadline: datetime | None = None,
-         facts: dict[str, Any] | None = None, message_id: uuid.UUID | None = None) -> Envelope:
-    return Envelope(message_id=message_id or new_message_id(), type=message.TYPE, version=message.VERSION, dossier_id=dossier_id,
-                    causation_id=causation_id, sender=sender, recipient=message.RECIPIENT,
-                    sent_at=paris(sent_at), deadline=paris(deadline) if deadline else None,
-                    facts=facts, payload=message.model_dump(mode="json"))
+def wrap(
+    message: Message,
+    *,
+    dossier_id: str,
+    sender: Sender,
+    sent_at: datetime,
+    causation_id: uuid.UUID | None = None,
+    deadline: datetime | None = None,
+    facts: dict[str, Any] | None = None,
+    message_id: uuid.UUID | None = None,
+) -> Envelope:
+    return Envelope(
+        message_id=message_id or new_message_id(),
+        type=message.TYPE,
+        version=message.VERSION,
+        dossier_id=dossier_id,
+        causation_id=causation_id,
+        sender=sender,
+        recipient=message.RECIPIENT,
+        sent_at=paris(sent_at),
+        deadline=paris(deadline) if deadline else None,
+        facts=facts,
+        payload=message.model_dump(mode="json"),
+    )
 
 
-def check_headers(headers: dict[str, Any] | None, content_type: str | None,
-                  messages: Mapping[str, type[Message]]) -> None:
+def check_headers(
+    headers: dict[str, Any] | None, content_type: str | None, messages: Mapping[str, type[Message]]
+) -> None:
     """Refuse what can be refused before decoding: content type, unknown type or version."""
     if content_type not in (None, CONTENT_TYPE):
         raise WrongContentType(f"content type {content_type!r}, expected {CONTENT_TYPE}")
@@ -168,8 +208,13 @@ def _known_class(messages: Mapping[str, type[Message]], type_: str, version: Any
     return cls
 
 
-def decode(body: bytes | str, headers: dict[str, Any] | None = None, content_type: str | None = CONTENT_TYPE, *,
-           messages: Mapping[str, type[Message]]) -> tuple[Envelope, Message]:
+def decode(
+    body: bytes | str,
+    headers: dict[str, Any] | None = None,
+    content_type: str | None = CONTENT_TYPE,
+    *,
+    messages: Mapping[str, type[Message]],
+) -> tuple[Envelope, Message]:
     """`messages`: the types this process knows (a `MessageRegistry`); any other type is refused."""
     check_headers(headers, content_type, messages)
     try:

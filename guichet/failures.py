@@ -10,6 +10,7 @@ register first would lose the message if the crash came before the publish. So e
 a deterministic id (`x-guichet-filing-id`: the same delivery failing the same way gives the same
 id) and `guichet errors` shows, replays and purges one message per filing id.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,7 +46,7 @@ def failure_summary(exc: BaseException, limit: int = FAILURE_SUMMARY_LIMIT) -> s
     room = limit - len(heading) - 1 - len(marker)
     tail = body[-room:] if room > 0 else ""
     if "\n" in tail[:-1]:
-        tail = tail[tail.index("\n") + 1:]
+        tail = tail[tail.index("\n") + 1 :]
     return f"{heading}\n{marker}{tail}"[:limit]
 
 

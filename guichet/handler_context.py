@@ -1,10 +1,12 @@
 """What a handler sees and does: the time, the incoming envelope, the tasks it opens and closes,
 and the messages it sends (guichet/agency.py writes them in the register)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -34,8 +36,15 @@ class Outgoing:
 class Context:
     """What a handler may see and do: the time, the incoming envelope, and what it sends."""
 
-    def __init__(self, envelope: Envelope, now: datetime, office: str | None, facts: dict[str, Any] | None,
-                 facts_model: type[BaseModel] | None = None, reference: Any = None):
+    def __init__(
+        self,
+        envelope: Envelope,
+        now: datetime,
+        office: str | None,
+        facts: dict[str, Any] | None,
+        facts_model: type[BaseModel] | None = None,
+        reference: Any = None,
+    ):
         self.envelope = envelope
         # The reference data of the agency's definition (AgencyDefinition.reference), as its handlers read it.
         self.reference = reference
@@ -64,14 +73,27 @@ class Context:
             return self.facts_raw or {}
         return self._facts_model.model_validate(self.facts_raw or {})
 
-    def send(self, message: Message, *, deadline: datetime | None = None, at: datetime | None = None,
-             while_open: str | None = None) -> None:
+    def send(
+        self,
+        message: Message,
+        *,
+        deadline: datetime | None = None,
+        at: datetime | None = None,
+        while_open: str | None = None,
+    ) -> None:
         """Send now, or at `at` (a reminder to itself, or an act the simulated back-office plays).
         `while_open`: a reminder about that task, withdrawn unsent if the task closes before it is due."""
         self.outgoing.append(Outgoing(message, deadline, max(at or self.now, self.now), while_open))
 
-    def await_act(self, task: str, deadline: datetime | None = None, *, step: str | None = None,
-                  warn_at: datetime | None = None, watch: bool = True) -> None:
+    def await_act(
+        self,
+        task: str,
+        deadline: datetime | None = None,
+        *,
+        step: str | None = None,
+        warn_at: datetime | None = None,
+        watch: bool = True,
+    ) -> None:
         """Open a task for a person (agent, consul, worker): the back-office answers with a message.
         A legal deadline is watched: a warning before it and a breach at it, while the task is open."""
         self.opened.append(Task(task, self.now, deadline, step or task, warn_at, watch and deadline is not None))

@@ -12,10 +12,12 @@ never how it is counted or traced.
 | `published` | the broker took a message the agency sent |
 | `late` | a transmission expired in its recipient's queue and was relayed |
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from guichet import tracing
 from guichet.failures import delivery_message_id
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 
 
 class Hooks:
-    def __init__(self, metrics: "Metrics", observe: "Observe | None" = None):
+    def __init__(self, metrics: Metrics, observe: Observe | None = None):
         self.metrics = metrics
         self._observe = observe
 
@@ -42,11 +44,12 @@ class Hooks:
         with tracing.processing(headers, queue, routing_key, None) as span:
             yield span
 
-    def handled(self, span: Any, outcome: "Outcome", body: Any, headers: Any, message_id: str | None = None) -> None:
-        tracing.record_outcome(span, outcome, lambda: delivery_message_id(body, headers, message_id),
-                               (headers or {}).get("dossier_id"))
+    def handled(self, span: Any, outcome: Outcome, body: Any, headers: Any, message_id: str | None = None) -> None:
+        tracing.record_outcome(
+            span, outcome, lambda: delivery_message_id(body, headers, message_id), (headers or {}).get("dossier_id")
+        )
 
-    def delivered(self, outcome: "Outcome", handler_seconds: float | None, sent_at: float | None) -> None:
+    def delivered(self, outcome: Outcome, handler_seconds: float | None, sent_at: float | None) -> None:
         self.metrics.delivered(outcome, handler_seconds, sent_at)
 
     def retried(self, tier: str) -> None:
@@ -55,7 +58,7 @@ class Hooks:
     def dead_lettered(self, reason: str) -> None:
         self.metrics.dead_lettered(reason)
 
-    def published(self, envelope: "Envelope") -> None:
+    def published(self, envelope: Envelope) -> None:
         self.metrics.published(envelope, self._observe)
 
     def late(self, recipient: str) -> None:

@@ -14,21 +14,35 @@ The form is kept per record rather than once in the head because the head only h
 end: a per-record form lets a verifier in another language check any record on its own, and,
 being inside what the new hash covers, it cannot be switched without the hash failing.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from guichet.canonical_json import RFC8785, jcs
 
 GENESIS = "0" * 64
-FORM = "canonical"    # the column that says which canonical JSON a record's hash covers
+FORM = "canonical"  # the column that says which canonical JSON a record's hash covers
 CURRENT_FORM = RFC8785
 # What a record's hash covers, in this order; the message body is covered through its own hash.
-FIELDS = ("seq", "direction", "message_id", "dossier_id", "type", "sender", "recipient", "sent_at", "deadline",
-          "recorded_at", "body_hash", "prev_hash")
+FIELDS = (
+    "seq",
+    "direction",
+    "message_id",
+    "dossier_id",
+    "type",
+    "sender",
+    "recipient",
+    "sent_at",
+    "deadline",
+    "recorded_at",
+    "body_hash",
+    "prev_hash",
+)
 
 
 def body_hash(body: bytes) -> str:
@@ -77,6 +91,10 @@ def verify(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None) -> Verdi
         previous, count, expected_seq = row["hash"], count + 1, seq + 1
         seen_rfc8785 = seen_rfc8785 or form == RFC8785
     if head is not None and (head["records"] != count or head["hash"] != previous):
-        return Verdict(count, previous, count + 1,
-                       f"the journal ends at record {count} but its head says {head['records']} records")
+        return Verdict(
+            count,
+            previous,
+            count + 1,
+            f"the journal ends at record {count} but its head says {head['records']} records",
+        )
     return Verdict(count, previous)

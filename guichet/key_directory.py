@@ -9,6 +9,7 @@ whole (a temporary file renamed over it), so a reader never sees half a director
 that cannot be read is held empty until it can (every signature refused, nothing signed), never
 left at its previous content, which may hold a key that was just withdrawn.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -60,25 +61,36 @@ class KeyEntry:
         return self.valid_until is not None and moment >= self.valid_until
 
     def as_json(self) -> dict[str, Any]:
-        return {"party": self.party, "key_id": self.key_id, "public_key": self.public_key,
-                "valid_from": self.valid_from.isoformat(),
-                "valid_until": self.valid_until.isoformat() if self.valid_until else None,
-                **({"subject": self.subject} if self.subject is not None else {})}
+        return {
+            "party": self.party,
+            "key_id": self.key_id,
+            "public_key": self.public_key,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            **({"subject": self.subject} if self.subject is not None else {}),
+        }
 
 
 def _entries(text: str) -> list[KeyEntry]:
     raw = json.loads(text)
-    return [KeyEntry(e["party"], e["key_id"], e["public_key"], datetime.fromisoformat(e["valid_from"]),
-                     datetime.fromisoformat(e["valid_until"]) if e.get("valid_until") else None,
-                     e.get("subject") or None)
-            for e in raw["keys"]]
+    return [
+        KeyEntry(
+            e["party"],
+            e["key_id"],
+            e["public_key"],
+            datetime.fromisoformat(e["valid_from"]),
+            datetime.fromisoformat(e["valid_until"]) if e.get("valid_until") else None,
+            e.get("subject") or None,
+        )
+        for e in raw["keys"]
+    ]
 
 
 class KeyDirectory:
     def __init__(self, path: str | Path, reload_seconds: float = RELOAD_SECONDS):
         self.path = Path(path)
         self.reload_seconds = reload_seconds
-        self.unreadable: str | None = None   # why the last reading failed; the entries are empty meanwhile
+        self.unreadable: str | None = None  # why the last reading failed; the entries are empty meanwhile
         self._reload_soon = False
         self._seen: tuple[int, int, int, int] | None = None
         self._checked = time.monotonic()
@@ -124,8 +136,9 @@ class KeyDirectory:
 
     def _fail(self, why: str) -> None:
         self.entries, self.unreadable = [], why
-        log.error("key directory unreadable: every signature is refused until it is repaired",
-                  path=str(self.path), error=why)
+        log.error(
+            "key directory unreadable: every signature is refused until it is repaired", path=str(self.path), error=why
+        )
 
     def get(self, key_id: str) -> KeyEntry | None:
         return next((e for e in self.entries if e.key_id == key_id), None)
@@ -159,7 +172,7 @@ class KeyDirectory:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)   # public keys: every receiver reads them
+            os.chmod(tmp, 0o644)  # public keys: every receiver reads them
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -9,6 +9,7 @@ domain names (the DT-OFII, référent of the deadline alerts).
   rejected because the broker refused its filing, a message a sender made expire on purpose) is
   filed in the error queue, never relayed: the relay carries on only what an agency sent.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -29,13 +30,14 @@ log = structlog.get_logger("guichet.late_relay")
 
 
 class LateRelay:
-    def __init__(self, agency: "Agency", bus: "Transport", dead_letters: "DeadLetters", hooks: "Hooks"):
+    def __init__(self, agency: Agency, bus: Transport, dead_letters: DeadLetters, hooks: Hooks):
         self.agency, self.bus, self.dead_letters, self.hooks = agency, bus, dead_letters, hooks
 
     def on_late(self, message: Any) -> None:
         """A message dead-lettered to the late queue: relayed with its alert, or filed."""
-        with self.hooks.relaying(message.headers, self.bus.topology.queue_name("retard"),
-                                 message.delivery_info.get("routing_key")):
+        with self.hooks.relaying(
+            message.headers, self.bus.topology.queue_name("retard"), message.delivery_info.get("routing_key")
+        ):
             self._relay_late(message)
 
     def _relay_late(self, message: Any) -> None:
@@ -52,9 +54,13 @@ class LateRelay:
         envelope, late = decode(message.body, headers, message.content_type, messages=self.agency.messages)
         clean = without(headers, "x-death", "x-first-death-queue", "x-first-death-reason", "x-first-death-exchange")
         try:
-            self.bus.publish(message.body, routing_key, {**clean, "x-guichet-late": True},
-                             delivery_message_id(message.body, headers, message.properties.get("message_id")),
-                             content_type=message.content_type or "application/json")
+            self.bus.publish(
+                message.body,
+                routing_key,
+                {**clean, "x-guichet-late": True},
+                delivery_message_id(message.body, headers, message.properties.get("message_id")),
+                content_type=message.content_type or "application/json",
+            )
         except Exception as exc:  # refused by the broker: filed rather than tried again for ever
             log.error("late transmission could not be relayed: filed in the error queue", error=str(exc))
             self.dead_letters.file_dead_lettered(message, {**death, "reason": "relay_refused"}, routing_key)
@@ -65,15 +71,24 @@ class LateRelay:
         alert = late_alert(envelope, late) if late_alert is not None else None
         if alert is not None:
             # A relay done twice alerts once: the alert's id follows from the late message's.
-            out = wrap(alert, dossier_id=envelope.dossier_id, sender=Sender(agency=self.agency.name),
-                       sent_at=self.agency.clock.now(), causation_id=envelope.message_id,
-                       message_id=uuid.uuid5(envelope.message_id, alert.TYPE))
+            out = wrap(
+                alert,
+                dossier_id=envelope.dossier_id,
+                sender=Sender(agency=self.agency.name),
+                sent_at=self.agency.clock.now(),
+                causation_id=envelope.message_id,
+                message_id=uuid.uuid5(envelope.message_id, alert.TYPE),
+            )
             if self.agency.trust is not None:
                 out = self.agency.trust.sign(out)
             self.bus.publish_envelope(out)
             self.hooks.published(out)
-            log.warning("late transmission relayed", type=envelope.type, dossier_id=envelope.dossier_id,
-                        recipient=envelope.recipient)
+            log.warning(
+                "late transmission relayed",
+                type=envelope.type,
+                dossier_id=envelope.dossier_id,
+                recipient=envelope.recipient,
+            )
         message.ack()
 
     def _not_relayable(self, message: Any, death: dict[str, Any], routing_key: str | None) -> str | None:
@@ -86,7 +101,11 @@ class LateRelay:
             envelope, _ = decode(message.body, message.headers, message.content_type, messages=self.agency.messages)
         except PermanentError as exc:
             return exc.reason
-        if routing_key != envelope.routing_key or envelope.sender.agency not in agencies \
-                or envelope.recipient not in agencies or any(str(k).upper() in ("CC", "BCC") for k in message.headers or {}):
+        if (
+            routing_key != envelope.routing_key
+            or envelope.sender.agency not in agencies
+            or envelope.recipient not in agencies
+            or any(str(k).upper() in ("CC", "BCC") for k in message.headers or {})
+        ):
             return "not_relayable"
         return None

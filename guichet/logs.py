@@ -1,5 +1,6 @@
 """structlog, configured once: the message's context bound per delivery, JSON lines when stderr is
 not a terminal, always on stderr so that standard output stays the command's result."""
+
 from __future__ import annotations
 
 import logging

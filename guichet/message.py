@@ -6,6 +6,7 @@ static methods before validation, so handlers only ever see the current version.
 knows no message of its own: a `MessageRegistry` is built from the contracts by whoever composes
 the process (services/bootstrap.py) and handed down; defining a class registers nothing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,7 +40,6 @@ class Message(Model):
             payload = step(dict(payload))
             version += 1
         return payload
-
 
 
 class MessageRegistry(Mapping[str, type[Message]]):

@@ -12,13 +12,15 @@ The runtime knows no domain: an agency's definition may carry an `observe` hook 
 message it sends and names the deadline alert it is, if any (`DeadlineSignal`); the counters of
 alerts and breaches follow from that.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -37,8 +39,13 @@ if TYPE_CHECKING:
 HANDLER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600)
 # Outcomes of a delivery as the runner reports them, in the words of the metric.
-OUTCOMES = {"processed": "handled", "duplicate": "duplicate", "retrying": "retried",
-            "rejected": "error_queue", "failed": "error_queue"}
+OUTCOMES = {
+    "processed": "handled",
+    "duplicate": "duplicate",
+    "retrying": "retried",
+    "rejected": "error_queue",
+    "failed": "error_queue",
+}
 # The header RabbitMQ's message-timestamp plugin writes too: the publish instant in milliseconds,
 # finer than the AMQP `timestamp` property's whole seconds.
 TIMESTAMP_MS = "timestamp_in_ms"
@@ -48,6 +55,7 @@ TIMESTAMP_MS = "timestamp_in_ms"
 class DeadlineSignal:
     """A message an agency sent that is a deadline alert: whose step, which step, what kind of alert,
     and whether it says the deadline passed."""
+
     agency: str
     step: str
     kind: str
@@ -63,34 +71,59 @@ class Metrics:
         self.agency = agency
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.consumed = Counter("guichet_messages_consumed", "Deliveries handled, by what became of them",
-                                ["agency", "type", "outcome"], registry=r)
-        self.handler_seconds = Histogram("guichet_handler_seconds", "Time in the handler and its transaction",
-                                         ["agency", "type"], buckets=HANDLER_BUCKETS, registry=r)
-        self.latency = Histogram("guichet_delivery_latency_seconds",
-                                 "Real seconds from publish (AMQP timestamp) to handling; not the scaled clock",
-                                 ["agency", "type"], buckets=LATENCY_BUCKETS, registry=r)
-        self.published_total = Counter("guichet_messages_published", "Messages published from the outbox",
-                                       ["agency", "type"], registry=r)
-        self.retries = Counter("guichet_retries", "Retries by tier: immediate, delayed, error (gave up)",
-                               ["agency", "tier"], registry=r)
-        self.error_queue = Counter("guichet_error_queue", "Messages moved to the error queue, by reason",
-                                   ["agency", "reason"], registry=r)
-        self.alerts = Counter("guichet_deadline_alerts", "Deadline alerts sent to the référent, by step and kind",
-                              ["agency", "step", "kind"], registry=r)
-        self.breaches = Counter("guichet_deadline_breaches", "Legal deadlines passed with the step pending",
-                                ["agency", "step"], registry=r)
-        self.late = Counter("guichet_late_transmissions",
-                            "Transmissions that waited in an agency's queue past their deadline (label: that agency)",
-                            ["agency"], registry=r)
-        self.ready_gauge = Gauge("guichet_ready", "1 when connected, topology declared and consuming",
-                                 ["agency"], registry=r)
+        self.consumed = Counter(
+            "guichet_messages_consumed",
+            "Deliveries handled, by what became of them",
+            ["agency", "type", "outcome"],
+            registry=r,
+        )
+        self.handler_seconds = Histogram(
+            "guichet_handler_seconds",
+            "Time in the handler and its transaction",
+            ["agency", "type"],
+            buckets=HANDLER_BUCKETS,
+            registry=r,
+        )
+        self.latency = Histogram(
+            "guichet_delivery_latency_seconds",
+            "Real seconds from publish (AMQP timestamp) to handling; not the scaled clock",
+            ["agency", "type"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.published_total = Counter(
+            "guichet_messages_published", "Messages published from the outbox", ["agency", "type"], registry=r
+        )
+        self.retries = Counter(
+            "guichet_retries", "Retries by tier: immediate, delayed, error (gave up)", ["agency", "tier"], registry=r
+        )
+        self.error_queue = Counter(
+            "guichet_error_queue", "Messages moved to the error queue, by reason", ["agency", "reason"], registry=r
+        )
+        self.alerts = Counter(
+            "guichet_deadline_alerts",
+            "Deadline alerts sent to the référent, by step and kind",
+            ["agency", "step", "kind"],
+            registry=r,
+        )
+        self.breaches = Counter(
+            "guichet_deadline_breaches", "Legal deadlines passed with the step pending", ["agency", "step"], registry=r
+        )
+        self.late = Counter(
+            "guichet_late_transmissions",
+            "Transmissions that waited in an agency's queue past their deadline (label: that agency)",
+            ["agency"],
+            registry=r,
+        )
+        self.ready_gauge = Gauge(
+            "guichet_ready", "1 when connected, topology declared and consuming", ["agency"], registry=r
+        )
         # Series that exist from the start read 0 rather than absent, so that rate() and alerts see them.
         for tier in ("immediate", "delayed", "error"):
             self.retries.labels(agency, tier)
         self.ready_gauge.labels(agency).set(0)
 
-    def delivered(self, outcome: "Outcome", handler_seconds: float | None, published_at: float | None) -> None:
+    def delivered(self, outcome: Outcome, handler_seconds: float | None, published_at: float | None) -> None:
         """One delivery's outcome, its handler's time and how long it travelled."""
         type_ = outcome.envelope.type if outcome.envelope is not None else "unknown"
         self.consumed.labels(self.agency, type_, OUTCOMES.get(outcome.status, outcome.status)).inc()
@@ -109,7 +142,7 @@ class Metrics:
     def dead_lettered(self, reason: str) -> None:
         self.error_queue.labels(self.agency, reason).inc()
 
-    def published(self, envelope: "Envelope", observe: Observe | None) -> None:
+    def published(self, envelope: Envelope, observe: Observe | None) -> None:
         self.published_total.labels(self.agency, envelope.type).inc()
         signal = observe(envelope) if observe is not None else None
         if signal is not None:
@@ -123,7 +156,7 @@ class Metrics:
     def set_ready(self, ready: bool) -> None:
         self.ready_gauge.labels(self.agency).set(1 if ready else 0)
 
-    def watch_register(self, clock: "Clock", data_dir: str | Path | None, database_url: str | None) -> None:
+    def watch_register(self, clock: Clock, data_dir: str | Path | None, database_url: str | None) -> None:
         """Add the gauges read from the register at each scrape."""
         self.registry.register(RegisterGauges(self.agency, clock, data_dir, database_url))
 
@@ -136,7 +169,7 @@ def published_at(message: Any) -> float | None:
         return cast(float, headers[TIMESTAMP_MS] / 1000)
     stamp = (message.properties or {}).get("timestamp")
     if isinstance(stamp, datetime):
-        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).timestamp()
+        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
     if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
         return float(stamp)
     return None
@@ -146,15 +179,17 @@ class RegisterGauges(Collector):
     """Outbox messages due and not yet published, and open tasks by step, read from the register
     (read-only, a connection per scrape: the service's own connection belongs to its loop)."""
 
-    def __init__(self, agency: str, clock: "Clock", data_dir: str | Path | None, database_url: str | None):
+    def __init__(self, agency: str, clock: Clock, data_dir: str | Path | None, database_url: str | None):
         self.agency, self.clock = agency, clock
         self.data_dir, self.database_url = data_dir, database_url
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        pending = GaugeMetricFamily("guichet_outbox_pending", "Outbox messages due and not yet published",
-                                    labels=["agency"])
-        tasks = GaugeMetricFamily("guichet_deadline_tasks_open", "Open tasks awaiting an act, by step",
-                                  labels=["agency", "step"])
+        pending = GaugeMetricFamily(
+            "guichet_outbox_pending", "Outbox messages due and not yet published", labels=["agency"]
+        )
+        tasks = GaugeMetricFamily(
+            "guichet_deadline_tasks_open", "Open tasks awaiting an act, by step", labels=["agency", "step"]
+        )
         with RegisterReader(self.agency, self.data_dir, self.database_url) as reader:
             pending.add_metric([self.agency], reader.pending_outbox(utc_text(self.clock.now())))
             for step, count in reader.open_tasks_by_step().items():

@@ -9,12 +9,13 @@ A transmission to another agency may expire in its recipient's queue at its lega
 (`expire_late`): it is then dead-lettered to the late queue, relayed with an alert, and still
 delivered (guichet/late_relay.py).
 """
+
 from __future__ import annotations
 
 import json
 import os
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ CLAIM_STALE_SECONDS = 30
 
 
 class OutboxPublisher:
-    def __init__(self, agency: "Agency", bus: "Transport", hooks: "Hooks", expire_late: bool = False):
+    def __init__(self, agency: Agency, bus: Transport, hooks: Hooks, expire_late: bool = False):
         self.agency, self.bus, self.hooks = agency, bus, hooks
         self.expire_late = expire_late
 
@@ -38,24 +39,37 @@ class OutboxPublisher:
         """Publish what is due at `now` (the agency's clock by default); the number of rows sent."""
         now = now or self.agency.clock.now()
         register = self.agency.register
-        real_now = datetime.now(timezone.utc)
+        real_now = datetime.now(UTC)
         rows = register.claim_outbox(now, CLAIMANT, real_now, real_now - timedelta(seconds=CLAIM_STALE_SECONDS), limit)
         if not rows:
             return 0
         envelopes = [register.outbox_envelope(row) for row in rows]
-        self.bus.publish_batch([(row["body"], row["routing_key"], json.loads(row["headers"]), row["message_id"],
-                                 self._expiration(envelope)) for row, envelope in zip(rows, envelopes)])
+        self.bus.publish_batch(
+            [
+                (
+                    row["body"],
+                    row["routing_key"],
+                    json.loads(row["headers"]),
+                    row["message_id"],
+                    self._expiration(envelope),
+                )
+                for row, envelope in zip(rows, envelopes, strict=True)
+            ]
+        )
         # Marked together once all were confirmed: a crash before the mark sends them again.
-        register.mark_all_published(list(zip(rows, envelopes)), self.agency.clock.now())
+        register.mark_all_published(list(zip(rows, envelopes, strict=True)), self.agency.clock.now())
         for envelope in envelopes:
             self.hooks.published(envelope)
         return len(rows)
 
-    def _expiration(self, envelope: "Envelope") -> float | None:
+    def _expiration(self, envelope: Envelope) -> float | None:
         """A transmission waits in its recipient's queue until its legal deadline at most; then it is
         dead-lettered to the late queue (and still delivered)."""
-        if not self.expire_late or envelope.deadline is None or \
-                envelope.recipient not in self.bus.topology.parties.agencies:
+        if (
+            not self.expire_late
+            or envelope.deadline is None
+            or envelope.recipient not in self.bus.topology.parties.agencies
+        ):
             return None
         seconds = self.agency.clock.real_seconds_until(envelope.deadline)
         return seconds if seconds > 0 else None

@@ -7,9 +7,9 @@ awaited together. The batch counts as sent only when every message of it was ack
 lost connection raises, and the caller publishes the batch again (its receivers' dedup absorbs
 what had gone through).
 """
+
 from __future__ import annotations
 
-import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +40,8 @@ class PipelinedPublisher:
     def __init__(self, channel: Any, timeout: float = 30.0):
         self.channel = channel
         self.timeout = timeout
-        self._sent = 0          # delivery tags the broker gives this channel's publishes: 1, 2, 3...
-        self._acked = 0         # highest tag acked so far
+        self._sent = 0  # delivery tags the broker gives this channel's publishes: 1, 2, 3...
+        self._acked = 0  # highest tag acked so far
         self._acked_tags: set[int] = set()
         self._nacked = False
         if not getattr(channel, "_confirm_selected", False):
@@ -75,14 +75,18 @@ class PipelinedPublisher:
             properties: dict[str, Any] = {
                 "content_type": out.content_type,
                 "content_encoding": "binary" if isinstance(out.body, bytes) else "utf-8",
-                "application_headers": out.headers, "delivery_mode": 2, "message_id": out.message_id}
+                "application_headers": out.headers,
+                "delivery_mode": 2,
+                "message_id": out.message_id,
+            }
             if out.user_id is not None:
                 properties["user_id"] = out.user_id
             if out.expiration is not None:
                 properties["expiration"] = str(max(0, int(out.expiration * 1000)))
             # _basic_publish: the channel's own basic_publish would wait for this one message's confirm.
-            self.channel._basic_publish(AmqpMessage(body, **properties), exchange=out.exchange,
-                                        routing_key=out.routing_key)
+            self.channel._basic_publish(
+                AmqpMessage(body, **properties), exchange=out.exchange, routing_key=out.routing_key
+            )
             self._sent += 1
         self._wait_confirms()
 
@@ -95,7 +99,7 @@ class PipelinedPublisher:
                 raise NotConfirmed(f"{self._sent - self._acked} message(s) not confirmed within {self.timeout:g} s")
             try:
                 connection.drain_events(timeout=min(remaining, 1.0))
-            except socket.timeout:
+            except TimeoutError:
                 pass
         if self._nacked:
             self._nacked = False

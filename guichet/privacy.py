@@ -11,13 +11,15 @@ redaction runs in time linear in its length: no pattern that can backtrack over 
 (the e-mail pattern is found by its `@`, not searched for at every position), the bound personal
 values replaced in one pass, and any string of a log line cut to MAX_LOGGED_CHARS before any of it.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Iterator, MutableMapping
+from typing import Any
 
 REDACTED = "[REDACTED]"
 PERSONAL_FIELDS: set[str] = set()
@@ -32,7 +34,7 @@ _DOMAIN = re.compile(r"[^@\s\"']+\.[A-Za-z]{2,}")
 # Starts only at a `+`, and its repetition cannot overlap the next `+`: linear.
 PHONE = re.compile(r"\+\d[\d .-]{6,}\d")
 # The personal values of the message being handled: values, or a body read only if a line is logged.
-_known: ContextVar[tuple["str | PersonalBody", ...]] = ContextVar("guichet_personal_values", default=())
+_known: ContextVar[tuple[str | PersonalBody, ...]] = ContextVar("guichet_personal_values", default=())
 
 
 class PersonalBody:
@@ -81,7 +83,7 @@ def values_from_body(body: bytes | str) -> list[str]:
 
 
 @contextmanager
-def personal_data(values: "list[str] | PersonalBody") -> Iterator[None]:
+def personal_data(values: list[str] | PersonalBody) -> Iterator[None]:
     """Bind the personal values of the message being handled, for the time of its handling: the
     values themselves, or its body (`PersonalBody`), read when a log line is written."""
     bound = (values,) if isinstance(values, PersonalBody) else tuple(values)

@@ -1,6 +1,7 @@
 """Asking a running service whether it is ready: the client side of its /readyz
 (`guichet/status_server.py`), used by `guichet run --check` and by whatever starts services and
 waits for them (the launcher of the simulation kit)."""
+
 from __future__ import annotations
 
 import urllib.error

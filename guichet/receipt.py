@@ -16,6 +16,7 @@ neither the sender's clock nor the sender's idea of where a dossier stands:
 A refusal writes nothing but one journal record (`in_refused`), and the message's id is not kept
 as processed, so that a replay once the dossier is where the message belongs finds it new.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,16 +36,17 @@ if TYPE_CHECKING:
 log = structlog.get_logger("guichet.receipt")
 
 # The journal's directions for what a receiver did not process as an ordinary delivery.
-REFUSED = "in_refused"          # refused before its handler: nothing else was written
-ABSORBED = "in_absorbed"        # the same act again under another message id: nothing changed
-CLOCK_SKEW = "in_clock_skew"    # processed, but dated far from the time it was received
-REUSED_ID = "in_reused_id"      # an id processed before with another content
+REFUSED = "in_refused"  # refused before its handler: nothing else was written
+ABSORBED = "in_absorbed"  # the same act again under another message id: nothing changed
+CLOCK_SKEW = "in_clock_skew"  # processed, but dated far from the time it was received
+REUSED_ID = "in_reused_id"  # an id processed before with another content
 SIGNATURE_REFUSED = "in_signature_refused"  # not signed by a key of its sender valid at receipt
 
 
 @dataclass(frozen=True)
 class Refused:
     """Why a message is not let in: `reason` names the failure group, `error` says it to a person."""
+
     reason: str
     error: str
 
@@ -52,10 +54,12 @@ class Refused:
 @dataclass(frozen=True)
 class Absorbed:
     """The message repeats what the register already holds (a filing sent again under a new id)."""
+
     what: str
 
 
 Verdict = Refused | Absorbed | None
+
 
 class Gate(Protocol):
     """An agency's state machine, as the runtime consults it before a handler runs."""
@@ -72,13 +76,15 @@ class Gate(Protocol):
 class Opening:
     """The least an agency without a state machine of its own checks: a message that does not open a
     dossier must find it in the register. No `opening` messages named: every message is let in."""
+
     agency: str
     opening: tuple[type[Message], ...] = ()
 
     def judge(self, message: Message, envelope: Envelope, state: Any | None) -> Verdict:
         if state is None and self.opening and not isinstance(message, self.opening):
-            return Refused("unknown_dossier", f"{envelope.type} for dossier {envelope.dossier_id!r}, "
-                                              f"unknown to {self.agency}")
+            return Refused(
+                "unknown_dossier", f"{envelope.type} for dossier {envelope.dossier_id!r}, unknown to {self.agency}"
+            )
         return None
 
     def admitted(self, message: Message, envelope: Envelope, state: Any, opened: bool) -> None:
@@ -101,6 +107,7 @@ class Freshness:
     delivery legitimately waits (the longest legal period of the flow is six months), so that a
     transmission kept in a queue for weeks while its consumer was down is still let in, but not a
     message dated years back."""
+
     tolerance: timedelta = timedelta(minutes=5)
     real_tolerance: timedelta = timedelta(seconds=2)
     window: timedelta = timedelta(days=366)
@@ -111,13 +118,19 @@ class Freshness:
     def judge(self, envelope: Envelope, now: datetime, scale: float = 1.0) -> Refused | None:
         ahead = envelope.sent_at - now
         if ahead > self._limit(scale):
-            return Refused("dated_in_future", f"{envelope.type} for dossier {envelope.dossier_id!r} is dated "
-                           f"{envelope.sent_at.isoformat()}, {_span(ahead)} ahead of the receiver's clock "
-                           f"({now.isoformat()}); at most {_span(self._limit(scale))} is tolerated")
+            return Refused(
+                "dated_in_future",
+                f"{envelope.type} for dossier {envelope.dossier_id!r} is dated "
+                f"{envelope.sent_at.isoformat()}, {_span(ahead)} ahead of the receiver's clock "
+                f"({now.isoformat()}); at most {_span(self._limit(scale))} is tolerated",
+            )
         if -ahead > self.window * scale:
-            return Refused("stale", f"{envelope.type} for dossier {envelope.dossier_id!r} is dated "
-                           f"{envelope.sent_at.isoformat()}, {_span(-ahead)} before its receipt at "
-                           f"{now.isoformat()}: older than the window of {_span(self.window)}")
+            return Refused(
+                "stale",
+                f"{envelope.type} for dossier {envelope.dossier_id!r} is dated "
+                f"{envelope.sent_at.isoformat()}, {_span(-ahead)} before its receipt at "
+                f"{now.isoformat()}: older than the window of {_span(self.window)}",
+            )
         return None
 
     def skewed(self, envelope: Envelope, now: datetime, scale: float = 1.0) -> bool:
@@ -156,10 +169,12 @@ def duplicate_id(tx: Transaction, envelope: Envelope, now: datetime) -> Refused 
         log.info("duplicate skipped")
         return None
     journal_once(tx, REUSED_ID, envelope, now)
-    log.warning("message id reused with another content, not processed", first_body_hash=first,
-                body_hash=incoming)
-    return Refused("message_id_reused", f"message id {envelope.message_id} was processed before with another "
-                   f"content (body hash {first[:12]}..., now {incoming[:12]}...)")
+    log.warning("message id reused with another content, not processed", first_body_hash=first, body_hash=incoming)
+    return Refused(
+        "message_id_reused",
+        f"message id {envelope.message_id} was processed before with another "
+        f"content (body hash {first[:12]}..., now {incoming[:12]}...)",
+    )
 
 
 def file_verdict(tx: Transaction, verdict: Refused | Absorbed, envelope: Envelope, now: datetime) -> None:
@@ -175,8 +190,15 @@ def file_verdict(tx: Transaction, verdict: Refused | Absorbed, envelope: Envelop
         log.info("resend absorbed", what=verdict.what)
 
 
-def judge(freshness: Freshness, gate: Gate, message: Message, envelope: Envelope, state: Any | None,
-          now: datetime, scale: float) -> Verdict:
+def judge(
+    freshness: Freshness,
+    gate: Gate,
+    message: Message,
+    envelope: Envelope,
+    state: Any | None,
+    now: datetime,
+    scale: float,
+) -> Verdict:
     """Before any handler: the sender's date against the receiver's clock, then the dossier as the
     receiver's register holds it against the agency's state machine."""
     return freshness.judge(envelope, now, scale) or gate.judge(message, envelope, state)
@@ -187,5 +209,8 @@ def note_skew(tx: Transaction, freshness: Freshness, envelope: Envelope, now: da
     its own beside the ordinary one, both carrying the sender's date and the time of receipt."""
     if freshness.skewed(envelope, now, scale):
         tx.journal(CLOCK_SKEW, envelope, now)
-        log.warning("sender's date far from the time of receipt", sent_at=envelope.sent_at.isoformat(),
-                    received_at=now.isoformat())
+        log.warning(
+            "sender's date far from the time of receipt",
+            sent_at=envelope.sent_at.isoformat(),
+            received_at=now.isoformat(),
+        )

@@ -8,12 +8,14 @@
 3. After the last delayed retry, or at once for a message that can never succeed, it goes to the
    error queue (guichet/dead_letters.py).
 """
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -34,10 +36,13 @@ class RetryPolicy:
 
     def immediately(self, call: Callable[[], T], on_retry: Callable[[], None]) -> T:
         """`call`, tried again at once on a transient fault; any other exception propagates."""
-        for attempt in Retrying(stop=stop_after_attempt(self.immediate_attempts), reraise=True,
-                                wait=wait_exponential(multiplier=0.05, max=1),
-                                retry=retry_if_exception_type(self.transient),
-                                before_sleep=lambda _: on_retry()):
+        for attempt in Retrying(
+            stop=stop_after_attempt(self.immediate_attempts),
+            reraise=True,
+            wait=wait_exponential(multiplier=0.05, max=1),
+            retry=retry_if_exception_type(self.transient),
+            before_sleep=lambda _: on_retry(),
+        ):
             with attempt:
                 return call()
         raise AssertionError("unreachable: tenacity returns or re-raises")
@@ -54,5 +59,9 @@ class RetryPolicy:
     @staticmethod
     def next_headers(headers: dict[str, Any], attempts: int, now: datetime, error: str | None) -> dict[str, Any]:
         """The headers of a message retried later: its attempts, its first failure, its last error."""
-        return {**headers, ATTEMPTS: attempts + 1, FIRST_FAILURE: headers.get(FIRST_FAILURE) or now.isoformat(),
-                LAST_ERROR: error or ""}
+        return {
+            **headers,
+            ATTEMPTS: attempts + 1,
+            FIRST_FAILURE: headers.get(FIRST_FAILURE) or now.isoformat(),
+            LAST_ERROR: error or "",
+        }

@@ -9,6 +9,7 @@
 Metrics and traces hook in at named points (guichet/hooks.py). The runner runs the same code on
 every transport (guichet/transport/): it never asks which one it has.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -39,19 +40,34 @@ class Runner:
         self.agency = agency
         self.bus = bus
         parties = bus.topology.parties
-        self.admission = Admission.for_bus(agency.name, bus.url, AccountPlan(roles=parties.accounts), parties.relay,
-                                           tuple(parties.agencies), signed=agency.trust is not None)
+        self.admission = Admission.for_bus(
+            agency.name,
+            bus.url,
+            AccountPlan(roles=parties.accounts),
+            parties.relay,
+            tuple(parties.agencies),
+            signed=agency.trust is not None,
+        )
         if bus.account is not None and self.admission.account_prefix is None:
-            log.warning("not connected with an agency account: the account that published a delivery is not "
-                        "checked against its sender (run it with the account `guichet broker setup` made)",
-                        agency=agency.name)
+            log.warning(
+                "not connected with an agency account: the account that published a delivery is not "
+                "checked against its sender (run it with the account `guichet broker setup` made)",
+                agency=agency.name,
+            )
         # A registry of its own when none is given: four runners in one process never collide.
         self.metrics = metrics or Metrics(agency.name)
         self.hooks = Hooks(self.metrics, agency.definition.observe)
         self.queue_name = bus.topology.queue_name(agency.name)
         self.dead_letters = DeadLetters(agency, bus, self.admission, self.hooks, self.queue_name)
-        self.delivery = Delivery(agency, bus, self.admission, RetryPolicy(bus.topology.retry_delays),
-                                 self.dead_letters, self.hooks, self.queue_name)
+        self.delivery = Delivery(
+            agency,
+            bus,
+            self.admission,
+            RetryPolicy(bus.topology.retry_delays),
+            self.dead_letters,
+            self.hooks,
+            self.queue_name,
+        )
         self.late_relay = LateRelay(agency, bus, self.dead_letters, self.hooks)
         self.outbox = OutboxPublisher(agency, bus, self.hooks, expire_late)
 
@@ -76,9 +92,16 @@ class Runner:
     def expire_late(self) -> bool:
         return self.outbox.expire_late
 
-    def handle(self, body: bytes | str, headers: dict[str, Any] | None, content_type: str | None,
-               routing_key: str | None = None, sent_at: float | None = None, message_id: str | None = None,
-               user_id: str | None = None) -> Outcome:
+    def handle(
+        self,
+        body: bytes | str,
+        headers: dict[str, Any] | None,
+        content_type: str | None,
+        routing_key: str | None = None,
+        sent_at: float | None = None,
+        message_id: str | None = None,
+        user_id: str | None = None,
+    ) -> Outcome:
         """Process one delivery; never raises for a bad message. `sent_at`: when it was published
         (real epoch seconds), for the delivery latency; `message_id`: the delivery's AMQP property,
         the one id an undecodable body still has; `user_id`: the account that published it, as the
@@ -96,8 +119,9 @@ class Runner:
     def settle(self, message: Any, outcome: Outcome) -> None:
         self.delivery.settle(message, outcome)
 
-    def refusal(self, body: bytes | str, headers: dict[str, Any], routing_key: str | None,
-                user_id: str | None) -> Outcome | None:
+    def refusal(
+        self, body: bytes | str, headers: dict[str, Any], routing_key: str | None, user_id: str | None
+    ) -> Outcome | None:
         return self.delivery.refusal(body, headers, routing_key, user_id)
 
     def on_delivery(self, message: Any) -> None:

@@ -4,16 +4,18 @@ Deliveries are collected by the consuming connection's callback and handled in b
 each drain (which returns as soon as one delivery came, then takes what else already arrived,
 without waiting for a full batch), the batch is handled in one register transaction and acked
 with one `multiple` ack once it committed. The outbox is then published on the publishing
-connection, every due row sent back to back with one wait for the broker's confirms. A lost broker connection is re-established with
-backoff, the topology declared again and consumption resumed; what was not acked is redelivered
-and the register's processed ids absorb it. On a cluster the next connection starts with the node
-after the one just lost, and once a connection is up again the backoff starts over: a service that
-lost three nodes in a day does not wait half a minute on the fourth drop.
+connection, every due row sent back to back with one wait for the broker's confirms. A lost
+broker connection is re-established with backoff, the topology declared again and consumption
+resumed; what was not acked is redelivered and the register's processed ids absorb it. On a
+cluster the next connection starts with the node after the one just lost, and once a connection is
+up again the backoff starts over: a service that lost three nodes in a day does not wait half a
+minute on the fourth drop.
 
 A queue that cannot be declared now (a classic queue whose node is down) does not stop the service
 from consuming its own queue; only its own queue being unavailable does. The late queue, which the
 DT-OFII relays, is tried again every few seconds until it is back.
 """
+
 from __future__ import annotations
 
 import signal
@@ -31,8 +33,8 @@ from guichet.metrics import Metrics
 from guichet.receipt import Freshness
 from guichet.register import Register
 from guichet.runner import Runner
-from guichet.status_server import ServiceStatus
 from guichet.settings import SigningSettings, TLSSettings
+from guichet.status_server import ServiceStatus
 from guichet.topology import Parties, Topology, TopologyMismatch
 
 if TYPE_CHECKING:
@@ -92,8 +94,14 @@ class Service:
         self.config = config
         self.stopping = False
         register = Register.for_agency(config.agency, config.data_dir, config.database_url)
-        self.agency = Agency(config.definition, register, config.clock, config.simulate_actors,
-                             trust=config.signing.trust(), freshness=config.freshness)
+        self.agency = Agency(
+            config.definition,
+            register,
+            config.clock,
+            config.simulate_actors,
+            trust=config.signing.trust(),
+            freshness=config.freshness,
+        )
         self.heartbeat_file = Path(config.data_dir) / f"{config.agency}.alive"
         self.metrics = Metrics(config.agency)
         self.metrics.watch_register(config.clock, config.data_dir, config.database_url)
@@ -132,8 +140,12 @@ class Service:
                 if self._consuming:  # that connection worked: this is a new outage, not the same one
                     backoff = BACKOFF_START_SECONDS
                     self._lost_at = time.monotonic()
-                log.warning("connection lost, reconnecting", agency=self.config.agency,
-                            error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
+                log.warning(
+                    "connection lost, reconnecting",
+                    agency=self.config.agency,
+                    error=f"{type(exc).__name__}: {exc}",
+                    retry_in=backoff,
+                )
                 self.status.not_ready(f"broker unreachable ({type(exc).__name__}: {exc}); reconnecting")
                 self._wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
@@ -159,14 +171,22 @@ class Service:
             if self._lost_at is None:
                 log.info("consuming", agency=self.config.agency, queue=own, node=node)
             else:  # as loud as the loss it ends, so that whoever reads warnings sees the outage end
-                log.warning("consuming again", agency=self.config.agency, queue=own, node=node,
-                            outage_seconds=round(time.monotonic() - self._lost_at, 2))
+                log.warning(
+                    "consuming again",
+                    agency=self.config.agency,
+                    queue=own,
+                    node=node,
+                    outage_seconds=round(time.monotonic() - self._lost_at, 2),
+                )
                 self._lost_at = None
             self.status.ready()
             late, late_tried = None, 0.0
             while not self.stopping:
-                if late is None and self.config.agency == self.config.parties.relay and \
-                        time.monotonic() - late_tried >= LATE_QUEUE_RETRY_SECONDS:
+                if (
+                    late is None
+                    and self.config.agency == self.config.parties.relay
+                    and time.monotonic() - late_tried >= LATE_QUEUE_RETRY_SECONDS
+                ):
                     late, late_tried = self._consume_late(bus, runner, topology, unavailable), time.monotonic()
                     unavailable = None
                 runner.flush_outbox()
@@ -184,8 +204,9 @@ class Service:
             self.status.not_ready("stopping" if self.stopping else "reconnecting to the broker")
             bus.close()
 
-    def _consume_late(self, bus: Bus, runner: Runner, topology: Topology,
-                      unavailable: dict[str, str] | None) -> Consumer | None:
+    def _consume_late(
+        self, bus: Bus, runner: Runner, topology: Topology, unavailable: dict[str, str] | None
+    ) -> Consumer | None:
         """Only the OFII (the référent, to whom the alert goes) relays late transmissions: its account
         alone may read the late queue and republish other agencies' messages (guichet_operations.broker_admin).
         None while the late queue is not available; the caller tries again later."""

@@ -2,13 +2,15 @@
 flags and their GUICHET_* defaults: guichet_cli/settings.py); the runtime reads no environment. An
 error names where the bad value came from (`origin`: the flag or the variable), so that the operator
 knows what to fix."""
+
 from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from guichet.configuration import ConfigurationError
@@ -18,9 +20,14 @@ if TYPE_CHECKING:
 
 # The variables a command reads as its flags' defaults (guichet_cli/settings.py); named here because a
 # process a tool starts without flags (a benchmark's relay) reads the same ones.
-TLS_VARIABLES = {"ca": "GUICHET_TLS_CA", "cert": "GUICHET_TLS_CERT", "key": "GUICHET_TLS_KEY",
-                 "server_name": "GUICHET_TLS_SERVER_NAME"}
+TLS_VARIABLES = {
+    "ca": "GUICHET_TLS_CA",
+    "cert": "GUICHET_TLS_CERT",
+    "key": "GUICHET_TLS_KEY",
+    "server_name": "GUICHET_TLS_SERVER_NAME",
+}
 SIGNING_VARIABLES = {"key_directory": "GUICHET_KEY_DIRECTORY", "keys_dir": "GUICHET_KEYS_DIR"}
+
 
 class TLSConfigError(ConfigurationError):
     """A TLS file that does not exist, or a client certificate without its key."""
@@ -33,6 +40,7 @@ class TLSSettings:
     name to send (SNI) and to check the certificate against (default: the URL's host, taken here
     because kombu would rewrite `localhost` to 127.0.0.1 first). The server's certificate and name
     are always verified."""
+
     ca: str | None = None
     cert: str | None = None
     key: str | None = None
@@ -41,7 +49,7 @@ class TLSSettings:
     origin: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_variables(cls, variables: Mapping[str, str]) -> "TLSSettings":
+    def from_variables(cls, variables: Mapping[str, str]) -> TLSSettings:
         """The GUICHET_TLS_* values of the mapping its caller hands over (the runtime reads none)."""
         values: dict[str, Any] = {name: variables.get(variable) or None for name, variable in TLS_VARIABLES.items()}
         return cls(**values, origin=dict(TLS_VARIABLES))
@@ -51,8 +59,10 @@ class TLSSettings:
 
     def options(self, url: str) -> dict[str, Any]:
         """kombu's `ssl` argument for an `amqps://` URL, in the dict form py-amqp 5 turns into an SSLContext."""
-        options: dict[str, Any] = {"cert_reqs": ssl.CERT_REQUIRED,
-                                   "server_hostname": self.server_name or urlsplit(url).hostname}
+        options: dict[str, Any] = {
+            "cert_reqs": ssl.CERT_REQUIRED,
+            "server_hostname": self.server_name or urlsplit(url).hostname,
+        }
         for name, key in (("ca", "ca_certs"), ("cert", "certfile"), ("key", "keyfile")):
             path = getattr(self, name)
             if path:
@@ -70,17 +80,19 @@ class SigningSettings:
     signed on its way out and checked on its way in. keys_dir: this process's private keys, one
     folder or several separated by `:` (the DT-OFII's own and, when it plays the employers and the
     worker, the portal's)."""
+
     key_directory: str | None = None
     keys_dir: str | None = None
 
     def keys_dirs(self) -> list[Path]:
         return [Path(p) for p in (self.keys_dir or "").split(os.pathsep) if p]
 
-    def trust(self) -> "Trust | None":
+    def trust(self) -> Trust | None:
         if not self.key_directory:
             return None
         from guichet.key_directory import KeyDirectory
         from guichet.trust import Trust
+
         if not Path(self.key_directory).is_file():
             raise ConfigurationError(f"key directory {self.key_directory}: no such file (guichet keys init writes one)")
         return Trust(KeyDirectory(self.key_directory), self.keys_dirs())

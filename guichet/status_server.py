@@ -8,6 +8,7 @@
 
 stdlib http.server in a daemon thread: no framework in the runtime for three routes.
 """
+
 from __future__ import annotations
 
 import threading
@@ -17,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from guichet.metrics import Metrics
 from guichet.configuration import ConfigurationError
+from guichet.metrics import Metrics
 
 log = structlog.get_logger("guichet.status")
 
@@ -36,8 +37,9 @@ class ListenerError(ConfigurationError):
 class ServiceStatus:
     """Liveness and readiness of one service, and the listener that reports them with its metrics."""
 
-    def __init__(self, metrics: Metrics, port: int | None = None, host: str = "127.0.0.1",
-                 live_seconds: float = LIVE_SECONDS):
+    def __init__(
+        self, metrics: Metrics, port: int | None = None, host: str = "127.0.0.1", live_seconds: float = LIVE_SECONDS
+    ):
         self.metrics = metrics
         self.port, self.host, self.live_seconds = port, host, live_seconds
         self.reason = "starting: not connected to the broker yet"

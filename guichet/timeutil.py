@@ -1,4 +1,5 @@
 """Legal time: deadlines are calendar days and months in Europe/Paris (circulaire 2012, II)."""
+
 from __future__ import annotations
 
 import calendar

@@ -54,11 +54,13 @@ by those policies only (guichet_operations/broker_policies.py). A queue found on
 with another type or arguments than asked is an error naming it (`TopologyMismatch`), never
 silently used: otherwise the first process to declare would decide the type for everyone.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
@@ -77,6 +79,7 @@ class Parties:
     the outside parties' queues (queue owner -> the parties whose messages it holds); and the agency
     that relays the late queue (its account alone may read it and republish other agencies'
     transmissions)."""
+
     agencies: tuple[str, ...]
     outside: Mapping[str, tuple[str, ...]]
     relay: str
@@ -102,8 +105,12 @@ class Topology:
 
     @cached_property
     def flow(self) -> Exchange:
-        return Exchange(f"{self.namespace}.flux", type="topic", durable=True,
-                        arguments={"alternate-exchange": self.unrouted_exchange.name})
+        return Exchange(
+            f"{self.namespace}.flux",
+            type="topic",
+            durable=True,
+            arguments={"alternate-exchange": self.unrouted_exchange.name},
+        )
 
     @cached_property
     def replay_exchange(self) -> Exchange:
@@ -131,23 +138,40 @@ class Topology:
 
     def exchanges(self) -> list[Exchange]:
         # The alternate exchange first: the flow exchange names it.
-        return [self.unrouted_exchange, self.errors_exchange, self.archive_exchange, self.late_exchange,
-                *(self.wait_exchange(s) for s in self.retry_delays), self.replay_exchange, self.flow]
+        return [
+            self.unrouted_exchange,
+            self.errors_exchange,
+            self.archive_exchange,
+            self.late_exchange,
+            *(self.wait_exchange(s) for s in self.retry_delays),
+            self.replay_exchange,
+            self.flow,
+        ]
 
     def __post_init__(self) -> None:
         if self.queue_type not in QUEUE_TYPES:
             raise ValueError(f"queue type {self.queue_type!r}: choose from {', '.join(QUEUE_TYPES)}")
 
-    def _queue(self, owner: str, exchange: Exchange, keys: list[str], arguments: dict[str, Any] | None = None,
-               also: tuple[Exchange, ...] = ()) -> Queue:
+    def _queue(
+        self,
+        owner: str,
+        exchange: Exchange,
+        keys: list[str],
+        arguments: dict[str, Any] | None = None,
+        also: tuple[Exchange, ...] = (),
+    ) -> Queue:
         """A durable queue bound to `exchange` (and to each of `also`) with each of `keys`."""
         arguments = dict(arguments or {})
         if self.queue_type == "quorum":
             arguments |= {"x-queue-type": "quorum"}
             if "x-dead-letter-exchange" in arguments:
                 arguments |= QUORUM
-        return Queue(self.queue_name(owner), durable=True, queue_arguments=arguments,
-                     bindings=[binding(e, routing_key=k) for e in (exchange, *also) for k in keys])
+        return Queue(
+            self.queue_name(owner),
+            durable=True,
+            queue_arguments=arguments,
+            bindings=[binding(e, routing_key=k) for e in (exchange, *also) for k in keys],
+        )
 
     def agency_queue(self, agency: str) -> Queue:
         arguments: dict[str, Any] = {"x-dead-letter-exchange": self.late_exchange.name}
@@ -158,8 +182,12 @@ class Topology:
         return self._queue(agency, self.flow, [f"{agency}.#"], arguments, also=(self.replay_exchange,))
 
     def wait_queue(self, seconds: float) -> Queue:
-        return self._queue(f"attente.{seconds:g}s", self.wait_exchange(seconds), ["#"],
-                           {"x-message-ttl": int(seconds * 1000), "x-dead-letter-exchange": self.flow.name})
+        return self._queue(
+            f"attente.{seconds:g}s",
+            self.wait_exchange(seconds),
+            ["#"],
+            {"x-message-ttl": int(seconds * 1000), "x-dead-letter-exchange": self.flow.name},
+        )
 
     def queues(self) -> list[Queue]:
         return list(self._queues)
@@ -168,8 +196,10 @@ class Topology:
     def _queues(self) -> tuple[Queue, ...]:
         # Built once: the kombu objects cost more to make than a message costs to route.
         queues = [self.agency_queue(a) for a in self.parties.agencies]
-        queues += [self._queue(owner, self.flow, [f"{p}.#" for p in parties])
-                   for owner, parties in self.parties.outside.items()]
+        queues += [
+            self._queue(owner, self.flow, [f"{p}.#" for p in parties])
+            for owner, parties in self.parties.outside.items()
+        ]
         queues.append(self._queue("erreurs", self.errors_exchange, ["#"]))
         queues.append(self._queue("erreurs.archive", self.archive_exchange, [""]))
         queues.append(self._queue("non_routes", self.unrouted_exchange, [""]))
@@ -229,7 +259,8 @@ def _declare_queue(connection: Connection, queue: Queue) -> str | None:
                 raise TopologyMismatch(
                     f"queue {queue.name!r} exists on the broker with another type or arguments than the {asked} "
                     f"queue asked ({arguments}): run every command of this bus with the same --queue-type "
-                    f"(or GUICHET_QUEUE_TYPE), or delete the queue once it is empty. Broker said: {exc}") from exc
+                    f"(or GUICHET_QUEUE_TYPE), or delete the queue once it is empty. Broker said: {exc}"
+                ) from exc
             if _is(exc, "ACCESS_REFUSED", "403"):
                 return _passive(connection, queue)
             if _is(exc, "NOT_FOUND", "404", "RESOURCE_LOCKED", "405"):
@@ -276,7 +307,8 @@ def _check_exchange(connection: Connection, exchange: Exchange) -> None:
                 raise TopologyMismatch(
                     f"exchange {exchange.name!r} exists on the broker but is not a durable {exchange.type} "
                     f"exchange with arguments {asked}: delete it (it is recreated) or run "
-                    f"'guichet broker setup'. Broker said: {exc}") from exc
+                    f"'guichet broker setup'. Broker said: {exc}"
+                ) from exc
             if "ACCESS_REFUSED" not in str(exc) and "403" not in str(exc):
                 raise
             # An agency's own account has no configure right: `guichet broker verify` checks types.

@@ -11,11 +11,13 @@ SDK its tracer records nothing and costs next to nothing, while the context read
 still passes on to the messages it causes. `configure` sets up the SDK and its OTLP exporter when
 OTEL_EXPORTER_OTLP_ENDPOINT is set and the `otel` extra is installed.
 """
+
 from __future__ import annotations
 
 import atexit
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from opentelemetry import context, propagate, trace
@@ -40,11 +42,16 @@ def _recording() -> bool:
     return not isinstance(trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
 
 
-def _attributes(operation: str, kind: str, destination: str, routing_key: str | None,
-                message_id: str | None) -> dict[str, Any]:
-    attributes = {"messaging.system": SYSTEM, "messaging.operation": operation,
-                  "messaging.operation.name": operation, "messaging.operation.type": kind,
-                  "messaging.destination.name": destination}
+def _attributes(
+    operation: str, kind: str, destination: str, routing_key: str | None, message_id: str | None
+) -> dict[str, Any]:
+    attributes = {
+        "messaging.system": SYSTEM,
+        "messaging.operation": operation,
+        "messaging.operation.name": operation,
+        "messaging.operation.type": kind,
+        "messaging.destination.name": destination,
+    }
     if routing_key:
         attributes["messaging.rabbitmq.destination.routing_key"] = routing_key
     if message_id:
@@ -65,16 +72,20 @@ def publishing(headers: dict[str, Any], exchange: str, routing_key: str, message
         yield current
         return
     parent = None if current.get_span_context().is_valid else propagate.extract(headers)
-    with tracer().start_as_current_span(f"publish {exchange}", context=parent, kind=SpanKind.PRODUCER,
-                                        attributes=_attributes("publish", "send", exchange, routing_key,
-                                                               message_id)) as span:
+    with tracer().start_as_current_span(
+        f"publish {exchange}",
+        context=parent,
+        kind=SpanKind.PRODUCER,
+        attributes=_attributes("publish", "send", exchange, routing_key, message_id),
+    ) as span:
         propagate.inject(headers)
         yield span
 
 
 @contextmanager
-def processing(headers: Mapping[str, Any] | None, queue: str, routing_key: str | None,
-               message_id: str | None) -> Iterator[Span]:
+def processing(
+    headers: Mapping[str, Any] | None, queue: str, routing_key: str | None, message_id: str | None
+) -> Iterator[Span]:
     """A consumer span for one delivery, child of the publish that sent it."""
     if not _recording():
         # The publish's context becomes the current one, for the messages the handling causes.
@@ -86,13 +97,18 @@ def processing(headers: Mapping[str, Any] | None, queue: str, routing_key: str |
             context.detach(token)
         return
     attributes = _attributes("process", "process", queue, routing_key, message_id)
-    with tracer().start_as_current_span(f"process {queue}", context=propagate.extract(dict(headers or {})),
-                                        kind=SpanKind.CONSUMER, attributes=attributes) as span:
+    with tracer().start_as_current_span(
+        f"process {queue}",
+        context=propagate.extract(dict(headers or {})),
+        kind=SpanKind.CONSUMER,
+        attributes=attributes,
+    ) as span:
         yield span
 
 
-def record_outcome(span: Span, outcome: "Outcome", message_id: Callable[[], str] = lambda: "",
-                   dossier_id: str | None = None) -> None:
+def record_outcome(
+    span: Span, outcome: Outcome, message_id: Callable[[], str] = lambda: "", dossier_id: str | None = None
+) -> None:
     """What became of the delivery, with the message's id and dossier: from the decoded envelope, else
     (a handler that raised) from the body and headers."""
     if not span.is_recording():
@@ -137,10 +153,14 @@ def configure(service_name: str, environ: Mapping[str, str]) -> bool:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError:
-        log.warning("OTEL_EXPORTER_OTLP_ENDPOINT is set but the OpenTelemetry SDK is not installed: "
-                    "pip install 'guichet[otel]'; no span is exported")
+        log.warning(
+            "OTEL_EXPORTER_OTLP_ENDPOINT is set but the OpenTelemetry SDK is not installed: "
+            "pip install 'guichet[otel]'; no span is exported"
+        )
         return False
-    provider = TracerProvider(resource=Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or service_name})
+    )
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     atexit.register(provider.shutdown)  # the last spans are sent before the process exits

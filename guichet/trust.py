@@ -11,25 +11,26 @@ from then on, whatever date the sender wrote in `sent_at`, and `sent_at` must fa
 key's validity too. The directory is read again when it changes (RELOAD_SECONDS), so a withdrawal
 takes effect while the services run. docs/keys.md is the procedure.
 """
+
 from __future__ import annotations
 
 import base64
 import json
 import os
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 
+import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-import structlog
 
 from guichet.canonical_json import RFC8785, CanonicalFormError, jcs, refuse_unfit
+from guichet.configuration import ConfigurationError
 from guichet.envelope import Envelope, PermanentError
 from guichet.key_directory import KEY_ID_PATTERN, SUBJECT_PARTIES, KeyDirectory, KeyEntry
-from guichet.configuration import ConfigurationError
 
 log = structlog.get_logger("guichet.trust")
 
@@ -48,6 +49,7 @@ class WrongSenderKey(PermanentError):
 
 class ExpiredKey(PermanentError):
     """A key withdrawn on the receiver's clock, or a sent_at outside the key's validity."""
+
     reason = "expired_key"
 
 
@@ -63,6 +65,7 @@ class NoSigningKey(ConfigurationError, RuntimeError):
 class NotCanonical(PermanentError):
     """A value no canonical JSON can carry faithfully (NaN, an integer beyond 2^53-1): never signed,
     never verified, rather than signed over bytes that another language would read differently."""
+
     reason = "not_canonical"
 
 
@@ -85,16 +88,20 @@ def canonical(envelope: Envelope) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def generate(party: str, keys_dir: Path, directory: KeyDirectory, valid_from: datetime,
-             subject: str | None = None) -> KeyEntry:
+def generate(
+    party: str, keys_dir: Path, directory: KeyDirectory, valid_from: datetime, subject: str | None = None
+) -> KeyEntry:
     """A new key pair: the private key to `keys_dir` (mode 0600), the public one into `directory`
     (saved by the caller). `subject`: the employer (SIRET) an employer's key speaks for."""
     private = Ed25519PrivateKey.generate()
     key_id = "-".join([party, *([subject] if subject else []), f"{valid_from:%Y%m%dT%H%M%S}", os.urandom(3).hex()])
     keys_dir.mkdir(parents=True, exist_ok=True)
     path = keys_dir / f"{key_id}.pem"
-    path.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    path.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     path.chmod(0o600)
     public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     entry = KeyEntry(party, key_id, base64.b64encode(public).decode(), valid_from, subject=subject)
@@ -143,9 +150,15 @@ class Trust:
         holds: during an overlap, the old key until the new one's private key is in place. A key
         withdrawn by now is not used, whatever `moment` says: its receivers would refuse it."""
         self.directory.refresh()
-        now = datetime.now(timezone.utc)
-        return next((e for e in self.directory.valid(party, moment, subject)
-                     if not e.withdrawn_at(now) and self._private_key(e.key_id)), None)
+        now = datetime.now(UTC)
+        return next(
+            (
+                e
+                for e in self.directory.valid(party, moment, subject)
+                if not e.withdrawn_at(now) and self._private_key(e.key_id)
+            ),
+            None,
+        )
 
     def sign(self, envelope: Envelope) -> Envelope:
         party = envelope.sender.agency
@@ -164,11 +177,17 @@ class Trust:
         """Refuse what this receiver cannot trust, judged at `now`, the receiver's own clock (the
         current UTC time when not given). Every refusal is logged with its reason."""
         try:
-            self._verify(envelope, now or datetime.now(timezone.utc))
+            self._verify(envelope, now or datetime.now(UTC))
         except PermanentError as exc:
-            log.warning("signature refused", reason=exc.reason, key_id=(envelope.key_id or "")[:200] or None,
-                        sender=envelope.sender.agency, type=envelope.type, message_id=str(envelope.message_id),
-                        error=str(exc))
+            log.warning(
+                "signature refused",
+                reason=exc.reason,
+                key_id=(envelope.key_id or "")[:200] or None,
+                sender=envelope.sender.agency,
+                type=envelope.type,
+                message_id=str(envelope.message_id),
+                error=str(exc),
+            )
             raise
 
     def _verify(self, envelope: Envelope, now: datetime) -> None:
@@ -187,14 +206,18 @@ class Trust:
             raise WrongSenderKey(f"key {entry.key_id} is not a key of the {sender} this envelope names")
         if entry.withdrawn_at(now):
             assert entry.valid_until is not None  # withdrawn_at is true only with a valid_until
-            raise ExpiredKey(f"key {entry.key_id} was withdrawn at {entry.valid_until.isoformat()} "
-                             f"(this receiver's clock: {now.isoformat()})")
+            raise ExpiredKey(
+                f"key {entry.key_id} was withdrawn at {entry.valid_until.isoformat()} "
+                f"(this receiver's clock: {now.isoformat()})"
+            )
         if not entry.valid_at(envelope.sent_at):
             raise ExpiredKey(f"key {entry.key_id} is not valid at {envelope.sent_at.isoformat()}")
         signed_bytes = canonical(envelope.model_copy(update={"signature": None}))
         try:
             Ed25519PublicKey.from_public_bytes(base64.b64decode(entry.public_key)).verify(
-                base64.b64decode(envelope.signature), signed_bytes)
+                base64.b64decode(envelope.signature), signed_bytes
+            )
         except (InvalidSignature, ValueError) as exc:
-            raise BadSignature(f"the signature of {envelope.type} does not match its content ({type(exc).__name__})") \
-                from None
+            raise BadSignature(
+                f"the signature of {envelope.type} does not match its content ({type(exc).__name__})"
+            ) from None

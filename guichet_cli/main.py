@@ -1,4 +1,5 @@
 """The `guichet` command."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,12 +10,28 @@ from importlib.metadata import PackageNotFoundError, version
 from amqp.exceptions import AccessRefused
 
 from guichet import logs
-from guichet_cli.commands import (asyncapi_cmd, bench, broker, chaos, dossier, errors, journal, keys, ops,
-                                    register_cmd, report, run, scenario_cmd, schemas_cmd, simulate, submit)
 from guichet.configuration import ConfigurationError
-from services.scenario import ScenarioError
 from guichet.register import RegisterVersionError
 from guichet.topology import TopologyMismatch
+from guichet_cli.commands import (
+    asyncapi_cmd,
+    bench,
+    broker,
+    chaos,
+    dossier,
+    errors,
+    journal,
+    keys,
+    ops,
+    register_cmd,
+    report,
+    run,
+    scenario_cmd,
+    schemas_cmd,
+    simulate,
+    submit,
+)
+from services.scenario import ScenarioError
 
 
 def installed_version() -> str:
@@ -29,14 +46,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="guichet",
         description="The OFII 'guichet unique' for qualified foreign workers, carried on a message bus between "
-                    "the DT-OFII, the SMOE, the consulates and the préfectures (circulaire NOR INTV1231400C).")
-    parser.add_argument("--version", action="version", version=f"guichet {installed_version()}",
-                        help="print the installed version of guichet and exit (say it in every report of a fault)")
-    parser.add_argument("--log-level", default=os.environ.get("GUICHET_LOG_LEVEL"),
-                        help="debug, info, warning, error (default: warning for simulate, info otherwise)")
+        "the DT-OFII, the SMOE, the consulates and the préfectures (circulaire NOR INTV1231400C).",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"guichet {installed_version()}",
+        help="print the installed version of guichet and exit (say it in every report of a fault)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("GUICHET_LOG_LEVEL"),
+        help="debug, info, warning, error (default: warning for simulate, info otherwise)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (simulate, scenario_cmd, run, submit, dossier, report, errors, journal, register_cmd, keys, broker,
-                   bench, chaos, schemas_cmd, asyncapi_cmd, ops):
+    for module in (
+        simulate,
+        scenario_cmd,
+        run,
+        submit,
+        dossier,
+        report,
+        errors,
+        journal,
+        register_cmd,
+        keys,
+        broker,
+        bench,
+        chaos,
+        schemas_cmd,
+        asyncapi_cmd,
+        ops,
+    ):
         module.add_command(sub)
     return parser
 

@@ -13,16 +13,16 @@ and, without flags, the bounds of a receiver's trust in a sender's clock (guiche
 GUICHET_CLOCK_TOLERANCE_SECONDS and GUICHET_FRESHNESS_WINDOW_DAYS. This is the one place that reads
 the environment: the runtime is handed what is read here.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-
-from collections.abc import Mapping
-from datetime import timedelta
 
 from guichet.receipt import Freshness
 from guichet.settings import SIGNING_VARIABLES, TLS_VARIABLES, SigningSettings, TLSSettings
@@ -37,27 +37,40 @@ SIGNING_FLAGS = {"key_directory": "--key-directory", "keys_dir": "--keys-dir"}
 
 def add_tls(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("TLS (amqps:// URLs; the server's certificate and name are always verified)")
-    group.add_argument("--tls-ca", metavar="FILE", help="CA bundle that signed the broker's certificate "
-                                                        "(default: $GUICHET_TLS_CA, else the system's)")
-    group.add_argument("--tls-cert", metavar="FILE", help="client certificate, with --tls-key (default: $GUICHET_TLS_CERT)")
+    group.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        help="CA bundle that signed the broker's certificate (default: $GUICHET_TLS_CA, else the system's)",
+    )
+    group.add_argument(
+        "--tls-cert", metavar="FILE", help="client certificate, with --tls-key (default: $GUICHET_TLS_CERT)"
+    )
     group.add_argument("--tls-key", metavar="FILE", help="its private key (default: $GUICHET_TLS_KEY)")
-    group.add_argument("--tls-server-name", metavar="NAME",
-                       help="name to check the broker's certificate against (default: $GUICHET_TLS_SERVER_NAME, "
-                            "else the URL's host)")
+    group.add_argument(
+        "--tls-server-name",
+        metavar="NAME",
+        help="name to check the broker's certificate against (default: $GUICHET_TLS_SERVER_NAME, else the URL's host)",
+    )
 
 
 def add_signing(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("signed messages")
-    group.add_argument("--key-directory", metavar="FILE",
-                       help="the shared directory of the parties' public keys: with it, what this process sends "
-                            "is signed and what it receives is checked (default: $GUICHET_KEY_DIRECTORY)")
+    group.add_argument(
+        "--key-directory",
+        metavar="FILE",
+        help="the shared directory of the parties' public keys: with it, what this process sends "
+        "is signed and what it receives is checked (default: $GUICHET_KEY_DIRECTORY)",
+    )
     group.add_argument("--keys-dir", metavar="DIR", help="this process's private keys (default: $GUICHET_KEYS_DIR)")
 
 
 def add_directory(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--directory", metavar="FILE",
-                        help="the directory of services (annex 1, the préfectures' lists, the 2021 platforms) "
-                             "replacing the one shipped (default: $GUICHET_DIRECTORY)")
+    parser.add_argument(
+        "--directory",
+        metavar="FILE",
+        help="the directory of services (annex 1, the préfectures' lists, the 2021 platforms) "
+        "replacing the one shipped (default: $GUICHET_DIRECTORY)",
+    )
 
 
 def _flag_or_variable(args: argparse.Namespace, name: str, flag: str, variable: str) -> tuple[str | None, str]:
@@ -95,8 +108,12 @@ def freshness_from(environ: Mapping[str, str]) -> Freshness:
 
 
 def signing_from(args: argparse.Namespace) -> SigningSettings:
-    return SigningSettings(**{name: _flag_or_variable(args, name, flag, SIGNING_VARIABLES[name])[0]
-                              for name, flag in SIGNING_FLAGS.items()})
+    return SigningSettings(
+        **{
+            name: _flag_or_variable(args, name, flag, SIGNING_VARIABLES[name])[0]
+            for name, flag in SIGNING_FLAGS.items()
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -136,12 +153,16 @@ class Settings:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    settings = Settings(broker=getattr(args, "broker", None), namespace=getattr(args, "namespace", "guichet"),
-                        queue_type=getattr(args, "queue_type", "classic"),
-                        data_dir=Path(getattr(args, "data_dir", None) or "data"),
-                        database_url=getattr(args, "database_url", None), tls=tls_from(args),
-                        signing=signing_from(args),
-                        directory=_flag_or_variable(args, "directory", "--directory", "GUICHET_DIRECTORY")[0],
-                        freshness=freshness_from(os.environ))
-    settings.directory_of_services  # a --directory that names no file is refused here, before anything starts
+    settings = Settings(
+        broker=getattr(args, "broker", None),
+        namespace=getattr(args, "namespace", "guichet"),
+        queue_type=getattr(args, "queue_type", "classic"),
+        data_dir=Path(getattr(args, "data_dir", None) or "data"),
+        database_url=getattr(args, "database_url", None),
+        tls=tls_from(args),
+        signing=signing_from(args),
+        directory=_flag_or_variable(args, "directory", "--directory", "GUICHET_DIRECTORY")[0],
+        freshness=freshness_from(os.environ),
+    )
+    _ = settings.directory_of_services  # a --directory that names no file is refused here, before anything starts
     return settings

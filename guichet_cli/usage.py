@@ -1,5 +1,6 @@
 """Errors in what a person gave the command (an option, a file, a variable): one line, exit 2.
 The runtime's own `ConfigurationError` ends the same way: a usage error is one of them."""
+
 from guichet.configuration import ConfigurationError
 
 

@@ -8,6 +8,7 @@ as the administrator, and passive declares, all a service needs at start-up, tak
 Topic permissions on the wait exchanges only take effect if those are topic exchanges: RabbitMQ
 checks routing keys on topic exchanges only.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,25 +30,36 @@ from guichet_operations.broker_permissions import NOTHING, OPERATOR, PORTAL, ROL
 from guichet_operations.broker_policies import Limits
 from services.parties import PARTIES
 
-HASHES = {"rabbit_password_hashing_sha256": hashlib.sha256, "rabbit_password_hashing_sha512": hashlib.sha512,
-          "rabbit_password_hashing_md5": hashlib.md5}
+HASHES = {
+    "rabbit_password_hashing_sha256": hashlib.sha256,
+    "rabbit_password_hashing_sha512": hashlib.sha512,
+    "rabbit_password_hashing_md5": hashlib.md5,
+}
 
 
 @dataclass
 class State:
     vhost: str
     namespace: str
-    users: dict[str, dict] = field(default_factory=dict)          # name -> role, tags, password
-    permissions: dict[str, dict] = field(default_factory=dict)    # name -> configure, write, read
+    users: dict[str, dict] = field(default_factory=dict)  # name -> role, tags, password
+    permissions: dict[str, dict] = field(default_factory=dict)  # name -> configure, write, read
     topic_permissions: dict[str, dict] = field(default_factory=dict)  # name -> exchange -> write, read
     policies: dict[str, dict] = field(default_factory=dict)
     queue_type: str = "classic"
-    limits: dict[str, dict] = field(default_factory=dict)         # name -> max-connections, max-channels
+    limits: dict[str, dict] = field(default_factory=dict)  # name -> max-connections, max-channels
 
 
-def desired_state(vhost: str, namespace: str, passwords: dict[str, str], user_prefix: str = "",
-                  simulated_actors: bool = False, queue_type: str = "classic", limits: Limits = Limits()) -> State:
+def desired_state(
+    vhost: str,
+    namespace: str,
+    passwords: dict[str, str],
+    user_prefix: str = "",
+    simulated_actors: bool = False,
+    queue_type: str = "classic",
+    limits: Limits | None = None,
+) -> State:
     topo = Topology(PARTIES, namespace=namespace, queue_type=queue_type)
+    limits = Limits() if limits is None else limits
     state = State(vhost, namespace, queue_type=queue_type, policies=broker_policies.policies(topo, limits))
     for role, account in broker_permissions.accounts(topo, simulated_actors).items():
         name = f"{user_prefix}{role}"
@@ -91,13 +103,18 @@ def _password_matches(found: dict, password: str) -> bool:
     """RabbitMQ stores base64(salt[4] + hash(salt + password)): checked here without logging in."""
     algorithm = HASHES.get(found.get("hashing_algorithm"))
     raw = base64.b64decode(found.get("password_hash") or "")
-    return algorithm is not None and len(raw) > 4 and secrets.compare_digest(
-        raw[4:], algorithm(raw[:4] + password.encode()).digest())
+    return (
+        algorithm is not None
+        and len(raw) > 4
+        and secrets.compare_digest(raw[4:], algorithm(raw[:4] + password.encode()).digest())
+    )
 
 
 def _topics(mgmt: Management, vhost: str, user: str) -> dict[str, dict]:
-    return {t["exchange"]: {"write": t["write"], "read": t["read"]}
-            for t in mgmt.get("topic-permissions", vhost, user) or []}
+    return {
+        t["exchange"]: {"write": t["write"], "read": t["read"]}
+        for t in mgmt.get("topic-permissions", vhost, user) or []
+    }
 
 
 def _limits(mgmt: Management, user: str) -> dict[str, int]:
@@ -117,20 +134,33 @@ def _topology_drift(mgmt: Management, state: State) -> list[str]:
     exchanges = {e["name"]: e["type"] for e in mgmt.get("exchanges", state.vhost, query="?columns=name,type") or []}
     queues = {q["name"]: q.get("policy") for q in mgmt.get("queues", state.vhost, query="?columns=name,policy") or []}
     bindings = {(b["source"], b["destination"], b["routing_key"]) for b in mgmt.get("bindings", state.vhost) or []}
-    drift = [f"exchange {e.name} missing" if e.name not in exchanges else f"exchange {e.name} is "
-             f"{exchanges[e.name]} instead of {e.type} (delete it, run setup)" for e in topo.exchanges()
-             if exchanges.get(e.name) != e.type]
+    drift = [
+        f"exchange {e.name} missing"
+        if e.name not in exchanges
+        else f"exchange {e.name} is {exchanges[e.name]} instead of {e.type} (delete it, run setup)"
+        for e in topo.exchanges()
+        if exchanges.get(e.name) != e.type
+    ]
     for q in topo.queues():
-        drift += [f"queue {q.name} missing"] if q.name not in queues else [
-            f"binding {q.name} <- {b.exchange.name} {b.routing_key!r} missing" for b in q.bindings
-            if (b.exchange.name, q.name, b.routing_key) not in bindings]
+        drift += (
+            [f"queue {q.name} missing"]
+            if q.name not in queues
+            else [
+                f"binding {q.name} <- {b.exchange.name} {b.routing_key!r} missing"
+                for b in q.bindings
+                if (b.exchange.name, q.name, b.routing_key) not in bindings
+            ]
+        )
     # One policy governs a queue, the one of highest priority: another matching one would silently
     # take away its length limit or its dead-lettering. The queue's policy comes from statistics a
     # few seconds old: a policy not there any more is not reported, nor a queue not reported yet.
     existing = {p["name"] for p in mgmt.get("policies", state.vhost) or []}
     for name, want in state.policies.items():
-        drift += [f"queue {q.name} is governed by policy {queues[q.name]!r} instead of {name}" for q in topo.queues()
-                  if re.search(want["pattern"], q.name) and queues.get(q.name) in existing - {name}]
+        drift += [
+            f"queue {q.name} is governed by policy {queues[q.name]!r} instead of {name}"
+            for q in topo.queues()
+            if re.search(want["pattern"], q.name) and queues.get(q.name) in existing - {name}
+        ]
     return drift
 
 
@@ -148,19 +178,27 @@ def verify(admin_http_url: str, state: State) -> list[str]:
         if found and want["password"] is not None and not _password_matches(found, want["password"]):
             drift.append(f"user {name}: password differs from the credentials file")
         perm = mgmt.get("permissions", vhost, name)
-        drift += ([f"permission {name} on vhost {vhost!r} missing"] if perm is None
-                  else _differences(f"permission {name}", perm, state.permissions[name]))
+        drift += (
+            [f"permission {name} on vhost {vhost!r} missing"]
+            if perm is None
+            else _differences(f"permission {name}", perm, state.permissions[name])
+        )
         topics, wanted = _topics(mgmt, vhost, name), state.topic_permissions[name]
         for exchange, want_t in wanted.items():
-            drift += ([f"topic permission {name} on {exchange} missing"] if exchange not in topics
-                      else _differences(f"topic permission {name} on {exchange}", topics[exchange], want_t))
+            drift += (
+                [f"topic permission {name} on {exchange} missing"]
+                if exchange not in topics
+                else _differences(f"topic permission {name} on {exchange}", topics[exchange], want_t)
+            )
         drift += [f"topic permission {name} on {e}: extra" for e in sorted(topics.keys() - wanted.keys())]
         if found is not None:
             drift += _differences(f"user {name} limit", _limits(mgmt, name), state.limits[name])
     for perm in mgmt.get("vhosts", vhost, "permissions") or []:  # the administrator's own is expected
         if perm["user"] not in state.users and perm["user"] != mgmt.username:
-            drift.append(f"extra permission: user {perm['user']} on vhost {vhost!r} "
-                         f"(configure {perm['configure']!r}, write {perm['write']!r}, read {perm['read']!r})")
+            drift.append(
+                f"extra permission: user {perm['user']} on vhost {vhost!r} "
+                f"(configure {perm['configure']!r}, write {perm['write']!r}, read {perm['read']!r})"
+            )
     for name, want in state.policies.items():
         found = _policy(mgmt.get("policies", vhost, name))
         drift += [f"policy {name} missing"] if found is None else _differences(f"policy {name}", found, want)
@@ -176,8 +214,9 @@ def apply(admin_http_url: str, state: State, amqp_url: str | None = None, tls: T
         changes.append(f"created vhost {vhost!r}")
     for name, want in state.users.items():
         found = mgmt.get("users", name)
-        stale = found is not None and (_tags(found.get("tags")) != _tags(want["tags"])
-                                       or not _password_matches(found, want["password"]))
+        stale = found is not None and (
+            _tags(found.get("tags")) != _tags(want["tags"]) or not _password_matches(found, want["password"])
+        )
         statuses[name] = "created" if found is None else "updated" if stale else "unchanged"
         if found is None or stale:
             changes.append(f"{statuses[name]} user {name}")
@@ -204,8 +243,11 @@ def apply(admin_http_url: str, state: State, amqp_url: str | None = None, tls: T
             mgmt.put(want, "policies", vhost, name)
             changes.append(f"set policy {name}")
     if amqp_url is not None:  # the administrator declares everything: no account needs configure rights
-        bus = Bus(urlsplit(amqp_url)._replace(path="/" + quote(vhost, safe="")).geturl(),
-                  Topology(PARTIES, namespace=state.namespace, queue_type=state.queue_type), tls=tls)
+        bus = Bus(
+            urlsplit(amqp_url)._replace(path="/" + quote(vhost, safe="")).geturl(),
+            Topology(PARTIES, namespace=state.namespace, queue_type=state.queue_type),
+            tls=tls,
+        )
         try:
             bus.declare()
         finally:

@@ -1,5 +1,6 @@
 """The RabbitMQ management HTTP API, as an administrator, with the standard library only: what
 `guichet broker setup|verify` and the error queue's archive go through."""
+
 from __future__ import annotations
 
 import base64
@@ -31,9 +32,12 @@ class Management:
 
     def request(self, method: str, segments, body=None, query: str = ""):
         path = "/" + "/".join(quote(s, safe="") for s in segments) + query
-        req = urllib.request.Request(self.base + path, data=None if body is None else json.dumps(body).encode(),
-                                     method=method, headers={"Authorization": self._auth,
-                                                             "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.base + path,
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+            headers={"Authorization": self._auth, "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=15) as response:
                 raw = response.read()
@@ -43,8 +47,10 @@ class Management:
             detail = exc.read()[:300].decode(errors="replace")
             raise BrokerAdminError(f"{method} {path}: HTTP {exc.code} {detail}") from None
         except (urllib.error.URLError, OSError) as exc:  # refused, timed out: the plugin may be off
-            raise ConnectionError(f"management API {self.base} unreachable ({getattr(exc, 'reason', exc)}); "
-                                  "enable it with: rabbitmq-plugins enable rabbitmq_management") from None
+            raise ConnectionError(
+                f"management API {self.base} unreachable ({getattr(exc, 'reason', exc)}); "
+                "enable it with: rabbitmq-plugins enable rabbitmq_management"
+            ) from None
         return json.loads(raw) if raw else None
 
     def get(self, *segments: str, query: str = ""):

@@ -25,6 +25,7 @@ routing key of each publish. Both are searched, not matched: every regex here is
 - No account has a management tag: the tools speak AMQP only, and a tag (even `monitoring`) opens
   the management API, where `monitoring` lists every vhost of the broker.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,7 +53,7 @@ class Account:
     configure: str
     write: str
     read: str
-    topics: dict[str, dict] = field(default_factory=dict)   # exchange -> {write, read}
+    topics: dict[str, dict] = field(default_factory=dict)  # exchange -> {write, read}
     tags: str = TAGS
 
     @property
@@ -110,19 +111,29 @@ def accounts(topo: Topology, simulated_actors: bool = True) -> dict[str, Account
         if agency == PARTIES.relay:
             filed = addressed_to(*AGENCIES)
             reads.append(topo.queue_name("retard"))
-        topics = {flux: {"write": one_of(*flow_keys(agency, simulated_actors)), "read": own},
-                  errors: {"write": filed, "read": NOTHING},
-                  **{w: {"write": own, "read": NOTHING} for w in waits}}
+        topics = {
+            flux: {"write": one_of(*flow_keys(agency, simulated_actors)), "read": own},
+            errors: {"write": filed, "read": NOTHING},
+            **{w: {"write": own, "read": NOTHING} for w in waits},
+        }
         made[agency] = Account(agency, NOTHING, one_of(flux, errors, *waits), one_of(*reads), topics)
     # A replay goes back under the key the broker checked at filing, which names an agency; the
     # replay exchange reaches the agency queues only. Restoring from the archive files a message
     # again under the key it had in the error exchange.
     anywhere = {"write": addressed_to(*AGENCIES), "read": NOTHING}
     made[OPERATOR] = Account(
-        OPERATOR, NOTHING, one_of(topo.replay_exchange.name, errors, topo.archive_exchange.name),
+        OPERATOR,
+        NOTHING,
+        one_of(topo.replay_exchange.name, errors, topo.archive_exchange.name),
         one_of(topo.queue_name("erreurs"), topo.queue_name("erreurs.archive")),
-        {topo.replay_exchange.name: anywhere, errors: anywhere, flux: {"write": NOTHING, "read": NOTHING}})
+        {topo.replay_exchange.name: anywhere, errors: anywhere, flux: {"write": NOTHING, "read": NOTHING}},
+    )
     people = PARTIES.outside["usagers"]
-    made[PORTAL] = Account(PORTAL, NOTHING, one_of(flux), one_of(topo.queue_name("usagers")),
-                           {flux: {"write": one_of(*flow_keys(PORTAL)), "read": addressed_to(*people)}})
+    made[PORTAL] = Account(
+        PORTAL,
+        NOTHING,
+        one_of(flux),
+        one_of(topo.queue_name("usagers")),
+        {flux: {"write": one_of(*flow_keys(PORTAL)), "read": addressed_to(*people)}},
+    )
     return made

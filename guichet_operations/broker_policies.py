@@ -30,6 +30,7 @@ Each account is limited to `max-connections` and `max-channels` (across its conn
 process holds two connections and a few channels at a time, so the defaults leave room for several
 processes of one agency, and a faulty or hostile connector cannot take every connection of the broker.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,7 +42,7 @@ from guichet.topology import DELIVERY_LIMIT, Topology
 @dataclass(frozen=True)
 class Limits:
     queue_length: int = 1_000_000
-    queue_bytes: int = 1024 ** 3
+    queue_bytes: int = 1024**3
     connections: int = 32
     channels: int = 256
 
@@ -65,16 +66,19 @@ def policies(topo: Topology, limits: Limits = Limits()) -> dict[str, dict]:
     made = {}
     for seconds in topo.retry_delays:
         name = topo.wait_queue(seconds).name
-        made[name] = policy([name], {"message-ttl": int(seconds * 1000), "dead-letter-exchange": topo.flow.name,
-                                     **at_least_once, **bounded})
+        made[name] = policy(
+            [name],
+            {"message-ttl": int(seconds * 1000), "dead-letter-exchange": topo.flow.name, **at_least_once, **bounded},
+        )
     agencies = {"dead-letter-exchange": topo.late_exchange.name, **at_least_once, **bounded}
     if quorum:
         agencies["delivery-limit"] = DELIVERY_LIMIT
     else:
         agencies["overflow"] = "reject-publish-dlx"
     made[f"{topo.namespace}.agences"] = policy([topo.queue_name(a) for a in topo.parties.agencies], agencies)
-    made[f"{topo.namespace}.erreurs"] = policy([topo.queue_name("erreurs"), topo.queue_name("erreurs.archive")],
-                                               dict(bounded))
+    made[f"{topo.namespace}.erreurs"] = policy(
+        [topo.queue_name("erreurs"), topo.queue_name("erreurs.archive")], dict(bounded)
+    )
     others = [*topo.parties.outside, "non_routes", *(["retard"] if quorum else [])]
     made[f"{topo.namespace}.autres"] = policy([topo.queue_name(o) for o in others], dict(bounded))
     return made

@@ -14,13 +14,15 @@ A delivery filed twice (the broker confirmed the filing, then the service or the
 before the original's ack, and the original came back) carries the same `x-guichet-filing-id`
 both times: it is one entry here, replayed once, and every copy leaves the queue with it.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from guichet.bus import Bus
 
@@ -65,11 +67,23 @@ class ErrorEntry:
         return body if isinstance(body, bytes) else body.encode()
 
     def summary(self) -> dict:
-        return {"id": self.id, "group": self.group, "type": self.type, "dossier_id": self.dossier_id,
-                "reason": self.reason, "exception": self.exception, "error": self.error, "queue": self.queue,
-                "routing_key": self.routing_key, "attempts": self.attempts, "first_failure": self.first_failure,
-                "last_failure": self.last_failure, "replays": self.replays, "history": self.history,
-                "copies": 1 + len(self.copies)}
+        return {
+            "id": self.id,
+            "group": self.group,
+            "type": self.type,
+            "dossier_id": self.dossier_id,
+            "reason": self.reason,
+            "exception": self.exception,
+            "error": self.error,
+            "queue": self.queue,
+            "routing_key": self.routing_key,
+            "attempts": self.attempts,
+            "first_failure": self.first_failure,
+            "last_failure": self.last_failure,
+            "replays": self.replays,
+            "history": self.history,
+            "copies": 1 + len(self.copies),
+        }
 
 
 def _entry(message) -> ErrorEntry:
@@ -77,15 +91,25 @@ def _entry(message) -> ErrorEntry:
     get = lambda name, default=None: h.get(PREFIX + name, default)  # noqa: E731
     history = h.get(HISTORY) or "[]"
     return ErrorEntry(
-        message=message, id=str(get("message_id") or message.properties.get("message_id") or _body_id(message)),
-        type=h.get("type"), dossier_id=h.get("dossier_id"), reason=str(get("reason", "")),
-        exception=str(get("exception", "")), error=str(get("message", "")), queue=get("queue"),
+        message=message,
+        id=str(get("message_id") or message.properties.get("message_id") or _body_id(message)),
+        type=h.get("type"),
+        dossier_id=h.get("dossier_id"),
+        reason=str(get("reason", "")),
+        exception=str(get("exception", "")),
+        error=str(get("message", "")),
+        queue=get("queue"),
         # The key the message was published under, which the broker checked against the publishing
         # account's topic permissions; the `routing-key` header is only what its sender said.
-        routing_key=(message.delivery_info or {}).get("routing_key"), attempts=int(get("attempts", 1) or 1),
-        first_failure=get("first-failure"), last_failure=get("last-failure"), traceback=str(get("traceback", "")),
-        replays=int(h.get(REPLAYS, 0) or 0), history=json.loads(history) if isinstance(history, str) else history,
-        headers=h)
+        routing_key=(message.delivery_info or {}).get("routing_key"),
+        attempts=int(get("attempts", 1) or 1),
+        first_failure=get("first-failure"),
+        last_failure=get("last-failure"),
+        traceback=str(get("traceback", "")),
+        replays=int(h.get(REPLAYS, 0) or 0),
+        history=json.loads(history) if isinstance(history, str) else history,
+        headers=h,
+    )
 
 
 def _body_id(message) -> str:
@@ -155,10 +179,19 @@ class ErrorQueue:
         headers = {k: v for k, v in entry.headers.items() if not k.startswith(PREFIX)}
         headers.pop("x-guichet-original-content-type", None)
         headers.pop(FILING_ID, None)  # a new failure after the replay is a new filing
-        past = {k: v for k, v in entry.summary().items() if k in (
-            "reason", "exception", "error", "queue", "attempts", "first_failure", "last_failure")}
+        past = {
+            k: v
+            for k, v in entry.summary().items()
+            if k in ("reason", "exception", "error", "queue", "attempts", "first_failure", "last_failure")
+        }
         headers[HISTORY] = json.dumps(entry.history + [past])
         headers[REPLAYS] = entry.replays + 1
         content_type = entry.headers.get("x-guichet-original-content-type") or "application/json"
-        self.bus.publish(entry.body, entry.routing_key or "", headers, entry.id, content_type=content_type,
-                         exchange=self.bus.topology.replay_exchange)
+        self.bus.publish(
+            entry.body,
+            entry.routing_key or "",
+            headers,
+            entry.id,
+            content_type=content_type,
+            exchange=self.bus.topology.replay_exchange,
+        )

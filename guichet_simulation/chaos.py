@@ -6,6 +6,7 @@ the outcome the same scenario reaches undisturbed, and lost or doubled work is c
 - duplicated: a dossier with a step recorded more times than undisturbed, or a card produced or
   handed over more than once.
 """
+
 from __future__ import annotations
 
 import random
@@ -14,34 +15,49 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from guichet.bus import Bus
-from guichet.settings import TLSSettings
 from guichet.clock import ScaledClock
 from guichet.register_reader import RegisterReader, read_states
+from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from guichet_simulation.harness import Simulation
 from guichet_simulation.launcher import ServiceProcesses
+from schemas.base import AGENCIES
 from services.directory import Directory
 from services.intake import filing
-from services.scenario import Scenario, parse_scenario
-from schemas.base import AGENCIES
 from services.parties import PARTIES
+from services.scenario import Scenario, parse_scenario
 from services.views import dossier_view
 
 if TYPE_CHECKING:
     from guichet.trust import Trust
 
 DEFAULT_BROKER_RESTART = "rabbitmqctl stop_app && rabbitmqctl start_app"
-QUICK = {"smoe_instruction_days": 3, "visa_instruction_days": 4, "arrival_days_after_visa": 2,
-         "titre_deposit_days_after_arrival": 1, "prefecture_production_days": 10}
-WORKER = {"surname": "DOE", "given_names": "Jane", "nationality": "IND",
-          "address_abroad": {"line": "12 MG Road", "city": "Bengaluru", "country": "IND",
-                             "phone": "+91 80 0000 0000", "email": "jane@example.org"}}
+QUICK = {
+    "smoe_instruction_days": 3,
+    "visa_instruction_days": 4,
+    "arrival_days_after_visa": 2,
+    "titre_deposit_days_after_arrival": 1,
+    "prefecture_production_days": 10,
+}
+WORKER = {
+    "surname": "DOE",
+    "given_names": "Jane",
+    "nationality": "IND",
+    "address_abroad": {
+        "line": "12 MG Road",
+        "city": "Bengaluru",
+        "country": "IND",
+        "phone": "+91 80 0000 0000",
+        "email": "jane@example.org",
+    },
+}
 # Dossier shapes that reach different outcomes, so that chaos is checked on every kind of ending.
 SHAPES = [
     ({"title": "salarie_en_mission", "family": {"spouse": True, "minor_children": 1}}, {}),
@@ -59,11 +75,19 @@ def chaos_scenario(count: int, directory: Directory | None = None) -> Scenario:
     dossiers = []
     for index in range(count):
         shape, facts = SHAPES[index % len(SHAPES)]
-        dossiers.append({
-            "id": f"CHAOS-{index + 1:04d}", "filed_on": "2026-01-05", "employment_department": "92",
-            "residence_department": "78", "employer": {"siret": "55208131766522", "name": "Exemple SA"},
-            "worker": WORKER, "contract": {"kind": "cdi", "months": None, "monthly_gross_salary_eur": 5200},
-            **shape, "facts": {**QUICK, **facts}})
+        dossiers.append(
+            {
+                "id": f"CHAOS-{index + 1:04d}",
+                "filed_on": "2026-01-05",
+                "employment_department": "92",
+                "residence_department": "78",
+                "employer": {"siret": "55208131766522", "name": "Exemple SA"},
+                "worker": WORKER,
+                "contract": {"kind": "cdi", "months": None, "monthly_gross_salary_eur": 5200},
+                **shape,
+                "facts": {**QUICK, **facts},
+            }
+        )
     return parse_scenario({"dossiers": dossiers}, directory or Directory.shipped(), "chaos scenario")
 
 
@@ -81,11 +105,21 @@ class ChaosResult:
         return [d for d, outcome in self.expected.items() if self.got.get(d) != outcome]
 
 
-def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_every: float = 3.0,
-              broker_restart: str | None = DEFAULT_BROKER_RESTART, timeout: float = 600, seed: int | None = None,
-              data_dir: Path | None = None, progress: Callable[[str], None] = lambda line: None,
-              trust: "Trust | None" = None, tls: TLSSettings | None = None,
-              directory: Directory | None = None) -> ChaosResult:
+def run_chaos(
+    broker: str,
+    count: int,
+    *,
+    time_scale: float = 200_000,
+    kill_every: float = 3.0,
+    broker_restart: str | None = DEFAULT_BROKER_RESTART,
+    timeout: float = 600,
+    seed: int | None = None,
+    data_dir: Path | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+    trust: Trust | None = None,
+    tls: TLSSettings | None = None,
+    directory: Directory | None = None,
+) -> ChaosResult:
     """`trust`: when the services run signed, the filings are signed too, each with the key of the
     employer that files it (its SIRET), as the employers' portal would. `directory`: the services',
     the one shipped when none is given."""
@@ -98,7 +132,7 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
     rng = random.Random(seed)
     tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="guichet-chaos-")
     data = Path(data_dir or tmp.name)
-    origin = datetime.now(timezone.utc)
+    origin = datetime.now(UTC)
     namespace = f"chaos-{uuid.uuid4().hex[:10]}"
     fleet = ServiceProcesses(broker, namespace, data, time_scale, origin)
     bus = Bus(broker, Topology(PARTIES, namespace=namespace), tls=tls)
@@ -115,14 +149,18 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
         next_kill = time.monotonic() + kill_every
         while time.monotonic() < deadline:
             result.got = _outcomes(data)
-            if all(result.got.get(d) == o for d, o in expected.items()) and result.broker_restarts >= bool(broker_restart):
+            if all(result.got.get(d) == o for d, o in expected.items()) and result.broker_restarts >= bool(
+                broker_restart
+            ):
                 break
             if time.monotonic() >= next_kill:
                 victim = rng.choice(AGENCIES)
                 fleet.kill(victim)
                 result.kills.append(victim)
-                progress(f"chaos: SIGKILL {victim} ({len(result.kills)} kills); "
-                         f"{sum(result.got.get(d) == o for d, o in expected.items())}/{count} dossiers at their outcome")
+                progress(
+                    f"chaos: SIGKILL {victim} ({len(result.kills)} kills); "
+                    f"{sum(result.got.get(d) == o for d, o in expected.items())}/{count} dossiers at their outcome"
+                )
                 fleet.start(victim)
                 if broker_restart and result.broker_restarts == 0 and len(result.kills) >= 2:
                     progress(f"chaos: restarting the broker: {broker_restart}")
@@ -148,8 +186,9 @@ def run_chaos(broker: str, count: int, *, time_scale: float = 200_000, kill_ever
 def _outcomes(data: Path) -> dict[str, str]:
     # Only the outcome is read, which no directory changes.
     directory = Directory.shipped()
-    return {dossier_id: dossier_view(state, directory)["outcome"]
-            for dossier_id, state in read_states("ofii", data).items()}
+    return {
+        dossier_id: dossier_view(state, directory)["outcome"] for dossier_id, state in read_states("ofii", data).items()
+    }
 
 
 def _duplicates(data: Path, expected_steps: dict[str, Counter]) -> list[str]:

@@ -2,27 +2,39 @@
 of the single window and four outside it), families, refusals, incomplete card dossiers, missed
 medical visits, slow préfectures, filings spread over a year. The same seed gives the same file.
 """
+
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import IO, Iterator
+from typing import IO
 
-TITLES = (("salarie_en_mission", 40), ("carte_bleue_europeenne", 20), ("competences_et_talents", 15),
-          ("jeune_professionnel", 10), ("autre", 15))
+TITLES = (
+    ("salarie_en_mission", 40),
+    ("carte_bleue_europeenne", 20),
+    ("competences_et_talents", 15),
+    ("jeune_professionnel", 10),
+    ("autre", 15),
+)
 SINGLE_WINDOW_DEPARTMENTS = ("31", "38", "59", "63", "69", "75", "78", "92")
 OTHER_DEPARTMENTS = ("13", "33", "44", "67")
 FIRST_FILING = date(2026, 1, 5)
 YEAR_DAYS = 365
-WORKERS = (("DOE", "Jane", "IND", "12 MG Road", "Bengaluru", "+91 80 0000 0000"),
-           ("ROE", "Richard", "BRA", "Rua Augusta 100", "São Paulo", "+55 11 0000 0000"),
-           ("POE", "Ana", "MEX", "Av. Reforma 1", "Ciudad de México", "+52 55 0000 0000"),
-           ("LEE", "Min", "KOR", "1 Sejong-daero", "Seoul", "+82 2 0000 0000"),
-           ("NGUYEN", "Lan", "VNM", "2 Trang Tien", "Hanoi", "+84 24 0000 0000"),
-           ("OKAFOR", "Chidi", "NGA", "3 Marina Road", "Lagos", "+234 1 000 0000"))
-EMPLOYERS = (("55208131766522", "Exemple SA"), ("73282932000074", "Société Exemple"),
-             ("12345678900017", "Démo Ingénierie SAS"))
+WORKERS = (
+    ("DOE", "Jane", "IND", "12 MG Road", "Bengaluru", "+91 80 0000 0000"),
+    ("ROE", "Richard", "BRA", "Rua Augusta 100", "São Paulo", "+55 11 0000 0000"),
+    ("POE", "Ana", "MEX", "Av. Reforma 1", "Ciudad de México", "+52 55 0000 0000"),
+    ("LEE", "Min", "KOR", "1 Sejong-daero", "Seoul", "+82 2 0000 0000"),
+    ("NGUYEN", "Lan", "VNM", "2 Trang Tien", "Hanoi", "+84 24 0000 0000"),
+    ("OKAFOR", "Chidi", "NGA", "3 Marina Road", "Lagos", "+234 1 000 0000"),
+)
+EMPLOYERS = (
+    ("55208131766522", "Exemple SA"),
+    ("73282932000074", "Société Exemple"),
+    ("12345678900017", "Démo Ingénierie SAS"),
+)
 
 
 def dossier(rng: random.Random, number: int, prefix: str) -> dict:
@@ -42,12 +54,28 @@ def dossier(rng: random.Random, number: int, prefix: str) -> dict:
         "employment_department": employment,
         "residence_department": residence,
         "already_in_france": rng.random() < 0.05,
-        "family": {"spouse": rng.random() < 0.35, "minor_children": rng.choices((0, 1, 2, 3), weights=(60, 20, 15, 5))[0]},
+        "family": {
+            "spouse": rng.random() < 0.35,
+            "minor_children": rng.choices((0, 1, 2, 3), weights=(60, 20, 15, 5))[0],
+        },
         "employer": {"siret": siret, "name": employer},
-        "worker": {"surname": surname, "given_names": given, "nationality": nationality,
-                   "address_abroad": {"line": line, "city": city, "country": nationality, "phone": phone,
-                                      "email": f"{given.lower()}.{number}@example.org"}},
-        "contract": {"kind": kind, "months": months, "monthly_gross_salary_eur": rng.choice((2400, 3100, 4800, 5200, 6500))},
+        "worker": {
+            "surname": surname,
+            "given_names": given,
+            "nationality": nationality,
+            "address_abroad": {
+                "line": line,
+                "city": city,
+                "country": nationality,
+                "phone": phone,
+                "email": f"{given.lower()}.{number}@example.org",
+            },
+        },
+        "contract": {
+            "kind": kind,
+            "months": months,
+            "monthly_gross_salary_eur": rng.choice((2400, 3100, 4800, 5200, 6500)),
+        },
         "facts": facts(rng),
     }
 

@@ -5,34 +5,35 @@ nothing moves any more, the clock jumps to the next due message (a filing, a rem
 of the simulated people). Agencies poll their queues, so that "nothing moves" is certain on the
 in-memory transport and on RabbitMQ alike: every publish was confirmed and every queue is empty.
 """
+
 from __future__ import annotations
 
 import tempfile
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import structlog
 
 from guichet.agency import Agency
 from guichet.bus import Bus
 from guichet.clock import VirtualClock
+from guichet.receipt import Freshness
 from guichet.register import Register
 from guichet.runner import Runner
-from services.directory import Directory
-from services.scenario import Scenario
-from guichet_simulation.scenario_file import ScenarioFile
-from guichet.timeutil import at_opening
-from guichet.receipt import Freshness
 from guichet.settings import TLSSettings
+from guichet.timeutil import at_opening
 from guichet.topology import Topology
-from services.views import biometric_report, biometric_tables, dossier_view
-from services.intake import filing
+from guichet_simulation.scenario_file import ScenarioFile
 from services.bootstrap import compose
+from services.directory import Directory
+from services.intake import filing
 from services.parties import PARTIES
+from services.scenario import Scenario
+from services.views import biometric_report, biometric_tables, dossier_view
 
 log = structlog.get_logger("guichet.simulate")
 
@@ -42,6 +43,7 @@ MAX_ROUNDS = 1_000_000
 @dataclass
 class Progress:
     """What a progress line shows: the dossiers filed and the messages moved so far."""
+
     filed: int = 0
     messages: int = 0
     written: int = 0
@@ -71,9 +73,9 @@ class Simulation:
     # How far a sender's date may stray from each agency's clock (guichet/receipt.py).
     freshness: Freshness | None = None
     # Called after each round that moved something, with what was filed so far and the virtual time.
-    on_progress: Callable[["Progress", datetime | None], None] | None = None
+    on_progress: Callable[[Progress, datetime | None], None] | None = None
     runners: list[Runner] = field(default_factory=list)
-    progress: "Progress" = field(default_factory=lambda: Progress())
+    progress: Progress = field(default_factory=lambda: Progress())
     # The directory of services the agencies read: the command's (Settings.directory_of_services).
     directory: Directory = field(default_factory=Directory.shipped)
 
@@ -83,7 +85,7 @@ class Simulation:
             return outcome.as_dict()
 
     @contextmanager
-    def session(self) -> Iterator["Outcome"]:
+    def session(self) -> Iterator[Outcome]:
         """Run the scenario to its end and give what became of it, read from the registers while
         they are open (they are deleted afterwards, unless kept in `data_dir`)."""
         # A scenario file, or a shard of one, is read as it is; a Scenario object through the adapter.
@@ -155,7 +157,6 @@ class Simulation:
             clock.advance_to(min(due))
         raise RuntimeError("simulation did not settle")
 
-
     @staticmethod
     def _deliver_outside(bus: Bus) -> None:
         """The employers' portal and the ministry take what was sent to them: nobody reads their
@@ -212,10 +213,16 @@ class Outcome:
             own = first_failure.get(dossier_id)
             if own is not None or dossier_id not in recorded:
                 first = own or {"agency": "ofii", "type": None, "error": "never recorded by the DT-OFII"}
-                failed.append({"id": dossier_id, "agency": first["agency"], "type": first["type"],
-                               "error": first["error"]})
+                failed.append(
+                    {"id": dossier_id, "agency": first["agency"], "type": first["type"], "error": first["error"]}
+                )
         return failed
 
     def as_dict(self) -> dict:
-        return {"dossiers": list(self.dossiers()), "biometric_report": self.biometric_report(),
-                "biometric_tables": self.biometric_tables(), "errors": self.errors, "failed": self.failed()}
+        return {
+            "dossiers": list(self.dossiers()),
+            "biometric_report": self.biometric_report(),
+            "biometric_tables": self.biometric_tables(),
+            "errors": self.errors,
+            "failed": self.failed(),
+        }

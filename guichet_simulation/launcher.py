@@ -1,5 +1,6 @@
 """Agency services as OS processes on one broker and one shared compressed clock: the one way the
 tools that drive a whole bus (bench, chaos) and the tests start, watch, kill and stop them."""
+
 from __future__ import annotations
 
 import signal
@@ -10,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from guichet.serve import healthy
 from guichet.readiness_probe import readiness
+from guichet.serve import healthy
 from guichet_simulation.logtail import tail
 from schemas.base import AGENCIES
 
@@ -59,11 +60,25 @@ class ServiceProcesses:
 
     def command(self, key: str) -> list[str]:
         agency = agency_of(key)
-        return guichet_command("--log-level", self.log_level, "run", agency, "--broker", self.broker,
-                               "--namespace", self.namespace, "--data-dir", str(self.data_dir),
-                               "--time-scale", repr(float(self.time_scale)), "--clock-origin", self.origin.isoformat(),
-                               *(["--simulated-actors"] if self.simulated_actors else []),
-                               *self.options, *self.agency_options.get(agency, []))
+        return guichet_command(
+            "--log-level",
+            self.log_level,
+            "run",
+            agency,
+            "--broker",
+            self.broker,
+            "--namespace",
+            self.namespace,
+            "--data-dir",
+            str(self.data_dir),
+            "--time-scale",
+            repr(float(self.time_scale)),
+            "--clock-origin",
+            self.origin.isoformat(),
+            *(["--simulated-actors"] if self.simulated_actors else []),
+            *self.options,
+            *self.agency_options.get(agency, []),
+        )
 
     def log_path(self, agency: str) -> Path:
         return (self.log_dir or self.data_dir) / f"{agency}.log"
@@ -104,8 +119,10 @@ class ServiceProcesses:
     def check_alive(self) -> None:
         for agency, proc in self.processes.items():
             if proc.poll() is not None:
-                raise LaunchError(f"the {agency} service exited with status {proc.returncode}; "
-                                  f"end of {self.log_path(agency)}:\n{self.log_tail(agency)}")
+                raise LaunchError(
+                    f"the {agency} service exited with status {proc.returncode}; "
+                    f"end of {self.log_path(agency)}:\n{self.log_tail(agency)}"
+                )
 
     def kill(self, agency: str) -> None:
         """SIGKILL: no clean shutdown, whatever the service was doing."""
@@ -134,4 +151,3 @@ class ServiceProcesses:
 
     def log_tail(self, agency: str, lines: int = 20) -> str:
         return tail(self.log_path(agency), lines)
-

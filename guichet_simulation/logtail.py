@@ -1,4 +1,5 @@
 """The end of a process's log, for an error message that says why a process died."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,10 +1,12 @@
 """The simulation's JSON document written as it is read from the registers, a dossier at a time:
 the same bytes as `json.dumps(result, ensure_ascii=False, indent=2)` of the whole result, without
 the whole result in memory."""
+
 from __future__ import annotations
 
 import json
-from typing import IO, Any, Iterable
+from collections.abc import Iterable
+from typing import IO, Any
 
 
 def _dumped(value: Any, level: int) -> str:

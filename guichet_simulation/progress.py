@@ -1,11 +1,12 @@
 """A progress line on a terminal for large simulations: standard output carries the JSON alone."""
+
 from __future__ import annotations
 
 import time
 from datetime import datetime
 from typing import IO
 
-MIN_DOSSIERS = 200      # smaller scenarios finish before a line would help
+MIN_DOSSIERS = 200  # smaller scenarios finish before a line would help
 EVERY_SECONDS = 0.5
 
 
@@ -22,8 +23,10 @@ class ProgressLine:
         self._shown = moment
         elapsed = moment - self._started
         if now is not None:
-            text = (f"simulate: {progress.filed}/{self.total} dossiers filed, virtual date {now:%Y-%m-%d}, "
-                    f"{progress.messages} messages, {elapsed:.0f} s")
+            text = (
+                f"simulate: {progress.filed}/{self.total} dossiers filed, virtual date {now:%Y-%m-%d}, "
+                f"{progress.messages} messages, {elapsed:.0f} s"
+            )
         else:
             text = f"simulate: writing {progress.written}/{self.total} dossiers, {elapsed:.0f} s"
         self.stream.write("\r" + text.ljust(len(self._last)))

@@ -6,12 +6,13 @@ What it accepts and refuses is exactly what `parse_scenario` accepts and refuses
 problem found, the whole document goes through `parse_scenario`, whose error (naming the field) is
 the one raised.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from pydantic import ValidationError
 
@@ -67,18 +68,18 @@ class ScenarioFile:
 
     def _read(self) -> None:
         text, at = self._text, self._skip(0)
-        if text[at:at + 1] != "{":
+        if text[at : at + 1] != "{":
             raise _Malformed("not an object")
         at = self._skip(at + 1)
         top: dict = {}
         spans: list[tuple[int, int]] = []
-        while text[at:at + 1] != "}":
+        while text[at : at + 1] != "}":
             key, at = _DECODER.raw_decode(text, at)
             at = self._skip(at)
-            if not isinstance(key, str) or text[at:at + 1] != ":" or key in top:
+            if not isinstance(key, str) or text[at : at + 1] != ":" or key in top:
                 raise _Malformed("key")
             at = self._skip(at + 1)
-            if key == "dossiers" and text[at:at + 1] == "[":
+            if key == "dossiers" and text[at : at + 1] == "[":
                 at = self._read_dossiers(at, spans)
                 top[key] = None
             else:
@@ -106,7 +107,7 @@ class ScenarioFile:
     def _read_dossiers(self, at: int, spans: list[tuple[int, int]]) -> int:
         text = self._text
         at = self._skip(at + 1)
-        while text[at:at + 1] != "]":
+        while text[at : at + 1] != "]":
             start = at
             value, at = _DECODER.raw_decode(text, at)
             if not isinstance(value, dict):
@@ -119,11 +120,11 @@ class ScenarioFile:
         """After an item of an object or a list: past its comma to the next item, or at `closing`."""
         text = self._text
         at = self._skip(at)
-        if text[at:at + 1] == ",":
+        if text[at : at + 1] == ",":
             at = self._skip(at + 1)
-            if text[at:at + 1] == closing:
+            if text[at : at + 1] == closing:
                 raise _Malformed(f"a comma before {closing}")
-        elif text[at:at + 1] != closing:
+        elif text[at : at + 1] != closing:
             raise _Malformed("separator")
         return at
 

@@ -9,18 +9,19 @@ shards' results in the scenario's order and adds up annex 2.
 
 Workers are forked: they share the parent's validated scenario text without reading the file again.
 """
+
 from __future__ import annotations
 
 import json
 import multiprocessing
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 from multiprocessing import connection
-from typing import Callable, Iterator
+from pathlib import Path
 
 from guichet.receipt import Freshness
 from guichet_simulation.harness import Progress, Simulation
@@ -48,13 +49,15 @@ class Shard:
         return self._source.dossier(self._index + local * self._count)
 
     def filings(self) -> list[tuple[datetime, int]]:
-        return [(at, (g - self._index) // self._count) for at, g in self._source.filings()
-                if g % self._count == self._index]
+        return [
+            (at, (g - self._index) // self._count) for at, g in self._source.filings() if g % self._count == self._index
+        ]
 
 
 @dataclass
 class ShardedOutcome:
     """The same reading as `harness.Outcome`, over the shards' results."""
+
     ids: list[str]
     folder: Path
     count: int
@@ -85,12 +88,25 @@ class ShardedOutcome:
         return self._failed
 
     def as_dict(self) -> dict:
-        return {"dossiers": list(self.dossiers()), "biometric_report": self.report, "biometric_tables": self.tables,
-                "errors": self.errors, "failed": self._failed}
+        return {
+            "dossiers": list(self.dossiers()),
+            "biometric_report": self.report,
+            "biometric_tables": self.tables,
+            "errors": self.errors,
+            "failed": self._failed,
+        }
 
 
-def _run_shard(source, index: int, count: int, folder: Path, counters, data_dir: Path | None,
-               directory: Directory, freshness: Freshness | None) -> None:
+def _run_shard(
+    source,
+    index: int,
+    count: int,
+    folder: Path,
+    counters,
+    data_dir: Path | None,
+    directory: Directory,
+    freshness: Freshness | None,
+) -> None:
     """In the worker: run the shard, write a line per dossier (its view, or null) and the rest."""
     shard = Shard(source, index, count)
 
@@ -99,27 +115,46 @@ def _run_shard(source, index: int, count: int, folder: Path, counters, data_dir:
         counters[3 * index + 1] = progress.messages
         counters[3 * index + 2] = now.timestamp() if now is not None else 0
 
-    simulation = Simulation(shard, data_dir=data_dir / f"shard-{index}" if data_dir else None,
-                            on_progress=report_progress, directory=directory, freshness=freshness)
+    simulation = Simulation(
+        shard,
+        data_dir=data_dir / f"shard-{index}" if data_dir else None,
+        on_progress=report_progress,
+        directory=directory,
+        freshness=freshness,
+    )
     with simulation.session() as outcome, (folder / f"{index}.views").open("w", encoding="utf-8") as views:
         for _, view in outcome.views():
             views.write(json.dumps(view, ensure_ascii=False) + "\n")
-        rest = {"report": outcome.biometric_report(), "tables": outcome.biometric_tables(),
-                "errors": outcome.errors, "failed": outcome.failed()}
+        rest = {
+            "report": outcome.biometric_report(),
+            "tables": outcome.biometric_tables(),
+            "errors": outcome.errors,
+            "failed": outcome.failed(),
+        }
     (folder / f"{index}.json").write_text(json.dumps(rest, ensure_ascii=False), encoding="utf-8")
 
 
 @contextmanager
-def sharded_session(source, workers: int, directory: Directory, data_dir: Path | None = None,
-                    on_progress: Callable[[Progress, datetime | None], None] | None = None,
-                    freshness: Freshness | None = None) -> Iterator[ShardedOutcome]:
+def sharded_session(
+    source,
+    workers: int,
+    directory: Directory,
+    data_dir: Path | None = None,
+    on_progress: Callable[[Progress, datetime | None], None] | None = None,
+    freshness: Freshness | None = None,
+) -> Iterator[ShardedOutcome]:
     context = multiprocessing.get_context("fork")
     counters = context.Array("d", 3 * workers, lock=False)
     with tempfile.TemporaryDirectory(prefix="guichet-shards-") as tmp:
         folder = Path(tmp)
-        processes = [context.Process(target=_run_shard,
-                                     args=(source, i, workers, folder, counters, data_dir, directory, freshness),
-                                     name=f"simulate-shard-{i}") for i in range(workers)]
+        processes = [
+            context.Process(
+                target=_run_shard,
+                args=(source, i, workers, folder, counters, data_dir, directory, freshness),
+                name=f"simulate-shard-{i}",
+            )
+            for i in range(workers)
+        ]
         for process in processes:
             process.start()
         try:
@@ -143,19 +178,27 @@ def sharded_session(source, workers: int, directory: Directory, data_dir: Path |
 
 
 def _show(counters, workers: int, on_progress) -> None:
-    progress = Progress(filed=int(sum(counters[3 * i] for i in range(workers))),
-                        messages=int(sum(counters[3 * i + 1] for i in range(workers))))
+    progress = Progress(
+        filed=int(sum(counters[3 * i] for i in range(workers))),
+        messages=int(sum(counters[3 * i + 1] for i in range(workers))),
+    )
     moments = [counters[3 * i + 2] for i in range(workers) if counters[3 * i + 2]]
-    on_progress(progress, datetime.fromtimestamp(min(moments), timezone.utc) if moments else None)
+    on_progress(progress, datetime.fromtimestamp(min(moments), UTC) if moments else None)
 
 
 def _gather(source, folder: Path, workers: int) -> ShardedOutcome:
     parts = [json.loads((folder / f"{i}.json").read_text(encoding="utf-8")) for i in range(workers)]
     position = {dossier_id: p for p, dossier_id in enumerate(source.ids)}
     failed = sorted((f for part in parts for f in part["failed"]), key=lambda f: position[f["id"]])
-    return ShardedOutcome(ids=source.ids, folder=folder, count=workers, report=merge_reports(p["report"] for p in parts),
-                          tables=merge_tables(p["tables"] for p in parts), errors=sum(p["errors"] for p in parts),
-                          _failed=failed)
+    return ShardedOutcome(
+        ids=source.ids,
+        folder=folder,
+        count=workers,
+        report=merge_reports(p["report"] for p in parts),
+        tables=merge_tables(p["tables"] for p in parts),
+        errors=sum(p["errors"] for p in parts),
+        _failed=failed,
+    )
 
 
 def merge_reports(reports) -> dict:
@@ -178,5 +221,6 @@ def merge_tables(tables_of_shards) -> dict:
                 into = total.setdefault(department, {}).setdefault(month, {c: [] for c in BIOMETRIC_CATEGORIES})
                 for category, numbers in row.items():
                     into[category].extend(numbers)
-    return {dep: {m: {c: sorted(n) for c, n in total[dep][m].items()} for m in sorted(total[dep])}
-            for dep in sorted(total)}
+    return {
+        dep: {m: {c: sorted(n) for c, n in total[dep][m].items()} for m in sorted(total[dep])} for dep in sorted(total)
+    }

@@ -3,6 +3,7 @@
 `Message` is the runtime's (`guichet.message`); schemas/catalogue.py gathers the classes of this
 package into one registry.
 """
+
 from __future__ import annotations
 
 from typing import Literal

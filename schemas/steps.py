@@ -4,6 +4,7 @@ A step is where a dossier stands in the paper flow: most travel in a message of 
 class names its step (`STEP`); two are done inside one agency and travel in none (the production of
 the card, the card of a carte bleue holder's spouse). The dossier's journey, its deadlines and its
 breaches are recorded under these names, and the scenario contract prints them as they are."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -40,8 +41,8 @@ class Step(StrEnum):
     DEMANDE_COMPLEMENTS = "demande_complements", "demande des pièces manquantes"
     TRANSMISSION_PREFECTURE = "transmission_prefecture", "transmission à la préfecture"
     CONVOCATION_VISITE_MEDICALE = "convocation_visite_medicale", "convocation à la visite médicale"
-    FABRICATION_TITRE = "fabrication_titre", "fabrication du titre"          # inside the préfecture (II.C.2)
-    TITRE_FAMILLE = "titre_famille", "titre famille"                   # R.313-20-2 III, inside the préfecture
+    FABRICATION_TITRE = "fabrication_titre", "fabrication du titre"  # inside the préfecture (II.C.2)
+    TITRE_FAMILLE = "titre_famille", "titre famille"  # R.313-20-2 III, inside the préfecture
     TRANSMISSION_TITRE_OFII = "transmission_titre_ofii", "transmission du titre à l'OFII"
     SECONDE_CONVOCATION = "seconde_convocation", "seconde convocation"
     REMISE_TITRE = "remise_titre", "remise du titre"

@@ -1,6 +1,7 @@
 """The four agencies by name, as the runtime receives them: each definition with the deadline
 watch every agency runs (II.E.1) and, for the relay, the late-transmission alert. Built by the
 composition root (services/bootstrap.py), which hands them the message registry and the directory."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -22,6 +23,7 @@ def definitions(directory: Directory, messages: MessageRegistry) -> dict[str, Ag
     from services.ofii.service import definition as ofii
     from services.prefecture.service import definition as prefecture
     from services.smoe.service import definition as smoe
+
     return {d.name: _watched(d, messages) for d in (build(directory) for build in (ofii, smoe, consulat, prefecture))}
 
 
@@ -29,7 +31,13 @@ def _watched(definition: AgencyDefinition, messages: MessageRegistry) -> AgencyD
     veille = VEILLE[definition.name]
     # II.E.1: the agency's own reminder of a pending step; the watch sees whether the task is still open.
     gate = definition.gate.with_rules({veille: at(always, "while the dossier is held", "II.E.1")})
-    return replace(definition, facts_model=Facts, reminders=reminders_of(definition.name), gate=gate,
-                   handlers={**definition.handlers, veille: watch_deadline},
-                   late_alert=late_transmission_alert(PARTIES.relay) if definition.name == PARTIES.relay else None,
-                   observe=deadline_signal, messages=messages)
+    return replace(
+        definition,
+        facts_model=Facts,
+        reminders=reminders_of(definition.name),
+        gate=gate,
+        handlers={**definition.handlers, veille: watch_deadline},
+        late_alert=late_transmission_alert(PARTIES.relay) if definition.name == PARTIES.relay else None,
+        observe=deadline_signal,
+        messages=messages,
+    )

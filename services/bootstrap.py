@@ -7,6 +7,7 @@ directory gives the same composition (built once). The process's own settings (T
 bounds of a sender's clock) are the command line's (guichet_cli/settings.py), which calls
 `compose` with the directory of services they name.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from services.parties import PARTIES
 @dataclass(frozen=True)
 class GuichetUnique:
     """What the agencies of one process are made of."""
+
     directory: Directory
     messages: MessageRegistry
     agencies: Mapping[str, AgencyDefinition]
@@ -34,5 +36,6 @@ class GuichetUnique:
 @lru_cache(maxsize=4)
 def compose(directory: Directory) -> GuichetUnique:
     messages = message_registry()
-    return GuichetUnique(directory=directory, messages=messages, agencies=definitions(directory, messages),
-                         parties=PARTIES)
+    return GuichetUnique(
+        directory=directory, messages=messages, agencies=definitions(directory, messages), parties=PARTIES
+    )

@@ -2,6 +2,7 @@
 and at each legal deadline of a pending step, and tells the DT-OFII's référent guichet unique
 while the step is still pending; a transmission that waited in its recipient's queue past its
 deadline raises an alert too. The dossier goes on either way."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from schemas.veille import ALERTE, VEILLE
 
 log = structlog.get_logger("services.deadline_watch")
 
-WARNING_SHARE = 0.2          # warn when a fifth of the legal period is left
+WARNING_SHARE = 0.2  # warn when a fifth of the legal period is left
 WARNING_MIN = timedelta(hours=1)
 
 
@@ -27,10 +28,13 @@ def watch_reminders(agency: str, task: Task) -> list[tuple[Message, datetime]]:
     warn_at = task.warn_at or task.deadline - max((task.deadline - task.opened_at) * WARNING_SHARE, WARNING_MIN)
     veille = VEILLE[agency]
     step = task.step or task.name
-    return [(veille(task=task.name, step=step, kind="avertissement", deadline=task.deadline),
-             max(warn_at, task.opened_at)),
-            (veille(task=task.name, step=step, kind="depassement", deadline=task.deadline),
-             task.deadline + timedelta(seconds=1))]
+    return [
+        (veille(task=task.name, step=step, kind="avertissement", deadline=task.deadline), max(warn_at, task.opened_at)),
+        (
+            veille(task=task.name, step=step, kind="depassement", deadline=task.deadline),
+            task.deadline + timedelta(seconds=1),
+        ),
+    ]
 
 
 def reminders_of(agency: str) -> Reminders:
@@ -41,10 +45,14 @@ def watch_deadline(msg, ctx: Context, state) -> None:
     """II.E.1: the référent guichet unique of the DT-OFII hears of a deadline while the step is pending."""
     if not ctx.is_open(msg.task):
         return
-    alert = ALERTE[ctx.envelope.sender.agency](agency=ctx.envelope.sender.agency, task=msg.task, step=msg.step,
-                                               kind=msg.kind, deadline=msg.deadline)
-    log.warning("deadline " + ("near" if msg.kind == "avertissement" else "passed"), step=msg.step,
-                deadline=msg.deadline.isoformat())
+    alert = ALERTE[ctx.envelope.sender.agency](
+        agency=ctx.envelope.sender.agency, task=msg.task, step=msg.step, kind=msg.kind, deadline=msg.deadline
+    )
+    log.warning(
+        "deadline " + ("near" if msg.kind == "avertissement" else "passed"),
+        step=msg.step,
+        deadline=msg.deadline.isoformat(),
+    )
     ctx.send(alert)
 
 
@@ -57,17 +65,24 @@ def deadline_signal(envelope: Envelope) -> DeadlineSignal | None:
     if envelope.type not in ALERT_TYPES:
         return None
     payload = envelope.payload
-    return DeadlineSignal(agency=payload["agency"], step=payload["step"], kind=payload["kind"],
-                          breach=payload["kind"] == "depassement")
+    return DeadlineSignal(
+        agency=payload["agency"], step=payload["step"], kind=payload["kind"], breach=payload["kind"] == "depassement"
+    )
 
 
 def late_transmission_alert(relay: str):
     """II.E.1: a transmission that expired in an agency's queue is reported to the référent by the
     relaying agency; transmissions to outside parties raise none."""
+
     def alert(envelope: Envelope, late: Message) -> Message | None:
         if envelope.recipient not in AGENCIES:
             return None
-        return ALERTE[relay](agency=envelope.recipient, task="transmission", step=late.STEP or envelope.type,
-                             kind="transmission_en_retard", deadline=envelope.deadline or envelope.sent_at)
-    return alert
+        return ALERTE[relay](
+            agency=envelope.recipient,
+            task="transmission",
+            step=late.STEP or envelope.type,
+            kind="transmission_en_retard",
+            deadline=envelope.deadline or envelope.sent_at,
+        )
 
+    return alert

@@ -5,6 +5,7 @@ The defaults ship in services/data/annuaire.json (`Directory.shipped()`); a file
 that a préfecture's single list of documents, its DCEM policy or a platform can change without code.
 The command builds one directory and hands it to the agencies' definitions (services/agencies.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,13 +21,16 @@ class UnconfiguredPlatform(LookupError):
 
     def __init__(self, department: str, region: str | None):
         self.department, self.region = department, region
-        super().__init__(f"no 2021 platform is configured for département {department} "
-                         f"({region or 'no region'}): set its name and regions in the directory's platforms_2021")
+        super().__init__(
+            f"no 2021 platform is configured for département {department} "
+            f"({region or 'no region'}): set its name and regions in the directory's platforms_2021"
+        )
 
 
 @dataclass(frozen=True, eq=False)
 class Directory:
     """One directory of services, as read: two directories of the same content are equal."""
+
     data: dict
     _key: str = field(init=False, repr=False)
 

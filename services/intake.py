@@ -5,6 +5,7 @@ application at the consulate for 'compétences et talents', the employer's onlin
 platform under the 2021 notes, else the employer's deposit at the DT-OFII. The employers' portal
 (`guichet submit`) and the simulator file through the same function, so both open a dossier at the
 party the law names."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,6 +24,7 @@ from services.directory import Directory
 class Filed(Protocol):
     """A dossier as a scenario describes it: what the employer files under a regime, the employer's
     establishment, and the facts the simulated people will follow."""
+
     employer: Any
     facts: Any
 
@@ -45,5 +47,10 @@ def filing(dossier_id: str, scenario_dossier: Filed, regime: str, at: datetime, 
     message = first_message(scenario_dossier.filed(regime), directory)
     # The employer files for itself, from its establishment as the employers' portal knows it: its SIRET.
     office = scenario_dossier.employer.siret if message.SENDER == "employeur" else None
-    return wrap(message, dossier_id=dossier_id, sender=Sender(agency=message.SENDER, office=office),
-                sent_at=at, facts=scenario_dossier.facts.model_dump(mode="json"))
+    return wrap(
+        message,
+        dossier_id=dossier_id,
+        sender=Sender(agency=message.SENDER, office=office),
+        sent_at=at,
+        facts=scenario_dossier.facts.model_dump(mode="json"),
+    )

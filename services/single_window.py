@@ -1,6 +1,7 @@
 """I.B, I.C, I.E: whom the single window serves. The DT-OFII applies it to a deposit; since 2021 the
 platform applies it too, to the requests filed online with it, to know which ones the circular's
 deadlines bind."""
+
 from __future__ import annotations
 
 from schemas.dossier import Dossier
@@ -16,14 +17,19 @@ def route(dossier: Dossier, directory: Directory) -> tuple[str, str]:
             return "prefecture_residence", "déjà présent en France : préfecture du lieu de résidence (I.E)"
         return "guichet_unique", "jeune professionnel : guichet unique national (I.E)"
     if dossier.title not in SINGLE_WINDOW_TITLES:
-        return "smoe_droit_commun", ("titre hors guichet unique : droit commun de l'article R.5221-16 1° "
-                                     "du code du travail, SMOE territorialement compétent (I.E)")
+        return "smoe_droit_commun", (
+            "titre hors guichet unique : droit commun de l'article R.5221-16 1° "
+            "du code du travail, SMOE territorialement compétent (I.E)"
+        )
     if dossier.already_in_france:
-        return "prefecture_residence", ("étranger déjà présent en France : dossier complet à la préfecture "
-                                        "du lieu de résidence (I.E)")
+        return "prefecture_residence", (
+            "étranger déjà présent en France : dossier complet à la préfecture du lieu de résidence (I.E)"
+        )
     if dossier.employment_department not in directory.guichet_unique_departments():
-        return "smoe_droit_commun", (f"lieu effectif d'emploi ({dossier.employment_department}) hors des huit "
-                                     "départements du guichet unique (I.C)")
+        return "smoe_droit_commun", (
+            f"lieu effectif d'emploi ({dossier.employment_department}) hors des huit "
+            "départements du guichet unique (I.C)"
+        )
     return "guichet_unique", "primo-migrant, titre et département du guichet unique (I.B, I.C, I.E)"
 
 

@@ -13,6 +13,7 @@ the error queue with its reason:
 - `identity_mismatch`: a message that carries the dossier names another worker or employer than
   the one the agency holds: a dossier's identity facts never change by a later message.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,6 +46,7 @@ def always(message: Any, d: Any) -> bool:
 class Step:
     """Where a message is let in: `when` the dossier is at its step, described by `expects`, under `law`.
     `opens`: the message opens a dossier the agency does not hold yet."""
+
     law: str
     expects: str
     when: When = never
@@ -78,6 +80,7 @@ def content_key(message: Message) -> str:
 @dataclass(frozen=True)
 class Table:
     """An agency's rules by message class, and how it says where a dossier stands (for the errors)."""
+
     agency: str
     rules: dict[type[Message], Step]
     where: Callable[[Any], str] = field(default=lambda d: "held")
@@ -92,30 +95,44 @@ class Table:
             return Refused("unexpected_step", f"{what}: no step of a dossier at the {self.agency} accepts it")
         if d is None:
             if not rule.opens:
-                return Refused("unknown_dossier", f"{what}: the {self.agency} does not hold this dossier; "
-                                                  f"it is accepted {rule.expects} ({rule.law})")
+                return Refused(
+                    "unknown_dossier",
+                    f"{what}: the {self.agency} does not hold this dossier; it is accepted {rule.expects} ({rule.law})",
+                )
             return self._employer_files(message, envelope, rule, what)
         held: Dossier | None = getattr(d, "dossier", None)
         if envelope.sender.agency == EMPLOYER and held is not None and envelope.sender.office != held.employer.siret:
-            return Refused("not_competent", f"{what} from the employer {envelope.sender.office!r}: the dossier "
-                                            f"was filed by the employer SIRET {held.employer.siret} ({rule.law})")
+            return Refused(
+                "not_competent",
+                f"{what} from the employer {envelope.sender.office!r}: the dossier "
+                f"was filed by the employer SIRET {held.employer.siret} ({rule.law})",
+            )
         if rule.competent is not None and (why := rule.competent(message, envelope, d)):
             return Refused("not_competent", f"{what}: {why} ({rule.law})")
         if rule.when(message, d):
             carried: Dossier | None = getattr(message, "dossier", None)
             if carried is not None and held is not None and identity(carried) != identity(held):
-                return Refused("identity_mismatch", f"{what} names another worker or employer than the dossier "
-                                                    f"the {self.agency} holds: identity facts never change by a "
-                                                    f"later message ({rule.law})")
+                return Refused(
+                    "identity_mismatch",
+                    f"{what} names another worker or employer than the dossier "
+                    f"the {self.agency} holds: identity facts never change by a "
+                    f"later message ({rule.law})",
+                )
             return None
         if rule.opens and self._repeats(message, d):
             return Absorbed(f"{what} repeats the filing the {self.agency} holds")
         if rule.opens and (d.opened_by is None or d.opened_by.split(" ")[0] == message.TYPE):
-            return Refused("dossier_already_filed", f"{what}: the {self.agency} already holds this dossier "
-                                                    f"({self.where(d)}), filed with another content; a filing is "
-                                                    f"not replaced by another ({rule.law})")
-        return Refused("unexpected_step", f"{what}: the dossier is {self.where(d)} at the {self.agency}; this "
-                                          f"message is accepted {rule.expects} ({rule.law})")
+            return Refused(
+                "dossier_already_filed",
+                f"{what}: the {self.agency} already holds this dossier "
+                f"({self.where(d)}), filed with another content; a filing is "
+                f"not replaced by another ({rule.law})",
+            )
+        return Refused(
+            "unexpected_step",
+            f"{what}: the dossier is {self.where(d)} at the {self.agency}; this "
+            f"message is accepted {rule.expects} ({rule.law})",
+        )
 
     def admitted(self, message: Message, envelope: Envelope, d: Any, opened: bool) -> None:
         """The filing that opened the dossier is remembered by its content, to know it again."""
@@ -127,8 +144,11 @@ class Table:
         """The employer files for itself: the portal authenticated it by its SIRET (the envelope's office)."""
         filed: Dossier | None = getattr(message, "dossier", None)
         if envelope.sender.agency == EMPLOYER and filed is not None and envelope.sender.office != filed.employer.siret:
-            return Refused("not_competent", f"{what} from the employer {envelope.sender.office!r} files for the "
-                                            f"employer SIRET {filed.employer.siret} ({rule.law})")
+            return Refused(
+                "not_competent",
+                f"{what} from the employer {envelope.sender.office!r} files for the "
+                f"employer SIRET {filed.employer.siret} ({rule.law})",
+            )
         return None
 
     @staticmethod

@@ -1,5 +1,6 @@
 """The dossier object of the scenario contract, read from the DT-OFII's register (the single
 window sees every step), and the annex 2 table, read from the préfecture's."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -11,8 +12,12 @@ from services.ofii.state import OfiiDossier
 from services.ofii.tasks import COMPLEMENTS_TITRE
 from services.prefecture.state import PrefectureDossier
 
-BIOMETRIC_CATEGORIES = ("salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne",
-                        "vie_privee_et_familiale")
+BIOMETRIC_CATEGORIES = (
+    "salarie_en_mission",
+    "competences_et_talents",
+    "carte_bleue_europeenne",
+    "vie_privee_et_familiale",
+)
 
 
 def dossier_view(state: dict, directory: Directory) -> dict:
@@ -29,10 +34,15 @@ def dossier_view(state: dict, directory: Directory) -> dict:
         family.append(entry)
     titre = None
     if d.card:
-        titre = {"kind": d.card.kind, "number": d.card.number, "agdref_number": d.card.agdref_number,
-                 "valid_from": d.card.valid_from.isoformat(),
-                 "valid_until": d.card.valid_until.isoformat(), "fingerprints": d.card.fingerprints,
-                 "agdref_observation": d.card.agdref_observation}
+        titre = {
+            "kind": d.card.kind,
+            "number": d.card.number,
+            "agdref_number": d.card.agdref_number,
+            "valid_from": d.card.valid_from.isoformat(),
+            "valid_until": d.card.valid_until.isoformat(),
+            "fingerprints": d.card.fingerprints,
+            "agdref_observation": d.card.agdref_observation,
+        }
     single_window = d.route == "guichet_unique" and d.dossier is not None
     return {
         "id": d.dossier_id,
@@ -56,12 +66,24 @@ def dossier_view(state: dict, directory: Directory) -> dict:
         "employer_tax_eur": d.employer_tax_eur,
         "employer_tax_due_by": d.employer_tax_due_by.isoformat() if d.employer_tax_due_by else None,
         "deadline_breaches": [s.step for s in d.steps if s.late],
-        "deadline_alerts": [{"agency": a.agency, "step": a.step, "kind": a.kind, "deadline": iso(a.deadline),
-                             "at": iso(a.at)} for a in d.alerts],
+        "deadline_alerts": [
+            {"agency": a.agency, "step": a.step, "kind": a.kind, "deadline": iso(a.deadline), "at": iso(a.at)}
+            for a in d.alerts
+        ],
         "family": family,
         "titre": titre,
-        "steps": [{"step": s.step, "from": s.from_, "to": s.to, "at": iso(s.at), "deadline": iso(s.deadline),
-                   "late": s.late, "stamp": s.stamp} for s in d.steps],
+        "steps": [
+            {
+                "step": s.step,
+                "from": s.from_,
+                "to": s.to,
+                "at": iso(s.at),
+                "deadline": iso(s.deadline),
+                "late": s.late,
+                "stamp": s.stamp,
+            }
+            for s in d.steps
+        ],
     }
 
 
@@ -85,8 +107,9 @@ def biometric_report(prefecture_states: list[dict]) -> dict[str, dict[str, int]]
     return {month: table[month] for month in sorted(table)}
 
 
-def biometric_tables(prefecture_states: list[dict], month: str | None = None,
-                     prefecture: str | None = None) -> dict[str, dict[str, dict[str, list[str]]]]:
+def biometric_tables(
+    prefecture_states: list[dict], month: str | None = None, prefecture: str | None = None
+) -> dict[str, dict[str, dict[str, list[str]]]]:
     """II.E.3: the table each préfecture sends monthly, "numéros de dossier AGDREF uniquement": per
     préfecture, per month, per category, the holders' AGDREF numbers (not the cards' numbers)."""
     tables: dict = defaultdict(lambda: defaultdict(lambda: {c: [] for c in BIOMETRIC_CATEGORIES}))
@@ -94,5 +117,7 @@ def biometric_tables(prefecture_states: list[dict], month: str | None = None,
         if (month is None or card_month == month) and (prefecture is None or department == prefecture):
             # A card recorded before it carried its holder's number had that number as its own.
             tables[department][card_month][card.kind].append(card.agdref_number or card.number)
-    return {dep: {m: {c: sorted(n) for c, n in tables[dep][m].items()} for m in sorted(tables[dep])}
-            for dep in sorted(tables)}
+    return {
+        dep: {m: {c: sorted(n) for c, n in tables[dep][m].items()} for m in sorted(tables[dep])}
+        for dep in sorted(tables)
+    }

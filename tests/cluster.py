@@ -7,6 +7,7 @@ share an Erlang cookie through HOME. Nodes are stopped by the PIDs this module s
 VM's, from its pid file, or the process group of its start script), never by name: the machine's
 own RabbitMQ on 5672 is left alone.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,24 +48,31 @@ class Node:
 
     def env(self) -> dict[str, str]:
         folder = self.base / f"c{self.index}"
-        return {**os.environ, "HOME": str(self.home), "RABBITMQ_NODENAME": self.name,
-                "RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_DIST_PORT": str(25700 + self.index),
-                "RABBITMQ_MNESIA_BASE": str(folder / "mnesia"), "RABBITMQ_LOG_BASE": str(folder / "log"),
-                "RABBITMQ_PID_FILE": str(folder / "node.pid"),
-                "RABBITMQ_CONFIG_FILE": str(folder / "rabbitmq.conf"),
-                "RABBITMQ_ADVANCED_CONFIG_FILE": str(folder / "advanced.config"),
-                "RABBITMQ_CONF_ENV_FILE": str(folder / "rabbitmq-env.conf"),
-                "RABBITMQ_ENABLED_PLUGINS_FILE": str(folder / "enabled_plugins"),
-                "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": f"-setcookie {COOKIE}",
-                "RABBITMQ_CTL_ERL_ARGS": f"-setcookie {COOKIE}",
-                "ERL_EPMD_ADDRESS": "127.0.0.1"}
+        return {
+            **os.environ,
+            "HOME": str(self.home),
+            "RABBITMQ_NODENAME": self.name,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(25700 + self.index),
+            "RABBITMQ_MNESIA_BASE": str(folder / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(folder / "log"),
+            "RABBITMQ_PID_FILE": str(folder / "node.pid"),
+            "RABBITMQ_CONFIG_FILE": str(folder / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(folder / "advanced.config"),
+            "RABBITMQ_CONF_ENV_FILE": str(folder / "rabbitmq-env.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(folder / "enabled_plugins"),
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": f"-setcookie {COOKIE}",
+            "RABBITMQ_CTL_ERL_ARGS": f"-setcookie {COOKIE}",
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+        }
 
     def prepare(self) -> None:
         folder = self.base / f"c{self.index}"
         (folder / "log").mkdir(parents=True, exist_ok=True)
         (folder / "rabbitmq.conf").write_text(
             f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users = none\n"
-            "cluster_partition_handling = pause_minority\n")
+            "cluster_partition_handling = pause_minority\n"
+        )
         (folder / "advanced.config").write_text("[].\n")
         (folder / "rabbitmq-env.conf").write_text("")
         (folder / "enabled_plugins").write_text("[].\n")
@@ -77,13 +85,15 @@ class Node:
     def start(self) -> None:
         self.prepare()
         log = open(self.base / f"c{self.index}" / "server.out", "ab")
-        self.process = subprocess.Popen([RABBITMQ_SERVER], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [RABBITMQ_SERVER], env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.pid = None
 
     def ctl(self, *args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([RABBITMQCTL, "-n", self.name, *args], env=self.env(), capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            [RABBITMQCTL, "-n", self.name, *args], env=self.env(), capture_output=True, text=True, timeout=timeout
+        )
         if check and done.returncode != 0:
             raise RuntimeError(f"rabbitmqctl -n {self.name} {' '.join(args)}: {done.stdout}{done.stderr}")
         return done
@@ -138,7 +148,7 @@ class Cluster:
         """The failover list every service is given."""
         return ";".join(n.url for n in self.nodes)
 
-    def start(self, size: int = 3) -> "Cluster":
+    def start(self, size: int = 3) -> Cluster:
         self.nodes = [Node(i, self.base) for i in range(1, size + 1)]
         for node in self.nodes:
             node.start()

@@ -1,4 +1,5 @@
 """Shared fixtures. Broker tests run on the real RabbitMQ and fail, never skip, when it is down."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,8 @@ import pytest
 
 from schemas.catalogue import message_registry
 from services.directory import Directory
-from services.scenario import parse_scenario
 from services.parties import PARTIES
+from services.scenario import parse_scenario
 
 AMQP_URL = os.environ.get("GUICHET_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
 # Every message type of the contract, as the composition root gives it to the agencies.
@@ -31,9 +32,18 @@ EXAMPLE_DOSSIER = {
     "already_in_france": False,
     "family": {"spouse": False, "minor_children": 0},
     "employer": {"siret": "55208131766522", "name": "Exemple SA"},
-    "worker": {"surname": "DOE", "given_names": "Jane", "nationality": "IND",
-               "address_abroad": {"line": "12 MG Road", "city": "Bengaluru", "country": "IND",
-                                  "phone": "+91 80 0000 0000", "email": "jane@example.org"}},
+    "worker": {
+        "surname": "DOE",
+        "given_names": "Jane",
+        "nationality": "IND",
+        "address_abroad": {
+            "line": "12 MG Road",
+            "city": "Bengaluru",
+            "country": "IND",
+            "phone": "+91 80 0000 0000",
+            "email": "jane@example.org",
+        },
+    },
     "contract": {"kind": "cdi", "months": None, "monthly_gross_salary_eur": 5200},
     "facts": {},
 }
@@ -102,6 +112,7 @@ def broker(request) -> str:
 def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
     """Wait on a condition, never on a fixed delay; fail naming what did not happen."""
     import time
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -114,6 +125,7 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
 def delete_namespace(url: str, namespace: str) -> None:
     from guichet.bus import Bus
     from guichet.topology import Topology
+
     bus = Bus(url, Topology(PARTIES, namespace=namespace))
     try:
         bus.delete_topology()

@@ -1,5 +1,6 @@
 """Helpers of the monitoring tests: free ports, the services' HTTP endpoints, their metrics and the
 registers' journals they are checked against."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from prometheus_client.parser import text_string_to_metric_families
 
 from guichet.register_reader import RegisterReader
@@ -40,8 +40,11 @@ def samples(port: int) -> dict[tuple[str, frozenset], float]:
     """The /metrics of a service, by (sample name, labels)."""
     code, text = http_get(f"http://127.0.0.1:{port}/metrics")
     assert code == 200, text
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def total(found: dict, name: str, **labels: str) -> float:
@@ -68,8 +71,15 @@ class Prometheus:
         self.log = workdir / "prometheus.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                ["prometheus", f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}",
-                 f"--storage.tsdb.path={workdir / 'tsdb'}"], stdout=log, stderr=subprocess.STDOUT)
+                [
+                    "prometheus",
+                    f"--config.file={config}",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                    f"--storage.tsdb.path={workdir / 'tsdb'}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait_ready(self, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds

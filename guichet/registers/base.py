@@ -9,14 +9,16 @@ publishing leaves the outbox to be sent again.
 `Register(url, agency)` gives the implementation for the URL; opening it brings its schema to this
 version or refuses it (migrations.py).
 """
+
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from guichet import journal as chain
 from guichet.envelope import Envelope
@@ -30,15 +32,15 @@ class Register:
     dialect: Dialect
     _conn: Any
 
-    def __new__(cls, url: str, *args: Any, **kwargs: Any) -> "Register":
+    def __new__(cls, url: str, *args: Any, **kwargs: Any) -> Register:
         # `Register(url, agency)` keeps working as it always has: the URL picks the implementation.
         if cls is Register:
             from guichet.registers import implementation
+
             cls = implementation(url)
         return super().__new__(cls)
 
-    def __init__(self, url: str, agency: str, schema: str | None = None, durable: bool = True,
-                 upgrade: bool = False):
+    def __init__(self, url: str, agency: str, schema: str | None = None, durable: bool = True, upgrade: bool = False):
         """`durable=False`: a throwaway register (a simulation's, in a folder deleted at its end),
         which one connection alone uses; the implementation may trade crash safety for speed, never
         all-or-nothing transactions. `upgrade`: also run the migration steps not run on open (the
@@ -52,8 +54,14 @@ class Register:
             self.migration: Upgrade = migrate(tx, self.dialect, agency, self.upgrade_command(), upgrading=upgrade)
 
     @classmethod
-    def for_agency(cls, agency: str, data_dir: str | Path | None = None, database_url: str | None = None,
-                   durable: bool = True, upgrade: bool = False) -> "Register":
+    def for_agency(
+        cls,
+        agency: str,
+        data_dir: str | Path | None = None,
+        database_url: str | None = None,
+        durable: bool = True,
+        upgrade: bool = False,
+    ) -> Register:
         if database_url:
             return cls(database_url, agency, upgrade=upgrade)
         return cls(str(Path(data_dir or "data") / f"{agency}.sqlite3"), agency, durable=durable, upgrade=upgrade)
@@ -93,25 +101,38 @@ class Register:
 
     # Reads, and the outbox's bookkeeping in a transaction of its own.
     def due_outbox(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        return self.read("SELECT id, message_id, routing_key, type, body, headers FROM outbox "
-                         "WHERE published_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-                         utc_text(now), limit)
+        return self.read(
+            "SELECT id, message_id, routing_key, type, body, headers FROM outbox "
+            "WHERE published_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            utc_text(now),
+            limit,
+        )
 
-    def claim_outbox(self, now: datetime, owner: str, claimed_at: datetime, stale_before: datetime,
-                     limit: int = 200) -> list[dict[str, Any]]:
+    def claim_outbox(
+        self, now: datetime, owner: str, claimed_at: datetime, stale_before: datetime, limit: int = 200
+    ) -> list[dict[str, Any]]:
         """Take the due rows no other publisher holds (or whose claim went stale: its process died
         before the confirm), so that two processes of one agency do not both publish a row. On
         PostgreSQL a row another publisher is claiming is skipped (SKIP LOCKED); on SQLite the
         claim's BEGIN IMMEDIATE serialises the two."""
         lock = self.dialect.skip_locked
         with self.transaction() as tx:
-            rows = tx.rows("SELECT id, message_id, routing_key, type, body, headers FROM outbox "
-                           "WHERE published_at IS NULL AND due_at <= ? AND (claimed_at IS NULL OR claimed_at < ? "
-                           f"OR claimed_by = ?) ORDER BY due_at, id LIMIT ?{lock}", utc_text(now),
-                           utc_text(stale_before), owner, limit)
+            rows = tx.rows(
+                "SELECT id, message_id, routing_key, type, body, headers FROM outbox "
+                "WHERE published_at IS NULL AND due_at <= ? AND (claimed_at IS NULL OR claimed_at < ? "
+                f"OR claimed_by = ?) ORDER BY due_at, id LIMIT ?{lock}",
+                utc_text(now),
+                utc_text(stale_before),
+                owner,
+                limit,
+            )
             for row in rows:
-                tx.execute("UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?", owner,
-                           utc_text(claimed_at), row["id"])
+                tx.execute(
+                    "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                    owner,
+                    utc_text(claimed_at),
+                    row["id"],
+                )
         return rows
 
     def mark_all_published(self, published: list[tuple[dict[str, Any], Envelope]], now: datetime) -> None:
@@ -125,8 +146,9 @@ class Register:
 
     def next_due(self) -> datetime | None:
         """When the next outbox row falls due (a retry waits in the transport's queues, not here)."""
-        due = [r["due"] for r in self.read(
-            "SELECT MIN(due_at) AS due FROM outbox WHERE published_at IS NULL") if r["due"]]
+        due = [
+            r["due"] for r in self.read("SELECT MIN(due_at) AS due FROM outbox WHERE published_at IS NULL") if r["due"]
+        ]
         return from_text(min(due)) if due else None
 
     def pending_outbox(self) -> int:
@@ -160,7 +182,7 @@ class Register:
         with self.transaction() as tx:
             return tx.rows("SELECT * FROM journal WHERE dossier_id = ? ORDER BY seq", dossier_id)
 
-    def verify_journal(self) -> "chain.Verdict":
+    def verify_journal(self) -> chain.Verdict:
         with self.transaction() as tx:
             rows = tx.rows(f"SELECT {', '.join(chain.FIELDS)}, {chain.FORM}, hash FROM journal ORDER BY seq")
             head = tx.rows("SELECT records, hash FROM journal_head WHERE id = 1")

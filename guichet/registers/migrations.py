@@ -16,11 +16,13 @@ When a register is opened:
 - newer than this version knows: refused, whichever the command. This version would misread the
   tables a later one wrote, and would write rows the later one does not expect.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from guichet import journal as chain
 from guichet.registers.dialect import Dialect
@@ -28,16 +30,16 @@ from guichet.registers.instants import utc_text
 from guichet.registers.schema import SCHEMA, TABLES
 from guichet.registers.transaction import Transaction
 
-LEGACY = 0   # the version of a register made before the version table existed
+LEGACY = 0  # the version of a register made before the version table existed
 VERSION_TABLE = "schema_version"
 
 
 @dataclass(frozen=True)
 class Step:
-    version: int                 # the register's version once the step has run
-    purpose: str                 # what it changes, as an operator reads it in an upgrade's report
+    version: int  # the register's version once the step has run
+    purpose: str  # what it changes, as an operator reads it in an upgrade's report
     apply: Callable[[Transaction, Dialect], None]
-    on_open: bool = True         # run when a service opens the register; else only by `guichet register upgrade`
+    on_open: bool = True  # run when a service opens the register; else only by `guichet register upgrade`
 
 
 def _columns(tx: Transaction, table: str) -> list[str]:
@@ -57,8 +59,11 @@ def _tables_of_version_1(tx: Transaction, dialect: Dialect) -> None:
 
 
 STEPS: tuple[Step, ...] = (
-    Step(1, "the register's tables; a legacy register gains the journal's hash form and the outbox claims",
-         _tables_of_version_1),
+    Step(
+        1,
+        "the register's tables; a legacy register gains the journal's hash form and the outbox claims",
+        _tables_of_version_1,
+    ),
 )
 CURRENT = STEPS[-1].version
 
@@ -75,6 +80,7 @@ class RegisterVersionError(Exception):
 @dataclass(frozen=True)
 class Upgrade:
     """What opening a register found and left: `found` is None for a register created just now."""
+
     found: int | None
     version: int
 
@@ -101,8 +107,14 @@ def found_version(rows: Callable[[str], list[dict[str, Any]]], dialect: Dialect)
     return LEGACY if tables & TABLES else None
 
 
-def migrate(tx: Transaction, dialect: Dialect, agency: str, upgrade_command: str, upgrading: bool = False,
-            steps: tuple[Step, ...] | None = None) -> Upgrade:
+def migrate(
+    tx: Transaction,
+    dialect: Dialect,
+    agency: str,
+    upgrade_command: str,
+    upgrading: bool = False,
+    steps: tuple[Step, ...] | None = None,
+) -> Upgrade:
     """Bring the register to the last of `steps` (default: STEPS), or refuse (see the module's
     docstring). `upgrading`: run the steps not run on open too (the upgrade command)."""
     steps = steps or STEPS
@@ -113,18 +125,29 @@ def migrate(tx: Transaction, dialect: Dialect, agency: str, upgrade_command: str
         raise RegisterVersionError(
             f"the register of {agency} is at schema version {found}, but this guichet knows versions up to "
             f"{expected}: a later guichet wrote it. Run that version or a later one; this one does not open it, "
-            f"as it would misread it.", found, expected)
+            f"as it would misread it.",
+            found,
+            expected,
+        )
     pending = [step for step in steps if step.version > (found or LEGACY)]
     held = [step for step in pending if not step.on_open]
     if found is not None and held and not upgrading:
         raise RegisterVersionError(
             f"the register of {agency} is at schema version {found}, this guichet expects version {expected}: "
             f"step {held[0].version} ({held[0].purpose}) is not run when a service opens it. Stop the services "
-            f"of {agency}, run `{upgrade_command}`, then start them again.", found, expected)
+            f"of {agency}, run `{upgrade_command}`, then start them again.",
+            found,
+            expected,
+        )
     if pending:
-        tx.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
     for step in pending:
         step.apply(tx, dialect)
-        tx.execute(f"INSERT INTO {VERSION_TABLE} (version, applied_at) VALUES (?, ?)", step.version,
-                   utc_text(datetime.now(timezone.utc)))
+        tx.execute(
+            f"INSERT INTO {VERSION_TABLE} (version, applied_at) VALUES (?, ?)",
+            step.version,
+            utc_text(datetime.now(UTC)),
+        )
     return Upgrade(found, expected)

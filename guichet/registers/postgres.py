@@ -1,6 +1,7 @@
 """An agency's register in PostgreSQL, one schema per agency (named after it unless told), for
 several processes of an agency or a managed database. Everything PostgreSQL-specific the register
 does is here; psycopg is imported only when a PostgreSQL URL is given."""
+
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
@@ -25,6 +26,7 @@ POSTGRES = Dialect(
     missing_table=(psycopg.errors.UndefinedTable,),
 )
 
+
 class PostgresRegister(Register):
     dialect = POSTGRES
 
@@ -46,7 +48,7 @@ class PostgresRegister(Register):
         # The URL may hold a password: named, not printed.
         return f"guichet register upgrade {self.agency} --database-url URL"
 
+
 def read_only_connection(url: str, schema: str) -> psycopg.Connection:
     """A read-only session on the agency's schema: a tool that reads cannot write by mistake."""
-    return psycopg.connect(url, autocommit=True,
-                           options=f"-c default_transaction_read_only=on -c search_path={schema}")
+    return psycopg.connect(url, autocommit=True, options=f"-c default_transaction_read_only=on -c search_path={schema}")

@@ -7,6 +7,7 @@ SQLite is opened with `mode=ro`: a register that does not exist yet reads as emp
 being created, and a table not created yet reads as empty too. PostgreSQL runs in a read-only
 session on the agency's schema. A reader never migrates: it reads a register as it finds it.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,20 +20,25 @@ from guichet.registers.migrations import found_version
 
 
 class RegisterReader:
-    def __init__(self, agency: str, data_dir: str | Path | None = None, database_url: str | None = None,
-                 timeout: float = 10.0):
+    def __init__(
+        self, agency: str, data_dir: str | Path | None = None, database_url: str | None = None, timeout: float = 10.0
+    ):
         self.agency = agency
         self._conn: Any
         self._dialect: Dialect
         if database_url:
-            from guichet.registers.postgres import POSTGRES, read_only_connection as postgres_reader
+            from guichet.registers.postgres import POSTGRES
+            from guichet.registers.postgres import read_only_connection as postgres_reader
+
             self._conn, self._dialect = postgres_reader(database_url, agency), POSTGRES
         else:
-            from guichet.registers.sqlite import SQLITE, read_only_connection as sqlite_reader
+            from guichet.registers.sqlite import SQLITE
+            from guichet.registers.sqlite import read_only_connection as sqlite_reader
+
             self._conn = sqlite_reader(Path(data_dir or "data") / f"{agency}.sqlite3", timeout)
             self._dialect = SQLITE
 
-    def __enter__(self) -> "RegisterReader":
+    def __enter__(self) -> RegisterReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -52,12 +58,14 @@ class RegisterReader:
         except self._dialect.missing_table:
             return []
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     # Dossiers.
     def states(self) -> dict[str, dict[str, Any]]:
-        return {r["dossier_id"]: json.loads(r["state"])
-                for r in self.rows("SELECT dossier_id, state FROM dossiers ORDER BY dossier_id")}
+        return {
+            r["dossier_id"]: json.loads(r["state"])
+            for r in self.rows("SELECT dossier_id, state FROM dossiers ORDER BY dossier_id")
+        }
 
     def state(self, dossier_id: str) -> dict[str, Any] | None:
         rows = self.rows("SELECT state FROM dossiers WHERE dossier_id = ?", dossier_id)
@@ -70,8 +78,10 @@ class RegisterReader:
     def outcome_counts(self) -> dict[str | None, int]:
         """How many dossiers have each outcome (None: still running)."""
         outcome = self._dialect.json_member("state", "outcome")
-        return {r["outcome"]: int(r["n"]) for r in
-                self.rows(f"SELECT {outcome} AS outcome, COUNT(*) AS n FROM dossiers GROUP BY {outcome}")}
+        return {
+            r["outcome"]: int(r["n"])
+            for r in self.rows(f"SELECT {outcome} AS outcome, COUNT(*) AS n FROM dossiers GROUP BY {outcome}")
+        }
 
     # Outbox.
     def pending_outbox(self, now_text: str) -> int:
@@ -94,8 +104,12 @@ class RegisterReader:
 
     def open_tasks_by_step(self) -> dict[str, int]:
         """How many tasks await an act, by task name (each names the step it carries out)."""
-        return {r["task"]: int(r["n"]) for r in
-                self.rows("SELECT task, COUNT(*) AS n FROM tasks WHERE closed_at IS NULL GROUP BY task ORDER BY task")}
+        return {
+            r["task"]: int(r["n"])
+            for r in self.rows(
+                "SELECT task, COUNT(*) AS n FROM tasks WHERE closed_at IS NULL GROUP BY task ORDER BY task"
+            )
+        }
 
     # Journal.
     def journal_of(self, dossier_id: str) -> list[dict[str, Any]]:
@@ -104,8 +118,10 @@ class RegisterReader:
 
     def journal_records(self, direction: str) -> list[dict[str, Any]]:
         """Every record of one direction ('in' received, 'out' sent): message, dossier, type, when."""
-        return self.rows("SELECT message_id, dossier_id, type, sent_at, recorded_at FROM journal "
-                         "WHERE direction = ? ORDER BY seq", direction)
+        return self.rows(
+            "SELECT message_id, dossier_id, type, sent_at, recorded_at FROM journal WHERE direction = ? ORDER BY seq",
+            direction,
+        )
 
     def first_received_at(self) -> str | None:
         """When the first message received was journaled (the register's UTC text), if any was."""
@@ -114,9 +130,14 @@ class RegisterReader:
 
     def sent_more_than_once(self, type_: str) -> set[str]:
         """The dossiers for which a message of this type was sent more than once."""
-        return {r["dossier_id"] for r in self.rows(
-            "SELECT dossier_id, COUNT(*) AS n FROM journal WHERE direction = 'out' AND type = ? "
-            "GROUP BY dossier_id HAVING COUNT(*) > 1", type_)}
+        return {
+            r["dossier_id"]
+            for r in self.rows(
+                "SELECT dossier_id, COUNT(*) AS n FROM journal WHERE direction = 'out' AND type = ? "
+                "GROUP BY dossier_id HAVING COUNT(*) > 1",
+                type_,
+            )
+        }
 
     def verify_journal(self) -> chain.Verdict:
         """The hash chain checked as the register finds it (a legacy journal has no hash-form column:

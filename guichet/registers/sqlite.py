@@ -1,11 +1,12 @@
 """An agency's register in a SQLite file, <data-dir>/<agency>.sqlite3: the default, which needs no
 server. Everything SQLite-specific the register does is here."""
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from guichet.registers.base import Register
 from guichet.registers.dialect import Dialect
@@ -19,7 +20,7 @@ SQLITE = Dialect(
     skip_locked="",
     json_field="json_extract({column}, '$.{key}')",
     table_names="SELECT name FROM sqlite_master WHERE type = 'table'",
-    before_migrating=(),   # BEGIN IMMEDIATE already keeps a second process out
+    before_migrating=(),  # BEGIN IMMEDIATE already keeps a second process out
     missing_table=(sqlite3.OperationalError,),
 )
 

@@ -13,13 +13,14 @@ Two implementations, chosen by the URL's scheme: `amqp://` and `amqps://` for Ra
 runtime's clock. Both are kombu connections: what kombu does the same way on both lives here.
 Callers never ask which one they have; `Transport(url, topology)` gives the right one.
 """
+
 from __future__ import annotations
 
 import json
-import socket
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import structlog
 from kombu.connection import Connection
@@ -28,11 +29,11 @@ from kombu.messaging import Consumer, Producer
 
 from guichet import tracing
 from guichet.clock import Clock, SystemClock
+from guichet.configuration import ConfigurationError
 from guichet.envelope import Envelope
 from guichet.metrics import TIMESTAMP_MS
 from guichet.settings import TLSSettings
 from guichet.topology import Topology
-from guichet.configuration import ConfigurationError
 
 log = structlog.get_logger("guichet.bus")
 
@@ -54,7 +55,7 @@ class Brokers:
         self._next = 0
 
     def order(self) -> list[str]:
-        return self.urls[self._next:] + self.urls[:self._next]
+        return self.urls[self._next :] + self.urls[: self._next]
 
     def used(self, connection: Connection) -> str | None:
         """Note the URL a connection ended up on; the next connection starts after it."""
@@ -75,8 +76,8 @@ class Transport:
 
     # The URL schemes an implementation serves; the first registered for a scheme answers it.
     schemes: ClassVar[tuple[str, ...]] = ()
-    _by_scheme: ClassVar[dict[str, type["Transport"]]] = {}
-    _default: ClassVar[type["Transport"] | None] = None
+    _by_scheme: ClassVar[dict[str, type[Transport]]] = {}
+    _default: ClassVar[type[Transport] | None] = None
 
     def __init_subclass__(cls, default: bool = False, **kwargs: Any):
         super().__init_subclass__(**kwargs)
@@ -92,8 +93,15 @@ class Transport:
             cls = Transport._by_scheme.get(scheme) or Transport._default or cls
         return super().__new__(cls)
 
-    def __init__(self, url: str, topology: Topology, heartbeat: int = HEARTBEAT_SECONDS,
-                 brokers: Brokers | None = None, tls: TLSSettings | None = None, clock: Clock | None = None):
+    def __init__(
+        self,
+        url: str,
+        topology: Topology,
+        heartbeat: int = HEARTBEAT_SECONDS,
+        brokers: Brokers | None = None,
+        tls: TLSSettings | None = None,
+        clock: Clock | None = None,
+    ):
         """`tls`: for `amqps://` URLs (by default the GUICHET_TLS_* variables); `clock`: the time the
         embedded broker keeps its TTLs by (the simulator's virtual clock; real time by default)."""
         self.brokers = brokers or Brokers(url)
@@ -182,9 +190,16 @@ class Transport:
     def _drop_producer(self) -> None:
         self._producer = None
 
-    def publish(self, body: str | bytes, routing_key: str, headers: dict[str, Any], message_id: str,
-                exchange: Exchange | None = None, content_type: str = "application/json",
-                expiration: float | None = None) -> None:
+    def publish(
+        self,
+        body: str | bytes,
+        routing_key: str,
+        headers: dict[str, Any],
+        message_id: str,
+        exchange: Exchange | None = None,
+        content_type: str = "application/json",
+        expiration: float | None = None,
+    ) -> None:
         """Publish persistently; returns only once the broker took it. Bytes go as they are, so that
         a message that could not be decoded reaches the error queue unchanged."""
         encoding = "binary" if isinstance(body, bytes) else "utf-8"
@@ -194,33 +209,75 @@ class Transport:
         headers = {**(headers or {}), TIMESTAMP_MS: int(sent * 1000)}
         with tracing.publishing(headers, getattr(exchange, "name", str(exchange)), routing_key, message_id):
             account = {} if self.account is None else {"user_id": self.account}
-            self._send(self.producer.publish, routing_key, body=body, exchange=exchange, headers=headers,
-                       content_type=content_type, content_encoding=encoding, delivery_mode=2,
-                       message_id=message_id, declare=[], expiration=expiration, timestamp=int(sent), **account)
+            self._send(
+                self.producer.publish,
+                routing_key,
+                body=body,
+                exchange=exchange,
+                headers=headers,
+                content_type=content_type,
+                content_encoding=encoding,
+                delivery_mode=2,
+                message_id=message_id,
+                declare=[],
+                expiration=expiration,
+                timestamp=int(sent),
+                **account,
+            )
 
-    def publish_later(self, delay: float, body: str | bytes, routing_key: str, headers: dict[str, Any],
-                      message_id: str, content_type: str = "application/json") -> None:
+    def publish_later(
+        self,
+        delay: float,
+        body: str | bytes,
+        routing_key: str,
+        headers: dict[str, Any],
+        message_id: str,
+        content_type: str = "application/json",
+    ) -> None:
         """Publish on the flow after `delay` seconds, through the wait queue of that delay (one of
         the topology's `retry_delays`): it holds the message for its TTL, then dead-letters it back
         to the flow under its routing key. Nothing is held unacked or in memory meanwhile."""
-        self.publish(body, routing_key, headers, message_id, exchange=self.topology.wait_exchange(delay),
-                     content_type=content_type)
+        self.publish(
+            body,
+            routing_key,
+            headers,
+            message_id,
+            exchange=self.topology.wait_exchange(delay),
+            content_type=content_type,
+        )
 
     def publish_envelope(self, envelope: Envelope, expiration: float | None = None) -> None:
         """Publish one envelope under its routing key, with its type and version as headers."""
-        self.publish(envelope.body().decode(), envelope.routing_key, envelope.headers(), str(envelope.message_id),
-                     expiration=expiration)
+        self.publish(
+            envelope.body().decode(),
+            envelope.routing_key,
+            envelope.headers(),
+            str(envelope.message_id),
+            expiration=expiration,
+        )
 
-    def to_error_queue(self, body: bytes | str, headers: dict[str, Any] | None, content_type: str | None,
-                       context: dict[str, Any], routing_key: str) -> None:
+    def to_error_queue(
+        self,
+        body: bytes | str,
+        headers: dict[str, Any] | None,
+        content_type: str | None,
+        context: dict[str, Any],
+        routing_key: str,
+    ) -> None:
         """Keep a failed message whole, with why it failed in `x-guichet-error-*` headers, under the
         routing key it was delivered with (`<recipient>.<type>`): the key a replay sends it back by."""
         merged = dict(headers or {})
         merged.update({f"x-guichet-error-{k}": _header_value(v) for k, v in context.items()})
         merged["x-guichet-original-content-type"] = content_type or ""
         raw = body if isinstance(body, bytes) else str(body).encode()
-        self.publish(raw, routing_key=routing_key, headers=merged, message_id=str(context.get("message_id") or ""),
-                     exchange=self.topology.errors_exchange, content_type=content_type or "application/octet-stream")
+        self.publish(
+            raw,
+            routing_key=routing_key,
+            headers=merged,
+            message_id=str(context.get("message_id") or ""),
+            exchange=self.topology.errors_exchange,
+            content_type=content_type or "application/octet-stream",
+        )
 
     def get(self, queue_name: str) -> Any:
         """One message from a queue, or None: `simulate` polls so that it knows when all is quiet."""
@@ -250,7 +307,7 @@ class Transport:
         try:
             self.consuming.drain_events(timeout=timeout)
             came = True
-        except socket.timeout:
+        except TimeoutError:
             came = False
         self._drained()
         return came

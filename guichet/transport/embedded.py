@@ -24,6 +24,7 @@ Two costs kombu pays on every message for the sake of other stores are not paid:
 Everything else (exchanges, bindings, topic routing, queues shared by every connection of the
 process, acks) is kombu's own.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -65,16 +66,18 @@ class Channel(memory.Channel):
         Channel.arguments.pop(queue, None)
 
     def _put(self, queue: str, message: dict[str, Any], **kwargs: Any) -> None:
-        ttl = _ttl_seconds(Channel.arguments.get(queue, {}).get("x-message-ttl"),
-                           message["properties"].get("expiration"))
+        ttl = _ttl_seconds(
+            Channel.arguments.get(queue, {}).get("x-message-ttl"), message["properties"].get("expiration")
+        )
         if ttl is not None:
             clock = self._clock
             # A copy per queue: one publish may reach several, each dating it as it queues it.
             message = {**message, _EXPIRES: (clock, clock.now() + timedelta(seconds=ttl))}
         super()._put(queue, message, **kwargs)
 
-    def _put_fanout(self, exchange: str, message: dict[str, Any], routing_key: str | None = None,
-                    **kwargs: Any) -> None:
+    def _put_fanout(
+        self, exchange: str, message: dict[str, Any], routing_key: str | None = None, **kwargs: Any
+    ) -> None:
         for queue in self._lookup(exchange, routing_key):
             self._put(queue, message)
 
@@ -117,8 +120,13 @@ class Channel(memory.Channel):
             deaths.remove(same)
             same["count"] = int(same.get("count", 1)) + 1
         else:
-            same = {"count": 1, "reason": reason, "queue": queue, "exchange": info.get("exchange") or "",
-                    "routing-keys": [info.get("routing_key") or ""]}
+            same = {
+                "count": 1,
+                "reason": reason,
+                "queue": queue,
+                "exchange": info.get("exchange") or "",
+                "routing-keys": [info.get("routing_key") or ""],
+            }
         same["time"] = self._clock.now()
         headers["x-death"] = [same, *deaths]
         headers.setdefault("x-first-death-queue", queue)
@@ -147,11 +155,17 @@ def _expired(message: dict[str, Any]) -> bool:
 
 class Embedded(Transport):
     """The bus in this process: nothing to connect, no link to lose, no broker to nack."""
+
     schemes = ("memory",)
 
     def _connection(self, urls: list[str], heartbeat: int, tls: TLSSettings | None) -> Connection:
-        return Connection(urls, heartbeat=0, transport_options={"clock": self.clock},
-                          connect_timeout=CONNECT_TIMEOUT_SECONDS, transport=EmbeddedBroker)
+        return Connection(
+            urls,
+            heartbeat=0,
+            transport_options={"clock": self.clock},
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            transport=EmbeddedBroker,
+        )
 
     def next_due(self) -> datetime | None:
         due = []

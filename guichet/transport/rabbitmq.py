@@ -10,11 +10,12 @@ only two of them when it first connects (its `connection` property asks for one 
 bus connects itself, trying every URL once per round, starting after the node it last used: a
 service that lost its node does not knock on it first.
 """
+
 from __future__ import annotations
 
-import socket
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from amqp.exceptions import MessageNacked
@@ -30,7 +31,7 @@ from guichet.transport.base import CONNECT_TIMEOUT_SECONDS, Batched, Transport
 log = structlog.get_logger("guichet.bus")
 
 RETRY_POLICY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 3}
-NACK_PATIENCE_SECONDS = 15   # longer than a quorum queue's leader election on a loaded cluster
+NACK_PATIENCE_SECONDS = 15  # longer than a quorum queue's leader election on a loaded cluster
 NACK_PAUSE_SECONDS = 0.5
 
 
@@ -50,12 +51,23 @@ class RabbitMQ(Transport, default=True):
         tls_settings = tls if tls is not None else TLSSettings()
         self._heartbeat = heartbeat
         # Every URL tried twice before giving up, with no pause inside a round (a dead node refuses at once).
-        options = {"confirm_publish": True, "max_retries": 2 * len(urls) - 1,
-                   "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+        options = {
+            "confirm_publish": True,
+            "max_retries": 2 * len(urls) - 1,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        }
         # A dict per connection: kombu writes into it when it connects.
         ssl = tls_settings.options(urls[0]) if self.url.startswith("amqps://") else False
-        return Connection(urls, heartbeat=heartbeat, transport_options=options, ssl=ssl,
-                          failover_strategy="round-robin", connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        return Connection(
+            urls,
+            heartbeat=heartbeat,
+            transport_options=options,
+            ssl=ssl,
+            failover_strategy="round-robin",
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        )
 
     @property
     def account(self) -> str | None:
@@ -68,9 +80,14 @@ class RabbitMQ(Transport, default=True):
         tries two at most)."""
         attempts = len(self.brokers.urls)
         for connection in (self.consuming, self.publishing):
-            connection.ensure_connection(max_retries=attempts - 1, interval_start=0, interval_step=0,
-                                         interval_max=0, timeout=CONNECT_TIMEOUT_SECONDS * attempts,
-                                         reraise_as_library_errors=False)
+            connection.ensure_connection(
+                max_retries=attempts - 1,
+                interval_start=0,
+                interval_step=0,
+                interval_max=0,
+                timeout=CONNECT_TIMEOUT_SECONDS * attempts,
+                reraise_as_library_errors=False,
+            )
         self.node = self.brokers.used(self.consuming)
 
     def _producer_channel(self) -> Any:
@@ -113,8 +130,11 @@ class RabbitMQ(Transport, default=True):
         for body, routing_key, headers, message_id, expiration in messages:
             headers = {**(headers or {}), TIMESTAMP_MS: int(time.time() * 1000)}
             with tracing.publishing(headers, exchange, routing_key, message_id):
-                outgoing.append(PipelinedMessage(body, exchange, routing_key, headers, message_id,
-                                                 expiration=expiration, user_id=self.account))
+                outgoing.append(
+                    PipelinedMessage(
+                        body, exchange, routing_key, headers, message_id, expiration=expiration, user_id=self.account
+                    )
+                )
         try:
             self._pipelined.publish_all(outgoing)
         except Exception:
@@ -140,7 +160,7 @@ def _keep_alive(connection: Connection) -> None:
         return
     try:
         connection.drain_events(timeout=0)
-    except socket.timeout:
+    except TimeoutError:
         pass
     connection.heartbeat_check()
 

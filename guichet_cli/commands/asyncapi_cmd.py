@@ -1,4 +1,5 @@
 """`guichet asyncapi`: the AsyncAPI 3.0 document of the bus, for connectors and catalogues."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,11 +14,14 @@ from services.parties import PARTIES
 
 
 def add_command(sub) -> None:
-    p = sub.add_parser("asyncapi", help="write the AsyncAPI 3.0 document of the bus",
-                       description="Generate the AsyncAPI 3.0 document of the bus from the message registry and "
-                                   "the topology: the flow exchange, one channel per queue, every message with "
-                                   "its JSON Schema, headers, version, sender and recipient, the error, wait "
-                                   "and late queues, and the broker's security scheme.")
+    p = sub.add_parser(
+        "asyncapi",
+        help="write the AsyncAPI 3.0 document of the bus",
+        description="Generate the AsyncAPI 3.0 document of the bus from the message registry and "
+        "the topology: the flow exchange, one channel per queue, every message with "
+        "its JSON Schema, headers, version, sender and recipient, the error, wait "
+        "and late queues, and the broker's security scheme.",
+    )
     p.add_argument("--out", metavar="FILE", help="write it there (default: standard output)")
     p.add_argument("--namespace", default="guichet", help="prefix of every exchange and queue name (default: guichet)")
     p.add_argument("--vhost", default="/", help="the broker's virtual host (default: /)")
@@ -38,8 +42,10 @@ def write(path: Path, namespace: str = "guichet", vhost: str = "/") -> dict:
 def run(args: argparse.Namespace) -> int:
     if args.out:
         doc = write(Path(args.out), args.namespace, args.vhost)
-        print(f"wrote AsyncAPI {doc['asyncapi']}: {len(doc['channels'])} channels, "
-              f"{len(doc['components']['messages'])} messages to {args.out}")
+        print(
+            f"wrote AsyncAPI {doc['asyncapi']}: {len(doc['channels'])} channels, "
+            f"{len(doc['components']['messages'])} messages to {args.out}"
+        )
     else:
         json.dump(document(args.namespace, args.vhost), sys.stdout, indent=2, ensure_ascii=False)
         print()

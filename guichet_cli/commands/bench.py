@@ -1,4 +1,5 @@
 """`guichet bench`: the bus's throughput, hop latency and memory, against a raw kombu relay."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,10 +12,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from guichet.serve import DEFAULT_PREFETCH
-from guichet_simulation.benchmark.bus_run import SHAPE, BenchError, run_bus
-from guichet_simulation.benchmark.raw_relay import RELAY_PREFETCH, RawRelayError, run_raw
 from guichet_cli.commands.common import UsageError, prefetch_count, require_rabbitmq
 from guichet_cli.settings import add_signing, add_tls, settings_from
+from guichet_simulation.benchmark.bus_run import SHAPE, BenchError, run_bus
+from guichet_simulation.benchmark.raw_relay import RELAY_PREFETCH, RawRelayError, run_raw
 
 # Real time. With zero-delay facts no step waits on the clock; a compressed clock would only make
 # the legal timers (deadline-watch reminders at 80 % of a 48-hour period, the two-month production
@@ -26,7 +27,8 @@ DELIVERIES_PER_DOSSIER = 13
 
 def add_command(sub) -> None:
     p = sub.add_parser(
-        "bench", help="measure the bus: four service processes, N dossiers, against a raw kombu relay",
+        "bench",
+        help="measure the bus: four service processes, N dossiers, against a raw kombu relay",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="""\
 Start the four agency services (ofii, smoe, consulat, prefecture) as separate `guichet run`
@@ -46,39 +48,82 @@ Printed: dossiers/s and messages/s (every publish the broker confirmed between t
 and the last dossier done), per-hop latency p50/p99 (from the start of the sending service's
 handler, or the bench's filing, to the start of the receiving service's handler, read from the
 agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s and the line
-'ratio bus/raw: X.XX' (bus messages/s over raw messages/s).""")
+'ratio bus/raw: X.XX' (bus messages/s over raw messages/s).""",
+    )
     p.add_argument("--dossiers", type=int, default=100, metavar="N", help="dossiers to push through (default: 100)")
-    p.add_argument("--broker", required=True, metavar="URL",
-                   help="RabbitMQ URL, amqp://user:pass@host:5672/vhost; memory:// is refused, since separate "
-                        "processes cannot share an in-process broker")
-    p.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE, metavar="X",
-                   help="clock compression shared by the services (default: %(default)g, real time). With "
-                        "zero-delay facts no step waits on the clock; a larger X only brings the legal timers "
-                        "(deadline-watch reminders, échéances) into the run, where they are counted and reported")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="limit for each of the two parts, from the first filing or injection "
-                        "(default: 60 + 0.5 per dossier); on timeout the bench reports what finished and exits 1")
-    p.add_argument("--prefetch", type=prefetch_count, default=DEFAULT_PREFETCH, metavar="N",
-                   help="unacknowledged deliveries per consumer of the services, and so their largest batch "
-                        "(default: %(default)s, as `guichet run`)")
-    p.add_argument("--relay-prefetch", type=prefetch_count, default=RELAY_PREFETCH, metavar="N",
-                   help="unacknowledged deliveries per raw relay (default: %(default)s); a relay handles one "
-                        "message at a time whatever its prefetch")
-    p.add_argument("--data-dir", metavar="DIR",
-                   help="keep the registers and the service and relay logs there (default: a temporary folder, "
-                        "deleted)")
-    p.add_argument("--rate", type=float, metavar="R",
-                   help="offer R messages/s instead of a burst: file one dossier every 13/R seconds (a dossier "
-                        "makes 13 deliveries, its filing included) for --seconds, then wait until all are done; "
-                        "the latency lines are then those of that steady load (no raw relay part, no ratio)")
-    p.add_argument("--seconds", type=float, default=10.0, metavar="S",
-                   help="with --rate: how long the dossiers are filed (default: %(default)g)")
-    p.add_argument("--ofii-processes", type=int, default=1, metavar="N",
-                   help="DT-OFII processes on its one queue and register (default: 1)")
-    p.add_argument("--broker-restart", action="store_true",
-                   help="restart RabbitMQ (rabbitmqctl stop_app, start_app) once the services consume, then file "
-                        "the dossiers; prints the time from the broker's port answering again to the DT-OFII's "
-                        "first handled delivery. Disturbs every other user of that broker")
+    p.add_argument(
+        "--broker",
+        required=True,
+        metavar="URL",
+        help="RabbitMQ URL, amqp://user:pass@host:5672/vhost; memory:// is refused, since separate "
+        "processes cannot share an in-process broker",
+    )
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=DEFAULT_TIME_SCALE,
+        metavar="X",
+        help="clock compression shared by the services (default: %(default)g, real time). With "
+        "zero-delay facts no step waits on the clock; a larger X only brings the legal timers "
+        "(deadline-watch reminders, échéances) into the run, where they are counted and reported",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="limit for each of the two parts, from the first filing or injection "
+        "(default: 60 + 0.5 per dossier); on timeout the bench reports what finished and exits 1",
+    )
+    p.add_argument(
+        "--prefetch",
+        type=prefetch_count,
+        default=DEFAULT_PREFETCH,
+        metavar="N",
+        help="unacknowledged deliveries per consumer of the services, and so their largest batch "
+        "(default: %(default)s, as `guichet run`)",
+    )
+    p.add_argument(
+        "--relay-prefetch",
+        type=prefetch_count,
+        default=RELAY_PREFETCH,
+        metavar="N",
+        help="unacknowledged deliveries per raw relay (default: %(default)s); a relay handles one "
+        "message at a time whatever its prefetch",
+    )
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep the registers and the service and relay logs there (default: a temporary folder, deleted)",
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        metavar="R",
+        help="offer R messages/s instead of a burst: file one dossier every 13/R seconds (a dossier "
+        "makes 13 deliveries, its filing included) for --seconds, then wait until all are done; "
+        "the latency lines are then those of that steady load (no raw relay part, no ratio)",
+    )
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="with --rate: how long the dossiers are filed (default: %(default)g)",
+    )
+    p.add_argument(
+        "--ofii-processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="DT-OFII processes on its one queue and register (default: 1)",
+    )
+    p.add_argument(
+        "--broker-restart",
+        action="store_true",
+        help="restart RabbitMQ (rabbitmqctl stop_app, start_app) once the services consume, then file "
+        "the dossiers; prints the time from the broker's port answering again to the DT-OFII's "
+        "first handled delivery. Disturbs every other user of that broker",
+    )
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     add_tls(p)
     add_signing(p)
@@ -126,18 +171,31 @@ def run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"bench: {line}", file=sys.stderr, flush=True)
 
-    figures: dict = {"broker": broker_label(args.broker), "prefetch": args.prefetch,
-                     "relay_prefetch": args.relay_prefetch, "offered_rate": args.rate,
-                     "ofii_processes": args.ofii_processes}
+    figures: dict = {
+        "broker": broker_label(args.broker),
+        "prefetch": args.prefetch,
+        "relay_prefetch": args.relay_prefetch,
+        "offered_rate": args.rate,
+        "ofii_processes": args.ofii_processes,
+    }
     status = 0
     try:
         try:
-            bus = run_bus(args.broker, args.dossiers, args.time_scale, timeout, data_dir / "bus",
-                          prefetch=args.prefetch, progress=progress,
-                          dossiers_per_s=args.rate / DELIVERIES_PER_DOSSIER if args.rate else None,
-                          ofii_processes=args.ofii_processes, broker_restart=args.broker_restart,
-                          trust=settings.signing.trust(), tls=settings.tls,
-                          directory=settings.directory_of_services)
+            bus = run_bus(
+                args.broker,
+                args.dossiers,
+                args.time_scale,
+                timeout,
+                data_dir / "bus",
+                prefetch=args.prefetch,
+                progress=progress,
+                dossiers_per_s=args.rate / DELIVERIES_PER_DOSSIER if args.rate else None,
+                ofii_processes=args.ofii_processes,
+                broker_restart=args.broker_restart,
+                trust=settings.signing.trust(),
+                tls=settings.tls,
+                directory=settings.directory_of_services,
+            )
         except BenchError as exc:
             print(f"guichet bench: {exc}", file=sys.stderr)
             return 1
@@ -150,8 +208,15 @@ def run(args: argparse.Namespace) -> int:
             hops = max(1, round(bus.hops_per_dossier))
             progress(f"raw relay: {hops} hops, {args.dossiers} messages of {bus.body_bytes} bytes")
             try:
-                raw = run_raw(args.broker, hops, args.dossiers, bus.body_bytes, data_dir / "raw", timeout,
-                              prefetch=args.relay_prefetch)
+                raw = run_raw(
+                    args.broker,
+                    hops,
+                    args.dossiers,
+                    bus.body_bytes,
+                    data_dir / "raw",
+                    timeout,
+                    prefetch=args.relay_prefetch,
+                )
             except RawRelayError as exc:
                 print(f"guichet bench: raw relay: {exc}", file=sys.stderr)
                 raw, status = None, 1
@@ -178,49 +243,67 @@ def _ms(value) -> str:
 
 def render(f: dict) -> str:
     scale = f"time scale {f['time_scale']:g}" + (" (real time)" if f["time_scale"] == 1 else "")
-    lines = [f"bench: {f['dossiers']} dossiers ({SHAPE}, {scale}) on {f['broker']}",
-             f"bus: 4 services, one `guichet run` process each (ofii{_times(f)}, smoe, consulat, prefecture), "
-             f"SQLite registers, prefetch {f['prefetch']}"]
+    lines = [
+        f"bench: {f['dossiers']} dossiers ({SHAPE}, {scale}) on {f['broker']}",
+        f"bus: 4 services, one `guichet run` process each (ofii{_times(f)}, smoe, consulat, prefecture), "
+        f"SQLite registers, prefetch {f['prefetch']}",
+    ]
     if f["dossiers_done"] < f["dossiers"]:
         outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(f["outcomes"].items()))
-        lines.append(f"NOT FINISHED: {f['dossiers_done']} of {f['dossiers']} dossiers done"
-                     f"{' (timeout)' if f['timed_out'] else ''}; outcomes at the DT-OFII: {outcomes or 'none'}")
+        lines.append(
+            f"NOT FINISHED: {f['dossiers_done']} of {f['dossiers']} dossiers done"
+            f"{' (timeout)' if f['timed_out'] else ''}; outcomes at the DT-OFII: {outcomes or 'none'}"
+        )
     lines += [
         f"wall: {f['wall_s']:.2f} s, first filing to last dossier done (titre_remis at the DT-OFII)",
-        *([f"offered: {f['offered_rate']:g} messages/s ({f['offered_rate'] / DELIVERIES_PER_DOSSIER:.2f} dossiers "
-           f"filed per second, {f['dossiers']} dossiers)"] if f.get("offered_rate") else []),
+        *(
+            [
+                f"offered: {f['offered_rate']:g} messages/s ({f['offered_rate'] / DELIVERIES_PER_DOSSIER:.2f} dossiers "
+                f"filed per second, {f['dossiers']} dossiers)"
+            ]
+            if f.get("offered_rate")
+            else []
+        ),
         f"dossiers/s: {f['dossiers_per_s']:.2f}",
         f"messages/s: {f['messages_per_s']:.2f}  ({f['messages']} messages confirmed by the broker in that time: "
         f"{f['filings']} filings + {f['messages'] - f['filings']} published by the services)",
     ]
     if f["timer_messages"]:
-        lines.append(f"  of which {f['timer_messages']} timer messages (deadline-watch reminders, alerts, échéances) "
-                     f"that fired during the run because of the time scale")
+        lines.append(
+            f"  of which {f['timer_messages']} timer messages (deadline-watch reminders, alerts, échéances) "
+            f"that fired during the run because of the time scale"
+        )
     width = max((len(label) for label in f["latency_ms"]), default=3)
     for label, s in f["latency_ms"].items():
         name = "all hops" if label == "all" else label
         lines.append(f"latency {name:<{max(width, 8)}}  p50 {_ms(s['p50']):>9}  p99 {_ms(s['p99']):>9}  n={s['n']}")
     after = f["latency_after_confirm_ms"]["all"]
-    lines.append(f"  (hop latency: start of the sender's handler, or the filing, to start of the receiver's handler; "
-                 f"from the sender's broker confirm instead: p50 {_ms(after['p50'])}, p99 {_ms(after['p99'])}, a lower "
-                 f"bound since the receiver may start before the sender sees the confirm. X->X hops are the "
-                 f"agency's simulated back-office acts, through the broker to its own queue.)")
+    lines.append(
+        f"  (hop latency: start of the sender's handler, or the filing, to start of the receiver's handler; "
+        f"from the sender's broker confirm instead: p50 {_ms(after['p50'])}, p99 {_ms(after['p99'])}, a lower "
+        f"bound since the receiver may start before the sender sees the confirm. X->X hops are the "
+        f"agency's simulated back-office acts, through the broker to its own queue.)"
+    )
     for agency, value in f["peak_rss_mib"].items():
         lines.append(f"peak RSS {agency}: {'-' if value is None else f'{value:.1f} MiB'}")
     if f["error_queue"] or f["unrouted"]:
         lines.append(f"WARNING: {f['error_queue']} message(s) in the error queue, {f['unrouted']} unrouted")
     recovery = f.get("recovery")
     if recovery:
-        lines.append(f"recovery: broker back (port answering) -> first filing confirmed "
-                     f"{recovery['first_filing_confirmed_s']:.2f} s -> first message consumed by the DT-OFII "
-                     f"{'-' if recovery.get('first_consumed_s') is None else format(recovery['first_consumed_s'], '.2f')} s")
+        lines.append(
+            f"recovery: broker back (port answering) -> first filing confirmed "
+            f"{recovery['first_filing_confirmed_s']:.2f} s -> first message consumed by the DT-OFII "
+            f"{'-' if recovery.get('first_consumed_s') is None else format(recovery['first_consumed_s'], '.2f')} s"
+        )
     raw = f.get("raw")
     if raw:
-        lines.append(f"raw relay: {raw['hops']} hops, body {raw['body_bytes']} bytes, messages/s "
-                     f"{raw['messages_per_s']:.2f}  ({raw['messages']} messages in {raw['wall_s']:.2f} s, "
-                     f"{raw['processes']} processes, prefetch {f['relay_prefetch']}, "
-                     f"latency per hop p50 {_ms(raw['latency_ms']['p50'])} p99 {_ms(raw['latency_ms']['p99'])}, "
-                     f"peak RSS per relay {raw['peak_rss_mib_max']} MiB)")
+        lines.append(
+            f"raw relay: {raw['hops']} hops, body {raw['body_bytes']} bytes, messages/s "
+            f"{raw['messages_per_s']:.2f}  ({raw['messages']} messages in {raw['wall_s']:.2f} s, "
+            f"{raw['processes']} processes, prefetch {f['relay_prefetch']}, "
+            f"latency per hop p50 {_ms(raw['latency_ms']['p50'])} p99 {_ms(raw['latency_ms']['p99'])}, "
+            f"peak RSS per relay {raw['peak_rss_mib_max']} MiB)"
+        )
     if f.get("ratio") is not None:
         lines.append(f"ratio bus/raw: {f['ratio']:.2f}")
     else:

@@ -1,16 +1,17 @@
 """Options shared by several subcommands."""
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
-from datetime import datetime, timezone
 
 from guichet.clock import Clock, ScaledClock, SystemClock
-from guichet_cli.usage import UsageError  # noqa: F401  (the commands import it from here)
 from guichet_cli.settings import add_tls
+from guichet_cli.usage import UsageError  # noqa: F401  (the commands import it from here)
 from schemas.base import AGENCIES
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
@@ -18,13 +19,20 @@ DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 
 def add_broker(parser: argparse.ArgumentParser, required: bool = True) -> None:
     from_environment = os.environ.get("GUICHET_BROKER_URL") or None
-    parser.add_argument("--broker", required=required and from_environment is None, default=from_environment,
-                        metavar="URL",
-                        help="broker URL: amqp://user:pass@host:5672/vhost for RabbitMQ, amqps://...:5671/... "
-                             "over TLS (see the TLS options), memory:// in-process; a cluster as a failover "
-                             "list 'amqp://a;amqp://b;amqp://c' (default: $GUICHET_BROKER_URL)")
-    parser.add_argument("--namespace", default=os.environ.get("GUICHET_NAMESPACE") or "guichet",
-                        help="prefix of every exchange and queue name (default: $GUICHET_NAMESPACE or guichet)")
+    parser.add_argument(
+        "--broker",
+        required=required and from_environment is None,
+        default=from_environment,
+        metavar="URL",
+        help="broker URL: amqp://user:pass@host:5672/vhost for RabbitMQ, amqps://...:5671/... "
+        "over TLS (see the TLS options), memory:// in-process; a cluster as a failover "
+        "list 'amqp://a;amqp://b;amqp://c' (default: $GUICHET_BROKER_URL)",
+    )
+    parser.add_argument(
+        "--namespace",
+        default=os.environ.get("GUICHET_NAMESPACE") or "guichet",
+        help="prefix of every exchange and queue name (default: $GUICHET_NAMESPACE or guichet)",
+    )
     add_tls(parser)
 
 
@@ -47,10 +55,15 @@ def add_queue_type(parser: argparse.ArgumentParser) -> None:
     to declare must not decide it silently for the others, and a queue found with another type is
     an error naming it (exit 5)."""
     # A string default goes through `type` too: a wrong GUICHET_QUEUE_TYPE is refused like a wrong option.
-    parser.add_argument("--queue-type", type=_queue_type, default=os.environ.get(QUEUE_TYPE_VARIABLE) or "classic",
-                        metavar="{classic,quorum}", help="type of every queue of the bus: classic for one broker, quorum for a RabbitMQ "
-                             f"cluster (replicated, survives a node loss); default: ${QUEUE_TYPE_VARIABLE} or "
-                             "classic. All processes of one bus must agree; a queue of another type is refused")
+    parser.add_argument(
+        "--queue-type",
+        type=_queue_type,
+        default=os.environ.get(QUEUE_TYPE_VARIABLE) or "classic",
+        metavar="{classic,quorum}",
+        help="type of every queue of the bus: classic for one broker, quorum for a RabbitMQ "
+        f"cluster (replicated, survives a node loss); default: ${QUEUE_TYPE_VARIABLE} or "
+        "classic. All processes of one bus must agree; a queue of another type is refused",
+    )
 
 
 def _queue_type(value: str) -> str:
@@ -60,11 +73,19 @@ def _queue_type(value: str) -> str:
 
 
 def add_clock(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--time-scale", type=float, default=1.0, metavar="X",
-                        help="compress time X times, e.g. 86400 for one day per second (default: 1, real time)")
-    parser.add_argument("--clock-origin", metavar="ISO",
-                        help="instant at which compressed and real time agree; every process of one bus "
-                             "must share it (default: today 00:00 UTC)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="compress time X times, e.g. 86400 for one day per second (default: 1, real time)",
+    )
+    parser.add_argument(
+        "--clock-origin",
+        metavar="ISO",
+        help="instant at which compressed and real time agree; every process of one bus "
+        "must share it (default: today 00:00 UTC)",
+    )
 
 
 def clock_from(args: argparse.Namespace) -> Clock:
@@ -78,25 +99,34 @@ def clock_from(args: argparse.Namespace) -> Clock:
         except ValueError:
             raise UsageError(f"--clock-origin: {args.clock_origin!r} is not an ISO 8601 date-time") from None
     else:
-        origin = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        origin = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return ScaledClock(args.time_scale, origin)
 
 
 def add_data(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", default=os.environ.get("GUICHET_DATA_DIR") or "data", metavar="DIR",
-                        help="folder of the agencies' SQLite registers, <agency>.sqlite3 "
-                             "(default: $GUICHET_DATA_DIR or ./data)")
-    parser.add_argument("--database-url", metavar="URL", default=os.environ.get("GUICHET_DATABASE_URL") or None,
-                        help="PostgreSQL URL (postgresql://...) instead of SQLite; one schema per agency "
-                             "(default: $GUICHET_DATABASE_URL)")
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("GUICHET_DATA_DIR") or "data",
+        metavar="DIR",
+        help="folder of the agencies' SQLite registers, <agency>.sqlite3 (default: $GUICHET_DATA_DIR or ./data)",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=os.environ.get("GUICHET_DATABASE_URL") or None,
+        help="PostgreSQL URL (postgresql://...) instead of SQLite; one schema per agency "
+        "(default: $GUICHET_DATABASE_URL)",
+    )
 
 
 def registers_named(args: argparse.Namespace) -> list[str]:
     """The agencies whose registers a command works on: those named, else every register found
     (on PostgreSQL, every agency). An unknown agency, or a register missing from --data-dir, is
     named before anything is opened."""
+
     def found(agency: str) -> bool:
         return bool(args.database_url) or (Path(args.data_dir) / f"{agency}.sqlite3").is_file()
+
     agencies = args.agencies or [a for a in AGENCIES if found(a)]
     unknown = [a for a in agencies if a not in AGENCIES]
     if unknown:
@@ -116,9 +146,12 @@ def agency_choice(value: str) -> str:
 
 
 def add_credentials(parser: argparse.ArgumentParser, account: str) -> None:
-    parser.add_argument("--credentials", metavar="FILE",
-                        help=f"the passwords file written by `guichet broker setup`: connect to --broker's host "
-                             f"as this process's own account ({account}), not with the URL's user")
+    parser.add_argument(
+        "--credentials",
+        metavar="FILE",
+        help=f"the passwords file written by `guichet broker setup`: connect to --broker's host "
+        f"as this process's own account ({account}), not with the URL's user",
+    )
 
 
 def account_url(broker: str, credentials: str | None, account: str) -> str:
@@ -146,6 +179,7 @@ def _with_user(url: str, account: str, password: str) -> str:
 
 def whole_number_between(low: int, high: int, noun: str):
     """An argparse type: a whole number from `low` to `high`, refused naming what it should be."""
+
     def parse(value: str) -> int:
         try:
             number = int(value)
@@ -154,6 +188,7 @@ def whole_number_between(low: int, high: int, noun: str):
         if not low <= number <= high:
             raise argparse.ArgumentTypeError(f"{number} is not {noun} ({low}-{high})")
         return number
+
     return parse
 
 

@@ -1,4 +1,5 @@
 """`guichet dossier show ID`: the dossier's timeline as the bus recorded it."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,10 +17,13 @@ from services.views import dossier_view
 def add_command(sub) -> None:
     p = sub.add_parser("dossier", help="look at one dossier as the agencies recorded it")
     dsub = p.add_subparsers(dest="dossier_command", required=True)
-    show = dsub.add_parser("show", help="every message of a dossier, from whom to whom, when, and its deadline",
-                           description="Merge the journals of the agencies' registers found in --data-dir into one "
-                                       "timeline. With --json: the dossier object of the scenario contract, read "
-                                       "from the DT-OFII's register.")
+    show = dsub.add_parser(
+        "show",
+        help="every message of a dossier, from whom to whom, when, and its deadline",
+        description="Merge the journals of the agencies' registers found in --data-dir into one "
+        "timeline. With --json: the dossier object of the scenario contract, read "
+        "from the DT-OFII's register.",
+    )
     show.add_argument("id", help="dossier id")
     add_data(show)
     add_directory(show)
@@ -41,6 +45,7 @@ def _registers(args) -> dict[str, Register]:
 
 def _exists(path: str) -> bool:
     from pathlib import Path
+
     return Path(path).is_file()
 
 
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(dossier_view(state, directory), ensure_ascii=False, indent=2))
             return 0
         entries = {}
-        for agency, reg in registers.items():
+        for reg in registers.values():
             for row in reg.journal_of(args.id):
                 # A message appears twice, sent by one agency and received by another: keep one line.
                 entries.setdefault(row["message_id"], row)
@@ -70,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"Messages du dossier {args.id}")
         print(f"  {'envoyé le':<17} {'message':<40} {'de':<11} {'à':<12} délai")
         for row in sorted(entries.values(), key=lambda r: (r["sent_at"], r["seq"])):
-            print(f"  {moment(iso(from_text(row['sent_at']))):<17} {row['type']:<40} {row['sender']:<11} "
-                  f"{row['recipient']:<12} {moment(iso(from_text(row['deadline'])))}")
+            print(
+                f"  {moment(iso(from_text(row['sent_at']))):<17} {row['type']:<40} {row['sender']:<11} "
+                f"{row['recipient']:<12} {moment(iso(from_text(row['deadline'])))}"
+            )
         return 0
     finally:
         for reg in registers.values():

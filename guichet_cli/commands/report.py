@@ -1,4 +1,5 @@
 """`guichet report biometrie`: annex 2 of the circular, from the préfecture's register."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,23 +15,36 @@ from schemas.dossier import DEPARTMENT_PATTERN
 from services.directory import Directory
 from services.views import BIOMETRIC_CATEGORIES, biometric_tables
 
-LABELS = {"salarie_en_mission": "Salariés en mission", "competences_et_talents": "Compétences et talents",
-          "carte_bleue_europeenne": "Carte bleue européenne", "vie_privee_et_familiale": "Vie privée et familiale"}
+LABELS = {
+    "salarie_en_mission": "Salariés en mission",
+    "competences_et_talents": "Compétences et talents",
+    "carte_bleue_europeenne": "Carte bleue européenne",
+    "vie_privee_et_familiale": "Vie privée et familiale",
+}
 
 
 def add_command(sub) -> None:
     p = sub.add_parser("report", help="reports the circular asks the préfectures for")
     rsub = p.add_subparsers(dest="report_command", required=True)
-    bio = rsub.add_parser("biometrie", help="annex 2: cards produced without biometric data, for one month",
-                          description="Titres de séjour délivrés sans données biométriques - guichet unique OFII "
-                                      "(circulaire 2012, II.E.3 and annex 2): per category, the cards the préfecture "
-                                      "produced in the month without fingerprints, listed by their holders' AGDREF "
-                                      "dossier numbers, one table per préfecture.")
+    bio = rsub.add_parser(
+        "biometrie",
+        help="annex 2: cards produced without biometric data, for one month",
+        description="Titres de séjour délivrés sans données biométriques - guichet unique OFII "
+        "(circulaire 2012, II.E.3 and annex 2): per category, the cards the préfecture "
+        "produced in the month without fingerprints, listed by their holders' AGDREF "
+        "dossier numbers, one table per préfecture.",
+    )
     bio.add_argument("--month", required=True, metavar="YYYY-MM", help="month of production")
-    bio.add_argument("--prefecture", metavar="DEP", help="the préfecture (département code) whose table to print; "
-                                                          "default: one table per préfecture")
-    bio.add_argument("--csv", action="store_true",
-                     help="CSV: prefecture, mois, then one column per category listing the AGDREF numbers")
+    bio.add_argument(
+        "--prefecture",
+        metavar="DEP",
+        help="the préfecture (département code) whose table to print; default: one table per préfecture",
+    )
+    bio.add_argument(
+        "--csv",
+        action="store_true",
+        help="CSV: prefecture, mois, then one column per category listing the AGDREF numbers",
+    )
     add_data(bio)
     add_directory(bio)
     bio.set_defaults(func=run)
@@ -46,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no préfecture register in {args.data_dir} (expected {args.data_dir}/prefecture.sqlite3)")
     with RegisterReader("prefecture", args.data_dir, args.database_url) as reader:
         states = list(reader.states().values())
-    tables = {dep: months[args.month] for dep, months in
-              biometric_tables(states, args.month, args.prefecture).items()}
+    tables = {dep: months[args.month] for dep, months in biometric_tables(states, args.month, args.prefecture).items()}
     if args.prefecture is not None and args.prefecture not in tables:
         tables[args.prefecture] = {c: [] for c in BIOMETRIC_CATEGORIES}  # a month without any: an empty table
     print(_csv(args.month, tables) if args.csv else _readable(args.month, tables, directory), end="")

@@ -1,4 +1,5 @@
 """`guichet scenario generate`: a varied, seeded scenario of any size, for training and measuring."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,13 +11,18 @@ from guichet_simulation.generate import write_scenario
 
 
 def add_command(sub) -> None:
-    p = sub.add_parser("scenario", help="make scenario files", description="Make scenario files for `guichet simulate`.")
+    p = sub.add_parser(
+        "scenario", help="make scenario files", description="Make scenario files for `guichet simulate`."
+    )
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    g = actions.add_parser("generate", help="a varied scenario of N dossiers",
-                           description="Write a scenario of varied dossiers: the five titles, twelve départements "
-                                       "(the eight of the single window and four others), families, refusals, "
-                                       "incomplete card dossiers, missed medical visits, slow préfectures, filings "
-                                       "spread over a year. The same seed gives the same scenario.")
+    g = actions.add_parser(
+        "generate",
+        help="a varied scenario of N dossiers",
+        description="Write a scenario of varied dossiers: the five titles, twelve départements "
+        "(the eight of the single window and four others), families, refusals, "
+        "incomplete card dossiers, missed medical visits, slow préfectures, filings "
+        "spread over a year. The same seed gives the same scenario.",
+    )
     g.add_argument("--dossiers", type=int, default=100, metavar="N", help="number of dossiers (default: 100)")
     g.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default: 1)")
     g.add_argument("--regime", choices=("circulaire-2012", "plateformes-2021"), default="circulaire-2012")

@@ -1,4 +1,5 @@
 """`guichet schemas export`: every message's JSON Schema, for connectors in any language."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,11 +14,14 @@ from schemas.catalogue import message_registry
 def add_command(sub) -> None:
     p = sub.add_parser("schemas", help="the message contracts")
     ssub = p.add_subparsers(dest="schemas_command", required=True)
-    export = ssub.add_parser("export", help="write the envelope's and every message's JSON Schema",
-                             description="Write envelope.schema.json and one <type>.v<version>.schema.json per "
-                                         "message type into DIR, with an index.json listing type, version, "
-                                         "sender, recipient and routing key, and asyncapi.json (the AsyncAPI "
-                                         "3.0 document of the bus, as `guichet asyncapi` writes it).")
+    export = ssub.add_parser(
+        "export",
+        help="write the envelope's and every message's JSON Schema",
+        description="Write envelope.schema.json and one <type>.v<version>.schema.json per "
+        "message type into DIR, with an index.json listing type, version, "
+        "sender, recipient and routing key, and asyncapi.json (the AsyncAPI "
+        "3.0 document of the bus, as `guichet asyncapi` writes it).",
+    )
     export.add_argument("--out", default="schemas-json", metavar="DIR", help="output folder (default: schemas-json)")
     export.set_defaults(func=run)
 
@@ -32,8 +36,17 @@ def export_schemas(out: Path) -> list[dict]:
         schema["title"] = type_
         schema["description"] = (cls.__doc__ or "").strip()
         (out / name).write_text(json.dumps(schema, indent=2, ensure_ascii=False))
-        index.append({"type": type_, "version": cls.VERSION, "sender": cls.SENDER, "recipient": cls.RECIPIENT,
-                      "routing_key": f"{cls.RECIPIENT}.{type_}", "step": cls.STEP, "schema": name})
+        index.append(
+            {
+                "type": type_,
+                "version": cls.VERSION,
+                "sender": cls.SENDER,
+                "recipient": cls.RECIPIENT,
+                "routing_key": f"{cls.RECIPIENT}.{type_}",
+                "step": cls.STEP,
+                "schema": name,
+            }
+        )
     (out / "index.json").write_text(json.dumps(index, indent=2, ensure_ascii=False))
     asyncapi_cmd.write(out / "asyncapi.json")
     return index

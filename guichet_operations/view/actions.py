@@ -6,11 +6,12 @@ register: a register is that agency's evidence, written by its service alone and
 the operator's tool must not write into it. A JSON lines file is append-only, readable with any
 tool, and survives the broker and the registers being moved.
 """
+
 from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -24,8 +25,15 @@ class ActionLog:
         self.path = Path(path)
 
     def record(self, account: str, action: str, selection: dict, ids: list[str], outcome: str) -> dict:
-        entry = {"at": datetime.now(timezone.utc).isoformat(), "account": account, "action": action,
-                 "selection": selection, "count": len(ids), "ids": ids, "outcome": outcome}
+        entry = {
+            "at": datetime.now(UTC).isoformat(),
+            "account": account,
+            "action": action,
+            "selection": selection,
+            "count": len(ids),
+            "ids": ids,
+            "outcome": outcome,
+        }
         with _lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as f:

@@ -1,6 +1,7 @@
 """The operations view: a small server-rendered web application (starlette, jinja2), nothing loaded
 from elsewhere. It reads the registers and the error queue; it changes something only when the
 operator asks (replay, archive, restore), through the operator's broker account, and logs it (view/actions.py)."""
+
 from __future__ import annotations
 
 import secrets
@@ -18,8 +19,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from guichet.bus import Bus
-from guichet.settings import TLSSettings
 from guichet.clock import Clock, SystemClock
+from guichet.settings import TLSSettings
 from guichet.timeutil import paris
 from guichet.topology import Topology
 from guichet_operations.error_queue import Selection
@@ -90,8 +91,11 @@ def create_app(config: OpsConfig) -> Starlette:
     def deadlines(request: Request) -> Response:
         now = config.clock.now()
         states = config.registers.dossier_states()
-        alerts = sorted(((dossier_id, alert) for dossier_id, state in states.items()
-                         for alert in state.get("alerts", [])), key=lambda a: a[1]["at"], reverse=True)
+        alerts = sorted(
+            ((dossier_id, alert) for dossier_id, state in states.items() for alert in state.get("alerts", [])),
+            key=lambda a: a[1]["at"],
+            reverse=True,
+        )
         return page(request, "deadlines.html", rows=deadline_rows(config.registers.open_tasks(), now), alerts=alerts)
 
     def dossier(request: Request) -> Response:
@@ -100,18 +104,36 @@ def create_app(config: OpsConfig) -> Starlette:
         timeline = config.registers.journal(dossier_id)
         if state is None and not timeline:
             return page(request, "missing.html", 404, dossier_id=dossier_id)
-        rows = dossier_rows({dossier_id: state}, [t for t in config.registers.open_tasks()
-                                                   if t["dossier_id"] == dossier_id], config.clock.now(),
-                            config.directory) if state else []
+        rows = (
+            dossier_rows(
+                {dossier_id: state},
+                [t for t in config.registers.open_tasks() if t["dossier_id"] == dossier_id],
+                config.clock.now(),
+                config.directory,
+            )
+            if state
+            else []
+        )
         view = rows[0]["view"] if rows else None
-        alerts = [{**a, "at": datetime.fromisoformat(a["at"]), "deadline": datetime.fromisoformat(a["deadline"])}
-                  for a in (view["deadline_alerts"] if view else [])]
+        alerts = [
+            {**a, "at": datetime.fromisoformat(a["at"]), "deadline": datetime.fromisoformat(a["deadline"])}
+            for a in (view["deadline_alerts"] if view else [])
+        ]
         types = {m["message_id"]: m["type"] for m in timeline}
         # What an OFII agent reads: the same French summary as `guichet dossier show`.
         summary = "\n".join(french_summary(view, config.directory)) if view else None
-        return page(request, "dossier.html", dossier_id=dossier_id, row=rows[0] if rows else None, view=view,
-                    timeline=timeline, types=types, svg=sequence_svg(timeline, alerts), arrows=len(drawn(timeline)),
-                    summary=summary)
+        return page(
+            request,
+            "dossier.html",
+            dossier_id=dossier_id,
+            row=rows[0] if rows else None,
+            view=view,
+            timeline=timeline,
+            types=types,
+            svg=sequence_svg(timeline, alerts),
+            arrows=len(drawn(timeline)),
+            summary=summary,
+        )
 
     def bus() -> Bus:
         b = Bus(config.broker_url, Topology(PARTIES, namespace=config.namespace), tls=config.tls)
@@ -119,12 +141,24 @@ def create_app(config: OpsConfig) -> Starlette:
         return b
 
     def errors(request: Request) -> Response:
-        context = {"notice": request.query_params.get("notice"), "limit": DEFAULT_LIMIT,
-                   "actions": config.actions.last(), "broker": config.broker_url is not None}
+        context = {
+            "notice": request.query_params.get("notice"),
+            "limit": DEFAULT_LIMIT,
+            "actions": config.actions.last(),
+            "broker": config.broker_url is not None,
+        }
         if config.broker_url is None:
-            return page(request, "errors.html", groups={}, archive=[], problem=(
-                "No broker given: the error queue lives on RabbitMQ. Start the view with "
-                "`guichet ops --broker amqp://... --credentials FILE` to see it and act on it."), **context)
+            return page(
+                request,
+                "errors.html",
+                groups={},
+                archive=[],
+                problem=(
+                    "No broker given: the error queue lives on RabbitMQ. Start the view with "
+                    "`guichet ops --broker amqp://... --credentials FILE` to see it and act on it."
+                ),
+                **context,
+            )
         try:
             b = bus()
             try:
@@ -133,8 +167,15 @@ def create_app(config: OpsConfig) -> Starlette:
             finally:
                 b.close()
         except Exception as exc:  # the broker is down or refuses the account: say so, do not crash
-            return page(request, "errors.html", 503, groups={}, archive=[],
-                        problem=f"Cannot read the error queue on the broker: {type(exc).__name__}: {exc}", **context)
+            return page(
+                request,
+                "errors.html",
+                503,
+                groups={},
+                archive=[],
+                problem=f"Cannot read the error queue on the broker: {type(exc).__name__}: {exc}",
+                **context,
+            )
         return page(request, "errors.html", groups=groups, archive=archive, problem=None, **context)
 
     async def act(request: Request) -> Response:
@@ -153,8 +194,9 @@ def create_app(config: OpsConfig) -> Starlette:
         ids = [i for i in form.getlist("id") if i]
         group = form.get("group") or None
         done, outcome = await run_in_threadpool(_act, action, ids, group, limit)
-        config.actions.record(config.account, action, {"ids": ids, "group": group, "limit": limit},
-                              [e.id for e in done], outcome)
+        config.actions.record(
+            config.account, action, {"ids": ids, "group": group, "limit": limit}, [e.id for e in done], outcome
+        )
         return RedirectResponse("/errors?" + urlencode({"notice": outcome}), 303)
 
     def _act(action: str, ids: list[str], group: str | None, limit: int):
@@ -175,11 +217,21 @@ def create_app(config: OpsConfig) -> Starlette:
             b.close()
 
     def services(request: Request) -> Response:
-        return page(request, "services.html", rows=readiness(config.registers.data_dir, config.services),
-                    data_dir=config.registers.data_dir)
+        return page(
+            request,
+            "services.html",
+            rows=readiness(config.registers.data_dir, config.services),
+            data_dir=config.registers.data_dir,
+        )
 
-    return Starlette(routes=[
-        Route("/", index), Route("/deadlines", deadlines), Route("/dossiers/{dossier_id}", dossier),
-        Route("/errors", errors), Route("/errors/{action:str}", act, methods=["POST"]),
-        Route("/services", services), Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-    ])
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/deadlines", deadlines),
+            Route("/dossiers/{dossier_id}", dossier),
+            Route("/errors", errors),
+            Route("/errors/{action:str}", act, methods=["POST"]),
+            Route("/services", services),
+            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        ]
+    )

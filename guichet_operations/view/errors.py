@@ -8,10 +8,11 @@ or bind anything), where they are kept with the routing key they had, and restor
 the error queue again under that key. Each action handles at most `limit`
 messages. Bodies and headers are shown with personal data redacted, as logs are.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kombu import Queue
 
@@ -51,8 +52,9 @@ def view(entry: ErrorEntry) -> dict:
     """Everything about a failed message, with the personal values of its body redacted wherever
     they appear (headers, error, traceback, history), as the log processor does."""
     with personal_data(values_from_body(entry.body)):
-        shown = redact_personal_data(None, "", entry.summary() | {"headers": dict(entry.headers),
-                                                                  "traceback": entry.traceback})
+        shown = redact_personal_data(
+            None, "", entry.summary() | {"headers": dict(entry.headers), "traceback": entry.traceback}
+        )
     return shown | {"body": redacted_body(entry.body), "dossier_id": entry.dossier_id or _dossier_in(entry.body)}
 
 
@@ -92,8 +94,10 @@ def archive(bus: Bus, selection: Selection, limit: int) -> list[ErrorEntry]:
     exchange = bus.topology.archive_exchange
 
     def keep(entry: ErrorEntry) -> None:
-        headers = dict(entry.headers) | {ARCHIVED_KEY: entry.routing_key or "",
-                                         ARCHIVED_AT: datetime.now(timezone.utc).isoformat()}
+        headers = dict(entry.headers) | {
+            ARCHIVED_KEY: entry.routing_key or "",
+            ARCHIVED_AT: datetime.now(UTC).isoformat(),
+        }
         content_type = entry.message.content_type or "application/octet-stream"
         bus.publish(entry.body, "", headers, entry.id, exchange=exchange, content_type=content_type)
 
@@ -119,11 +123,18 @@ def archived(bus: Bus, ids: list[str] | None = None, act=None) -> list[ErrorEntr
 
 def restore(bus: Bus, ids: list[str], limit: int) -> list[ErrorEntry]:
     """Back to the error queue, under the routing key the message had there."""
+
     def file_again(entry: ErrorEntry) -> None:
         headers = {k: v for k, v in entry.headers.items() if k not in (ARCHIVED_KEY, ARCHIVED_AT)}
         content_type = entry.message.content_type or "application/octet-stream"
-        bus.publish(entry.body, str(entry.headers.get(ARCHIVED_KEY) or ""), headers, entry.id,
-                    exchange=bus.topology.errors_exchange, content_type=content_type)
+        bus.publish(
+            entry.body,
+            str(entry.headers.get(ARCHIVED_KEY) or ""),
+            headers,
+            entry.id,
+            exchange=bus.topology.errors_exchange,
+            content_type=content_type,
+        )
 
     chosen = [e.id for e in archived(bus, ids)][:limit]
     return archived(bus, chosen or ["-"], file_again)

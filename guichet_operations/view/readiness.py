@@ -1,6 +1,7 @@
 """The agencies' readiness as the operations view shows it: each service's heartbeat file
 (`DATA_DIR/<agency>.alive`, written by its loop) and, when the service's HTTP address is given,
 what its /readyz answers and a few of its /metrics."""
+
 from __future__ import annotations
 
 import urllib.error

@@ -1,6 +1,7 @@
 """What the operations view reads from the four agencies' registers, read-only, while their services
 write: the DT-OFII's dossiers (the single window sees every step), every agency's open tasks and
 journal, and the causation ids kept in the outbox envelopes."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,15 @@ class Registers:
         for agency in AGENCIES:
             with self.reader(agency) as reader:
                 for row in reader.open_tasks():
-                    tasks.append({"agency": agency, "dossier_id": row["dossier_id"], "task": row["task"],
-                                  "opened_at": from_text(row["opened_at"]), "deadline": from_text(row["deadline"])})
+                    tasks.append(
+                        {
+                            "agency": agency,
+                            "dossier_id": row["dossier_id"],
+                            "task": row["task"],
+                            "opened_at": from_text(row["opened_at"]),
+                            "deadline": from_text(row["deadline"]),
+                        }
+                    )
         return tasks
 
     def journal(self, dossier_id: str) -> list[dict]:
@@ -63,10 +71,20 @@ class Registers:
         timeline = []
         for message_id, row in entries.items():
             sent_at, deadline = from_text(row["sent_at"]), from_text(row["deadline"])
-            timeline.append({"message_id": message_id, "type": row["type"], "sender": row["sender"],
-                             "recipient": row["recipient"], "sent_at": sent_at, "deadline": deadline,
-                             "late": bool(deadline and sent_at > deadline), "causation_id": causes.get(message_id),
-                             "journalled_by": row["journalled_by"], "seq": row["seq"]})
+            timeline.append(
+                {
+                    "message_id": message_id,
+                    "type": row["type"],
+                    "sender": row["sender"],
+                    "recipient": row["recipient"],
+                    "sent_at": sent_at,
+                    "deadline": deadline,
+                    "late": bool(deadline and sent_at > deadline),
+                    "causation_id": causes.get(message_id),
+                    "journalled_by": row["journalled_by"],
+                    "seq": row["seq"],
+                }
+            )
         timeline.sort(key=lambda m: (m["sent_at"], m["seq"]))
         return timeline
 
@@ -90,8 +108,9 @@ STATUS_RANK = {"breach": 0, "warning": 1, "ok": 2, "none": 3}
 
 def deadline_rows(tasks: list[dict], now: datetime) -> list[dict]:
     """Open tasks by urgency: breaches, then warnings, then the rest, each by time left."""
-    rows = [{**t, "status": task_status(t, now), "left": (t["deadline"] - now) if t["deadline"] else None}
-            for t in tasks]
+    rows = [
+        {**t, "status": task_status(t, now), "left": (t["deadline"] - now) if t["deadline"] else None} for t in tasks
+    ]
     return sorted(rows, key=lambda r: (STATUS_RANK[r["status"]], r["left"] or timedelta.max, r["dossier_id"]))
 
 
@@ -110,15 +129,27 @@ def dossier_rows(states: dict[str, dict], tasks: list[dict], now: datetime, dire
         if not agencies and not closed:
             agencies = ["ofii"]  # the single window holds a dossier that waits on a person
         last = view["steps"][-1] if view["steps"] else None
-        step = view["waiting_for"] or (open_tasks[0]["task"] if open_tasks else None) or (last["step"] if last else None)
+        step = (
+            view["waiting_for"] or (open_tasks[0]["task"] if open_tasks else None) or (last["step"] if last else None)
+        )
         alerted = [a for a in view["deadline_alerts"] if a["kind"] in BREACH_KINDS]
-        rows.append({
-            "id": dossier_id, "view": view, "closed": closed, "outcome": view["outcome"], "route": view["route"],
-            "agencies": agencies, "step": step, "last_step": last,
-            "next_deadline": dated[0] if dated else None,
-            "late": bool(view["deadline_breaches"]) or any(t["status"] == "breach" for t in open_tasks),
-            "breached": bool(alerted) or any(t["status"] == "breach" for t in open_tasks),
-            "breaches": view["deadline_breaches"], "alerts": alerted})
+        rows.append(
+            {
+                "id": dossier_id,
+                "view": view,
+                "closed": closed,
+                "outcome": view["outcome"],
+                "route": view["route"],
+                "agencies": agencies,
+                "step": step,
+                "last_step": last,
+                "next_deadline": dated[0] if dated else None,
+                "late": bool(view["deadline_breaches"]) or any(t["status"] == "breach" for t in open_tasks),
+                "breached": bool(alerted) or any(t["status"] == "breach" for t in open_tasks),
+                "breaches": view["deadline_breaches"],
+                "alerts": alerted,
+            }
+        )
     return rows
 
 

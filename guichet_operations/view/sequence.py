@@ -2,6 +2,7 @@
 lifelines, each message between two parties as one arrow in the order it was sent, its legal
 deadline beside it, a message sent past its deadline and each breach alert marked in red.
 A message an agency sends itself (a back-office act, a reminder) is in the timeline, not drawn."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -39,18 +40,22 @@ def sequence_svg(messages: list[dict], alerts: list[dict]) -> str:
     events.sort(key=lambda e: (e[0], e[1]))
     width = 2 * MARGIN + LANE * len(parties)
     height = TOP + ROW * (len(events) + 1)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="sequence" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="sequence of the dossier\'s messages">',
-           '<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
-           'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="head"/></marker>'
-           '<marker id="head-late" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
-           'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="head late"/></marker></defs>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sequence" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="sequence of the dossier\'s messages">',
+        '<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="head"/></marker>'
+        '<marker id="head-late" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="head late"/></marker></defs>',
+    ]
     for party in parties:
         kind = "agency" if party in AGENCIES else "outside"
-        out.append(f'<g class="lifeline {kind}" data-party="{escape(party)}">'
-                   f'<rect x="{x[party] - 60}" y="10" width="120" height="32" rx="4"/>'
-                   f'<text x="{x[party]}" y="31" text-anchor="middle">{escape(party)}</text>'
-                   f'<line x1="{x[party]}" y1="42" x2="{x[party]}" y2="{height - 10}"/></g>')
+        out.append(
+            f'<g class="lifeline {kind}" data-party="{escape(party)}">'
+            f'<rect x="{x[party] - 60}" y="10" width="120" height="32" rx="4"/>'
+            f'<text x="{x[party]}" y="31" text-anchor="middle">{escape(party)}</text>'
+            f'<line x1="{x[party]}" y1="42" x2="{x[party]}" y2="{height - 10}"/></g>'
+        )
     for row, (_, _, kind, item) in enumerate(events):
         y = TOP + row * ROW
         out.append(_arrow(item, x, y) if kind == "message" else _alert(item, x, y))
@@ -64,16 +69,20 @@ def _arrow(m: dict, x: dict[str, int], y: int) -> str:
     label = m["type"].split(".", 1)[1] if "." in m["type"] else m["type"]
     deadline = ""
     if m["deadline"]:
-        deadline = (f'<text class="deadline{late}" x="{(x1 + x2) // 2}" y="{y + 14}" text-anchor="middle">'
-                    f'{"⚠ past its deadline " if late else "deadline "}{escape(short(m["deadline"]))}</text>')
-    return (f'<g class="message{late}" data-message-id="{escape(m["message_id"])}" data-type="{escape(m["type"])}">'
-            f'<title>{escape(m["type"])}: {escape(m["sender"])} → {escape(m["recipient"])}, sent '
-            f'{escape(short(m["sent_at"]))}</title>'
-            f'<text class="when" x="{MARGIN - 26}" y="{y + 4}">{escape(short(m["sent_at"])[:5])}</text>'
-            f'<line class="arrow{late}" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" '
-            f'marker-end="url(#head{"-late" if late else ""})"/>'
-            f'<text class="label" x="{(x1 + x2) // 2}" y="{y - 5}" text-anchor="middle">{escape(label)}</text>'
-            f'{deadline}</g>')
+        deadline = (
+            f'<text class="deadline{late}" x="{(x1 + x2) // 2}" y="{y + 14}" text-anchor="middle">'
+            f"{'⚠ past its deadline ' if late else 'deadline '}{escape(short(m['deadline']))}</text>"
+        )
+    return (
+        f'<g class="message{late}" data-message-id="{escape(m["message_id"])}" data-type="{escape(m["type"])}">'
+        f"<title>{escape(m['type'])}: {escape(m['sender'])} → {escape(m['recipient'])}, sent "
+        f"{escape(short(m['sent_at']))}</title>"
+        f'<text class="when" x="{MARGIN - 26}" y="{y + 4}">{escape(short(m["sent_at"])[:5])}</text>'
+        f'<line class="arrow{late}" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" '
+        f'marker-end="url(#head{"-late" if late else ""})"/>'
+        f'<text class="label" x="{(x1 + x2) // 2}" y="{y - 5}" text-anchor="middle">{escape(label)}</text>'
+        f"{deadline}</g>"
+    )
 
 
 def _alert(a: dict, x: dict[str, int], y: int) -> str:
@@ -81,7 +90,9 @@ def _alert(a: dict, x: dict[str, int], y: int) -> str:
     breach = a["kind"] != "avertissement"
     css = "alert breach" if breach else "alert warning"
     text = ("⚠ deadline passed: " if breach else "deadline near: ") + a["step"]
-    return (f'<g class="{css}" data-kind="{escape(a["kind"])}"><title>{escape(a["kind"])} {escape(a["step"])}, '
-            f'deadline {escape(short(a["deadline"]))}</title>'
-            f'<path d="M{cx},{y - 8} L{cx + 8},{y} L{cx},{y + 8} L{cx - 8},{y} z"/>'
-            f'<text x="{cx + 12}" y="{y + 4}">{escape(text)} ({escape(short(a["deadline"]))})</text></g>')
+    return (
+        f'<g class="{css}" data-kind="{escape(a["kind"])}"><title>{escape(a["kind"])} {escape(a["step"])}, '
+        f"deadline {escape(short(a['deadline']))}</title>"
+        f'<path d="M{cx},{y - 8} L{cx + 8},{y} L{cx},{y + 8} L{cx - 8},{y} z"/>'
+        f'<text x="{cx + 12}" y="{y + 4}">{escape(text)} ({escape(short(a["deadline"]))})</text></g>'
+    )

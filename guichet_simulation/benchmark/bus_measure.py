@@ -1,5 +1,6 @@
 """The figures of a bus run, read back from the four agencies' registers (see bus_run.py for what
 each figure means): throughput within the run, message sizes, and the latency of every hop."""
+
 from __future__ import annotations
 
 import time
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
 DONE = "titre_remis"
 
 
-def measure(result: "BusRun", data_dir: Path, origin: datetime, scale: float, started: float,
-             filing_sizes: list[int]) -> None:
+def measure(
+    result: BusRun, data_dir: Path, origin: datetime, scale: float, started: float, filing_sizes: list[int]
+) -> None:
     origin_epoch = origin.timestamp()
 
     def real(text: str) -> float:
@@ -37,7 +39,7 @@ def measure(result: "BusRun", data_dir: Path, origin: datetime, scale: float, st
         end = max(done_at) if done_at else time.time()
         result.wall_s = end - started
 
-        published_by: dict[str, tuple[str, float]] = {}   # message_id -> (publishing service, confirm time)
+        published_by: dict[str, tuple[str, float]] = {}  # message_id -> (publishing service, confirm time)
         in_window = 0
         total = 0
         sizes = list(filing_sizes)

@@ -14,33 +14,35 @@ Every figure comes from the agencies' own registers, not from the bench's pollin
 All processes share one scaled clock (same origin and scale), so a virtual instant v is the real
 instant origin + (v - origin) / scale, on the one system clock of the host.
 """
+
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from guichet.bus import Bus
-from guichet.settings import TLSSettings
 from guichet.clock import Clock, ScaledClock, SystemClock
 from guichet.register import utc_text
-from guichet.serve import DEFAULT_PREFETCH
 from guichet.register_reader import RegisterReader
+from guichet.serve import DEFAULT_PREFETCH
+from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from guichet_simulation.benchmark.bus_measure import DONE, measure
 from guichet_simulation.benchmark.recovery import START, STOP, RestartFailed, restart_broker
 from guichet_simulation.benchmark.stats import mib, peak_rss_kib, rate
 from guichet_simulation.launcher import LaunchError, ServiceProcesses
-from services.directory import Directory
-from services.intake import filing
-from services.scenario import ScenarioDossier, load_scenario
 from schemas.base import AGENCIES
 from schemas.facts import Facts
+from services.directory import Directory
+from services.intake import filing
 from services.parties import PARTIES
+from services.scenario import ScenarioDossier, load_scenario
 
 if TYPE_CHECKING:
     from guichet.trust import Trust
@@ -55,9 +57,15 @@ DRAIN_SECONDS = 5.0
 # Every delay a simulated person takes is zero, so that the bench measures the bus and not the
 # calendar. A carte bleue européenne needs no medical visit, hence no convocation 30 days ahead
 # (services/ofii/rules.py CONVOCATION_DAYS): the card is handed over as soon as it arrives.
-ZERO_DELAYS = Facts(ofii_transmission_days=0, smoe_instruction_days=0, ofii_consulat_hours=0,
-                    visa_instruction_days=0, arrival_days_after_visa=0, titre_deposit_days_after_arrival=0,
-                    prefecture_production_days=0)
+ZERO_DELAYS = Facts(
+    ofii_transmission_days=0,
+    smoe_instruction_days=0,
+    ofii_consulat_hours=0,
+    visa_instruction_days=0,
+    arrival_days_after_visa=0,
+    titre_deposit_days_after_arrival=0,
+    prefecture_production_days=0,
+)
 
 
 class BenchError(Exception):
@@ -67,6 +75,7 @@ class BenchError(Exception):
 @dataclass
 class BusRun:
     """What the bus part measured; `figures()` is the JSON of the bench."""
+
     dossiers: int
     time_scale: float
     done: int = 0
@@ -119,26 +128,43 @@ def bench_dossier(index: int, directory: Directory) -> ScenarioDossier:
     return template.model_copy(update={"id": f"BENCH-{index:06d}", "facts": ZERO_DELAYS})
 
 
-def run_bus(broker: str, dossiers: int, time_scale: float, timeout: float, data_dir: Path,
-            prefetch: int = DEFAULT_PREFETCH, progress: Callable[[str], None] = lambda line: None,
-            dossiers_per_s: float | None = None, ofii_processes: int = 1, broker_restart: bool = False,
-            trust: "Trust | None" = None, tls: TLSSettings | None = None,
-            directory: Directory | None = None) -> BusRun:
+def run_bus(
+    broker: str,
+    dossiers: int,
+    time_scale: float,
+    timeout: float,
+    data_dir: Path,
+    prefetch: int = DEFAULT_PREFETCH,
+    progress: Callable[[str], None] = lambda line: None,
+    dossiers_per_s: float | None = None,
+    ofii_processes: int = 1,
+    broker_restart: bool = False,
+    trust: Trust | None = None,
+    tls: TLSSettings | None = None,
+    directory: Directory | None = None,
+) -> BusRun:
     """`dossiers_per_s`: file at that pace instead of all at once; `ofii_processes`: DT-OFII processes;
     `broker_restart`: restart RabbitMQ before filing and measure the recovery (benchmark/recovery.py);
     `trust`: when the services run signed, each filing is signed with its employer's key (its SIRET);
     `directory`: the services' (the one shipped when none is given)."""
     directory = directory or Directory.shipped()
     namespace = f"bench-{uuid.uuid4().hex[:10]}"
-    origin = datetime.now(timezone.utc)
+    origin = datetime.now(UTC)
     clock: Clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale, origin)
     result = BusRun(dossiers=dossiers, time_scale=time_scale)
     data_dir.mkdir(parents=True, exist_ok=True)
     bus = Bus(broker, Topology(PARTIES, namespace=namespace), tls=tls)
-    services = ServiceProcesses(broker, namespace, data_dir, time_scale, origin, options=["--prefetch", str(prefetch)],
-                                replicas={"ofii": ofii_processes})
+    services = ServiceProcesses(
+        broker,
+        namespace,
+        data_dir,
+        time_scale,
+        origin,
+        options=["--prefetch", str(prefetch)],
+        replicas={"ofii": ofii_processes},
+    )
     try:
-        bus.declare()   # an unreachable broker fails here, before any process starts
+        bus.declare()  # an unreachable broker fails here, before any process starts
         try:
             services.start_all(READY_SECONDS)
         except LaunchError as exc:

@@ -8,12 +8,12 @@ its transport, without decoding, validation, registers or an outbox.
 `python -m guichet_simulation.benchmark.raw_relay ...` runs one relay; `run_raw` runs the whole chain in a
 namespace of its own and deletes it afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -64,8 +64,18 @@ def body_of_size(size: int) -> bytes:
 
 # --- one relay process ---------------------------------------------------------------------------
 
-def relay(broker: str, namespace: str, index: int, hops: int, count: int, prefetch: int,
-          stats_path: Path, ready_path: Path, idle_timeout: float) -> int:
+
+def relay(
+    broker: str,
+    namespace: str,
+    index: int,
+    hops: int,
+    count: int,
+    prefetch: int,
+    stats_path: Path,
+    ready_path: Path,
+    idle_timeout: float,
+) -> int:
     """Relay `count` messages from hop `index` to the next one, then write what it saw."""
     exchange = _exchange(namespace)
     out_key = _hop_key(index + 1, hops)
@@ -82,17 +92,29 @@ def relay(broker: str, namespace: str, index: int, hops: int, count: int, prefet
             headers = message.headers or {}
             received.append(started)
             latencies.append(started - float(headers.get("t", started)))
-            producer.publish(message.body, exchange=exchange, routing_key=out_key,
-                             headers={"t": started, "n": headers.get("n")},
-                             content_type=CONTENT_TYPE, content_encoding="utf-8", delivery_mode=2,
-                             message_id=str(uuid.uuid4()), declare=[])
-            confirmed.append(time.time())   # publish returned: the broker confirmed
+            producer.publish(
+                message.body,
+                exchange=exchange,
+                routing_key=out_key,
+                headers={"t": started, "n": headers.get("n")},
+                content_type=CONTENT_TYPE,
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=str(uuid.uuid4()),
+                declare=[],
+            )
+            confirmed.append(time.time())  # publish returned: the broker confirmed
             message.ack()
 
         channel = consuming.channel()
         channel.basic_qos(0, prefetch, False)
-        consumer = Consumer(channel, queues=[_queue(namespace, _hop_key(index, hops))], on_message=on_message,
-                            no_ack=False, auto_declare=False)
+        consumer = Consumer(
+            channel,
+            queues=[_queue(namespace, _hop_key(index, hops))],
+            on_message=on_message,
+            no_ack=False,
+            auto_declare=False,
+        )
         consumer.consume()
         ready_path.write_text(str(time.time()))
         last = time.monotonic()
@@ -100,15 +122,23 @@ def relay(broker: str, namespace: str, index: int, hops: int, count: int, prefet
             before = len(received)
             try:
                 consuming.drain_events(timeout=1.0)
-            except socket.timeout:
+            except TimeoutError:
                 pass
             if len(received) != before:
                 last = time.monotonic()
             elif time.monotonic() - last > idle_timeout:
                 break
     finally:
-        stats_path.write_text(json.dumps({"received": received, "confirmed": confirmed, "latencies": latencies,
-                                          "peak_rss_kib": peak_rss_kib_self()}))
+        stats_path.write_text(
+            json.dumps(
+                {
+                    "received": received,
+                    "confirmed": confirmed,
+                    "latencies": latencies,
+                    "peak_rss_kib": peak_rss_kib_self(),
+                }
+            )
+        )
         for conn in (consuming, publishing):
             try:
                 conn.release()
@@ -122,8 +152,10 @@ def peak_rss_kib_self() -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m guichet_simulation.benchmark.raw_relay",
-                                description="one hop of the raw kombu relay chain of `guichet bench`")
+    p = argparse.ArgumentParser(
+        prog="python -m guichet_simulation.benchmark.raw_relay",
+        description="one hop of the raw kombu relay chain of `guichet bench`",
+    )
     p.add_argument("--broker", required=True)
     p.add_argument("--namespace", required=True)
     p.add_argument("--index", type=int, required=True)
@@ -139,8 +171,16 @@ def main(argv: list[str] | None = None) -> int:
 
 # --- the chain -----------------------------------------------------------------------------------
 
-def run_raw(broker: str, hops: int, messages: int, body_bytes: int, workdir: Path, timeout: float,
-            prefetch: int = RELAY_PREFETCH) -> dict:
+
+def run_raw(
+    broker: str,
+    hops: int,
+    messages: int,
+    body_bytes: int,
+    workdir: Path,
+    timeout: float,
+    prefetch: int = RELAY_PREFETCH,
+) -> dict:
     """Push `messages` bodies of `body_bytes` through `hops` relay processes; the figures, measured
     as the bus is: from the first injection to the last hop's receipt of the last message, counting
     every publish the broker confirmed within that time."""
@@ -162,12 +202,35 @@ def run_raw(broker: str, hops: int, messages: int, body_bytes: int, workdir: Pat
         for i in range(hops):
             log = open(workdir / f"relay{i}.log", "wb")
             logs.append(log)
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "guichet_simulation.benchmark.raw_relay", "--broker", broker, "--namespace", namespace,
-                 "--index", str(i), "--hops", str(hops), "--count", str(messages), "--prefetch", str(prefetch),
-                 "--stats", str(workdir / f"relay{i}.json"), "--ready", str(workdir / f"relay{i}.ready"),
-                 "--idle-timeout", str(idle)],
-                stdout=log, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "guichet_simulation.benchmark.raw_relay",
+                        "--broker",
+                        broker,
+                        "--namespace",
+                        namespace,
+                        "--index",
+                        str(i),
+                        "--hops",
+                        str(hops),
+                        "--count",
+                        str(messages),
+                        "--prefetch",
+                        str(prefetch),
+                        "--stats",
+                        str(workdir / f"relay{i}.json"),
+                        "--ready",
+                        str(workdir / f"relay{i}.ready"),
+                        "--idle-timeout",
+                        str(idle),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         _wait_ready(procs, workdir, hops)
 
         body = body_of_size(body_bytes)
@@ -175,9 +238,17 @@ def run_raw(broker: str, hops: int, messages: int, body_bytes: int, workdir: Pat
         injected: list[float] = []
         started = time.time()
         for n in range(messages):
-            producer.publish(body, exchange=exchange, routing_key=_hop_key(0, hops), headers={"t": time.time(), "n": n},
-                             content_type=CONTENT_TYPE, content_encoding="utf-8", delivery_mode=2,
-                             message_id=str(uuid.uuid4()), declare=[])
+            producer.publish(
+                body,
+                exchange=exchange,
+                routing_key=_hop_key(0, hops),
+                headers={"t": time.time(), "n": n},
+                content_type=CONTENT_TYPE,
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=str(uuid.uuid4()),
+                declare=[],
+            )
             injected.append(time.time())
         deadline = time.monotonic() + timeout
         for i, proc in enumerate(procs):
@@ -185,14 +256,16 @@ def run_raw(broker: str, hops: int, messages: int, body_bytes: int, workdir: Pat
             try:
                 proc.wait(timeout=max(0.1, remaining))
             except subprocess.TimeoutExpired:
-                raise RawRelayError(f"timeout: relay hop {i} had not relayed its {messages} messages "
-                                    f"after {timeout:.0f} s") from None
+                raise RawRelayError(
+                    f"timeout: relay hop {i} had not relayed its {messages} messages after {timeout:.0f} s"
+                ) from None
         stats = []
         for i, proc in enumerate(procs):
             path = workdir / f"relay{i}.json"
             if proc.returncode != 0 or not path.exists():
-                raise RawRelayError(f"relay hop {i} exited with status {proc.returncode}: "
-                                    f"{tail(workdir / f'relay{i}.log', 15)}")
+                raise RawRelayError(
+                    f"relay hop {i} exited with status {proc.returncode}: {tail(workdir / f'relay{i}.log', 15)}"
+                )
             stats.append(json.loads(path.read_text()))
         sink_depth = queues[-1](channel).queue_declare(passive=True).message_count
         end = max(stats[-1]["received"])
@@ -238,8 +311,10 @@ def _wait_ready(procs: list[subprocess.Popen], workdir: Path, hops: int, limit: 
     while time.monotonic() < deadline:
         for i, proc in enumerate(procs):
             if proc.poll() is not None:
-                raise RawRelayError(f"relay hop {i} exited with status {proc.returncode} before consuming: "
-                                    f"{tail(workdir / f'relay{i}.log', 15)}")
+                raise RawRelayError(
+                    f"relay hop {i} exited with status {proc.returncode} before consuming: "
+                    f"{tail(workdir / f'relay{i}.log', 15)}"
+                )
         if all((workdir / f"relay{i}.ready").exists() for i in range(hops)):
             return
         time.sleep(0.05)

@@ -6,6 +6,7 @@ its dossiers, and the recovery is the time from "back" to the DT-OFII's first ha
 (its journal's first 'in' record): the services had to notice the loss, reconnect (with their
 backoff), declare their topology and consume again.
 """
+
 from __future__ import annotations
 
 import socket

@@ -1,9 +1,10 @@
 """Small, explicit statistics for the bench: nearest-rank percentiles and a process's peak RSS."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:

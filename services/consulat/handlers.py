@@ -1,4 +1,5 @@
 """The consulate's handlers."""
+
 from __future__ import annotations
 
 from guichet.agency import Context
@@ -43,12 +44,21 @@ def decision_consul(msg: DecisionConsul, ctx: Context, d: ConsulatDossier) -> No
     competences_talents = d.dossier.title == "competences_et_talents"
     if competences_talents:
         # II.A.2, R.315-7: the consul alone decides on the card itself.
-        ctx.send(DecisionCompetencesTalents(favorable=msg.granted, reason=msg.reason, dossier=d.dossier,
-                                            applied_at=d.received_at), deadline=d.deadline)
+        ctx.send(
+            DecisionCompetencesTalents(
+                favorable=msg.granted, reason=msg.reason, dossier=d.dossier, applied_at=d.received_at
+            ),
+            deadline=d.deadline,
+        )
     if msg.granted:
         valid_from, valid_until = rules.visa_validity(ctx.now.date(), msg.validity_days)
-        decision = DecisionVisa(granted=True, visa=rules.visa_mention(d.dossier.title),
-                                valid_from=valid_from, valid_until=valid_until, family=d.family)
+        decision = DecisionVisa(
+            granted=True,
+            visa=rules.visa_mention(d.dossier.title),
+            valid_from=valid_from,
+            valid_until=valid_until,
+            family=d.family,
+        )
     else:
         decision = DecisionVisa(granted=False, reason=msg.reason or "visa refusé")
     ctx.send(decision, deadline=d.deadline)
@@ -56,5 +66,8 @@ def decision_consul(msg: DecisionConsul, ctx: Context, d: ConsulatDossier) -> No
         ctx.send(TransmissionDossierOfii(copies=2))
 
 
-HANDLERS = {TransmissionConsulat: transmission_consulat, DemandeCompetencesTalents: demande_competences_talents,
-            DecisionConsul: decision_consul}
+HANDLERS = {
+    TransmissionConsulat: transmission_consulat,
+    DemandeCompetencesTalents: demande_competences_talents,
+    DecisionConsul: decision_consul,
+}

@@ -1,4 +1,5 @@
 """The consulate's rules (circulaire 2012, II.B)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -32,6 +33,7 @@ def visa_mention(title: str) -> str:
 
 def visa_validity(issued: date, validity_days: int) -> tuple[date, date]:
     return issued, issued + timedelta(days=validity_days)
+
 
 # The consul's task: the decision on the visa (15 days for a dossier the DT-OFII transmits, II.B).
 DECISION_VISA_TASK = "decision_visa"

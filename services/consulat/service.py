@@ -1,4 +1,5 @@
 """Wiring of the consulate's service, with the consul's decision simulated from the facts."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,8 +22,11 @@ class ConsulActors:
     def play(self, task: Task, d: ConsulatDossier, facts: Facts) -> list[tuple[Message, datetime]]:
         if task.name != DECISION_VISA_TASK:
             return []
-        act = DecisionConsul(granted=facts.visa_granted, validity_days=facts.visa_validity_days,
-                             reason=None if facts.visa_granted else "refus consulaire")
+        act = DecisionConsul(
+            granted=facts.visa_granted,
+            validity_days=facts.visa_validity_days,
+            reason=None if facts.visa_granted else "refus consulaire",
+        )
         return [(act, add_days(task.opened_at, facts.visa_instruction_days))]
 
 
@@ -34,6 +38,13 @@ def office(d: ConsulatDossier) -> str | None:
 
 def definition(directory: Directory) -> AgencyDefinition:
     """The consulate: its handlers read nothing of the directory, handed to it as to the others."""
-    return AgencyDefinition(name="consulat", state_model=ConsulatDossier, handlers=HANDLERS,
-                            office=office, actors=ConsulActors(), gate=TABLE, reference=directory,
-                            opening=(TransmissionConsulat, DemandeCompetencesTalents))
+    return AgencyDefinition(
+        name="consulat",
+        state_model=ConsulatDossier,
+        handlers=HANDLERS,
+        office=office,
+        actors=ConsulActors(),
+        gate=TABLE,
+        reference=directory,
+        opening=(TransmissionConsulat, DemandeCompetencesTalents),
+    )

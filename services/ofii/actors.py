@@ -1,5 +1,6 @@
 """The people around the DT-OFII, simulated from a scenario's facts until real ones send their acts:
 the DT-OFII's agents, the employer and the worker."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,32 +33,44 @@ class OfiiActors:
     def play(self, task: Task, d: OfiiDossier, facts: Facts) -> list[tuple[Message, datetime]]:
         opened = task.opened_at
         if task.name == TRANSMISSION_SMOE:
-            return [(TransmissionValidee(transmission=TRANSMISSION_SMOE),
-                     add_days(opened, facts.ofii_transmission_days))]
+            return [
+                (TransmissionValidee(transmission=TRANSMISSION_SMOE), add_days(opened, facts.ofii_transmission_days))
+            ]
         if task.name == TRANSMISSION_CONSULAT:
-            return [(TransmissionValidee(transmission=TRANSMISSION_CONSULAT),
-                     add_hours(opened, facts.ofii_consulat_hours))]
+            return [
+                (TransmissionValidee(transmission=TRANSMISSION_CONSULAT), add_hours(opened, facts.ofii_consulat_hours))
+            ]
         if task.name == DEPOT_TITRE:
             arrival = add_days(opened, facts.arrival_days_after_visa)
             documents = self._documents(d, facts)
             if not facts.titre_dossier_complete:
                 documents = documents[1:]  # the employer forgets one document of the single list
-            return [(DepotTitre(arrived_on=arrival.date(), documents=documents),
-                     add_days(arrival, facts.titre_deposit_days_after_arrival))]
+            return [
+                (
+                    DepotTitre(arrived_on=arrival.date(), documents=documents),
+                    add_days(arrival, facts.titre_deposit_days_after_arrival),
+                )
+            ]
         if task.name == COMPLEMENTS_TITRE:
             if facts.titre_completion_days is None:
                 return []  # the documents never come: the dossier waits
-            return [(ComplementsTitre(documents=self._documents(d, facts)),
-                     add_days(opened, facts.titre_completion_days))]
+            return [
+                (ComplementsTitre(documents=self._documents(d, facts)), add_days(opened, facts.titre_completion_days))
+            ]
         if task.name == RECOURS_GRACIEUX:
             if not facts.recours_gracieux:
                 return []
-            return [(RecoursGracieux(arguments="recours gracieux de l'employeur"),
-                     add_days(opened, facts.recours_days))]
+            return [
+                (RecoursGracieux(arguments="recours gracieux de l'employeur"), add_days(opened, facts.recours_days))
+            ]
         if task.name in CONVOCATION_NUMBER:
             number = CONVOCATION_NUMBER[task.name]
-            return [(PresentationConvocation(number=number, present=number > facts.medical_no_shows),
-                     task.deadline or opened)]
+            return [
+                (
+                    PresentationConvocation(number=number, present=number > facts.medical_no_shows),
+                    task.deadline or opened,
+                )
+            ]
         return []
 
     def _documents(self, d: OfiiDossier, facts: Facts) -> list[str]:

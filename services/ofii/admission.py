@@ -6,6 +6,7 @@ A closed dossier lets in only what the law allows after its outcome: the employe
 gracieux after a refused work authorisation, and the SMOE's decision on it. A missed convocation
 brings the second one, an incomplete card dossier its missing documents.
 """
+
 from __future__ import annotations
 
 from schemas.actes import TransmissionValidee
@@ -85,37 +86,60 @@ def alerted_by_its_own(msg, envelope, d: OfiiDossier) -> str | None:
     return f"{envelope.sender.agency} alerts about a step of {msg.agency}"
 
 
-TABLE = Table("ofii", where=where, rules={
-    DepotAutorisationTravail: opens("II.A.1: the employer files the dossier with the DT-OFII"),
-    InformationOfii: opens("2021 notes: the platform lets the OFII know of a request filed online with it"),
-    DecisionCompetencesTalents: opens(
-        "II.A.2, R.315-7: the consul's decision brings the application it answers",
-        when=awaiting("decision_competences_talents"),
-        expects="to open the dossier, or for a 'compétences et talents' dossier deposited here"),
-    TransmissionValidee: at(lambda msg, d: d.waiting_for == msg.transmission,
-                            "while the dossier awaits the agent's stamp for that transmission", "II.A.1, II.B"),
-    ComplementAdresse: at(before_the_consulate,
-                          "while the single window holds the dossier, before it goes to the consulate", "II.B"),
-    DecisionAutorisationTravail: at(awaiting(DECISION_AUTORISATION_TRAVAIL),
-                                    "once the single window forwarded the request to the SMOE", "II.A.1"),
-    RecoursGracieux: at(awaiting(RECOURS_GRACIEUX), "after the work authorisation was refused",
-                        "2021 note: the recours gracieux"),
-    DecisionRecours: at(awaiting("decision_recours"), "once a recours was forwarded to the SMOE",
-                        "2021 note: the re-examination"),
-    DecisionVisa: at(awaiting(DECISION_VISA), "once the dossier is with the consulate", "II.B"),
-    TransmissionDossierOfii: at(lambda msg, d: d.recorded(DecisionCompetencesTalents.STEP)
-                                and not d.recorded(TransmissionDossierOfii.STEP),
-                                "after the consul's decision on a 'compétences et talents' card, once", "II.A.2"),
-    DepotTitre: at(awaiting(DEPOT_TITRE), "once the visa is granted", "II.C.1"),
-    ComplementsTitre: at(awaiting(COMPLEMENTS_TITRE), "while an incomplete card dossier awaits its documents",
-                         "II.C.1"),
-    PresentationConvocation: at(convoked, "at a convocation the worker received and has not answered", "II.D"),
-    TransmissionTitre: at(card_awaited, "once the complete card dossier went to the préfecture, before any card",
-                          "II.C.2, R.311-10"),
-    Recepisse: at(lambda msg, d: card_awaited(msg, d) and not d.recepisse,
-                  "while the card is awaited from the préfecture, once", "II.C.2"),
-    # Its own reminder: the handler sees whether the card is still to be handed over.
-    EcheanceRemise: at(always, "while the dossier is held", "II.D"),
-    **{cls: at(always, "while the dossier is held", "II.E.1", competent=alerted_by_its_own)
-       for cls in ALERTE.values()},
-})
+TABLE = Table(
+    "ofii",
+    where=where,
+    rules={
+        DepotAutorisationTravail: opens("II.A.1: the employer files the dossier with the DT-OFII"),
+        InformationOfii: opens("2021 notes: the platform lets the OFII know of a request filed online with it"),
+        DecisionCompetencesTalents: opens(
+            "II.A.2, R.315-7: the consul's decision brings the application it answers",
+            when=awaiting("decision_competences_talents"),
+            expects="to open the dossier, or for a 'compétences et talents' dossier deposited here",
+        ),
+        TransmissionValidee: at(
+            lambda msg, d: d.waiting_for == msg.transmission,
+            "while the dossier awaits the agent's stamp for that transmission",
+            "II.A.1, II.B",
+        ),
+        ComplementAdresse: at(
+            before_the_consulate, "while the single window holds the dossier, before it goes to the consulate", "II.B"
+        ),
+        DecisionAutorisationTravail: at(
+            awaiting(DECISION_AUTORISATION_TRAVAIL),
+            "once the single window forwarded the request to the SMOE",
+            "II.A.1",
+        ),
+        RecoursGracieux: at(
+            awaiting(RECOURS_GRACIEUX), "after the work authorisation was refused", "2021 note: the recours gracieux"
+        ),
+        DecisionRecours: at(
+            awaiting("decision_recours"), "once a recours was forwarded to the SMOE", "2021 note: the re-examination"
+        ),
+        DecisionVisa: at(awaiting(DECISION_VISA), "once the dossier is with the consulate", "II.B"),
+        TransmissionDossierOfii: at(
+            lambda msg, d: d.recorded(DecisionCompetencesTalents.STEP) and not d.recorded(TransmissionDossierOfii.STEP),
+            "after the consul's decision on a 'compétences et talents' card, once",
+            "II.A.2",
+        ),
+        DepotTitre: at(awaiting(DEPOT_TITRE), "once the visa is granted", "II.C.1"),
+        ComplementsTitre: at(
+            awaiting(COMPLEMENTS_TITRE), "while an incomplete card dossier awaits its documents", "II.C.1"
+        ),
+        PresentationConvocation: at(convoked, "at a convocation the worker received and has not answered", "II.D"),
+        TransmissionTitre: at(
+            card_awaited, "once the complete card dossier went to the préfecture, before any card", "II.C.2, R.311-10"
+        ),
+        Recepisse: at(
+            lambda msg, d: card_awaited(msg, d) and not d.recepisse,
+            "while the card is awaited from the préfecture, once",
+            "II.C.2",
+        ),
+        # Its own reminder: the handler sees whether the card is still to be handed over.
+        EcheanceRemise: at(always, "while the dossier is held", "II.D"),
+        **{
+            cls: at(always, "while the dossier is held", "II.E.1", competent=alerted_by_its_own)
+            for cls in ALERTE.values()
+        },
+    },
+)

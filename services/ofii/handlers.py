@@ -1,5 +1,6 @@
 """The DT-OFII's handlers: one plain function per message it receives, each the paragraph of the
 circular it carries out."""
+
 from __future__ import annotations
 
 from guichet.agency import Context
@@ -147,8 +148,10 @@ def _forward(ctx: Context, d: OfiiDossier, transmission: str) -> None:
     """II.A.1, II.B: the stamped dossier goes on to the SMOE or to the consulate."""
     deadline = d.deadlines.get(transmission)
     if transmission == TRANSMISSION_SMOE:
-        ctx.send(TransmissionSmoe(dossier=d.dossier, route="guichet_unique", smoe=d.smoe,
-                                  stamp=GUICHET_UNIQUE_STAMP), deadline=deadline)
+        ctx.send(
+            TransmissionSmoe(dossier=d.dossier, route="guichet_unique", smoe=d.smoe, stamp=GUICHET_UNIQUE_STAMP),
+            deadline=deadline,
+        )
         d.record(TransmissionSmoe, ctx.now, deadline, GUICHET_UNIQUE_STAMP)
         # II.A.1: the SMOE decides within 10 days of receiving the dossier, which it has from now.
         d.deadlines[DECISION_AUTORISATION_TRAVAIL] = rules.smoe_decision_deadline(ctx.now)
@@ -242,8 +245,9 @@ def decision_competences_talents(msg: DecisionCompetencesTalents, ctx: Context, 
     applied at the consulate: the DT-OFII hears of the dossier with the decision."""
     if d.dossier is None:
         if msg.dossier is None:
-            raise ValueError("a 'compétences et talents' decision for a dossier the DT-OFII does not hold "
-                             "must carry the application")
+            raise ValueError(
+                "a 'compétences et talents' decision for a dossier the DT-OFII does not hold must carry the application"
+            )
         d.dossier = msg.dossier
         d.record(DemandeCompetencesTalents, min(msg.applied_at or ctx.received_at, ctx.received_at))
         d.route, d.route_reason = rules.route(msg.dossier, ctx.reference)

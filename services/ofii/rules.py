@@ -1,4 +1,5 @@
 """The DT-OFII's decisions, pure functions of the dossier (circulaire 2012)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -14,10 +15,10 @@ from services.smoe.rules import instruction_deadline as smoe_decision_deadline  
 # DT-OFII counts them from its own transmissions (`smoe_decision_deadline`, `visa_decision_deadline`),
 # and the deadline an answer carries is the sender's word, never believed.
 
-TRANSMISSION_SMOE_DAYS = 5          # II.A.1
-TRANSMISSION_CONSULAT_HOURS = 48    # II.A.1
+TRANSMISSION_SMOE_DAYS = 5  # II.A.1
+TRANSMISSION_CONSULAT_HOURS = 48  # II.A.1
 DEPOSIT_MONTHS_BEFORE_VISA_END = 2  # II.C.1
-HANDOVER_MONTHS = 1                 # II.D
+HANDOVER_MONTHS = 1  # II.D
 SECOND_CONVOCATION_DAYS = 14
 # II.D: the visit is booked alongside the card's production so that both meet at the visit;
 # the appointment is set at the préfecture's usual production time.
@@ -97,7 +98,7 @@ def handover_limit(first_appointment: datetime) -> datetime:
 
 
 CARTE_BLEUE_DECISION_DAYS = 90  # R.313-19-1
-CARTE_BLEUE_FAMILY_MONTHS = 6   # R.313-20-2 III
+CARTE_BLEUE_FAMILY_MONTHS = 6  # R.313-20-2 III
 
 
 def carte_bleue_decision_deadline(title: str, applied: datetime) -> datetime | None:

@@ -1,4 +1,5 @@
 """Wiring of the DT-OFII service: its state, its handlers, its office and its simulated actors."""
+
 from __future__ import annotations
 
 from guichet.agency import AgencyDefinition
@@ -28,7 +29,14 @@ def act_office(act: Message, d: OfiiDossier) -> str | None:
 
 def definition(directory: Directory) -> AgencyDefinition:
     """The DT-OFII reading `directory` (its handlers as ctx.reference)."""
-    return AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers=HANDLERS,
-                            office=lambda d: office(d, directory), actors=OfiiActors(directory), gate=TABLE,
-                            act_office=act_office, reference=directory,
-                            opening=(DepotAutorisationTravail, InformationOfii, DecisionCompetencesTalents))
+    return AgencyDefinition(
+        name="ofii",
+        state_model=OfiiDossier,
+        handlers=HANDLERS,
+        office=lambda d: office(d, directory),
+        actors=OfiiActors(directory),
+        gate=TABLE,
+        act_office=act_office,
+        reference=directory,
+        opening=(DepotAutorisationTravail, InformationOfii, DecisionCompetencesTalents),
+    )

@@ -1,4 +1,5 @@
 """What the DT-OFII keeps of a dossier: as the single window, every step passes through it."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -57,8 +58,9 @@ class OfiiDossier(AgencyState):
     steps: list[Step] = []
     alerts: list[Alert] = []
 
-    def record(self, message: type[Message], at: datetime, deadline: datetime | None = None,
-               stamp: str | None = None) -> None:
+    def record(
+        self, message: type[Message], at: datetime, deadline: datetime | None = None, stamp: str | None = None
+    ) -> None:
         """A step of the flow, named and addressed as its message class declares it (STEP, SENDER, RECIPIENT)."""
         self._append(message.STEP, message.SENDER, message.RECIPIENT, at, deadline, stamp)
 
@@ -70,9 +72,19 @@ class OfiiDossier(AgencyState):
         """Whether the dossier went through this step here."""
         return any(s.step == step for s in self.steps)
 
-    def _append(self, step: str | None, from_: str, to: str | None, at: datetime, deadline: datetime | None,
-                stamp: str | None) -> None:
+    def _append(
+        self, step: str | None, from_: str, to: str | None, at: datetime, deadline: datetime | None, stamp: str | None
+    ) -> None:
         if step is None:
             raise ValueError("a step is recorded from a message class that names its STEP")
-        self.steps.append(Step(step=step, from_=from_, to=to, at=at, deadline=deadline,
-                               late=bool(deadline and at > deadline), stamp=stamp))
+        self.steps.append(
+            Step(
+                step=step,
+                from_=from_,
+                to=to,
+                at=at,
+                deadline=deadline,
+                late=bool(deadline and at > deadline),
+                stamp=stamp,
+            )
+        )

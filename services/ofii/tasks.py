@@ -3,17 +3,18 @@
 Task names are constants: a handler opens and closes them by name, the simulated actors answer
 them, and the deadline watch reports them; a name is never parsed back into data.
 """
+
 from __future__ import annotations
 
 from guichet.agency import Context
 from services.ofii.state import OfiiDossier
 
-TRANSMISSION_SMOE = "transmission_smoe"            # an agent stamps and forwards to the SMOE (II.A.1)
-TRANSMISSION_CONSULAT = "transmission_consulat"    # ... to the consulate (II.A.1, II.B)
-DEPOT_TITRE = "depot_titre"                        # the employer sends the card dossier (II.C.1)
-COMPLEMENTS_TITRE = "complements_titre"            # the missing documents of the card dossier (II.C.1)
-RECOURS_GRACIEUX = "recours_gracieux"              # the employer may contest a refusal
-DECISION_VISA = "decision_visa"                    # what the dossier awaits while the consulate decides
+TRANSMISSION_SMOE = "transmission_smoe"  # an agent stamps and forwards to the SMOE (II.A.1)
+TRANSMISSION_CONSULAT = "transmission_consulat"  # ... to the consulate (II.A.1, II.B)
+DEPOT_TITRE = "depot_titre"  # the employer sends the card dossier (II.C.1)
+COMPLEMENTS_TITRE = "complements_titre"  # the missing documents of the card dossier (II.C.1)
+RECOURS_GRACIEUX = "recours_gracieux"  # the employer may contest a refusal
+DECISION_VISA = "decision_visa"  # what the dossier awaits while the consulate decides
 DECISION_AUTORISATION_TRAVAIL = "decision_autorisation_travail"  # ... while the SMOE decides (II.A.1)
 # The worker's presence at the first and the second convocation to the medical visit (II.D).
 PRESENTATION = {1: "presentation_convocation_1", 2: "presentation_convocation_2"}

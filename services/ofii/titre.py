@@ -1,5 +1,6 @@
 """The DT-OFII's handlers for the residence card: the card dossier (II.C) and the medical visit
 with the hand-over (II.D)."""
+
 from __future__ import annotations
 
 from guichet.agency import Context
@@ -12,6 +13,7 @@ from schemas.remise import (
     RenvoiTitrePrefecture,
     SecondeConvocation,
 )
+from schemas.steps import Step
 from schemas.titre import (
     ComplementsTitre,
     DemandeComplements,
@@ -20,7 +22,6 @@ from schemas.titre import (
     TransmissionPrefecture,
     TransmissionTitre,
 )
-from schemas.steps import Step
 from services.ofii import rules
 from services.ofii.state import OfiiDossier
 from services.ofii.tasks import COMPLEMENTS_TITRE, DEPOT_TITRE, PRESENTATION, await_step
@@ -34,8 +35,10 @@ def depot_titre(msg: DepotTitre, ctx: Context, d: OfiiDossier) -> None:
     d.prefecture = d.dossier.residence_department
     d.documents = sorted(set(msg.documents))
     # R.313-19-1, R.313-20-2 III: the préfet's time limits for a carte bleue run from this deposit.
-    limits = {Step.FABRICATION_TITRE: rules.carte_bleue_decision_deadline(d.dossier.title, ctx.now),
-              Step.TITRE_FAMILLE: rules.carte_bleue_family_deadline(d.dossier.title, d.dossier.family.spouse, ctx.now)}
+    limits = {
+        Step.FABRICATION_TITRE: rules.carte_bleue_decision_deadline(d.dossier.title, ctx.now),
+        Step.TITRE_FAMILLE: rules.carte_bleue_family_deadline(d.dossier.title, d.dossier.family.spouse, ctx.now),
+    }
     d.deadlines.update({step: limit for step, limit in limits.items() if limit is not None})
     _check_completeness(ctx, d)
 
@@ -69,12 +72,20 @@ def _transmit_to_prefecture(ctx: Context, d: OfiiDossier) -> None:
     """II.C.1 then II.D: the complete dossier goes without delay to the préfecture of residence,
     and the medical-visit convocation is launched at the same time, so that both meet at the visit."""
     dossier = d.dossier
-    ctx.send(TransmissionPrefecture(
-        dossier=dossier, family=dossier.family, card_kind=dossier.title, visa_valid_until=d.visa_valid_until,
-        deposit_late=d.deposit_late, completed_late=d.completed_late,
-        biometric_dispense=dossier.title in rules.SINGLE_WINDOW_TITLES,
-        decided_by_consulate=dossier.title == "competences_et_talents",
-        decision_due_by=d.deadlines.get(Step.FABRICATION_TITRE), family_decision_due_by=d.deadlines.get(Step.TITRE_FAMILLE)))
+    ctx.send(
+        TransmissionPrefecture(
+            dossier=dossier,
+            family=dossier.family,
+            card_kind=dossier.title,
+            visa_valid_until=d.visa_valid_until,
+            deposit_late=d.deposit_late,
+            completed_late=d.completed_late,
+            biometric_dispense=dossier.title in rules.SINGLE_WINDOW_TITLES,
+            decided_by_consulate=dossier.title == "competences_et_talents",
+            decision_due_by=d.deadlines.get(Step.FABRICATION_TITRE),
+            family_decision_due_by=d.deadlines.get(Step.TITRE_FAMILLE),
+        )
+    )
     d.record(TransmissionPrefecture, ctx.now, stamp="guichet unique")
     d.medical_visit_required = rules.medical_visit_required(dossier, d.documents)
     d.waiting_for = "titre"
@@ -86,8 +97,11 @@ def _transmit_to_prefecture(ctx: Context, d: OfiiDossier) -> None:
         await_step(ctx, d, PRESENTATION[1], appointment, watch=False)
         # II.D: the month for the hand-over, a reminder withdrawn once the card is handed over.
         ctx.await_act("remise_titre", rules.handover_limit(appointment), watch=False)
-        ctx.send(EcheanceRemise(first_convocation_at=appointment), at=rules.handover_limit(appointment),
-                 while_open="remise_titre")
+        ctx.send(
+            EcheanceRemise(first_convocation_at=appointment),
+            at=rules.handover_limit(appointment),
+            while_open="remise_titre",
+        )
 
 
 def presentation_convocation(msg: PresentationConvocation, ctx: Context, d: OfiiDossier) -> None:

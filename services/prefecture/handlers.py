@@ -1,4 +1,5 @@
 """The préfecture's handlers."""
+
 from __future__ import annotations
 
 from guichet.agency import Context
@@ -6,8 +7,8 @@ from guichet.timeutil import paris
 from schemas.actes import TitreProduit
 from schemas.echeances import EcheanceProduction
 from schemas.remise import RenvoiTitrePrefecture
-from schemas.titre import Recepisse, TransmissionPrefecture, TransmissionTitre
 from schemas.steps import Step
+from schemas.titre import Recepisse, TransmissionPrefecture, TransmissionTitre
 from services.prefecture import rules
 from services.prefecture.state import PrefectureDossier
 
@@ -31,8 +32,11 @@ def transmission_prefecture(msg: TransmissionPrefecture, ctx: Context, d: Prefec
     if msg.family_decision_due_by is not None:
         ctx.await_act(rules.FAMILY_CARD_TASK, deadline=msg.family_decision_due_by, step=Step.TITRE_FAMILLE)
     if rules.recepisse_possible(d.deposit_late, d.completed_late):
-        ctx.send(EcheanceProduction(received_at=ctx.received_at), at=rules.production_limit(ctx.received_at),
-                 while_open=rules.PRODUCTION_TASK)
+        ctx.send(
+            EcheanceProduction(received_at=ctx.received_at),
+            at=rules.production_limit(ctx.received_at),
+            while_open=rules.PRODUCTION_TASK,
+        )
 
 
 def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None:
@@ -46,11 +50,17 @@ def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None
     policy = ctx.reference.prefecture_policy(d.department)
     months = rules.card_months(d.card_kind, d.dossier.contract)
     d.produced_at = ctx.now
-    d.card = rules.produce_card(d.card_kind, rules.card_number(d.department, d.dossier_id),
-                                paris(ctx.now).date(), months, d.biometric_dispense,
-                                agdref=rules.agdref_number(d.department, d.dossier_id))
-    d.family_documents = rules.family_documents(d.family, d.card, d.department, d.dossier_id,
-                                                policy["dcem_in_guichet_unique"])
+    d.card = rules.produce_card(
+        d.card_kind,
+        rules.card_number(d.department, d.dossier_id),
+        paris(ctx.now).date(),
+        months,
+        d.biometric_dispense,
+        agdref=rules.agdref_number(d.department, d.dossier_id),
+    )
+    d.family_documents = rules.family_documents(
+        d.family, d.card, d.department, d.dossier_id, policy["dcem_in_guichet_unique"]
+    )
     ctx.send(TransmissionTitre(produced_at=ctx.now, card=d.card, family=d.family_documents))
 
 

@@ -1,4 +1,5 @@
 """The préfecture's rules: the card's validity, its AGDREF mention, the récépissé, the family."""
+
 from __future__ import annotations
 
 import zlib
@@ -8,12 +9,12 @@ from guichet.timeutil import add_months
 from schemas.dossier import Contract, Family
 from schemas.titre import Card, FamilyDocument
 
-PRODUCTION_MONTHS = 2    # II.C.2
+PRODUCTION_MONTHS = 2  # II.C.2
 RECEPISSE_MONTHS = 3
 MAX_CARD_MONTHS = 36
 # The préfet's time limits on a carte bleue européenne (R.313-19-1) and its holder's spouse's card
 # (R.313-20-2 III), computed by the DT-OFII from the deposit and carried with the dossier.
-PRODUCTION_TASK = "production"   # the card's production (two months, II.C.2)
+PRODUCTION_TASK = "production"  # the card's production (two months, II.C.2)
 CARTE_BLEUE_TASK, FAMILY_CARD_TASK = "decision_carte_bleue", "titre_famille_carte_bleue"
 
 
@@ -42,27 +43,42 @@ def card_number(department: str, person: str) -> str:
 
 def agdref_observation(card: Card) -> str:
     """II.E.3: the mention written in the AGDREF 'observations' zone of a card made without prints."""
-    return (f"Titre de séjour n° {card.number} valable du {card.valid_from:%d/%m/%Y} "
-            f"au {card.valid_until:%d/%m/%Y} produit sans empreinte")
+    return (
+        f"Titre de séjour n° {card.number} valable du {card.valid_from:%d/%m/%Y} "
+        f"au {card.valid_until:%d/%m/%Y} produit sans empreinte"
+    )
 
 
-def produce_card(kind: str, number: str, produced: date, months: int, dispense: bool,
-                 agdref: str | None = None) -> Card:
-    card = Card(kind=kind, number=number, valid_from=produced, valid_until=add_months(produced, months),
-                fingerprints=not dispense, agdref_number=agdref)
+def produce_card(
+    kind: str, number: str, produced: date, months: int, dispense: bool, agdref: str | None = None
+) -> Card:
+    card = Card(
+        kind=kind,
+        number=number,
+        valid_from=produced,
+        valid_until=add_months(produced, months),
+        fingerprints=not dispense,
+        agdref_number=agdref,
+    )
     return card if card.fingerprints else card.model_copy(update={"agdref_observation": agdref_observation(card)})
 
 
-def family_documents(family: Family, worker_card: Card, department: str, dossier_id: str,
-                     dcem_in_guichet_unique: bool) -> list[FamilyDocument]:
+def family_documents(
+    family: Family, worker_card: Card, department: str, dossier_id: str, dcem_in_guichet_unique: bool
+) -> list[FamilyDocument]:
     """II.E.2: the spouse's 'vie privée et familiale' card of identical validity; for minor
     children the DCEM, inside the single window or under ordinary law per the préfecture's choice."""
     documents = []
     if family.spouse:
         person = dossier_id + "/conjoint"
-        spouse = Card(kind="vie_privee_et_familiale", number=card_number(department, person),
-                      valid_from=worker_card.valid_from, valid_until=worker_card.valid_until,
-                      fingerprints=worker_card.fingerprints, agdref_number=agdref_number(department, person))
+        spouse = Card(
+            kind="vie_privee_et_familiale",
+            number=card_number(department, person),
+            valid_from=worker_card.valid_from,
+            valid_until=worker_card.valid_until,
+            fingerprints=worker_card.fingerprints,
+            agdref_number=agdref_number(department, person),
+        )
         if not spouse.fingerprints:
             spouse = spouse.model_copy(update={"agdref_observation": agdref_observation(spouse)})
         documents.append(FamilyDocument(role="spouse", titre="vie_privee_et_familiale", card=spouse))

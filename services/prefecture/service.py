@@ -1,4 +1,5 @@
 """Wiring of the préfecture's service, with the production time simulated from the facts."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,6 +30,13 @@ def office(d: PrefectureDossier, directory: Directory) -> str | None:
 
 def definition(directory: Directory) -> AgencyDefinition:
     """The préfecture reading `directory` (its handlers as ctx.reference)."""
-    return AgencyDefinition(name="prefecture", state_model=PrefectureDossier, handlers=HANDLERS,
-                            office=lambda d: office(d, directory), actors=PrefectureActors(), gate=TABLE,
-                            reference=directory, opening=(TransmissionPrefecture,))
+    return AgencyDefinition(
+        name="prefecture",
+        state_model=PrefectureDossier,
+        handlers=HANDLERS,
+        office=lambda d: office(d, directory),
+        actors=PrefectureActors(),
+        gate=TABLE,
+        reference=directory,
+        opening=(TransmissionPrefecture,),
+    )

@@ -1,5 +1,6 @@
 """What the SMOE (since 2021 the platform) lets in, and at which step of a dossier (II.A.1, 2021
 notes). The runtime asks before any handler runs (services/state_machine.py)."""
+
 from __future__ import annotations
 
 from schemas.actes import InstructionTerminee
@@ -20,14 +21,28 @@ def where(d: SmoeDossier) -> str:
     return "under instruction"
 
 
-TABLE = Table("smoe", where=where, rules={
-    TransmissionSmoe: opens("II.A.1: the DT-OFII forwards the stamped request; I.E: unstamped outside the "
-                            "single window"),
-    DemandeAutorisationTravailEnLigne: opens("2021 notes: the employer files the request online with the platform"),
-    InstructionTerminee: at(lambda msg, d: d.route == "guichet_unique" and not d.decided,
-                            "while a request of the single window is under instruction", "II.A.1, 2021 note"),
-    TransmissionRecours: at(lambda msg, d: d.favorable is False and d.recours_received_at is None,
-                            "after a refusal, once", "2021 note: the recours gracieux"),
-    ReexamenTermine: at(lambda msg, d: d.recours_received_at is not None and not d.recours_decided,
-                        "while a recours is under re-examination", "2021 note: the re-examination"),
-})
+TABLE = Table(
+    "smoe",
+    where=where,
+    rules={
+        TransmissionSmoe: opens(
+            "II.A.1: the DT-OFII forwards the stamped request; I.E: unstamped outside the single window"
+        ),
+        DemandeAutorisationTravailEnLigne: opens("2021 notes: the employer files the request online with the platform"),
+        InstructionTerminee: at(
+            lambda msg, d: d.route == "guichet_unique" and not d.decided,
+            "while a request of the single window is under instruction",
+            "II.A.1, 2021 note",
+        ),
+        TransmissionRecours: at(
+            lambda msg, d: d.favorable is False and d.recours_received_at is None,
+            "after a refusal, once",
+            "2021 note: the recours gracieux",
+        ),
+        ReexamenTermine: at(
+            lambda msg, d: d.recours_received_at is not None and not d.recours_decided,
+            "while a recours is under re-examination",
+            "2021 note: the re-examination",
+        ),
+    },
+)

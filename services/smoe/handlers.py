@@ -1,4 +1,5 @@
 """The SMOE's handlers."""
+
 from __future__ import annotations
 
 from guichet.agency import Context
@@ -38,8 +39,9 @@ def demande_en_ligne(msg: DemandeAutorisationTravailEnLigne, ctx: Context, d: Sm
     d.unit = rules.competent_platform(msg.dossier, ctx.reference)
     d.route = single_window.route(msg.dossier, ctx.reference)[0]
     ctx.send(AccuseDepot(platform=d.unit, deposited_at=ctx.received_at))
-    ctx.send(InformationOfii(dossier=msg.dossier, platform=d.unit, deposited_at=ctx.received_at,
-                             acknowledged_at=ctx.now))
+    ctx.send(
+        InformationOfii(dossier=msg.dossier, platform=d.unit, deposited_at=ctx.received_at, acknowledged_at=ctx.now)
+    )
     if d.route == "guichet_unique":
         d.deadline = rules.instruction_deadline(ctx.received_at)
         ctx.await_act(rules.INSTRUCTION_TASK, deadline=d.deadline, step="decision_autorisation_travail")
@@ -65,9 +67,16 @@ def instruction_terminee(msg: InstructionTerminee, ctx: Context, d: SmoeDossier)
     d.criteria, d.decided = msg.criteria, True
     tax = rules.employer_tax_eur(d.dossier) if d.favorable else None
     sent_to = _send_secured_authorisation(ctx, d) if d.favorable else []
-    ctx.send(DecisionAutorisationTravail(favorable=d.favorable, criteria=msg.criteria, reasons=reasons,
-                                         employer_tax_eur=tax, secured_authorisation_sent_to=sent_to),
-             deadline=d.deadline)
+    ctx.send(
+        DecisionAutorisationTravail(
+            favorable=d.favorable,
+            criteria=msg.criteria,
+            reasons=reasons,
+            employer_tax_eur=tax,
+            secured_authorisation_sent_to=sent_to,
+        ),
+        deadline=d.deadline,
+    )
 
 
 def transmission_recours(msg: TransmissionRecours, ctx: Context, d: SmoeDossier) -> None:
@@ -86,10 +95,21 @@ def reexamen_termine(msg: ReexamenTermine, ctx: Context, d: SmoeDossier) -> None
     d.recours_decided, d.favorable, d.criteria = True, favorable, msg.criteria
     tax = rules.employer_tax_eur(d.dossier) if favorable else None
     sent_to = _send_secured_authorisation(ctx, d) if favorable else []
-    ctx.send(DecisionRecours(favorable=favorable, criteria=msg.criteria, reasons=reasons, employer_tax_eur=tax,
-                             secured_authorisation_sent_to=sent_to))
+    ctx.send(
+        DecisionRecours(
+            favorable=favorable,
+            criteria=msg.criteria,
+            reasons=reasons,
+            employer_tax_eur=tax,
+            secured_authorisation_sent_to=sent_to,
+        )
+    )
 
 
-HANDLERS = {TransmissionSmoe: transmission_smoe, DemandeAutorisationTravailEnLigne: demande_en_ligne,
-            InstructionTerminee: instruction_terminee,
-            TransmissionRecours: transmission_recours, ReexamenTermine: reexamen_termine}
+HANDLERS = {
+    TransmissionSmoe: transmission_smoe,
+    DemandeAutorisationTravailEnLigne: demande_en_ligne,
+    InstructionTerminee: instruction_terminee,
+    TransmissionRecours: transmission_recours,
+    ReexamenTermine: reexamen_termine,
+}

@@ -1,4 +1,5 @@
 """The SMOE's decision, a pure function of the instruction's findings."""
+
 from __future__ import annotations
 
 import zlib

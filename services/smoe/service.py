@@ -1,4 +1,5 @@
 """Wiring of the SMOE service, with the agent's instruction simulated from the facts."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,8 +23,11 @@ class SmoeActors:
     """The SMOE agent who examines the three criteria."""
 
     def play(self, task: Task, d: SmoeDossier, facts: Facts) -> list[tuple[Message, datetime]]:
-        criteria = Criteria(situation_emploi_ok=facts.employment_situation_ok,
-                            remuneration_ok=facts.remuneration_ok, employer_compliant=facts.employer_compliant)
+        criteria = Criteria(
+            situation_emploi_ok=facts.employment_situation_ok,
+            remuneration_ok=facts.remuneration_ok,
+            employer_compliant=facts.employer_compliant,
+        )
         if task.name == INSTRUCTION_TASK:
             return [(InstructionTerminee(criteria=criteria), add_days(task.opened_at, facts.smoe_instruction_days))]
         if task.name == REEXAMEN_TASK:
@@ -41,6 +45,13 @@ def office(d: SmoeDossier) -> str | None:
 
 def definition(directory: Directory) -> AgencyDefinition:
     """The SMOE and the 2021 platforms reading `directory` (their handlers as ctx.reference)."""
-    return AgencyDefinition(name="smoe", state_model=SmoeDossier, handlers=HANDLERS,
-                            office=office, actors=SmoeActors(), gate=TABLE, reference=directory,
-                            opening=(TransmissionSmoe, DemandeAutorisationTravailEnLigne))
+    return AgencyDefinition(
+        name="smoe",
+        state_model=SmoeDossier,
+        handlers=HANDLERS,
+        office=office,
+        actors=SmoeActors(),
+        gate=TABLE,
+        reference=directory,
+        opening=(TransmissionSmoe, DemandeAutorisationTravailEnLigne),
+    )

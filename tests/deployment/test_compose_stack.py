@@ -6,6 +6,7 @@ broker are killed and brought back mid-run; nothing ends in the error queue.
 The base images come from GUICHET_BASE_IMAGE, RABBITMQ_IMAGE and POSTGRES_IMAGE when set (the
 local stand-ins of scripts/build-base-images on a machine without a registry), else the public ones.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.request import Request, urlopen
 
@@ -53,22 +54,31 @@ class Stack:
     def __init__(self, workdir: Path):
         self.project = f"guichet-test-{uuid.uuid4().hex[:8]}"
         self.amqp_port, self.management_port, self.prometheus_port = free_port(), free_port(), free_port()
-        self.clock = ["--time-scale", str(TIME_SCALE), "--clock-origin", datetime.now(timezone.utc).isoformat()]
-        self.env = {**os.environ,
-                    "GUICHET_AMQP_PORT": str(self.amqp_port),
-                    "GUICHET_MANAGEMENT_PORT": str(self.management_port),
-                    "GUICHET_PROMETHEUS_PORT": str(self.prometheus_port),
-                    "GUICHET_TIME_SCALE": self.clock[1], "GUICHET_CLOCK_ORIGIN": self.clock[3]}
+        self.clock = ["--time-scale", str(TIME_SCALE), "--clock-origin", datetime.now(UTC).isoformat()]
+        self.env = {
+            **os.environ,
+            "GUICHET_AMQP_PORT": str(self.amqp_port),
+            "GUICHET_MANAGEMENT_PORT": str(self.management_port),
+            "GUICHET_PROMETHEUS_PORT": str(self.prometheus_port),
+            "GUICHET_TIME_SCALE": self.clock[1],
+            "GUICHET_CLOCK_ORIGIN": self.clock[3],
+        }
         self.workdir = workdir
         self.timings: dict[str, float] = {}
 
     def compose(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(["docker", "compose", "--project-name", self.project,
-                               "--file", str(ROOT / "docker-compose.yml"), *args],
-                              cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            ["docker", "compose", "--project-name", self.project, "--file", str(ROOT / "docker-compose.yml"), *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and done.returncode != 0:
-            pytest.fail(f"docker compose {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}"
-                        f"\n{self.logs()}")
+            pytest.fail(
+                f"docker compose {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}\n{self.logs()}"
+            )
         return done
 
     def timed(self, what: str, *args: str, timeout: float) -> None:
@@ -77,33 +87,58 @@ class Stack:
         self.timings[what] = round(time.monotonic() - start, 1)
 
     def logs(self) -> str:
-        done = subprocess.run(["docker", "compose", "--project-name", self.project, "--file",
-                               str(ROOT / "docker-compose.yml"), "logs", "--tail", "15", "--no-color"],
-                              cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [
+                "docker",
+                "compose",
+                "--project-name",
+                self.project,
+                "--file",
+                str(ROOT / "docker-compose.yml"),
+                "logs",
+                "--tail",
+                "15",
+                "--no-color",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         return done.stdout[-6000:]
 
     def containers(self) -> dict[str, dict]:
         out = self.compose("ps", "--all", "--format", "json").stdout
-        rows = json.loads(out) if out.lstrip().startswith("[") else [json.loads(line) for line in out.splitlines()
-                                                                      if line.strip()]
+        rows = (
+            json.loads(out)
+            if out.lstrip().startswith("[")
+            else [json.loads(line) for line in out.splitlines() if line.strip()]
+        )
         return {row["Service"]: row for row in rows}
 
     def started_at(self, service: str) -> str:
         container = self.containers()[service]["ID"]
-        return subprocess.run(["docker", "inspect", "--format", "{{.State.StartedAt}}", container],
-                              capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+        return subprocess.run(
+            ["docker", "inspect", "--format", "{{.State.StartedAt}}", container],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.strip()
 
     def healthy(self, *services: str) -> bool:
         rows = self.containers()
-        return all(rows.get(s, {}).get("State") == "running" and rows[s].get("Health") == "healthy"
-                   for s in services)
+        return all(rows.get(s, {}).get("State") == "running" and rows[s].get("Health") == "healthy" for s in services)
 
     def shown(self, ids: list[str]) -> dict[str, dict]:
         """`guichet dossier show ID --json` in the DT-OFII's container, as its own database account,
         for each of `ids` at once; the dossiers it cannot show yet are left out."""
-        script = ('for id; do guichet --log-level warning dossier show "$id" --json --database-url '
-                  f'{OFII_DATABASE} > "/tmp/show.$id" 2>&1 & done; wait; '
-                  'for id; do echo "=== $id"; cat "/tmp/show.$id"; done')
+        script = (
+            'for id; do guichet --log-level warning dossier show "$id" --json --database-url '
+            f'{OFII_DATABASE} > "/tmp/show.$id" 2>&1 & done; wait; '
+            'for id; do echo "=== $id"; cat "/tmp/show.$id"; done'
+        )
         out = self.compose("exec", "-T", "ofii", "sh", "-c", script, "sh", *ids, timeout=300).stdout
         views = {}
         for chunk in out.split("=== ")[1:]:
@@ -135,8 +170,9 @@ def stack(tmp_path):
 
 def expected_outcomes(tmp_path: Path) -> dict[str, str]:
     """The outcome of each of the twenty dossiers on the embedded simulation of the same scenario."""
-    simulated = subprocess.run(guichet_on_host("simulate", "--json", "--scenario", str(SCENARIO)),
-                               capture_output=True, text=True, timeout=300)
+    simulated = subprocess.run(
+        guichet_on_host("simulate", "--json", "--scenario", str(SCENARIO)), capture_output=True, text=True, timeout=300
+    )
     assert simulated.returncode == 0, simulated.stderr
     outcomes = {d["id"]: d["outcome"] for d in json.loads(simulated.stdout)["dossiers"]}
     assert set(outcomes.values()) <= FINAL and len(outcomes) == 4, outcomes
@@ -166,10 +202,26 @@ def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_
     assert {k["party"] for k in keys} >= {*AGENCIES, "employeur", "travailleur"}
     assert all(k.get("subject") for k in keys if k["party"] == "employeur"), "one key per employer"
 
-    filed = subprocess.run(guichet_on_host("submit", str(SCENARIO), "--broker", broker, "--credentials",
-                                           str(credentials), "--key-directory", str(directory),
-                                           "--keys-dir", str(portal_keys), "--repeat", str(REPEAT), *stack.clock),
-                           capture_output=True, text=True, timeout=120)
+    filed = subprocess.run(
+        guichet_on_host(
+            "submit",
+            str(SCENARIO),
+            "--broker",
+            broker,
+            "--credentials",
+            str(credentials),
+            "--key-directory",
+            str(directory),
+            "--keys-dir",
+            str(portal_keys),
+            "--repeat",
+            str(REPEAT),
+            *stack.clock,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert filed.returncode == 0, filed.stderr
     assert f"filed {len(expected)} dossier(s)" in filed.stdout
     filed_at = time.monotonic()
@@ -181,8 +233,12 @@ def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_
     stack.compose("kill", "ofii", "rabbitmq")
     stack.compose("start", "rabbitmq", timeout=300)
     stack.compose("start", "ofii", timeout=300)
-    wait_until(lambda: stack.healthy("rabbitmq", "ofii", "smoe", "consulat", "prefecture"), 300,
-               f"the stack healthy again after the crash: {stack.containers()}", interval=2)
+    wait_until(
+        lambda: stack.healthy("rabbitmq", "ofii", "smoe", "consulat", "prefecture"),
+        300,
+        f"the stack healthy again after the crash: {stack.containers()}",
+        interval=2,
+    )
     assert all(stack.started_at(s) != before[s] for s in before), "ofii and rabbitmq were restarted"
     stack.timings["filing to recovered from the crash"] = round(time.monotonic() - filed_at, 1)
 
@@ -193,31 +249,47 @@ def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_
         views.update(stack.shown(pending))
         return all(views.get(i, {}).get("outcome") == expected[i] for i in expected)
 
-    wait_until(all_at_their_end, 900, "the twenty dossiers at their expected outcome "
-               f"(so far: { {i: v.get('outcome') for i, v in views.items()} })", interval=2)
+    wait_until(
+        all_at_their_end,
+        900,
+        f"the twenty dossiers at their expected outcome (so far: { {i: v.get('outcome') for i, v in views.items()} })",
+        interval=2,
+    )
     stack.timings["filing to every dossier at its end"] = round(time.monotonic() - filed_at, 1)
     assert [s["step"] for s in views["EX-MISSION-92-3"]["steps"]][-1] == "remise_titre"
 
     operator = f"amqp://operateur:{passwords['operateur']}@127.0.0.1:{stack.amqp_port}//"
-    errors = subprocess.run(guichet_on_host("errors", "list", "--json", "--broker", operator),
-                            capture_output=True, text=True, timeout=120)
+    errors = subprocess.run(
+        guichet_on_host("errors", "list", "--json", "--broker", operator), capture_output=True, text=True, timeout=120
+    )
     assert errors.returncode == 0, errors.stderr
     assert json.loads(errors.stdout)["count"] == 0, errors.stdout
 
     # The agencies' queues are quorum queues, and the broker exports its metrics.
-    queues = {q["name"]: q for q in json.load(urlopen(Request(
-        f"http://127.0.0.1:{stack.management_port}/api/queues/%2F",
-        headers={"Authorization": "Basic " + base64.b64encode(b"guest:guest").decode()}), timeout=30))}
+    queues = {
+        q["name"]: q
+        for q in json.load(
+            urlopen(
+                Request(
+                    f"http://127.0.0.1:{stack.management_port}/api/queues/%2F",
+                    headers={"Authorization": "Basic " + base64.b64encode(b"guest:guest").decode()},
+                ),
+                timeout=30,
+            )
+        )
+    }
     assert {queues[f"guichet.{a}"]["type"] for a in AGENCIES} == {"quorum"}, queues.keys()
     metrics = urlopen(f"http://127.0.0.1:{stack.prometheus_port}/metrics", timeout=30).read().decode()
     assert "rabbitmq_queue_messages" in metrics or "rabbitmq_queues" in metrics
 
     # Each agency's database account reaches its own schema and no other.
-    probe = ("import psycopg\n"
-             f"conn = psycopg.connect('{OFII_DATABASE}', autocommit=True)\n"
-             "print(conn.execute('SELECT count(*) FROM ofii.dossiers').fetchone()[0])\n"
-             "try:\n    conn.execute('SELECT count(*) FROM smoe.dossiers')\n"
-             "except psycopg.errors.InsufficientPrivilege:\n    print('denied')\n")
+    probe = (
+        "import psycopg\n"
+        f"conn = psycopg.connect('{OFII_DATABASE}', autocommit=True)\n"
+        "print(conn.execute('SELECT count(*) FROM ofii.dossiers').fetchone()[0])\n"
+        "try:\n    conn.execute('SELECT count(*) FROM smoe.dossiers')\n"
+        "except psycopg.errors.InsufficientPrivilege:\n    print('denied')\n"
+    )
     seen = stack.compose("exec", "-T", "ofii", "python", "-c", probe).stdout.split()
     assert seen == [str(len(expected)), "denied"], seen
     stack.timings["test after build"] = round(time.monotonic() - start - stack.timings["build"], 1)

@@ -7,6 +7,7 @@ within seconds, messages filed to the error queue meanwhile are all there, and a
 dossier has the outcome the same scenario reaches undisturbed, with no step doubled.
 Run with `pytest -m cluster` (the nodes take a while to start: about a minute for the module).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,11 +22,11 @@ import pytest
 from guichet.bus import Bus
 from guichet.clock import ScaledClock
 from guichet.topology import Topology
-from guichet_simulation.chaos import _duplicates, _outcomes, chaos_scenario
 from guichet_operations.error_queue import ErrorQueue, Selection
+from guichet_simulation.chaos import _duplicates, _outcomes, chaos_scenario
 from guichet_simulation.harness import Simulation
-from services.intake import filing
 from schemas.base import AGENCIES
+from services.intake import filing
 from services.parties import PARTIES
 from tests.cluster import Cluster
 from tests.conftest import DIRECTORY, wait_until
@@ -33,7 +34,7 @@ from tests.services import guichet, running_services
 
 pytestmark = pytest.mark.cluster
 
-TIME_SCALE = 200_000   # a legal day in 0.43 s: the slowest dossier of the scenario in about 40 s
+TIME_SCALE = 200_000  # a legal day in 0.43 s: the slowest dossier of the scenario in about 40 s
 DOSSIERS = 50
 FAILOVER_LIMIT_SECONDS = 30
 QUORUM = {a: ["--queue-type", "quorum"] for a in AGENCIES}
@@ -52,8 +53,11 @@ def cluster(tmp_path_factory):
 def expected():
     scenario = chaos_scenario(DOSSIERS)
     reference = Simulation(scenario).run()
-    return (scenario, {d["id"]: d["outcome"] for d in reference["dossiers"]},
-            {d["id"]: Counter(s["step"] for s in d["steps"]) for d in reference["dossiers"]})
+    return (
+        scenario,
+        {d["id"]: d["outcome"] for d in reference["dossiers"]},
+        {d["id"]: Counter(s["step"] for s in d["steps"]) for d in reference["dossiers"]},
+    )
 
 
 def file_dossiers(url: str, namespace: str, scenario, origin: datetime) -> None:
@@ -84,8 +88,12 @@ def send_undecodable(url: str, namespace: str, per_agency: int) -> dict[str, lis
 
 
 def error_ids(url: str, namespace: str) -> list[str]:
-    listed = subprocess.run(guichet("errors", "list", "--broker", url, "--namespace", namespace,
-                                    "--queue-type", "quorum", "--json"), capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        guichet("errors", "list", "--broker", url, "--namespace", namespace, "--queue-type", "quorum", "--json"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert listed.returncode == 0, listed.stderr
     return [m["id"] for m in json.loads(listed.stdout)["messages"]]
 
@@ -139,8 +147,11 @@ def lose_a_node(cluster, expected, tmp_path, url: str, namespace: str, pick) -> 
                     filed[agency] = time.monotonic() - killed_at
             return len(filed) == len(AGENCIES)
 
-        wait_until(every_service_filed_its_own, FAILOVER_LIMIT_SECONDS,
-                   "every service consuming again: the messages sent to each during the outage in the error queue")
+        wait_until(
+            every_service_filed_its_own,
+            FAILOVER_LIMIT_SECONDS,
+            "every service consuming again: the messages sent to each during the outage in the error queue",
+        )
         again = consuming_again(tmp_path, before)
         assert set(again) == set(AGENCIES), again
         assert all(f":{victim.port}/" not in node for node in again.values()), again
@@ -161,9 +172,11 @@ def lose_a_node(cluster, expected, tmp_path, url: str, namespace: str, pick) -> 
         victim.wait_started()
         recovery = time.monotonic() - restarted_at
     slowest = max(filed.values())
-    print(f"\n{namespace}: killed {victim.name}; each service filed what it was sent during the outage after "
-          f"{', '.join(f'{a} {t:.1f} s' for a, t in filed.items())}; node restarted and back in the cluster "
-          f"in {recovery:.1f} s")
+    print(
+        f"\n{namespace}: killed {victim.name}; each service filed what it was sent during the outage after "
+        f"{', '.join(f'{a} {t:.1f} s' for a, t in filed.items())}; node restarted and back in the cluster "
+        f"in {recovery:.1f} s"
+    )
     return {"failover": slowest, "recovery": recovery}
 
 

@@ -1,5 +1,6 @@
 """The running services under faults: bad messages on every agency's queue, a dropped broker
 connection, an unroutable message. Nothing stops, nothing is lost."""
+
 import json
 import subprocess
 
@@ -15,8 +16,12 @@ from tests.integration.test_error_queue import BAD, EXPECTED_REASON, addressed_t
 from tests.services import guichet, running_services
 
 pytestmark = pytest.mark.broker
-QUICK = {"visa_instruction_days": 1, "arrival_days_after_visa": 0, "titre_deposit_days_after_arrival": 0,
-         "prefecture_production_days": 1}
+QUICK = {
+    "visa_instruction_days": 1,
+    "arrival_days_after_visa": 0,
+    "titre_deposit_days_after_arrival": 0,
+    "prefecture_production_days": 1,
+}
 
 
 def outcome(data, dossier_id: str):
@@ -26,8 +31,9 @@ def outcome(data, dossier_id: str):
 def submit(bus, tmp_path, dossier_id: str) -> None:
     scenario = tmp_path / f"{dossier_id}.json"
     scenario.write_text(json.dumps({"dossiers": [dossier(id=dossier_id, title="carte_bleue_europeenne", facts=QUICK)]}))
-    subprocess.run(guichet("submit", str(scenario), *bus["bus"], *bus["clock"]), check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        guichet("submit", str(scenario), *bus["bus"], *bus["clock"]), check=True, capture_output=True, timeout=60
+    )
 
 
 def drain(amqp_url, namespace, queue: str) -> list:
@@ -43,14 +49,18 @@ def drain(amqp_url, namespace, queue: str) -> list:
 
 
 def test_ten_kinds_of_bad_message_on_every_agency_queue_and_a_valid_dossier_still_completes(
-        amqp_url, namespace, tmp_path):
+    amqp_url, namespace, tmp_path
+):
     with running_services(amqp_url, namespace, tmp_path, 400_000) as bus:
         raw = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
         channel = raw.publishing.default_channel
         for agency in AGENCIES:
             for body, content_type in BAD.values():
-                channel.basic_publish(channel.prepare_message(body, content_type=content_type),
-                                      exchange=f"{namespace}.flux", routing_key=addressed_to(agency, body))
+                channel.basic_publish(
+                    channel.prepare_message(body, content_type=content_type),
+                    exchange=f"{namespace}.flux",
+                    routing_key=addressed_to(agency, body),
+                )
         raw.close()
         submit(bus, tmp_path, "AFTER-BAD")
         wait_until(lambda: outcome(bus["data"], "AFTER-BAD") == "titre_remis", 60, "the valid dossier")
@@ -75,12 +85,19 @@ def drain_into(acc: list, amqp_url, namespace) -> list | None:
 
 def test_services_survive_a_dropped_connection_and_unroutable_messages_are_kept(amqp_url, namespace, tmp_path):
     with running_services(amqp_url, namespace, tmp_path, 400_000) as bus:
-        closed = subprocess.run(["rabbitmqctl", "close_all_connections", "guichet test: dropped connection"],
-                                capture_output=True, text=True, timeout=60)
+        closed = subprocess.run(
+            ["rabbitmqctl", "close_all_connections", "guichet test: dropped connection"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert closed.returncode == 0, closed.stderr
         submit(bus, tmp_path, "AFTER-DROP")
-        wait_until(lambda: outcome(bus["data"], "AFTER-DROP") == "titre_remis", 90,
-                   "the dossier after every connection was closed by the broker")
+        wait_until(
+            lambda: outcome(bus["data"], "AFTER-DROP") == "titre_remis",
+            90,
+            "the dossier after every connection was closed by the broker",
+        )
         for agency, proc in bus["procs"].items():
             assert proc.poll() is None, f"{agency} stopped"
         raw = Bus(amqp_url, Topology(PARTIES, namespace=namespace))

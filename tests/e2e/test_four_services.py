@@ -1,5 +1,6 @@
 """End to end: the four agencies as separate OS processes on RabbitMQ, dossiers filed with
 `guichet submit`, every one followed to the card handed over."""
+
 import json
 import subprocess
 
@@ -23,12 +24,27 @@ def test_fifty_dossiers_through_four_service_processes_reach_titre_remis(amqp_ur
     with running_services(amqp_url, namespace, tmp_path, TIME_SCALE) as bus:
         data = bus["data"]
         scenario = tmp_path / "scenario.json"
-        scenario.write_text(json.dumps({"dossiers": [
-            dossier(id="MISSION", family={"spouse": True, "minor_children": 1}),
-            dossier(id="CB", title="carte_bleue_europeenne", employment_department="69", residence_department="69"),
-        ]}))
-        submitted = subprocess.run(guichet("submit", str(scenario), *bus["bus"], "--repeat", "25", *bus["clock"]),
-                                   capture_output=True, text=True, timeout=60)
+        scenario.write_text(
+            json.dumps(
+                {
+                    "dossiers": [
+                        dossier(id="MISSION", family={"spouse": True, "minor_children": 1}),
+                        dossier(
+                            id="CB",
+                            title="carte_bleue_europeenne",
+                            employment_department="69",
+                            residence_department="69",
+                        ),
+                    ]
+                }
+            )
+        )
+        submitted = subprocess.run(
+            guichet("submit", str(scenario), *bus["bus"], "--repeat", "25", *bus["clock"]),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert submitted.returncode == 0, submitted.stderr
         assert "filed 50 dossier(s)" in submitted.stdout
 
@@ -40,12 +56,17 @@ def test_fifty_dossiers_through_four_service_processes_reach_titre_remis(amqp_ur
         for a, proc in bus["procs"].items():
             assert proc.poll() is None, f"{a} stopped: {(tmp_path / f'{a}.log').read_text()[-2000:]}"
 
-        shown = subprocess.run(guichet("dossier", "show", "MISSION-7", "--data-dir", str(data), "--json"),
-                               capture_output=True, text=True, timeout=30)
+        shown = subprocess.run(
+            guichet("dossier", "show", "MISSION-7", "--data-dir", str(data), "--json"),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         view = json.loads(shown.stdout)
         assert view["outcome"] == "titre_remis" and view["family"][0]["titre"] == "vie_privee_et_familiale"
         assert [s["step"] for s in view["steps"]][-1] == "remise_titre"
-        timeline = subprocess.run(guichet("dossier", "show", "CB-3", "--data-dir", str(data)),
-                                  capture_output=True, text=True, timeout=30).stdout
+        timeline = subprocess.run(
+            guichet("dossier", "show", "CB-3", "--data-dir", str(data)), capture_output=True, text=True, timeout=30
+        ).stdout
         assert "prefecture.transmission_titre" in timeline and "smoe.decision_autorisation_travail" in timeline
     assert bus["stopped"] == dict.fromkeys(AGENCIES, 0), "every service stops cleanly on SIGTERM"

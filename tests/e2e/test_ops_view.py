@@ -2,6 +2,7 @@
 agency services on RabbitMQ carry a dossier that goes past a legal deadline, a refused one and an
 ordinary one; poison messages land in the error queue. Each page is opened as a person would,
 checked for what they see, and kept as a screenshot in the test's folder."""
+
 from __future__ import annotations
 
 import json
@@ -29,6 +30,7 @@ TIME_SCALE = 400_000  # a legal day in about 0.2 s
 def browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver:
         pytest.fail("Debian's chromium and chromium-driver are needed: run scripts/setup-browser")
@@ -58,50 +60,87 @@ def inter_party_messages(data_dir, dossier_id: str) -> set[str]:
     ids = set()
     for agency in AGENCIES:
         with RegisterReader(agency, data_dir) as reader:
-            ids |= {r["message_id"] for r in reader.rows(
-                "SELECT message_id FROM journal WHERE dossier_id = ? AND sender <> recipient", dossier_id)}
+            ids |= {
+                r["message_id"]
+                for r in reader.rows(
+                    "SELECT message_id FROM journal WHERE dossier_id = ? AND sender <> recipient", dossier_id
+                )
+            }
     return ids
 
 
 def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_url, namespace, tmp_path, browser):
     from selenium.webdriver.common.by import By
+
     shots = tmp_path / "screenshots"
     shots.mkdir()
     with running_services(amqp_url, namespace, tmp_path, TIME_SCALE) as bus:
         data = bus["data"]
         scenario = tmp_path / "scenario.json"
-        scenario.write_text(json.dumps({"dossiers": [
-            dossier(id="LATE-1", title="carte_bleue_europeenne", employment_department="75",
-                    residence_department="75", facts={"smoe_instruction_days": 12}),
-            dossier(id="REFUS-1", facts={"visa_granted": False}),
-            dossier(id="OK-1"),
-        ]}))
-        submitted = subprocess.run(guichet("submit", str(scenario), *bus["bus"], *bus["clock"]),
-                                   capture_output=True, text=True, timeout=60)
+        scenario.write_text(
+            json.dumps(
+                {
+                    "dossiers": [
+                        dossier(
+                            id="LATE-1",
+                            title="carte_bleue_europeenne",
+                            employment_department="75",
+                            residence_department="75",
+                            facts={"smoe_instruction_days": 12},
+                        ),
+                        dossier(id="REFUS-1", facts={"visa_granted": False}),
+                        dossier(id="OK-1"),
+                    ]
+                }
+            )
+        )
+        submitted = subprocess.run(
+            guichet("submit", str(scenario), *bus["bus"], *bus["clock"]), capture_output=True, text=True, timeout=60
+        )
         assert submitted.returncode == 0, submitted.stderr
 
         def settled():
             states = read_states("ofii", data)
             return len(states) == 3 and all(s.get("outcome") for s in states.values()) and states
+
         states = wait_until(settled, 180, "the three dossiers to reach their outcome")
         assert states["REFUS-1"]["outcome"] == "visa_refuse"
 
         poison = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
         try:
             poison.publish(b"\x01 not json", "ofii.x", {}, "poison-1")
-            personal = {"message_id": "poison-2", "type": "ofii.inconnu", "version": 1, "dossier_id": "OK-1",
-                        "payload": {"worker": {"surname": "ZORGLUB", "email": "zorglub@example.org"}}}
-            poison.publish(json.dumps(personal), "ofii.ofii.inconnu", {"type": "ofii.inconnu", "version": 1},
-                           "poison-2")
+            personal = {
+                "message_id": "poison-2",
+                "type": "ofii.inconnu",
+                "version": 1,
+                "dossier_id": "OK-1",
+                "payload": {"worker": {"surname": "ZORGLUB", "email": "zorglub@example.org"}},
+            }
+            poison.publish(
+                json.dumps(personal), "ofii.ofii.inconnu", {"type": "ofii.inconnu", "version": 1}, "poison-2"
+            )
             wait_until(lambda: poison.depth(f"{namespace}.erreurs") == 2, 60, "two messages in the error queue")
         finally:
             poison.close()
 
         port = free_port()
         actions_log = tmp_path / "actions.jsonl"
-        ops = subprocess.Popen(guichet("ops", "--data-dir", str(data), *bus["bus"], "--port", str(port),
-                                       "--actions-log", str(actions_log), *bus["clock"]),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        ops = subprocess.Popen(
+            guichet(
+                "ops",
+                "--data-dir",
+                str(data),
+                *bus["bus"],
+                "--port",
+                str(port),
+                "--actions-log",
+                str(actions_log),
+                *bus["clock"],
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         base = f"http://127.0.0.1:{port}"
 
         def up():
@@ -109,6 +148,7 @@ def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_ur
                 return urllib.request.urlopen(base + "/services", timeout=2).status == 200
             except OSError:
                 return ops.poll() is not None and pytest.fail(f"guichet ops exited: {ops.stdout.read()}")
+
         try:
             wait_until(up, 60, "guichet ops to answer")
             page = lambda path: browser.get(base + path)  # noqa: E731
@@ -120,10 +160,14 @@ def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_ur
             assert "breached" in late_row.get_attribute("class") and "BREACHED" in late_row.text
             assert "decision_autorisation_travail" in late_row.text
             assert "visa_refuse" in browser.find_element(By.CSS_SELECTOR, 'tr[data-dossier="REFUS-1"]').text
-            assert "breached" not in browser.find_element(By.CSS_SELECTOR, 'tr[data-dossier="OK-1"]').get_attribute("class")
+            assert "breached" not in browser.find_element(By.CSS_SELECTOR, 'tr[data-dossier="OK-1"]').get_attribute(
+                "class"
+            )
             screenshot(browser, shots / "dossiers.png")
             page("/?state=breached")
-            assert [r.get_attribute("data-dossier") for r in browser.find_elements(By.CSS_SELECTOR, "tr.dossier")] == ["LATE-1"]
+            assert [r.get_attribute("data-dossier") for r in browser.find_elements(By.CSS_SELECTOR, "tr.dossier")] == [
+                "LATE-1"
+            ]
 
             # The deadlines: the breach alert to the référent, highlighted.
             page("/deadlines")
@@ -144,15 +188,21 @@ def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_ur
 
             # The error queue: grouped, personal data redacted; replay, archive and restore.
             page("/errors")
-            groups = {g.get_attribute("data-group") for g in browser.find_elements(By.CSS_SELECTOR, "section.error-group")}
-            assert groups == {f"undecodable/undecodable/{namespace}.ofii", f"unknown_type/unknown_type/{namespace}.ofii"}
+            groups = {
+                g.get_attribute("data-group") for g in browser.find_elements(By.CSS_SELECTOR, "section.error-group")
+            }
+            assert groups == {
+                f"undecodable/undecodable/{namespace}.ofii",
+                f"unknown_type/unknown_type/{namespace}.ofii",
+            }
             assert "ZORGLUB" not in browser.page_source and "zorglub@example.org" not in browser.page_source
             assert "[REDACTED]" in browser.page_source
             assert "dossier OK-1" in browser.find_element(By.CSS_SELECTOR, 'details[data-id="poison-2"] summary').text
             screenshot(browser, shots / "errors.png")
 
-            undecodable = browser.find_element(By.CSS_SELECTOR, f'section[data-group="undecodable/undecodable/{namespace}.ofii"] '
-                                                                'details.error-message').get_attribute("data-id")
+            undecodable = browser.find_element(
+                By.CSS_SELECTOR, f'section[data-group="undecodable/undecodable/{namespace}.ofii"] details.error-message'
+            ).get_attribute("data-id")
             assert undecodable == "poison-1", "an undecodable message keeps the id it was published with"
             browser.find_element(By.CSS_SELECTOR, 'details[data-id="poison-2"] summary').click()
             browser.find_element(By.CSS_SELECTOR, 'details[data-id="poison-2"] button.replay').click()
@@ -161,6 +211,7 @@ def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_ur
             def failed_again():  # the service took it back and refused it again: it returns with its history
                 page("/errors")
                 return "replayed 1×" in text()
+
             wait_until(failed_again, 60, "the replayed message to fail again and come back with its history")
 
             browser.find_element(By.CSS_SELECTOR, f'details[data-id="{undecodable}"] summary').click()
@@ -176,7 +227,10 @@ def test_an_operator_sees_breaches_sequences_and_acts_on_the_error_queue(amqp_ur
 
             journal = [json.loads(line) for line in actions_log.read_text().splitlines()]
             assert [(j["action"], j["ids"]) for j in journal] == [
-                ("replay", ["poison-2"]), ("archive", [undecodable]), ("restore", [undecodable])]
+                ("replay", ["poison-2"]),
+                ("archive", [undecodable]),
+                ("restore", [undecodable]),
+            ]
 
             # The services: every agency's loop beats.
             page("/services")
@@ -198,4 +252,5 @@ def notice_says(browser, expected: str) -> None:
             return any(expected in e.text for e in browser.find_elements(By.CSS_SELECTOR, ".notice"))
         except StaleElementReferenceException:  # the page was being replaced
             return False
+
     wait_until(shown, 30, f"the notice {expected!r}")

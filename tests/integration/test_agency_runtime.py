@@ -1,5 +1,6 @@
 """The agency runtime on a real register, without a broker: idempotency, outbox, and a handler
 sequence driven message by message (fakes none: the envelope, register and clock are the real ones)."""
+
 import json
 import uuid
 from datetime import datetime
@@ -55,6 +56,7 @@ def outbox_types(agency: Agency) -> list[str]:
 
 def filing(raw: dict):
     from services.intake import filing as make
+
     return make("D-1", scenario(raw).dossiers[0], "circulaire-2012", START, DIRECTORY)
 
 
@@ -94,6 +96,7 @@ def test_II_B_dossier_held_for_the_address_goes_to_the_consulate_once_completed(
 
 def test_a_message_for_another_agency_is_refused_with_its_reason(register):
     from schemas.actes import TitreProduit
+
     outcome = ofii(register).process(envelope(TitreProduit(), sender="prefecture").body())
     assert outcome.status == "rejected" and outcome.reason == "not_for_this_agency"
 
@@ -126,12 +129,14 @@ def test_II_E_1_a_step_that_ends_withdraws_its_pending_reminders_and_the_others_
 
 def test_II_D_a_closed_dossier_has_no_reminder_left_to_fire(register):
     from schemas.autorisation_travail import DecisionAutorisationTravail as Decision
+
     agency = ofii(register)
     agency.process(filing(dossier()).body())
     agency.process(envelope(TransmissionValidee(transmission="transmission_smoe")).body())
     refused = Criteria(situation_emploi_ok=True, remuneration_ok=False, employer_compliant=True)
-    agency.process(envelope(Decision(favorable=False, criteria=refused, reasons=["rémunération"]),
-                            sender="smoe").body())
+    agency.process(
+        envelope(Decision(favorable=False, criteria=refused, reasons=["rémunération"]), sender="smoe").body()
+    )
     assert agency.register.state("D-1")["outcome"] == "autorisation_travail_refusee"
     assert _pending_reminders(agency) == []
     with agency.register.transaction() as tx:
@@ -141,15 +146,27 @@ def test_II_D_a_closed_dossier_has_no_reminder_left_to_fire(register):
 
 def test_II_C_2_a_card_due_at_the_two_month_mark_is_published_before_the_mark_reminder(tmp_path):
     from schemas.titre import TransmissionPrefecture
+
     PREFECTURE = compose(DIRECTORY).agencies["prefecture"]
     register = Register(str(tmp_path / "prefecture.sqlite3"), "prefecture")
     received = datetime(2026, 2, 19, 9, tzinfo=PARIS)
     agency = Agency(PREFECTURE, register, VirtualClock(received))  # the two months run from its own receipt
     filed = scenario(dossier()).dossiers[0].filed("circulaire-2012")
-    message = TransmissionPrefecture(dossier=filed, family=filed.family, card_kind="salarie_en_mission",
-                                     deposit_late=False, completed_late=False, biometric_dispense=True)
-    env = wrap(message, dossier_id="D-1", sender=Sender(agency="ofii"), sent_at=received,
-               facts={"prefecture_production_days": 59})
+    message = TransmissionPrefecture(
+        dossier=filed,
+        family=filed.family,
+        card_kind="salarie_en_mission",
+        deposit_late=False,
+        completed_late=False,
+        biometric_dispense=True,
+    )
+    env = wrap(
+        message,
+        dossier_id="D-1",
+        sender=Sender(agency="ofii"),
+        sent_at=received,
+        facts={"prefecture_production_days": 59},
+    )
     assert agency.process(env.body()).status == "processed"
     mark = agency.register.due_outbox(datetime(2026, 4, 19, 9, tzinfo=PARIS))
     at_mark = [r["type"] for r in mark if r["type"] != "prefecture.veille.echeance"]  # the warning came before
@@ -167,10 +184,12 @@ def test_a_reused_message_id_with_another_content_is_journaled_and_refused_not_d
     assert str(env.message_id) in outcome.error
     assert agency.process(other.body()).status == "rejected", "redelivered: refused again..."
     with agency.register.transaction() as tx:
-        rows = tx.rows("SELECT direction, dossier_id FROM journal WHERE message_id = ? ORDER BY seq",
-                       str(env.message_id))
-    assert rows == [{"direction": "in", "dossier_id": "D-1"}, {"direction": "in_reused_id", "dossier_id": "D-2"}], \
+        rows = tx.rows(
+            "SELECT direction, dossier_id FROM journal WHERE message_id = ? ORDER BY seq", str(env.message_id)
+        )
+    assert rows == [{"direction": "in", "dossier_id": "D-1"}, {"direction": "in_reused_id", "dossier_id": "D-2"}], (
         "...and journaled once"
+    )
     assert agency.register.state("D-2") is None
     assert agency.register.verify_journal().intact
     assert agency.process(env.body()).status == "duplicate", "the same content again is a plain duplicate"

@@ -1,5 +1,6 @@
 """The AsyncAPI document is read by the official AsyncAPI parser (npm @asyncapi/parser 3.x, installed
 from tests/interop/asyncapi/package-lock.json), as a connector's tooling would read it."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.catalogue import message_registry
 from guichet_cli.main import main
+from schemas.catalogue import message_registry
 from services.parties import PARTIES
 
 MESSAGES = message_registry()
@@ -27,8 +28,9 @@ def asyncapi_parser() -> list[str]:
     installed = CHECKER / "node_modules" / "@asyncapi" / "parser" / "package.json"
     lock = CHECKER / "package-lock.json"
     if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=CHECKER, capture_output=True, text=True,
-                                timeout=600)
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=CHECKER, capture_output=True, text=True, timeout=600
+        )
         assert result.returncode == 0, f"npm ci failed:\n{result.stderr[-2000:]}"
     return [node, str(CHECKER / "validate.mjs")]
 
@@ -52,8 +54,13 @@ def test_the_asyncapi_document_is_valid_and_names_every_queue_and_message(asynca
         channel = addresses[f"gu.{owner}"]
         assert channel["amqp"]["is"] == "queue" and channel["amqp"]["queue"]["durable"] is True
     flow = addresses["gu.flux"]
-    assert flow["amqp"]["exchange"] == {"name": "gu.flux", "type": "topic", "durable": True, "autoDelete": False,
-                                        "vhost": "/"}
+    assert flow["amqp"]["exchange"] == {
+        "name": "gu.flux",
+        "type": "topic",
+        "durable": True,
+        "autoDelete": False,
+        "vhost": "/",
+    }
     assert set(flow["messages"]) == set(MESSAGES), "every message type is published on the flow exchange"
     for agency in PARTIES.agencies:
         expected = {t for t, cls in MESSAGES.items() if cls.RECIPIENT == agency}

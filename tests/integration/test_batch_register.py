@@ -1,5 +1,6 @@
 """Deliveries handled in one register transaction (`Agency.batch`), and the outbox claimed by one
 publisher at a time, on SQLite and on PostgreSQL."""
+
 import dataclasses
 from datetime import timedelta
 
@@ -21,8 +22,12 @@ def test_a_batch_commits_each_message_as_alone_and_a_failing_handler_takes_back_
     filed = filing(dossier())
     act = envelope(TransmissionValidee(transmission="transmission_smoe"))
     with agency.batch() as batch:
-        outcomes = [batch.process(filed.body()), batch.process(act.body()), batch.process(filed.body()),
-                    batch.process(b"not json")]
+        outcomes = [
+            batch.process(filed.body()),
+            batch.process(act.body()),
+            batch.process(filed.body()),
+            batch.process(b"not json"),
+        ]
     assert [o and o.status for o in outcomes] == ["processed", None, "duplicate", "rejected"]
     state = register.state("D-1")
     assert state is not None and state["waiting_for"] != "never saved"
@@ -53,13 +58,14 @@ def test_the_flush_takes_the_envelope_written_by_this_process_else_reads_it_back
     assert rows
     parsed_bodies = []
     parse = Envelope.model_validate_json
-    monkeypatch.setattr(Envelope, "model_validate_json",
-                        classmethod(lambda cls, text: parsed_bodies.append(text) or parse(text)))
+    monkeypatch.setattr(
+        Envelope, "model_validate_json", classmethod(lambda cls, text: parsed_bodies.append(text) or parse(text))
+    )
     written = [register.outbox_envelope(row) for row in rows]
     assert parsed_bodies == [], "the envelopes this process wrote are not parsed again"
     # Taken once: the second look, as after a restart or from another process, parses the body.
     read_back = [register.outbox_envelope(row) for row in rows]
     assert parsed_bodies == [row["body"] for row in rows]
-    for row, mine, parsed in zip(rows, written, read_back):
+    for row, mine, parsed in zip(rows, written, read_back, strict=True):
         assert mine.body().decode() == row["body"] == parsed.body().decode()
         assert str(mine.message_id) == row["message_id"]

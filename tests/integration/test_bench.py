@@ -1,5 +1,6 @@
 """`guichet bench` end to end on the real RabbitMQ: the four services as processes, 5 dossiers,
 then the raw relay chain; the figures must be there and make sense."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,24 @@ BROKER = os.environ.get("GUICHET_TEST_BROKER", "amqp://guest:guest@127.0.0.1:567
 @pytest.mark.broker
 def test_bench_five_dossiers_reports_every_figure():
     # No skip when the broker is down: `guichet bench` exits 3 and the assertion below fails.
-    proc = subprocess.run([sys.executable, "-m", "guichet_cli", "bench", "--dossiers", "5", "--broker", BROKER,
-                           "--json", "--timeout", "120"],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "guichet_cli",
+            "bench",
+            "--dossiers",
+            "5",
+            "--broker",
+            BROKER,
+            "--json",
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
     figures = json.loads(proc.stdout)
 
@@ -43,7 +59,11 @@ def test_bench_five_dossiers_reports_every_figure():
 
 
 def test_bench_refuses_the_in_memory_broker():
-    proc = subprocess.run([sys.executable, "-m", "guichet_cli", "bench", "--broker", "memory://"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "guichet_cli", "bench", "--broker", "memory://"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "amqp://" in proc.stderr

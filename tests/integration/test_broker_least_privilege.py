@@ -1,6 +1,7 @@
 """The broker as the first lock, tried on the real RabbitMQ with the accounts `guichet broker setup`
 makes: every account against every message type, the operator's account, bindings, full queues
 and account limits. A refused publish closes its channel (403): each attempt has one of its own."""
+
 from __future__ import annotations
 
 import amqp
@@ -32,8 +33,9 @@ def attempt(conn: amqp.Connection, action) -> bool:
 
 
 def publishing(exchange: str, routing_key: str, body: bytes = b"{}"):
-    return lambda channel: channel.basic_publish(amqp.Message(body, delivery_mode=2), exchange=exchange,
-                                                 routing_key=routing_key)
+    return lambda channel: channel.basic_publish(
+        amqp.Message(body, delivery_mode=2), exchange=exchange, routing_key=routing_key
+    )
 
 
 def test_every_account_publishes_on_the_flow_exchange_only_the_types_its_party_sends(accounts):
@@ -71,8 +73,9 @@ def test_the_operator_publishes_no_business_message_binds_nothing_and_configures
         assert not attempt(op, lambda ch: ch.queue_bind(f"{ns}.erreurs", f"{ns}.rejeu", "#"))
         assert not attempt(op, lambda ch: ch.queue_declare(f"{ns}.erreurs.archive", durable=True, auto_delete=False))
         assert not attempt(op, lambda ch: ch.queue_declare(f"{ns}.copie", durable=True, auto_delete=False))
-        assert not attempt(op, lambda ch: ch.exchange_declare(f"{ns}.vers.erreurs.archive", "fanout", durable=True,
-                                                             auto_delete=False))
+        assert not attempt(
+            op, lambda ch: ch.exchange_declare(f"{ns}.vers.erreurs.archive", "fanout", durable=True, auto_delete=False)
+        )
         assert attempt(op, lambda ch: ch.basic_get(f"{ns}.erreurs")), "it reads the error queue"
     finally:
         op.close()
@@ -93,7 +96,7 @@ def test_no_account_binds_the_error_queue_to_the_late_exchange_nor_anything_else
         try:
             assert not attempt(conn, lambda ch: ch.queue_bind(f"{ns}.erreurs", f"{ns}.vers.retard", "")), role
             own = f"{ns}.{role}" if role in AGENCIES else f"{ns}.usagers"
-            assert not attempt(conn, lambda ch: ch.queue_bind(own, f"{ns}.flux", "#")), role
+            assert not attempt(conn, lambda ch, own=own: ch.queue_bind(own, f"{ns}.flux", "#")), role
         finally:
             conn.close()
 
@@ -122,11 +125,13 @@ def test_a_full_queue_refuses_the_publish_and_drops_nothing(accounts):
     ns = accounts.namespace
     assert accounts.cli("setup", "--max-queue-length", "2") == 0
     for queue in ("ofii", "erreurs"):
-        wait_until(lambda: limited(accounts, queue, 2), 15, f"the length limit on {ns}.{queue}")
+        wait_until(lambda queue=queue: limited(accounts, queue, 2), 15, f"the length limit on {ns}.{queue}")
     smoe = accounts.connect("smoe")
     try:
-        for exchange, key, queue in ((f"{ns}.flux", "ofii.smoe.decision_autorisation_travail", "ofii"),
-                                     (f"{ns}.vers.erreurs", "smoe.quarantaine", "erreurs")):
+        for exchange, key, queue in (
+            (f"{ns}.flux", "ofii.smoe.decision_autorisation_travail", "ofii"),
+            (f"{ns}.vers.erreurs", "smoe.quarantaine", "erreurs"),
+        ):
             for body in (b"1", b"2"):
                 assert attempt(smoe, publishing(exchange, key, body))
             with pytest.raises(amqp.exceptions.MessageNacked):

@@ -1,6 +1,7 @@
 """Broker accounts on the real RabbitMQ: `guichet broker setup` into a fresh vhost, then each account
 is tried against the broker itself. With the SMOE's account, publishing an OFII message type or
 reading the consulate's queue is refused by RabbitMQ (403 ACCESS_REFUSED)."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,14 +18,14 @@ from pathlib import Path
 import amqp
 import pytest
 
-from guichet_operations import broker_admin
 from guichet.bus import Bus
-from guichet_operations.error_queue import ErrorQueue, Selection
 from guichet.topology import Topology
 from guichet_cli.commands import broker
+from guichet_operations import broker_admin
+from guichet_operations.error_queue import ErrorQueue, Selection
+from services.parties import PARTIES
 from tests.conftest import wait_until
 from tests.services import guichet
-from services.parties import PARTIES
 
 pytestmark = pytest.mark.broker
 
@@ -43,9 +44,23 @@ class Accounts:
         """`guichet broker COMMAND` through its own parser (cli.py registers the module separately)."""
         parser = argparse.ArgumentParser(prog="guichet")
         broker.add_command(parser.add_subparsers(dest="command", required=True))
-        args = parser.parse_args(["broker", command, "--broker", self.admin_amqp, "--vhost", self.vhost,
-                                  "--namespace", self.namespace, "--user-prefix", self.prefix,
-                                  "--credentials", str(self.credentials), *extra])
+        args = parser.parse_args(
+            [
+                "broker",
+                command,
+                "--broker",
+                self.admin_amqp,
+                "--vhost",
+                self.vhost,
+                "--namespace",
+                self.namespace,
+                "--user-prefix",
+                self.prefix,
+                "--credentials",
+                str(self.credentials),
+                *extra,
+            ]
+        )
         return args.func(args)
 
     def user(self, role: str) -> str:
@@ -58,8 +73,14 @@ class Accounts:
         return broker_admin.service_url(self.admin_amqp, self.user(role), self.password(role), self.vhost)
 
     def connect(self, role: str) -> amqp.Connection:
-        conn = amqp.Connection("127.0.0.1:5672", userid=self.user(role), password=self.password(role),
-                               virtual_host=self.vhost, confirm_publish=True, connect_timeout=10)
+        conn = amqp.Connection(
+            "127.0.0.1:5672",
+            userid=self.user(role),
+            password=self.password(role),
+            virtual_host=self.vhost,
+            confirm_publish=True,
+            connect_timeout=10,
+        )
         conn.connect()
         return conn
 
@@ -124,29 +145,32 @@ def test_smoe_account_is_refused_an_ofii_message_type_and_the_consulate_s_queue(
         ofii.close()
 
 
-@pytest.mark.parametrize("role, exchange, routing_key, allowed", [
-    ("consulat", "flux", "ofii.consulat.decision_visa", True),
-    ("consulat", "flux", "prefecture.ofii.transmission_prefecture", False),
-    ("prefecture", "flux", "ofii.smoe.decision_autorisation_travail", False),
-    ("ofii", "flux", "consulat.ofii.transmission_consulat", True),
-    ("ofii", "flux", "ofii.consulat.decision_visa", True),            # the late relay, OFII only
-    ("ofii", "flux", "ofii.employeur.recours_gracieux", False),       # simulated actors: only with --simulated-actors
-    ("employeur", "flux", "ofii.employeur.depot_autorisation_travail", True),
-    ("employeur", "flux", "smoe.ofii.transmission_smoe", False),
-    ("employeur", "flux", "smoe.employeur.demande_autorisation_travail_en_ligne", True),  # 2021: online
-    ("employeur", "flux", "consulat.travailleur.demande_competences_talents", True),     # II.A.2
-    ("employeur", "flux", "ofii.travailleur.presentation_convocation", False),
-    ("smoe", "flux", "employeur.smoe.accuse_depot", True),
-    ("smoe", "flux", "travailleur.smoe.autorisation_travail_securisee.travailleur", True),
-    ("operateur", "flux", "smoe.ofii.transmission_smoe", False),      # no business message of its own
-    ("operateur", "rejeu", "smoe.ofii.transmission_smoe", True),      # replaying a failed message
-    ("smoe", "vers.erreurs", "smoe.ofii.transmission_smoe", True),     # a message that failed at the SMOE
-    ("smoe", "vers.erreurs", "smoe.quarantaine", True),                # a delivery not addressed to it
-    ("smoe", "vers.erreurs", "consulat.ofii.transmission_consulat", False),
-    ("ofii", "vers.erreurs", "consulat.ofii.transmission_consulat", True),  # the relay's dead-lettered messages
-    ("smoe", "vers.retard", "", False),                               # only the broker dead-letters there
-    ("smoe", "rejeu", "smoe.ofii.transmission_smoe", False),          # the operator's alone
-])
+@pytest.mark.parametrize(
+    "role, exchange, routing_key, allowed",
+    [
+        ("consulat", "flux", "ofii.consulat.decision_visa", True),
+        ("consulat", "flux", "prefecture.ofii.transmission_prefecture", False),
+        ("prefecture", "flux", "ofii.smoe.decision_autorisation_travail", False),
+        ("ofii", "flux", "consulat.ofii.transmission_consulat", True),
+        ("ofii", "flux", "ofii.consulat.decision_visa", True),  # the late relay, OFII only
+        ("ofii", "flux", "ofii.employeur.recours_gracieux", False),  # simulated actors: only with --simulated-actors
+        ("employeur", "flux", "ofii.employeur.depot_autorisation_travail", True),
+        ("employeur", "flux", "smoe.ofii.transmission_smoe", False),
+        ("employeur", "flux", "smoe.employeur.demande_autorisation_travail_en_ligne", True),  # 2021: online
+        ("employeur", "flux", "consulat.travailleur.demande_competences_talents", True),  # II.A.2
+        ("employeur", "flux", "ofii.travailleur.presentation_convocation", False),
+        ("smoe", "flux", "employeur.smoe.accuse_depot", True),
+        ("smoe", "flux", "travailleur.smoe.autorisation_travail_securisee.travailleur", True),
+        ("operateur", "flux", "smoe.ofii.transmission_smoe", False),  # no business message of its own
+        ("operateur", "rejeu", "smoe.ofii.transmission_smoe", True),  # replaying a failed message
+        ("smoe", "vers.erreurs", "smoe.ofii.transmission_smoe", True),  # a message that failed at the SMOE
+        ("smoe", "vers.erreurs", "smoe.quarantaine", True),  # a delivery not addressed to it
+        ("smoe", "vers.erreurs", "consulat.ofii.transmission_consulat", False),
+        ("ofii", "vers.erreurs", "consulat.ofii.transmission_consulat", True),  # the relay's dead-lettered messages
+        ("smoe", "vers.retard", "", False),  # only the broker dead-letters there
+        ("smoe", "rejeu", "smoe.ofii.transmission_smoe", False),  # the operator's alone
+    ],
+)
 def test_each_account_publishes_only_what_its_role_sends(accounts, role, exchange, routing_key, allowed):
     conn = accounts.connect(role)
     try:
@@ -167,8 +191,12 @@ def test_verify_reports_drift_and_a_second_setup_repairs_it(accounts, capsys):
     api.delete("policies", accounts.vhost, f"{ns}.agences")
     api.delete("user-limits", smoe, "max-connections")
     # A policy of higher priority would take the error queue's length limit away.
-    api.put({"pattern": f"^{ns}\\.erreurs$", "apply-to": "queues", "priority": 5, "definition": {"max-length": 10 ** 9}},
-            "policies", accounts.vhost, "intrus")
+    api.put(
+        {"pattern": f"^{ns}\\.erreurs$", "apply-to": "queues", "priority": 5, "definition": {"max-length": 10**9}},
+        "policies",
+        accounts.vhost,
+        "intrus",
+    )
     assert accounts.cli("verify") == 1
     drift = capsys.readouterr().out
     assert f"permission {smoe} write: '.*'" in drift and f"permission {smoe} read: '.*'" in drift
@@ -178,6 +206,7 @@ def test_verify_reports_drift_and_a_second_setup_repairs_it(accounts, capsys):
     def governed() -> bool:
         accounts.cli("verify")
         return f"queue {ns}.erreurs is governed by policy 'intrus' instead of {ns}.erreurs" in capsys.readouterr().out
+
     wait_until(governed, 15, "the broker's statistics naming the policy that governs the error queue")
     api.delete("policies", accounts.vhost, "intrus")
 
@@ -208,22 +237,42 @@ class LeastPrivilegeBlocked(Exception):
 def test_a_service_runs_with_its_own_account(accounts, tmp_path, agency):
     data, log_path = tmp_path / "data", tmp_path / f"{agency}.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(guichet("run", agency, "--broker", accounts.url(agency), "--namespace",
-                                        accounts.namespace, "--data-dir", str(data)),
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            guichet(
+                "run",
+                agency,
+                "--broker",
+                accounts.url(agency),
+                "--namespace",
+                accounts.namespace,
+                "--data-dir",
+                str(data),
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 30
         alive = False
         while time.monotonic() < deadline and "ACCESS_REFUSED" not in log_path.read_text():
-            health = subprocess.run(guichet("health", agency, "--data-dir", str(data)),
-                                    capture_output=True, check=False)
+            health = subprocess.run(
+                guichet("health", agency, "--data-dir", str(data)), capture_output=True, check=False
+            )
             alive = health.returncode == 0
             if alive:
                 break
             time.sleep(0.3)
         if alive:  # its consumer is on its queue: basic.consume was permitted too
-            wait_until(lambda: (accounts.api.get("queues", accounts.vhost, f"{accounts.namespace}.{agency}") or {})
-                       .get("consumers") == 1, 10, f"the {agency} consumer")
+            wait_until(
+                lambda: (
+                    (accounts.api.get("queues", accounts.vhost, f"{accounts.namespace}.{agency}") or {}).get(
+                        "consumers"
+                    )
+                    == 1
+                ),
+                10,
+                f"the {agency} consumer",
+            )
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, log_path.read_text()
@@ -258,11 +307,20 @@ def test_an_agency_cannot_send_a_message_elsewhere_through_an_operator_s_replay(
     claimed = "consulat.ofii.transmission_consulat"
     try:
         smoe.channel().basic_publish(
-            amqp.Message(b"forged", delivery_mode=2, message_id="forged-1", content_type="application/json",
-                         application_headers={"x-guichet-error-routing-key": claimed,
-                                              "x-guichet-error-queue": f"{ns}.consulat",
-                                              "x-guichet-error-reason": "handler_error"}),
-            exchange=f"{ns}.vers.erreurs", routing_key="smoe.ofii.transmission_smoe")
+            amqp.Message(
+                b"forged",
+                delivery_mode=2,
+                message_id="forged-1",
+                content_type="application/json",
+                application_headers={
+                    "x-guichet-error-routing-key": claimed,
+                    "x-guichet-error-queue": f"{ns}.consulat",
+                    "x-guichet-error-reason": "handler_error",
+                },
+            ),
+            exchange=f"{ns}.vers.erreurs",
+            routing_key="smoe.ofii.transmission_smoe",
+        )
     finally:
         smoe.close()
     operator = Bus(accounts.url("operateur"), Topology(PARTIES, namespace=ns))
@@ -279,12 +337,20 @@ def test_the_operator_account_archives_and_restores_a_failed_message(accounts):
     """The operations view archives instead of purging, with the operator's own account: it may
     declare the archive, move a failed message there and file it back in the error queue."""
     from guichet_operations.view import errors as ops_errors
+
     ns, smoe = accounts.namespace, accounts.connect("smoe")
     try:
         smoe.channel().basic_publish(
-            amqp.Message(b"{}", delivery_mode=2, message_id="to-archive-1", content_type="application/json",
-                         application_headers={"x-guichet-error-reason": "handler_error"}),
-            exchange=f"{ns}.vers.erreurs", routing_key="smoe.ofii.transmission_smoe")
+            amqp.Message(
+                b"{}",
+                delivery_mode=2,
+                message_id="to-archive-1",
+                content_type="application/json",
+                application_headers={"x-guichet-error-reason": "handler_error"},
+            ),
+            exchange=f"{ns}.vers.erreurs",
+            routing_key="smoe.ofii.transmission_smoe",
+        )
     finally:
         smoe.close()
     operator = Bus(accounts.url("operateur"), Topology(PARTIES, namespace=ns))

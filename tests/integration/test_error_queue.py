@@ -1,5 +1,6 @@
 """Bad messages never stop an agency: each goes to the error queue whole, with why, and the next
 valid message is processed. Once on the in-memory transport, once on RabbitMQ."""
+
 import json
 from datetime import datetime
 
@@ -11,13 +12,13 @@ from guichet.clock import VirtualClock
 from guichet.envelope import Sender, wrap
 from guichet.register import Register
 from guichet.runner import Runner
-from services.intake import filing
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
 from schemas.remise import RemiseTitre
 from services.bootstrap import compose
-from tests.conftest import DIRECTORY, delete_namespace, dossier, scenario
+from services.intake import filing
 from services.parties import PARTIES
+from tests.conftest import DIRECTORY, delete_namespace, dossier, scenario
 
 OFII = compose(DIRECTORY).agencies["ofii"]
 
@@ -39,16 +40,30 @@ BAD = {
     "version_too_high": (json.dumps(valid_envelope(version=7)).encode(), "application/json"),
     "invalid_payload": (json.dumps(valid_envelope(payload={"card_number": None})).encode(), "application/json"),
     "wrong_sender": (json.dumps(valid_envelope(sender={"agency": "consulat"})).encode(), "application/json"),
-    "missing_dossier_id": (json.dumps({k: v for k, v in valid_envelope().items() if k != "dossier_id"}).encode(),
-                           "application/json"),
+    "missing_dossier_id": (
+        json.dumps({k: v for k, v in valid_envelope().items() if k != "dossier_id"}).encode(),
+        "application/json",
+    ),
     "bad_date": (json.dumps(valid_envelope(sent_at="yesterday")).encode(), "application/json"),
-    "not_for_this_agency": (json.dumps(valid_envelope(type="prefecture.agent.titre_produit", recipient="prefecture",
-                                                      sender={"agency": "prefecture"}, payload={})).encode(),
-                            "application/json"),
+    "not_for_this_agency": (
+        json.dumps(
+            valid_envelope(
+                type="prefecture.agent.titre_produit",
+                recipient="prefecture",
+                sender={"agency": "prefecture"},
+                payload={},
+            )
+        ).encode(),
+        "application/json",
+    ),
 }
-EXPECTED_REASON = {"not_an_object": "undecodable", "missing_dossier_id": "invalid_payload",
-                   "bad_date": "invalid_payload", "version_too_high": "unsupported_version",
-                   "wrong_sender": "unknown_sender"}
+EXPECTED_REASON = {
+    "not_an_object": "undecodable",
+    "missing_dossier_id": "invalid_payload",
+    "bad_date": "invalid_payload",
+    "version_too_high": "unsupported_version",
+    "wrong_sender": "unknown_sender",
+}
 
 
 def addressed_to(agency: str, body: bytes) -> str:
@@ -76,7 +91,9 @@ def test_ten_kinds_of_bad_message_land_in_the_error_queue_and_a_valid_dossier_st
     for body, content_type in BAD.values():
         bus.publishing.default_channel.basic_publish(
             bus.publishing.default_channel.prepare_message(body, content_type=content_type),
-            exchange=bus.topology.flow.name, routing_key=addressed_to("ofii", body))
+            exchange=bus.topology.flow.name,
+            routing_key=addressed_to("ofii", body),
+        )
     good = filing("D-OK", scenario(dossier(id="D-OK")).dossiers[0], "circulaire-2012", START, DIRECTORY)
     bus.publish_envelope(good)
 

@@ -1,4 +1,5 @@
 """`guichet errors` on the real broker: list by group, show, replay with history, purge."""
+
 import json
 import subprocess
 import sys
@@ -25,8 +26,12 @@ def broken_handler(msg, ctx, d):
 
 
 def errors(url, namespace, *args):
-    result = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", *args, "--broker", url,
-                             "--namespace", namespace, "--json"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "guichet_cli", "errors", *args, "--broker", url, "--namespace", namespace, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -37,8 +42,12 @@ def test_operators_list_show_replay_and_purge_the_error_queue(amqp_url, namespac
     definition = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers={Recepisse: broken_handler})
     runner = Runner(Agency(definition, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), SystemClock()), bus)
     try:
-        env = wrap(Recepisse(valid_until=date(2026, 6, 1)), dossier_id="D-9", sender=Sender(agency="prefecture"),
-                   sent_at=SystemClock().now())
+        env = wrap(
+            Recepisse(valid_until=date(2026, 6, 1)),
+            dossier_id="D-9",
+            sender=Sender(agency="prefecture"),
+            sent_at=SystemClock().now(),
+        )
         bus.publish_envelope(env)
         for garbage in (b"\x01 not json", b"also not json"):
             bus.publish(garbage, "ofii.x", {}, "", content_type="application/json")
@@ -72,6 +81,10 @@ def test_operators_list_show_replay_and_purge_the_error_queue(amqp_url, namespac
 
 
 def test_replay_and_purge_need_a_selection(amqp_url, namespace):
-    result = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "purge", "--broker", amqp_url,
-                             "--namespace", namespace], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "guichet_cli", "errors", "purge", "--broker", amqp_url, "--namespace", namespace],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "--all" in result.stderr

@@ -1,6 +1,7 @@
 """What a cluster needs, checked on the one broker: every URL of a failover list is tried, a queue
 that cannot be declared does not stop a service from consuming its own, and a delivery filed twice
 in the error queue (a crash between the filing's confirm and the original's ack) is one entry."""
+
 import json
 import subprocess
 import sys
@@ -14,8 +15,8 @@ from guichet.clock import SystemClock
 from guichet.register import Register
 from guichet.runner import FILING_ID, Runner
 from guichet.topology import Topology
-from services.parties import PARTIES
 from services.bootstrap import compose
+from services.parties import PARTIES
 from tests.conftest import DIRECTORY, delete_namespace, dossier, wait_until
 from tests.services import guichet
 
@@ -31,12 +32,20 @@ def test_every_url_of_a_failover_list_is_tried(amqp_url, namespace, tmp_path):
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps({"dossiers": [dossier(id="F-1")]}))
     try:
-        filed = subprocess.run(guichet("submit", str(scenario), "--broker", ";".join([*DEAD, amqp_url]),
-                                       "--namespace", namespace), capture_output=True, text=True, timeout=60)
+        filed = subprocess.run(
+            guichet("submit", str(scenario), "--broker", ";".join([*DEAD, amqp_url]), "--namespace", namespace),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert filed.returncode == 0, filed.stderr
         assert "filed 1 dossier(s)" in filed.stdout
-        none = subprocess.run(guichet("submit", str(scenario), "--broker", ";".join(DEAD), "--namespace", namespace),
-                              capture_output=True, text=True, timeout=60)
+        none = subprocess.run(
+            guichet("submit", str(scenario), "--broker", ";".join(DEAD), "--namespace", namespace),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert none.returncode == 3 and "cannot reach the broker" in none.stderr
     finally:
         delete_namespace(amqp_url, namespace)
@@ -48,19 +57,31 @@ def test_a_service_consumes_its_own_queue_while_another_queue_cannot_be_declared
     blocked = f"{namespace}.usagers"
     with Connection(amqp_url) as holder:
         holder.default_channel.queue_declare(blocked, exclusive=True)
-        proc = subprocess.Popen(guichet("run", "smoe", "--broker", amqp_url, "--namespace", namespace,
-                                        "--data-dir", str(tmp_path)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            guichet("run", "smoe", "--broker", amqp_url, "--namespace", namespace, "--data-dir", str(tmp_path)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            wait_until(lambda: subprocess.run(guichet("health", "smoe", "--data-dir", str(tmp_path)),
-                                              capture_output=True).returncode == 0, 60, "the SMOE consuming")
+            wait_until(
+                lambda: (
+                    subprocess.run(
+                        guichet("health", "smoe", "--data-dir", str(tmp_path)), capture_output=True
+                    ).returncode
+                    == 0
+                ),
+                60,
+                "the SMOE consuming",
+            )
             bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
             try:
                 assert blocked in bus.declare()
                 bus.publish(b"\xff not json", "smoe.ofii.transmission_smoe", {}, "blocked-probe")
             finally:
                 bus.close()
-            assert wait_until(lambda: "blocked-probe" in error_ids(amqp_url, namespace), 30,
-                              "the SMOE filing what it consumed")
+            assert wait_until(
+                lambda: "blocked-probe" in error_ids(amqp_url, namespace), 30, "the SMOE filing what it consumed"
+            )
         finally:
             proc.terminate()
             out = proc.communicate(timeout=30)[0].decode()
@@ -69,8 +90,24 @@ def test_a_service_consumes_its_own_queue_while_another_queue_cannot_be_declared
 
 
 def error_ids(url, namespace, *extra):
-    listed = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "list", "--broker", url, "--namespace",
-                             namespace, "--json", *extra], capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "guichet_cli",
+            "errors",
+            "list",
+            "--broker",
+            url,
+            "--namespace",
+            namespace,
+            "--json",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert listed.returncode == 0, listed.stderr
     return [m["id"] for m in json.loads(listed.stdout)["messages"]]
 
@@ -85,25 +122,75 @@ def test_a_delivery_filed_twice_is_one_entry_and_keeps_its_amqp_id(amqp_url, nam
         queue = bus.topology.queue_name("smoe")
         first = bus.get(queue)
         # Filed, confirmed, then the service dies before its ack: the broker delivers it again.
-        runner.handle(first.body, first.headers, first.content_type, first.delivery_info["routing_key"],
-                      message_id=first.properties.get("message_id"))
+        runner.handle(
+            first.body,
+            first.headers,
+            first.content_type,
+            first.delivery_info["routing_key"],
+            message_id=first.properties.get("message_id"),
+        )
         first.requeue()
         assert runner.poll_once() and runner.poll_once()
         assert bus.get(queue) is None
 
-        listed = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "list", "--broker", amqp_url,
-                                 "--namespace", namespace, "--json"], capture_output=True, text=True, timeout=60)
+        listed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "guichet_cli",
+                "errors",
+                "list",
+                "--broker",
+                amqp_url,
+                "--namespace",
+                namespace,
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         messages = {m["id"]: m for m in json.loads(listed.stdout)["messages"]}
         assert set(messages) == {"amqp-id-1", "amqp-id-2"}, "the AMQP message id of an undecodable body is kept"
         assert messages["amqp-id-1"]["copies"] == 2 and messages["amqp-id-2"]["copies"] == 1
 
-        empty = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "purge", "", "--broker", amqp_url,
-                                "--namespace", namespace], capture_output=True, text=True, timeout=60)
+        empty = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "guichet_cli",
+                "errors",
+                "purge",
+                "",
+                "--broker",
+                amqp_url,
+                "--namespace",
+                namespace,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert empty.returncode == 2 and "empty id" in empty.stderr
         assert sorted(error_ids(amqp_url, namespace)) == ["amqp-id-1", "amqp-id-2"]
 
-        replayed = subprocess.run([sys.executable, "-m", "guichet_cli", "errors", "replay", "amqp-id-1", "--broker",
-                                   amqp_url, "--namespace", namespace], capture_output=True, text=True, timeout=60)
+        replayed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "guichet_cli",
+                "errors",
+                "replay",
+                "amqp-id-1",
+                "--broker",
+                amqp_url,
+                "--namespace",
+                namespace,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert replayed.returncode == 0 and "replayed 1 message(s)" in replayed.stdout
         assert error_ids(amqp_url, namespace) == ["amqp-id-2"], "both copies left the error queue with the replay"
         back = bus.get(queue)
@@ -120,6 +207,7 @@ def test_an_idle_publishing_connection_is_kept_alive_by_the_consuming_loop(amqp_
     """Only the consuming connection was heartbeating: RabbitMQ closed the idle publishing one after
     two missed heartbeats, and the next publish of a service that waits for days found it gone."""
     import time
+
     bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace), heartbeat=1)
     try:
         bus.declare()

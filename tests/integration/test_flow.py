@@ -21,10 +21,20 @@ def test_II_A_1_to_II_D_salarie_en_mission_with_family_every_step_on_time(broker
     out, result = run(broker, dossier(family={"spouse": True, "minor_children": 2}))
     d = out["D-1"]
     assert d["outcome"] == "titre_remis" and d["deadline_breaches"] == []
-    assert steps(d) == ["depot_autorisation_travail", "transmission_smoe", "decision_autorisation_travail",
-                        "transmission_consulat", "information_employeur", "decision_visa", "depot_titre",
-                        "transmission_prefecture", "convocation_visite_medicale", "fabrication_titre",
-                        "transmission_titre_ofii", "remise_titre"]
+    assert steps(d) == [
+        "depot_autorisation_travail",
+        "transmission_smoe",
+        "decision_autorisation_travail",
+        "transmission_consulat",
+        "information_employeur",
+        "decision_visa",
+        "depot_titre",
+        "transmission_prefecture",
+        "convocation_visite_medicale",
+        "fabrication_titre",
+        "transmission_titre_ofii",
+        "remise_titre",
+    ]
     transmission = d["steps"][1]
     assert transmission["stamp"] == "guichet unique"
     assert (transmission["at"], transmission["deadline"]) == ("2026-01-07T09:00:00+01:00", "2026-01-10T09:00:00+01:00")
@@ -106,22 +116,43 @@ def test_II_C_1_incomplete_dossier_waits_for_completion_and_gets_no_recepisse(br
 def test_II_E_3_biometric_table_counts_cards_made_without_prints_by_month(broker):
     result = run(broker, dossier(id="A", family={"spouse": True}), dossier(id="B", title="carte_bleue_europeenne"))[1]
     month = result["biometric_report"]["2026-03"]
-    assert month == {"salarie_en_mission": 1, "competences_et_talents": 0, "carte_bleue_europeenne": 1,
-                     "vie_privee_et_familiale": 1}
+    assert month == {
+        "salarie_en_mission": 1,
+        "competences_et_talents": 0,
+        "carte_bleue_europeenne": 1,
+        "vie_privee_et_familiale": 1,
+    }
 
 
 def test_II_A_2_competences_et_talents_the_consulate_decides_and_the_ofii_copies_the_ministry(broker):
-    d = run(broker, dossier(title="competences_et_talents", employment_department="69", residence_department="69"))[0]["D-1"]
+    d = run(broker, dossier(title="competences_et_talents", employment_department="69", residence_department="69"))[0][
+        "D-1"
+    ]
     assert d["route"] == "guichet_unique" and d["smoe"] is None and d["outcome"] == "titre_remis"
     s = steps(d)
-    assert not {"depot_autorisation_travail", "transmission_smoe", "decision_autorisation_travail",
-                "transmission_consulat"} & set(s)
+    assert not {
+        "depot_autorisation_travail",
+        "transmission_smoe",
+        "decision_autorisation_travail",
+        "transmission_consulat",
+    } & set(s)
     application = d["steps"][0]
     assert (application["step"], application["from"], application["to"]) == (
-        "demande_competences_talents", "travailleur", "consulat")
-    order = ["demande_competences_talents", "decision_competences_talents", "decision_visa",
-             "transmission_dossier_ofii", "copie_ministere", "depot_titre", "transmission_prefecture",
-             "fabrication_titre", "remise_titre"]
+        "demande_competences_talents",
+        "travailleur",
+        "consulat",
+    )
+    order = [
+        "demande_competences_talents",
+        "decision_competences_talents",
+        "decision_visa",
+        "transmission_dossier_ofii",
+        "copie_ministere",
+        "depot_titre",
+        "transmission_prefecture",
+        "fabrication_titre",
+        "remise_titre",
+    ]
     assert [x for x in s if x in order] == order
     assert next(x for x in d["steps"] if x["step"] == "copie_ministere")["to"] == "ministere"
     assert d["titre"]["kind"] == "competences_et_talents" and d["titre"]["agdref_observation"]
@@ -140,8 +171,11 @@ def test_2021_note_the_smoe_tells_the_ofii_the_employer_tax_with_its_payment_dea
 
 
 def test_II_B_no_transmission_to_the_consulate_without_the_complete_address_abroad(broker):
-    no_email = dossier(worker={"address_abroad": {"line": "12 MG Road", "city": "Bengaluru", "country": "IND",
-                                                  "phone": "+91 80 0000 0000"}})
+    no_email = dossier(
+        worker={
+            "address_abroad": {"line": "12 MG Road", "city": "Bengaluru", "country": "IND", "phone": "+91 80 0000 0000"}
+        }
+    )
     d = run(broker, no_email)[0]["D-1"]
     assert "transmission_consulat" not in steps(d) and d["outcome"] == "en_cours"
     assert d["waiting_for"] == "complement_adresse"
@@ -150,12 +184,17 @@ def test_II_B_no_transmission_to_the_consulate_without_the_complete_address_abro
 
 def test_2021_note_recours_gracieux_re_examined_by_the_smoe(broker):
     refused = {"remuneration_ok": False, "recours_gracieux": True}
-    out = run(broker, dossier(id="GRANTED", facts={**refused, "recours_favorable": True}),
-              dossier(id="UPHELD", facts=refused))[0]
+    out = run(
+        broker, dossier(id="GRANTED", facts={**refused, "recours_favorable": True}), dossier(id="UPHELD", facts=refused)
+    )[0]
     s = steps(out["GRANTED"])
-    assert s[s.index("decision_autorisation_travail"):s.index("transmission_consulat")] == [
-        "decision_autorisation_travail", "information_employeur", "recours_gracieux", "transmission_recours",
-        "decision_recours"]
+    assert s[s.index("decision_autorisation_travail") : s.index("transmission_consulat")] == [
+        "decision_autorisation_travail",
+        "information_employeur",
+        "recours_gracieux",
+        "transmission_recours",
+        "decision_recours",
+    ]
     assert out["GRANTED"]["outcome"] == "titre_remis"
     assert out["UPHELD"]["outcome"] == "autorisation_travail_refusee" and "decision_recours" in steps(out["UPHELD"])
 
@@ -163,8 +202,12 @@ def test_2021_note_recours_gracieux_re_examined_by_the_smoe(broker):
 def test_II_C_1_a_dossier_deposited_in_time_but_completed_after_the_limit_is_late(broker):
     # Visa of 90 days from 25 January: the complete dossier is due by 25 February. The first deposit
     # comes on 19 February without a document; the document comes 20 days later.
-    late = {"visa_validity_days": 90, "titre_dossier_complete": False, "titre_completion_days": 20,
-            "prefecture_production_days": 75}
+    late = {
+        "visa_validity_days": 90,
+        "titre_dossier_complete": False,
+        "titre_completion_days": 20,
+        "prefecture_production_days": 75,
+    }
     on_time = {**late, "titre_completion_days": 2}
     out = run(broker, dossier(id="LATE", facts=late), dossier(id="ON-TIME", facts=on_time))[0]
     assert out["LATE"]["deposit_late"] and not out["LATE"]["recepisse"]
@@ -174,14 +217,18 @@ def test_II_C_1_a_dossier_deposited_in_time_but_completed_after_the_limit_is_lat
 def test_II_C_2_a_card_made_at_the_two_month_mark_is_in_time_and_the_mark_keeps_its_hour_in_summer(broker):
     # Complete dossier at the préfecture on 19 February 09:00 (winter time): the mark is 19 April
     # 09:00 summer time, 59 calendar days later.
-    out = run(broker, dossier(id="AT-MARK", facts={"prefecture_production_days": 59}),
-              dossier(id="AFTER", facts={"prefecture_production_days": 60}))[0]
+    out = run(
+        broker,
+        dossier(id="AT-MARK", facts={"prefecture_production_days": 59}),
+        dossier(id="AFTER", facts={"prefecture_production_days": 60}),
+    )[0]
     assert not out["AT-MARK"]["recepisse"] and "recepisse" not in steps(out["AT-MARK"])
     assert [s["at"] for s in out["AFTER"]["steps"] if s["step"] == "recepisse"] == ["2026-04-19T09:00:00+02:00"]
 
 
 def test_II_D_no_reminder_fires_after_the_card_is_handed_over(tmp_path):
     from guichet.register import Register
+
     Simulation(scenario(dossier()), data_dir=tmp_path).run()
     messages = []
     for agency in ("ofii", "smoe", "consulat", "prefecture"):

@@ -7,6 +7,7 @@ topic permissions: any account can have a copy delivered to any agency's queue. 
 addressed to that agency, whose account may not write its routing key on the error exchange: it is
 filed under `<agency>.quarantaine`, and when even that filing is refused it is rejected without
 requeue, dead-lettered to the late queue, and filed by the relay."""
+
 from __future__ import annotations
 
 import json
@@ -18,15 +19,15 @@ import pytest
 from guichet.agency import Agency
 from guichet.bus import Bus
 from guichet.clock import VirtualClock
+from guichet.envelope import Sender, wrap
 from guichet.register import Register
 from guichet.runner import Runner
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
-from services.intake import filing
 from schemas.visa import DecisionVisa
-from guichet.envelope import Sender, wrap
-from services.parties import PARTIES
 from services.bootstrap import compose
+from services.intake import filing
+from services.parties import PARTIES
 from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 from tests.integration.test_broker_permissions import accounts  # noqa: F401  (the fixture)
 
@@ -48,7 +49,9 @@ class Agencies:
             bus = Bus(self.accounts.url(agency), self.topology)
             bus.connect()
             register = Register(str(self.tmp_path / f"{agency}.sqlite3"), agency)
-            self.runners[agency] = Runner(Agency(compose(DIRECTORY).agencies[agency], register, VirtualClock(START)), bus)
+            self.runners[agency] = Runner(
+                Agency(compose(DIRECTORY).agencies[agency], register, VirtualClock(START)), bus
+            )
         return self.runners[agency]
 
     def close(self) -> None:
@@ -70,8 +73,9 @@ def publish_as(accounts, role: str, routing_key: str, body: bytes, headers: dict
         properties = {"application_headers": headers, "delivery_mode": 2, "content_type": "application/json"}
         if user_id is not None:
             properties["user_id"] = accounts.user(role) if user_id == "own" else user_id
-        conn.channel().basic_publish(amqp.Message(body, **properties), exchange=f"{accounts.namespace}.flux",
-                                     routing_key=routing_key)
+        conn.channel().basic_publish(
+            amqp.Message(body, **properties), exchange=f"{accounts.namespace}.flux", routing_key=routing_key
+        )
     finally:
         conn.close()
 
@@ -82,8 +86,9 @@ def deposit(dossier_id: str = "D-1"):
 
 def filed(accounts, queue: str = "erreurs") -> list[amqp.Message]:
     """Everything in a queue, read with the administrator's account and left there."""
-    conn = amqp.Connection(accounts.admin_amqp.split("@")[-1].split("/")[0], userid="guest", password="guest",
-                           virtual_host=accounts.vhost)
+    conn = amqp.Connection(
+        accounts.admin_amqp.split("@")[-1].split("/")[0], userid="guest", password="guest", virtual_host=accounts.vhost
+    )
     conn.connect()
     try:
         channel, got = conn.channel(), []
@@ -106,8 +111,13 @@ def test_a_copy_sent_to_another_agency_by_cc_is_quarantined_once_and_never_jams_
     key and goes on; the broker never refuses it, and the copy is not delivered again."""
     prefecture = agencies.runner("prefecture")
     envelope = deposit()
-    publish_as(accounts, "employeur", DEPOSIT_KEY, envelope.body(),
-               {**envelope.headers(), "CC": ["prefecture.ofii.transmission_prefecture"]})
+    publish_as(
+        accounts,
+        "employeur",
+        DEPOSIT_KEY,
+        envelope.body(),
+        {**envelope.headers(), "CC": ["prefecture.ofii.transmission_prefecture"]},
+    )
     poll(prefecture)
     assert not prefecture.poll_once(), "the copy is not redelivered"
     assert prefecture.failed == 1 and prefecture.agency.register.dossier_ids() == set()
@@ -117,8 +127,13 @@ def test_a_copy_sent_to_another_agency_by_cc_is_quarantined_once_and_never_jams_
     assert copy.headers["x-guichet-error-routing-key"] == DEPOSIT_KEY
     assert copy.body == envelope.body(), "kept whole"
     # The préfecture's links still work: a second such copy is filed the same way.
-    publish_as(accounts, "employeur", DEPOSIT_KEY, deposit("D-2").body(),
-               {**deposit("D-2").headers(), "CC": ["prefecture.ofii.transmission_prefecture"]})
+    publish_as(
+        accounts,
+        "employeur",
+        DEPOSIT_KEY,
+        deposit("D-2").body(),
+        {**deposit("D-2").headers(), "CC": ["prefecture.ofii.transmission_prefecture"]},
+    )
     poll(prefecture)
     assert prefecture.failed == 2
 
@@ -127,11 +142,20 @@ def test_a_filing_the_broker_refuses_is_dead_lettered_and_filed_by_the_relay_not
     prefecture, ofii = agencies.runner("prefecture"), agencies.runner("ofii")
     errors = agencies.topology.errors_exchange.name
     # The préfecture's account loses its right to file (a broker misconfigured, an error exchange gone).
-    accounts.api.put({"exchange": errors, "write": "^$", "read": "^$"}, "topic-permissions", accounts.vhost,
-                     accounts.user("prefecture"))
+    accounts.api.put(
+        {"exchange": errors, "write": "^$", "read": "^$"},
+        "topic-permissions",
+        accounts.vhost,
+        accounts.user("prefecture"),
+    )
     envelope = deposit()
-    publish_as(accounts, "employeur", DEPOSIT_KEY, envelope.body(),
-               {**envelope.headers(), "CC": ["prefecture.ofii.transmission_prefecture"]})
+    publish_as(
+        accounts,
+        "employeur",
+        DEPOSIT_KEY,
+        envelope.body(),
+        {**envelope.headers(), "CC": ["prefecture.ofii.transmission_prefecture"]},
+    )
     poll(prefecture)
     assert not prefecture.poll_once(), "rejected without requeue: not delivered here again"
     late_queue = agencies.topology.queue_name("retard")
@@ -152,11 +176,14 @@ def test_another_party_s_message_under_a_key_the_account_may_use_changes_nothing
     poll(ofii)
     before = ofii.agency.register.state("D-1")
     assert before is not None
-    refusal = wrap(DecisionVisa(granted=False, reason="forged"), dossier_id="D-1", sender=Sender(agency="consulat"),
-                   sent_at=START)
+    refusal = wrap(
+        DecisionVisa(granted=False, reason="forged"), dossier_id="D-1", sender=Sender(agency="consulat"), sent_at=START
+    )
     key = "ofii.smoe.decision_autorisation_travail"
     publish_as(accounts, "smoe", key, refusal.body(), refusal.headers())
-    publish_as(accounts, "smoe", key, refusal.body(), {**refusal.headers(), "type": "smoe.decision_autorisation_travail"})
+    publish_as(
+        accounts, "smoe", key, refusal.body(), {**refusal.headers(), "type": "smoe.decision_autorisation_travail"}
+    )
     publish_as(accounts, "smoe", key, refusal.body(), {})
     poll(ofii)
     reasons = sorted(m.headers["x-guichet-error-reason"] for m in filed(accounts))
@@ -171,8 +198,9 @@ def test_the_publishing_account_is_the_one_the_broker_validated(accounts, agenci
     # Without user_id the account cannot be told: refused. With another account's, the broker refuses.
     publish_as(accounts, "employeur", DEPOSIT_KEY, envelope.body(), envelope.headers(), user_id=None)
     with pytest.raises(amqp.exceptions.PreconditionFailed):
-        publish_as(accounts, "employeur", DEPOSIT_KEY, envelope.body(), envelope.headers(),
-                   user_id=accounts.user("ofii"))
+        publish_as(
+            accounts, "employeur", DEPOSIT_KEY, envelope.body(), envelope.headers(), user_id=accounts.user("ofii")
+        )
     poll(ofii)
     [refused] = filed(accounts)
     assert refused.headers["x-guichet-error-reason"] == "wrong_account"

@@ -1,5 +1,6 @@
 """The import contract catches what it is there to catch: a production command that imports the
 simulation kit breaks it (pyproject.toml, [tool.importlinter]), on a copy of the code base."""
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,19 @@ PACKAGES = ("guichet", "guichet_cli", "guichet_operations", "guichet_simulation"
 
 def lint_copy(tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    return subprocess.run([sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
-                           "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True))"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports; "
+            "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True))",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_submit_importing_the_simulation_kit_breaks_the_contract(tmp_path):

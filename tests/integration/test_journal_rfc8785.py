@@ -1,11 +1,12 @@
 """Journal records are hashed over RFC 8785 canonical JSON, the form named in each record; a
 register whose records were hashed the legacy way keeps verifying, and tampering is caught in
 both forms. Dossier numbers are ASCII (guichet/envelope.py); the legacy records keep theirs as written."""
+
 import hashlib
 import json
 import sqlite3
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -14,9 +15,21 @@ from guichet.envelope import Sender, wrap
 from guichet.register import Register
 from schemas.titre import Recepisse
 
-NOW = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
-FIELDS = ("seq", "direction", "message_id", "dossier_id", "type", "sender", "recipient", "sent_at", "deadline",
-          "recorded_at", "body_hash", "prev_hash")
+NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
+FIELDS = (
+    "seq",
+    "direction",
+    "message_id",
+    "dossier_id",
+    "type",
+    "sender",
+    "recipient",
+    "sent_at",
+    "deadline",
+    "recorded_at",
+    "body_hash",
+    "prev_hash",
+)
 
 
 def legacy_record_hash(record):
@@ -35,14 +48,22 @@ def write_legacy_journal(execute, records: int) -> None:
     execute("CREATE TABLE journal_head (id INTEGER PRIMARY KEY, records BIGINT NOT NULL, hash TEXT NOT NULL)")
     previous = chain.GENESIS
     for seq in range(1, records + 1):
-        record = {"seq": seq, "direction": "in", "message_id": f"m-{seq}", "dossier_id": "D-Ørsted",
-                  "type": "prefecture.recepisse", "sender": "prefecture", "recipient": "ofii",
-                  "sent_at": f"2026-02-0{seq}T08:00:00.000000+00:00", "deadline": None,
-                  "recorded_at": f"2026-02-0{seq}T08:00:01.000000+00:00", "body_hash": "ab" * 32,
-                  "prev_hash": previous}
+        record = {
+            "seq": seq,
+            "direction": "in",
+            "message_id": f"m-{seq}",
+            "dossier_id": "D-Ørsted",
+            "type": "prefecture.recepisse",
+            "sender": "prefecture",
+            "recipient": "ofii",
+            "sent_at": f"2026-02-0{seq}T08:00:00.000000+00:00",
+            "deadline": None,
+            "recorded_at": f"2026-02-0{seq}T08:00:01.000000+00:00",
+            "body_hash": "ab" * 32,
+            "prev_hash": previous,
+        }
         record["hash"] = previous = legacy_record_hash(record)
-        execute(f"INSERT INTO journal ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})",
-                *record.values())
+        execute(f"INSERT INTO journal ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})", *record.values())
     execute("INSERT INTO journal_head (id, records, hash) VALUES (1, ?, ?)", records, previous)
 
 
@@ -55,6 +76,7 @@ def open_legacy_register(kind: str, tmp_path, postgres_url: str | None = None) -
         conn.close()
         return Register(str(path), "ofii"), None
     import psycopg
+
     schema = f"test_{uuid.uuid4().hex[:10]}_ofii"
     conn = psycopg.connect(postgres_url, autocommit=True)
     with conn:
@@ -71,8 +93,12 @@ def upgraded(request, tmp_path):
     register, schema = open_legacy_register(request.param, tmp_path, url)
     assert register.verify_journal().intact and register.verify_journal().records == 3
     for day in (1, 2):
-        envelope = wrap(Recepisse(valid_until=date(2026, 6, day)), dossier_id="D-ELOISE",
-                        sender=Sender(agency="prefecture"), sent_at=NOW + timedelta(days=day))
+        envelope = wrap(
+            Recepisse(valid_until=date(2026, 6, day)),
+            dossier_id="D-ELOISE",
+            sender=Sender(agency="prefecture"),
+            sent_at=NOW + timedelta(days=day),
+        )
         with register.transaction() as tx:
             tx.journal("in", envelope, NOW + timedelta(days=day, seconds=1))
     yield register
@@ -95,10 +121,12 @@ def test_rfc8785_journal_keeps_legacy_records_and_hashes_new_ones_in_jcs(upgrade
     assert [r["canonical"] for r in rows] == [None, None, None, "rfc8785", "rfc8785"]
     # The documented form, rebuilt by hand as a verifier in another language would.
     fourth = rows[3]
-    expected = ('{"body_hash":"%s","canonical":"rfc8785","deadline":null,"direction":"in","dossier_id":"D-ELOISE",'
-                '"message_id":"%s","prev_hash":"%s","recipient":"ofii","recorded_at":"%s","sender":"prefecture",'
-                '"sent_at":"%s","seq":4,"type":"prefecture.recepisse"}') % (
-        fourth["body_hash"], fourth["message_id"], rows[2]["hash"], fourth["recorded_at"], fourth["sent_at"])
+    expected = (
+        f'{{"body_hash":"{fourth["body_hash"]}","canonical":"rfc8785","deadline":null,"direction":"in",'
+        f'"dossier_id":"D-ELOISE","message_id":"{fourth["message_id"]}","prev_hash":"{rows[2]["hash"]}",'
+        f'"recipient":"ofii","recorded_at":"{fourth["recorded_at"]}","sender":"prefecture",'
+        f'"sent_at":"{fourth["sent_at"]}","seq":4,"type":"prefecture.recepisse"}}'
+    )
     assert fourth["hash"] == hashlib.sha256(expected.encode()).hexdigest()
     assert fourth["prev_hash"] == rows[2]["hash"]
 
@@ -113,11 +141,11 @@ def test_rfc8785_journal_catches_an_edited_record_in_either_form(upgraded, seq):
 
 def test_rfc8785_journal_catches_a_record_whose_form_was_switched(upgraded):
     register = upgraded
-    edit(register, "UPDATE journal SET canonical = NULL WHERE seq = 5")         # pass an RFC 8785 record off as legacy
+    edit(register, "UPDATE journal SET canonical = NULL WHERE seq = 5")  # pass an RFC 8785 record off as legacy
     assert register.verify_journal().broken_seq == 5
     edit(register, "UPDATE journal SET canonical = 'rfc8785' WHERE seq = 5")
     assert register.verify_journal().intact
-    edit(register, "UPDATE journal SET canonical = 'rfc8785' WHERE seq = 2")    # or a legacy record as RFC 8785
+    edit(register, "UPDATE journal SET canonical = 'rfc8785' WHERE seq = 2")  # or a legacy record as RFC 8785
     verdict = register.verify_journal()
     assert verdict.broken_seq == 2 and "altered" in verdict.problem
 
@@ -125,7 +153,7 @@ def test_rfc8785_journal_catches_a_record_whose_form_was_switched(upgraded):
 def test_rfc8785_journal_catches_a_deleted_legacy_record_and_a_cut_end(upgraded):
     register = upgraded
     edit(register, "DELETE FROM journal WHERE seq = 5")
-    assert register.verify_journal().broken_seq == 5                         # the head says 5 records
+    assert register.verify_journal().broken_seq == 5  # the head says 5 records
     edit(register, "DELETE FROM journal WHERE seq = 1")
     verdict = register.verify_journal()
     assert verdict.broken_seq == 1 and "missing" in verdict.problem

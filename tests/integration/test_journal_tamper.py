@@ -1,5 +1,6 @@
 """The hash-chained journal: editing one byte of a record, or deleting one, is detected and the
 record named (`guichet journal verify`)."""
+
 import json
 import sqlite3
 import subprocess

@@ -3,13 +3,14 @@ key within the directory's reload delay of its revocation, a message backdated b
 revocation is refused after it (also after a restart), an employer cannot sign with another
 employer's key; `guichet run` on RabbitMQ warns when it runs unsigned and plays no simulated act
 unless asked."""
+
 from __future__ import annotations
 
 import json
 import socket
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -61,33 +62,66 @@ class ErrorQueue:
 
 @pytest.fixture
 def keys(tmp_path):
-    assert subprocess.run(guichet("keys", "init", "--keys-root", str(tmp_path / "keys"), "--directory",
-                                  str(tmp_path / "public" / "directory.json"), "--employers", f"{SIRET_A},{SIRET_B}"),
-                          capture_output=True, timeout=60).returncode == 0
+    assert (
+        subprocess.run(
+            guichet(
+                "keys",
+                "init",
+                "--keys-root",
+                str(tmp_path / "keys"),
+                "--directory",
+                str(tmp_path / "public" / "directory.json"),
+                "--employers",
+                f"{SIRET_A},{SIRET_B}",
+            ),
+            capture_output=True,
+            timeout=60,
+        ).returncode
+        == 0
+    )
     return tmp_path / "public" / "directory.json", tmp_path / "keys"
 
 
 def test_a_key_revoked_while_the_dt_ofii_runs_is_refused_within_the_reload_delay(amqp_url, namespace, tmp_path, keys):
     directory, root = keys
     port = free_port()
-    ofii = ServiceProcesses(amqp_url, namespace, tmp_path / "data", 1.0, datetime.now(timezone.utc),
-                            agencies=("ofii",), simulated_actors=False, log_dir=tmp_path,
-                            options=["--key-directory", str(directory), "--keys-dir", str(root / "ofii"),
-                                     "--require-signatures", "--http-port", str(port)])
+    ofii = ServiceProcesses(
+        amqp_url,
+        namespace,
+        tmp_path / "data",
+        1.0,
+        datetime.now(UTC),
+        agencies=("ofii",),
+        simulated_actors=False,
+        log_dir=tmp_path,
+        options=[
+            "--key-directory",
+            str(directory),
+            "--keys-dir",
+            str(root / "ofii"),
+            "--require-signatures",
+            "--http-port",
+            str(port),
+        ],
+    )
     portal = Trust(KeyDirectory(directory), root / "portal")
     bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
     errors = ErrorQueue(bus)
     try:
         bus.declare()
         ofii.start_all()
-        accepted = portal.sign(employer_filing("D-BEFORE", SIRET_A, datetime.now(timezone.utc)))
+        accepted = portal.sign(employer_filing("D-BEFORE", SIRET_A, datetime.now(UTC)))
         bus.publish_envelope(accepted)
         with RegisterReader("ofii", tmp_path / "data") as reader:
             wait_until(lambda: reader.state("D-BEFORE"), 30, "the DT-OFII recording a validly signed filing")
 
         key_a = accepted.key_id
-        revoked = subprocess.run(guichet("keys", "revoke", "employeur", key_a, "--directory", str(directory)),
-                                 capture_output=True, text=True, timeout=60)
+        revoked = subprocess.run(
+            guichet("keys", "revoke", "employeur", key_a, "--directory", str(directory)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert revoked.returncode == 0, revoked.stderr
         revoked_at = KeyDirectory(directory).get(key_a).valid_until
         since = time.monotonic()
@@ -96,8 +130,12 @@ def test_a_key_revoked_while_the_dt_ofii_runs_is_refused_within_the_reload_delay
         probes: list = []
 
         def a_probe_refused():
-            probes.append((sign_with(portal, key_a, employer_filing(f"D-PROBE-{len(probes)}", SIRET_A,
-                                                                     datetime.now(timezone.utc))), time.monotonic()))
+            probes.append(
+                (
+                    sign_with(portal, key_a, employer_filing(f"D-PROBE-{len(probes)}", SIRET_A, datetime.now(UTC))),
+                    time.monotonic(),
+                )
+            )
             bus.publish_envelope(probes[-1][0])
             return next((at for envelope, at in probes if errors.reason(envelope.message_id) == "expired_key"), None)
 
@@ -111,20 +149,25 @@ def test_a_key_revoked_while_the_dt_ofii_runs_is_refused_within_the_reload_delay
                 assert ofii.stop("ofii") == 0
                 ofii.start("ofii")
                 ofii.wait_ready()
-            backdated = sign_with(portal, key_a, employer_filing(f"D-BACKDATED-{restart}", SIRET_A,
-                                                                 revoked_at - timedelta(minutes=1)))
+            backdated = sign_with(
+                portal, key_a, employer_filing(f"D-BACKDATED-{restart}", SIRET_A, revoked_at - timedelta(minutes=1))
+            )
             bus.publish_envelope(backdated)
-            assert wait_until(lambda b=backdated: errors.reason(b.message_id), 30, "the backdated filing filed") \
+            assert (
+                wait_until(lambda b=backdated: errors.reason(b.message_id), 30, "the backdated filing filed")
                 == "expired_key"
+            )
 
         # Employer B's deposit signed with employer A's key (still valid: the portal's other key).
-        key_b = KeyDirectory(directory).current("employeur", datetime.now(timezone.utc), SIRET_B).key_id
-        other = sign_with(portal, key_b, employer_filing("D-OTHER", SIRET_A, datetime.now(timezone.utc)))
+        key_b = KeyDirectory(directory).current("employeur", datetime.now(UTC), SIRET_B).key_id
+        other = sign_with(portal, key_b, employer_filing("D-OTHER", SIRET_A, datetime.now(UTC)))
         bus.publish_envelope(other)
-        assert wait_until(lambda: errors.reason(other.message_id), 30, "the filing with another employer's key") \
+        assert (
+            wait_until(lambda: errors.reason(other.message_id), 30, "the filing with another employer's key")
             == "wrong_sender_key"
+        )
         # B's own key still works.
-        own = portal.sign(employer_filing("D-OWN-B", SIRET_B, datetime.now(timezone.utc)))
+        own = portal.sign(employer_filing("D-OWN-B", SIRET_B, datetime.now(UTC)))
         bus.publish_envelope(own)
         with RegisterReader("ofii", tmp_path / "data") as reader:
             wait_until(lambda: reader.state("D-OWN-B"), 30, "the DT-OFII recording employer B's own filing")
@@ -132,8 +175,10 @@ def test_a_key_revoked_while_the_dt_ofii_runs_is_refused_within_the_reload_delay
             refused |= {"D-BACKDATED-False", "D-BACKDATED-True", "D-OTHER"}
             assert not refused & set(reader.states()), "a refused filing changed the register"
             # Every refused signature is in the DT-OFII's journal, the register's evidence.
-            journaled = {r["dossier_id"] for r in reader.rows(
-                "SELECT dossier_id FROM journal WHERE direction = 'in_signature_refused'")}
+            journaled = {
+                r["dossier_id"]
+                for r in reader.rows("SELECT dossier_id FROM journal WHERE direction = 'in_signature_refused'")
+            }
             assert refused <= journaled, f"refused signatures missing from the journal: {refused - journaled}"
         assert "signature refused" in ofii.log_tail("ofii", 200)
     finally:
@@ -145,15 +190,21 @@ def test_a_key_revoked_while_the_dt_ofii_runs_is_refused_within_the_reload_delay
 def test_guichet_run_on_rabbitmq_without_keys_warns_naming_the_risk(amqp_url, namespace, tmp_path):
     log = tmp_path / "ofii.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(guichet("run", "ofii", "--broker", amqp_url, "--namespace", namespace,
-                                        "--data-dir", str(tmp_path / "data")), stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            guichet(
+                "run", "ofii", "--broker", amqp_url, "--namespace", namespace, "--data-dir", str(tmp_path / "data")
+            ),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_until(lambda: '"signatures are off' in log.read_text(), 30, "the unsigned DT-OFII's warning")
         text = log.read_text()
         assert "guichet run: WARNING: signatures are off on amqp://127.0.0.1:5672//" in text
         assert "can speak for any agency" in text
-        warned = [json.loads(line) for line in text.splitlines()
-                  if line.startswith("{") and "signatures are off" in line]
+        warned = [
+            json.loads(line) for line in text.splitlines() if line.startswith("{") and "signatures are off" in line
+        ]
         assert warned and warned[0]["level"] == "warning"
     finally:
         proc.terminate()
@@ -162,8 +213,22 @@ def test_guichet_run_on_rabbitmq_without_keys_warns_naming_the_risk(amqp_url, na
 
 
 def test_guichet_run_requiring_signatures_refuses_to_start_without_keys(amqp_url, namespace, tmp_path):
-    done = subprocess.run(guichet("run", "ofii", "--broker", amqp_url, "--namespace", namespace, "--data-dir",
-                                  str(tmp_path), "--require-signatures"), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        guichet(
+            "run",
+            "ofii",
+            "--broker",
+            amqp_url,
+            "--namespace",
+            namespace,
+            "--data-dir",
+            str(tmp_path),
+            "--require-signatures",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "--require-signatures: no key directory" in done.stderr, done.stderr
 
 
@@ -176,15 +241,30 @@ def simulated_acts(data, dossier_id: str) -> list[str]:
 
 @pytest.mark.parametrize("simulated", [False, True], ids=["default", "simulated_actors"])
 def test_guichet_run_plays_no_simulated_act_unless_asked(amqp_url, namespace, tmp_path, simulated):
-    ofii = ServiceProcesses(amqp_url, namespace, tmp_path / "data", 1.0, datetime.now(timezone.utc),
-                            agencies=("ofii",), simulated_actors=simulated, log_dir=tmp_path,
-                            options=["--http-port", str(free_port())])
+    ofii = ServiceProcesses(
+        amqp_url,
+        namespace,
+        tmp_path / "data",
+        1.0,
+        datetime.now(UTC),
+        agencies=("ofii",),
+        simulated_actors=simulated,
+        log_dir=tmp_path,
+        options=["--http-port", str(free_port())],
+    )
     bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
     try:
         bus.declare()
         ofii.start_all()
-        bus.publish_envelope(filing("D-ACTORS", scenario(dossier(id="D-ACTORS")).dossiers[0], "circulaire-2012",
-                                    datetime.now(timezone.utc), DIRECTORY))
+        bus.publish_envelope(
+            filing(
+                "D-ACTORS",
+                scenario(dossier(id="D-ACTORS")).dossiers[0],
+                "circulaire-2012",
+                datetime.now(UTC),
+                DIRECTORY,
+            )
+        )
         with RegisterReader("ofii", tmp_path / "data") as reader:
             # The state and the outbox rows its handling caused commit together.
             wait_until(lambda: reader.state("D-ACTORS"), 30, "the DT-OFII recording the filing")

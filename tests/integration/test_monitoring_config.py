@@ -1,5 +1,6 @@
 """The monitoring files under deploy/ as Prometheus reads them: promtool checks the configuration and
 the alert rules, and runs the rules' own tests (each alert fires on the series that should raise it)."""
+
 import json
 import re
 import shutil
@@ -54,12 +55,14 @@ def test_dashboard_and_alerts_name_only_metrics_the_services_expose():
 
 def test_grafana_provisions_the_datasource_the_dashboard_panels_use():
     import yaml
+
     grafana = DEPLOY / "grafana"
     sources = yaml.safe_load((grafana / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"]
     providers = yaml.safe_load((grafana / "provisioning" / "dashboards" / "guichet.yml").read_text())["providers"]
     dashboard = json.loads((grafana / "dashboards" / "guichet.json").read_text())
     uids = {p["datasource"]["uid"] for p in dashboard["panels"]} | {
-        t["datasource"]["uid"] for p in dashboard["panels"] for t in p["targets"]}
+        t["datasource"]["uid"] for p in dashboard["panels"] for t in p["targets"]
+    }
     assert uids == {s["uid"] for s in sources if s["type"] == "prometheus"}
     assert [s["url"] for s in sources] == ["http://prometheus:9090"]
     assert [p["options"]["path"] for p in providers] == ["/etc/grafana/dashboards"]

@@ -1,28 +1,32 @@
 """The operations view's pages over the registers of the example scenario (the embedded default,
 no broker), requested in-process through starlette's test client."""
+
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from importlib import resources
 
 import pytest
 from starlette.testclient import TestClient
 
+from guichet.register_reader import RegisterReader
 from guichet_operations.view.actions import ActionLog
 from guichet_operations.view.app import OpsConfig, create_app
 from guichet_operations.view.registers import Registers
 from guichet_simulation.harness import Simulation
-from services.scenario import load_scenario
-from guichet.register_reader import RegisterReader
 from schemas.base import AGENCIES
+from services.scenario import load_scenario
 from tests.conftest import DIRECTORY
 
 
 @pytest.fixture(scope="module")
 def example_data(tmp_path_factory):
     data = tmp_path_factory.mktemp("example")
-    Simulation(load_scenario(resources.files("guichet_simulation") / "examples" / "guichet-unique.json", DIRECTORY),
-               data_dir=data).run()
+    Simulation(
+        load_scenario(resources.files("guichet_simulation") / "examples" / "guichet-unique.json", DIRECTORY),
+        data_dir=data,
+    ).run()
     return data
 
 
@@ -53,8 +57,12 @@ def test_a_dossier_page_draws_its_sequence_as_svg(client, example_data):
     journalled = set()
     for agency in AGENCIES:
         with RegisterReader(agency, example_data) as reader:
-            journalled |= {r["message_id"] for r in reader.rows(
-                "SELECT message_id FROM journal WHERE dossier_id = 'EX-MISSION-92' AND sender <> recipient")}
+            journalled |= {
+                r["message_id"]
+                for r in reader.rows(
+                    "SELECT message_id FROM journal WHERE dossier_id = 'EX-MISSION-92' AND sender <> recipient"
+                )
+            }
     assert drawn == journalled and len(drawn) > 5
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="sequence"' in page.text
     assert 'id="dossier-summary"' in page.text and "titre_remis" in page.text
@@ -81,8 +89,10 @@ def test_the_services_page_shows_a_service_s_readiness_and_metrics_when_its_addr
 
     class Service(BaseHTTPRequestHandler):
         def do_GET(self):
-            status, text = {"/readyz": (503, "broker: unreachable"),
-                            "/metrics": (200, "# HELP x\nguichet_messages_total 42\n")}.get(self.path, (404, ""))
+            status, text = {
+                "/readyz": (503, "broker: unreachable"),
+                "/metrics": (200, "# HELP x\nguichet_messages_total 42\n"),
+            }.get(self.path, (404, ""))
             self.send_response(status)
             self.end_headers()
             self.wfile.write(text.encode())
@@ -94,8 +104,9 @@ def test_the_services_page_shows_a_service_s_readiness_and_metrics_when_its_addr
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        config = OpsConfig(registers=Registers(example_data), actions=ActionLog(tmp_path / "a.jsonl"),
-                           services={"smoe": url})
+        config = OpsConfig(
+            registers=Registers(example_data), actions=ActionLog(tmp_path / "a.jsonl"), services={"smoe": url}
+        )
         page = TestClient(create_app(config)).get("/services").text
         smoe = re.search(r'data-agency="smoe">(.*?)</tr>', page, re.S).group(1)
         assert "503" in smoe and "broker: unreachable" in smoe and "guichet_messages_total 42" in smoe
@@ -107,16 +118,18 @@ def test_the_services_page_shows_a_service_s_readiness_and_metrics_when_its_addr
 
 
 def test_the_deadlines_page_puts_breaches_then_warnings_first(tmp_path):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from guichet.register import Register
-    now = datetime.now(timezone.utc)
-    for agency, rows in {"smoe": [("ON-TIME", 1, 9), ("BREACH", 11, -1)],
-                         "consulat": [("WARN", 14, 0.5)]}.items():
+
+    now = datetime.now(UTC)
+    for agency, rows in {"smoe": [("ON-TIME", 1, 9), ("BREACH", 11, -1)], "consulat": [("WARN", 14, 0.5)]}.items():
         register = Register.for_agency(agency, tmp_path)
         with register.transaction() as tx:
             for dossier_id, days_open, days_left in rows:
-                tx.open_task(dossier_id, "instruction", now - timedelta(days=days_open), now + timedelta(days=days_left))
+                tx.open_task(
+                    dossier_id, "instruction", now - timedelta(days=days_open), now + timedelta(days=days_left)
+                )
         register.close()
     config = OpsConfig(registers=Registers(tmp_path), actions=ActionLog(tmp_path / "a.jsonl"))
     page = TestClient(create_app(config)).get("/deadlines").text

@@ -1,5 +1,6 @@
 """`guichet run` with OTEL_EXPORTER_OTLP_ENDPOINT set sends its spans over OTLP/HTTP: here to a
 receiver of the test's own that records what it is sent."""
+
 import os
 import subprocess
 import threading
@@ -38,12 +39,29 @@ def test_guichet_run_exports_its_spans_to_the_otlp_endpoint(amqp_url, namespace,
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     port = free_port()
-    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.server_address[1]}",
-           "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    env = {
+        **os.environ,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.server_address[1]}",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
     with open(tmp_path / "ofii.log", "wb") as log:
-        proc = subprocess.Popen(guichet("run", "ofii", "--broker", amqp_url, "--namespace", namespace,
-                                        "--data-dir", str(tmp_path), "--http-port", str(port)),
-                                stdout=log, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(
+            guichet(
+                "run",
+                "ofii",
+                "--broker",
+                amqp_url,
+                "--namespace",
+                namespace,
+                "--data-dir",
+                str(tmp_path),
+                "--http-port",
+                str(port),
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     try:
         wait_until(lambda: http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200, 30, "the OFII service ready")
         bus = Bus(amqp_url, Topology(PARTIES, namespace=namespace))
@@ -53,8 +71,11 @@ def test_guichet_run_exports_its_spans_to_the_otlp_endpoint(amqp_url, namespace,
         finally:
             bus.close()
         span_name = f"process {namespace}.ofii".encode()
-        wait_until(lambda: any(path == "/v1/traces" and span_name in body for path, body in Receiver.posts), 30,
-                   "the OFII's processing span at the OTLP endpoint")
+        wait_until(
+            lambda: any(path == "/v1/traces" and span_name in body for path, body in Receiver.posts),
+            30,
+            "the OFII's processing span at the OTLP endpoint",
+        )
     finally:
         proc.terminate()
         code = proc.wait(timeout=20)

@@ -1,10 +1,11 @@
 """Interoperability: an agency connector written with plain pika and the exported JSON Schemas,
 without any of guichet's code, files a dossier and receives what the bus sends the employer and
 the worker."""
+
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jsonschema
 import pika
@@ -34,21 +35,34 @@ class PikaConnector:
 
     def file(self, dossier_id: str, payload: dict, facts: dict) -> None:
         entry = self.index["employeur.depot_autorisation_travail"]
-        envelope = {"message_id": str(uuid.uuid4()), "type": entry["type"], "version": entry["version"],
-                    "dossier_id": dossier_id, "causation_id": None,
-                    # The employer the portal authenticated, by its SIRET: it files for itself.
-                    "sender": {"agency": "employeur", "office": payload["dossier"]["employer"]["siret"]},
-                    "recipient": entry["recipient"],
-                    "sent_at": datetime.now(timezone.utc).isoformat(), "deadline": None, "facts": facts,
-                    "payload": payload}
+        envelope = {
+            "message_id": str(uuid.uuid4()),
+            "type": entry["type"],
+            "version": entry["version"],
+            "dossier_id": dossier_id,
+            "causation_id": None,
+            # The employer the portal authenticated, by its SIRET: it files for itself.
+            "sender": {"agency": "employeur", "office": payload["dossier"]["employer"]["siret"]},
+            "recipient": entry["recipient"],
+            "sent_at": datetime.now(UTC).isoformat(),
+            "deadline": None,
+            "facts": facts,
+            "payload": payload,
+        }
         jsonschema.validate(payload, self.schema(entry["schema"]))
         jsonschema.validate(envelope, self.schema("envelope.schema.json"))
         self.channel.basic_publish(
-            exchange=f"{self.namespace}.flux", routing_key=entry["routing_key"], body=json.dumps(envelope),
-            properties=pika.BasicProperties(content_type="application/json", delivery_mode=2,
-                                            message_id=envelope["message_id"],
-                                            headers={"type": entry["type"], "version": entry["version"]}),
-            mandatory=True)
+            exchange=f"{self.namespace}.flux",
+            routing_key=entry["routing_key"],
+            body=json.dumps(envelope),
+            properties=pika.BasicProperties(
+                content_type="application/json",
+                delivery_mode=2,
+                message_id=envelope["message_id"],
+                headers={"type": entry["type"], "version": entry["version"]},
+            ),
+            mandatory=True,
+        )
 
     def receive(self, dossier_id: str, until: str, timeout: float) -> list[dict]:
         """Read the employer's and the worker's queue until `until` arrives, validating each payload."""
@@ -78,9 +92,15 @@ def test_a_plain_pika_connector_files_a_dossier_and_receives_the_decisions(amqp_
     export_schemas(schemas_dir)
     raw = dossier(title="carte_bleue_europeenne", employment_department="75", residence_department="75")
     payload = {"dossier": {k: v for k, v in raw.items() if k not in ("id", "facts")} | {"regime": "circulaire-2012"}}
-    zero = {"ofii_transmission_days": 0, "smoe_instruction_days": 0, "ofii_consulat_hours": 0,
-            "visa_instruction_days": 0, "arrival_days_after_visa": 0, "titre_deposit_days_after_arrival": 0,
-            "prefecture_production_days": 0}
+    zero = {
+        "ofii_transmission_days": 0,
+        "smoe_instruction_days": 0,
+        "ofii_consulat_hours": 0,
+        "visa_instruction_days": 0,
+        "arrival_days_after_visa": 0,
+        "titre_deposit_days_after_arrival": 0,
+        "prefecture_production_days": 0,
+    }
     with running_services(amqp_url, namespace, tmp_path, 1000):
         connector = PikaConnector(amqp_url, namespace, schemas_dir)
         try:

@@ -1,6 +1,7 @@
 """A real Prometheus, configured from deploy/prometheus, scrapes the four services and RabbitMQ: after a
 known number of dossiers, its query API returns what each agency's journal says it handled, the
 alert rules load, and every dashboard query runs."""
+
 import json
 import subprocess
 from pathlib import Path
@@ -37,39 +38,61 @@ def local_config(ports: dict[str, int], tmp_path: Path) -> Path:
 
 def test_prometheus_scrapes_the_four_services_and_counts_what_their_journals_record(amqp_url, namespace, tmp_path):
     ports = {agency: free_port() for agency in AGENCIES}
-    with running_services(amqp_url, namespace, tmp_path, TIME_SCALE,
-                          extra={a: ["--http-port", str(p)] for a, p in ports.items()}) as bus:
+    with running_services(
+        amqp_url, namespace, tmp_path, TIME_SCALE, extra={a: ["--http-port", str(p)] for a, p in ports.items()}
+    ) as bus:
         prometheus = Prometheus(local_config(ports, tmp_path), tmp_path)
         try:
             prometheus.wait_ready()
             data = bus["data"]
             scenario = tmp_path / "scenario.json"
             scenario.write_text(json.dumps({"dossiers": [dossier(id="P")]}))
-            subprocess.run(guichet("submit", str(scenario), *bus["bus"], "--repeat", str(DOSSIERS), *bus["clock"]),
-                           check=True, capture_output=True, timeout=60)
-            wait_until(lambda: [s.get("outcome") for s in read_states("ofii", data).values()] == ["titre_remis"] * DOSSIERS,
-                       120, f"{DOSSIERS} dossiers at titre_remis")
+            subprocess.run(
+                guichet("submit", str(scenario), *bus["bus"], "--repeat", str(DOSSIERS), *bus["clock"]),
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            wait_until(
+                lambda: [s.get("outcome") for s in read_states("ofii", data).values()] == ["titre_remis"] * DOSSIERS,
+                120,
+                f"{DOSSIERS} dossiers at titre_remis",
+            )
 
             for agency in AGENCIES:
                 query = f'sum(guichet_messages_consumed_total{{agency="{agency}",outcome="handled"}})'
                 # Reminders of deadlines still to come may arrive: wait for the scrape and the journal to agree.
-                wait_until(lambda: prometheus.value(query) == handled_in_journal(agency, data) > 0, 60,
-                           f"Prometheus's {query} to equal {agency}'s journal ({handled_in_journal(agency, data)})")
+                wait_until(
+                    lambda query=query, agency=agency: prometheus.value(query) == handled_in_journal(agency, data) > 0,
+                    60,
+                    f"Prometheus's {query} to equal {agency}'s journal ({handled_in_journal(agency, data)})",
+                )
             assert prometheus.value('count(up{job="guichet"} == 1)') == len(AGENCIES)
-            assert prometheus.value('min(guichet_ready)') == 1
+            assert prometheus.value("min(guichet_ready)") == 1
             assert prometheus.value('sum(guichet_messages_published_total{agency="ofii"})') > 0
             assert prometheus.value('sum(guichet_handler_seconds_count{agency="smoe"})') > 0
             # The error queue's metric, as the alert reads it from RabbitMQ's per-object endpoint: there, and empty.
-            wait_until(lambda: prometheus.value(f'rabbitmq_queue_messages_ready{{queue="{namespace}.erreurs"}}') == 0,
-                       30, f"RabbitMQ's rabbitmq_queue_messages_ready for {namespace}.erreurs")
+            wait_until(
+                lambda: prometheus.value(f'rabbitmq_queue_messages_ready{{queue="{namespace}.erreurs"}}') == 0,
+                30,
+                f"RabbitMQ's rabbitmq_queue_messages_ready for {namespace}.erreurs",
+            )
 
             rules = [r for g in prometheus.api("rules")["groups"] for r in g["rules"]]
             assert len(rules) == 8 and all(r["health"] == "ok" for r in rules), rules
             # Other tests share this RabbitMQ: only this bus's queues and services concern this test.
-            failures = {"GuichetErrorQueueNotEmpty", "GuichetMessagesSentToErrorQueue", "GuichetServiceDown",
-                        "GuichetServiceNotReady"}
-            ours = [a["labels"] for a in prometheus.api("alerts")["alerts"] if a["labels"]["alertname"] in failures
-                    and (a["labels"].get("queue", "").startswith(f"{namespace}.") or "queue" not in a["labels"])]
+            failures = {
+                "GuichetErrorQueueNotEmpty",
+                "GuichetMessagesSentToErrorQueue",
+                "GuichetServiceDown",
+                "GuichetServiceNotReady",
+            }
+            ours = [
+                a["labels"]
+                for a in prometheus.api("alerts")["alerts"]
+                if a["labels"]["alertname"] in failures
+                and (a["labels"].get("queue", "").startswith(f"{namespace}.") or "queue" not in a["labels"])
+            ]
             assert ours == [], ours
 
             dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "guichet.json").read_text())
@@ -78,7 +101,10 @@ def test_prometheus_scrapes_the_four_services_and_counts_what_their_journals_rec
             # The throughput panel's counter is there for the four agencies together (a rate over the last
             # minute would depend on when the flow ended, not on what was counted).
             total = 'sum(guichet_messages_consumed_total{outcome="handled"})'
-            wait_until(lambda: prometheus.value(total) == sum(handled_in_journal(a, data) for a in AGENCIES) > 0, 60,
-                       f"Prometheus's {total} to equal the four journals together")
+            wait_until(
+                lambda: prometheus.value(total) == sum(handled_in_journal(a, data) for a in AGENCIES) > 0,
+                60,
+                f"Prometheus's {total} to equal the four journals together",
+            )
         finally:
             prometheus.stop()

@@ -1,6 +1,7 @@
 """A receiver judges by its own register, its own clock and the law, whatever a sender claims: each
 attack below is delivered over the bus (once in memory, once on RabbitMQ), refused or absorbed
 before any handler, and leaves the DT-OFII's register as it was. The error queue says why."""
+
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -14,21 +15,22 @@ from guichet.runner import Runner
 from guichet.timeutil import PARIS
 from guichet.topology import Topology
 from guichet_simulation.harness import Simulation
-from services.intake import filing
 from schemas.actes import TransmissionValidee
 from schemas.autorisation_travail import Criteria, DecisionAutorisationTravail
 from schemas.titre import DepotTitre
 from schemas.visa import DecisionVisa
-from services.parties import PARTIES
 from services.bootstrap import compose
+from services.intake import filing
+from services.parties import PARTIES
 from tests.conftest import DIRECTORY, delete_namespace, dossier, scenario
 
 OFII = compose(DIRECTORY).agencies["ofii"]
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 OK = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
 SIRET = dossier()["employer"]["siret"]
-VISA = DecisionVisa(granted=True, visa="VLS-TS salarié en mission", valid_from=date(2026, 2, 1),
-                    valid_until=date(2027, 2, 1))
+VISA = DecisionVisa(
+    granted=True, visa="VLS-TS salarié en mission", valid_from=date(2026, 2, 1), valid_until=date(2027, 2, 1)
+)
 
 
 class DtOfii:
@@ -62,7 +64,9 @@ class DtOfii:
         """Everything a delivery could change about the dossier: its state, its outbox, its tasks."""
         with self.register.transaction() as tx:
             outbox = tx.rows("SELECT message_id, type, due_at FROM outbox WHERE dossier_id = ? ORDER BY id", dossier_id)
-            tasks = tx.rows("SELECT task, opened_at, closed_at FROM tasks WHERE dossier_id = ? ORDER BY task", dossier_id)
+            tasks = tx.rows(
+                "SELECT task, opened_at, closed_at FROM tasks WHERE dossier_id = ? ORDER BY task", dossier_id
+            )
         return self.register.state(dossier_id), outbox, tasks
 
     def journal(self, dossier_id: str = "D-1") -> list[str]:
@@ -81,6 +85,7 @@ def open_ofii(broker, namespace):
     def open_(register_path, now=START) -> DtOfii:
         opened.append(DtOfii(broker, namespace, register_path, now))
         return opened[-1]
+
     yield open_
     for agency in opened:
         agency.close(broker, namespace)
@@ -166,8 +171,11 @@ def test_II_A_1_a_late_smoe_decision_dated_before_its_deadline_is_recorded_late(
     forwarded_to_the_smoe(ofii)
     arrived = START + timedelta(days=12)
     ofii.clock.advance_to(arrived)
-    backdated = envelope(DecisionAutorisationTravail(favorable=True, criteria=OK), START + timedelta(days=9),
-                         deadline=START + timedelta(days=40))
+    backdated = envelope(
+        DecisionAutorisationTravail(favorable=True, criteria=OK),
+        START + timedelta(days=9),
+        deadline=START + timedelta(days=40),
+    )
     ofii.deliver(backdated)
     assert ofii.filed() == []
     step = next(s for s in ofii.register.state("D-1")["steps"] if s["step"] == "decision_autorisation_travail")
@@ -237,11 +245,11 @@ def test_an_employer_acts_only_on_the_dossiers_it_filed(open_ofii, tmp_path):
     ofii = open_ofii(tmp_path / "ofii.sqlite3")
     ofii.act(deposit())
     before = ofii.snapshot()
-    ofii.deliver(envelope(DepotTitre(arrived_on=START.date(), documents=["passeport"]), START,
-                          office="98765432100019"))
+    ofii.deliver(envelope(DepotTitre(arrived_on=START.date(), documents=["passeport"]), START, office="98765432100019"))
     other = deposit()
-    ofii.deliver(other.model_copy(update={"dossier_id": "D-2", "sender": Sender(agency="employeur",
-                                                                                office="98765432100019")}))
+    ofii.deliver(
+        other.model_copy(update={"dossier_id": "D-2", "sender": Sender(agency="employeur", office="98765432100019")})
+    )
     assert ofii.snapshot() == before and ofii.register.state("D-2") is None
     filed = ofii.filed()
     assert [reason for reason, _ in filed] == ["not_competent", "not_competent"]

@@ -1,6 +1,7 @@
 """On PostgreSQL each agency may have an account of its own that owns its schema and nothing else
 (docker-compose.yml's register-setup grants no more): such an account opens its register and shows
 its dossiers, and cannot reach another agency's schema."""
+
 import os
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def agency_database():
     name, ofii, smoe = f"guichet_accounts_{tag}", f"ofii_{tag}", f"smoe_{tag}"
     admin.execute(f'CREATE DATABASE "{name}"')
     for role in (ofii, smoe):
-        admin.execute(f'CREATE ROLE "{role}" LOGIN PASSWORD \'{tag}\'')
+        admin.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{tag}'")
     db_url = urlunsplit(urlsplit(SERVER)._replace(path=f"/{name}"))
     with psycopg.connect(db_url, autocommit=True) as db:
         db.execute(f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC')
@@ -45,6 +46,7 @@ def agency_database():
 
     def url(role):
         return urlunsplit(parts._replace(netloc=f"{role}:{tag}@{parts.hostname}:{parts.port or 5432}", path=f"/{name}"))
+
     try:
         yield {"ofii": url(ofii), "smoe": url(smoe)}
     finally:

@@ -2,10 +2,12 @@
 embedded default and the production database keep the same guarantees (the write of a state, its
 message id and its outbox in one transaction; a journal whose chain holds; a schema that is
 upgraded, or refused, the same way)."""
+
 import sqlite3
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
+import psycopg
 import pytest
 
 from guichet.envelope import Sender, wrap
@@ -15,7 +17,7 @@ from guichet.registers import migrations
 from guichet.registers.migrations import CURRENT, LEGACY, Step
 from schemas.titre import Recepisse
 
-NOW = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
 class Place:
@@ -38,6 +40,7 @@ class Place:
             conn.close()
             return
         import psycopg
+
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             conn.execute(f'SET search_path TO "{self.schema}"')
@@ -46,6 +49,7 @@ class Place:
     def drop(self):
         if self.kind == "postgresql":
             import psycopg
+
             with psycopg.connect(self.url, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
 
@@ -66,8 +70,12 @@ def register(place):
 
 
 def recepisse(day=1, dossier_id="D-1"):
-    return wrap(Recepisse(valid_until=date(2026, 6, day)), dossier_id=dossier_id,
-                sender=Sender(agency="prefecture"), sent_at=NOW + timedelta(days=day))
+    return wrap(
+        Recepisse(valid_until=date(2026, 6, day)),
+        dossier_id=dossier_id,
+        sender=Sender(agency="prefecture"),
+        sent_at=NOW + timedelta(days=day),
+    )
 
 
 def test_a_state_saved_is_read_back_and_a_rolled_back_one_is_not(register):
@@ -152,7 +160,7 @@ def test_the_reader_sees_what_the_register_wrote_and_cannot_write(place):
         assert [r["type"] for r in reader.journal_records("out")] == ["prefecture.recepisse"]
         assert reader.verify_journal().records == 1
         assert reader.schema_version() == CURRENT
-        with pytest.raises(Exception):
+        with pytest.raises((sqlite3.OperationalError, psycopg.errors.ReadOnlySqlTransaction)):
             reader._conn.execute("DELETE FROM dossiers")
 
 
@@ -172,11 +180,15 @@ def test_a_fresh_register_is_created_at_the_current_version(place):
 def test_a_legacy_register_is_recognised_by_its_columns_and_upgraded_on_open(place):
     """Registers made before the version table keep opening, as they always did, and gain the
     columns added since (the outbox claims), their rows untouched."""
-    place.raw("CREATE TABLE outbox (id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, dossier_id TEXT NOT NULL, "
-              "routing_key TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, headers TEXT NOT NULL, "
-              "due_at TEXT NOT NULL, published_at TEXT)")
-    place.raw("INSERT INTO outbox (id, message_id, dossier_id, routing_key, type, body, headers, due_at) "
-              "VALUES (1, 'm-1', 'D-1', 'ofii.x', 'x', '{}', '{}', '2026-01-01T00:00:00.000000+00:00')")
+    place.raw(
+        "CREATE TABLE outbox (id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, dossier_id TEXT NOT NULL, "
+        "routing_key TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, headers TEXT NOT NULL, "
+        "due_at TEXT NOT NULL, published_at TEXT)"
+    )
+    place.raw(
+        "INSERT INTO outbox (id, message_id, dossier_id, routing_key, type, body, headers, due_at) "
+        "VALUES (1, 'm-1', 'D-1', 'ofii.x', 'x', '{}', '{}', '2026-01-01T00:00:00.000000+00:00')"
+    )
     reg = place.open()
     try:
         assert reg.migration.found == LEGACY and reg.migration.version == CURRENT
@@ -199,10 +211,13 @@ def test_a_register_written_by_a_newer_version_is_refused_naming_both_versions(p
 
 def _add_step(monkeypatch, on_open):
     """A step N+1 as a later version would append it, to test the upgrade from version N."""
+
     def add_priority(tx, dialect):
         tx.execute("ALTER TABLE tasks ADD COLUMN priority TEXT")
-    monkeypatch.setattr(migrations, "STEPS", migrations.STEPS + (Step(CURRENT + 1, "task priorities", add_priority,
-                                                                        on_open=on_open),))
+
+    monkeypatch.setattr(
+        migrations, "STEPS", migrations.STEPS + (Step(CURRENT + 1, "task priorities", add_priority, on_open=on_open),)
+    )
 
 
 def test_an_additive_step_runs_on_open_from_the_previous_version(place, monkeypatch):
@@ -212,7 +227,7 @@ def test_an_additive_step_runs_on_open_from_the_previous_version(place, monkeypa
     try:
         assert (reg.migration.found, reg.migration.version) == (CURRENT, CURRENT + 1)
         with reg.transaction() as tx:
-            tx.execute("UPDATE tasks SET priority = 'high'")   # the column is there
+            tx.execute("UPDATE tasks SET priority = 'high'")  # the column is there
     finally:
         reg.close()
 
@@ -228,4 +243,4 @@ def test_a_step_not_run_on_open_refuses_the_register_until_the_upgrade_command(p
         assert "upgraded from version" in reg.migration.describe()
     finally:
         reg.close()
-    place.open().close()    # upgraded: it opens again
+    place.open().close()  # upgraded: it opens again

@@ -1,5 +1,6 @@
 """Failure in tiers: immediate retries, delayed retries counted in a header, then the error queue.
 Once on the embedded transport (its wait queues on the virtual clock) and once on RabbitMQ (wait queues)."""
+
 from datetime import date, datetime
 
 import pytest
@@ -14,8 +15,8 @@ from guichet.timeutil import PARIS
 from guichet.topology import Topology
 from schemas.titre import Recepisse
 from services.ofii.state import OfiiDossier
-from tests.conftest import wait_until
 from services.parties import PARTIES
+from tests.conftest import wait_until
 
 DELAYS = (0.2, 0.4, 0.6)
 
@@ -44,6 +45,7 @@ def flaky_ofii(broker, namespace, tmp_path):
         runner = Runner(Agency(definition, Register(str(tmp_path / "ofii.sqlite3"), "ofii"), clock), bus)
         made.append(runner)
         return runner, handler
+
     made: list[Runner] = []
     yield make
     for runner in made:
@@ -53,8 +55,12 @@ def flaky_ofii(broker, namespace, tmp_path):
 
 
 def send_recepisse(runner: Runner) -> None:
-    env = wrap(Recepisse(valid_until=date(2026, 6, 1)), dossier_id="D-1", sender=Sender(agency="prefecture"),
-               sent_at=runner.agency.clock.now())
+    env = wrap(
+        Recepisse(valid_until=date(2026, 6, 1)),
+        dossier_id="D-1",
+        sender=Sender(agency="prefecture"),
+        sent_at=runner.agency.clock.now(),
+    )
     runner.bus.publish_envelope(env)
 
 

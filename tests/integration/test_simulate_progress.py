@@ -1,5 +1,6 @@
 """A large scenario shows its progress on a terminal (standard error), and standard output still
 carries the JSON document alone."""
+
 import json
 import os
 import pty
@@ -18,8 +19,13 @@ def test_simulate_on_a_terminal_shows_progress_and_keeps_stdout_for_the_json(tmp
     terminal: list[bytes] = []
     reader = threading.Thread(target=_read_all, args=(master, terminal), daemon=True)
     reader.start()
-    result = subprocess.run([sys.executable, "-m", "guichet_cli", "simulate", "--scenario", str(scenario), "--json"],
-                            stdout=subprocess.PIPE, stderr=slave, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "guichet_cli", "simulate", "--scenario", str(scenario), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+        timeout=600,
+    )
     os.close(slave)
     reader.join(timeout=10)
     assert result.returncode == 0
@@ -32,8 +38,12 @@ def test_without_a_terminal_nothing_but_logs_reach_standard_error(tmp_path):
     scenario = tmp_path / "varied.json"
     with open(scenario, "w") as out:
         write_scenario(out, 200, 7)
-    result = subprocess.run([sys.executable, "-m", "guichet_cli", "simulate", "--scenario", str(scenario), "--json"],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "guichet_cli", "simulate", "--scenario", str(scenario), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0 and "\rsimulate: " not in result.stderr
 
 

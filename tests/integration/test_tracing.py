@@ -2,10 +2,11 @@
 as the simulation runs them) with the OpenTelemetry SDK recording in memory. The dossier's trace
 crosses the four agencies with every parent link intact, through a delayed retry (a handler that
 fails once) and through the late queue's relay (a consulate that does not consume in time)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,10 +16,10 @@ from guichet.clock import ScaledClock
 from guichet.register import Register
 from guichet.runner import Runner
 from guichet.topology import Topology
-from services.intake import filing
 from schemas.base import AGENCIES
-from services.parties import PARTIES
 from services.bootstrap import compose
+from services.intake import filing
+from services.parties import PARTIES
 from tests.conftest import DIRECTORY, dossier, scenario, wait_until
 
 pytestmark = pytest.mark.broker
@@ -26,8 +27,15 @@ pytestmark = pytest.mark.broker
 TIME_SCALE = 100_000  # 48 hours to the consulate (II.A.1) in about 1.7 s
 RETRY_DELAY = 0.3
 # Every act comes quickly, so that the whole dossier takes a few seconds; the consulate's 48 hours are the test.
-QUICK = {"ofii_transmission_days": 0.5, "smoe_instruction_days": 1, "ofii_consulat_hours": 1, "visa_instruction_days": 1,
-         "arrival_days_after_visa": 0, "titre_deposit_days_after_arrival": 0, "prefecture_production_days": 1}
+QUICK = {
+    "ofii_transmission_days": 0.5,
+    "smoe_instruction_days": 1,
+    "ofii_consulat_hours": 1,
+    "visa_instruction_days": 1,
+    "arrival_days_after_visa": 0,
+    "titre_deposit_days_after_arrival": 0,
+    "prefecture_production_days": 1,
+}
 
 
 class FailsOnce:
@@ -42,6 +50,7 @@ class FailsOnce:
                 self.failed = True
                 raise RuntimeError("the SMOE's application server answered 503")
             return handler(msg, ctx, state)
+
         return handle
 
 
@@ -50,7 +59,7 @@ def four_agencies(amqp_url, namespace, tmp_path):
     topology = Topology(PARTIES, namespace=namespace, retry_delays=(RETRY_DELAY,))
     bus = Bus(amqp_url, topology)
     bus.declare()
-    clock = ScaledClock(TIME_SCALE, datetime.now(timezone.utc))
+    clock = ScaledClock(TIME_SCALE, datetime.now(UTC))
     runners = {}
     for name, definition in compose(DIRECTORY).agencies.items():
         if name == "smoe":
@@ -65,7 +74,8 @@ def four_agencies(amqp_url, namespace, tmp_path):
 
 
 def test_one_dossier_one_trace_across_the_four_agencies_through_a_retry_and_the_late_queue(
-        four_agencies, finished_spans, namespace):
+    four_agencies, finished_spans, namespace
+):
     bus, clock, runners = four_agencies
     filed = scenario(dossier(id="TRACE", title="carte_bleue_europeenne", facts=QUICK)).dossiers[0]
     bus.publish_envelope(filing("TRACE", filed, "circulaire-2012", clock.now(), DIRECTORY))
@@ -86,8 +96,11 @@ def test_one_dossier_one_trace_across_the_four_agencies_through_a_retry_and_the_
             relayed.append(late)
 
     wait_until(lambda: step(hold_consulat=True) or relayed, 60, "the consulate's transmission in the late queue")
-    wait_until(lambda: step(hold_consulat=False) or (ofii.state("TRACE") or {}).get("outcome") == "titre_remis",
-               90, "the dossier at titre_remis")
+    wait_until(
+        lambda: step(hold_consulat=False) or (ofii.state("TRACE") or {}).get("outcome") == "titre_remis",
+        90,
+        "the dossier at titre_remis",
+    )
 
     spans = finished_spans()
     by_id = {s.context.span_id: s for s in spans}
@@ -107,9 +120,13 @@ def test_one_dossier_one_trace_across_the_four_agencies_through_a_retry_and_the_
     # The delayed retry: the failed handling publishes to the wait queue, whose message is handled again.
     failed = next(s for s in in_trace if s.attributes.get("guichet.outcome") == "retrying")
     assert failed.name == f"process {namespace}.smoe" and not failed.status.is_ok
-    retried = next(s for s in in_trace if s.name == f"process {namespace}.smoe"
-                   and s.attributes["messaging.message.id"] == failed.attributes["messaging.message.id"]
-                   and s.attributes["guichet.outcome"] == "processed")
+    retried = next(
+        s
+        for s in in_trace
+        if s.name == f"process {namespace}.smoe"
+        and s.attributes["messaging.message.id"] == failed.attributes["messaging.message.id"]
+        and s.attributes["guichet.outcome"] == "processed"
+    )
     wait_publish = parent(retried)
     assert wait_publish.name == f"publish {namespace}.vers.attente.{RETRY_DELAY:g}s" and parent(wait_publish) is failed
 
@@ -117,12 +134,19 @@ def test_one_dossier_one_trace_across_the_four_agencies_through_a_retry_and_the_
     relay = next(s for s in in_trace if s.name == f"process {namespace}.retard")
     sent = parent(relay)
     assert sent.name == f"publish {namespace}.flux" and parent(sent).name == f"process {namespace}.ofii"
-    consulat = [s for s in in_trace if s.name == f"process {namespace}.consulat"
-                and s.attributes.get("guichet.outcome") == "processed"]
+    consulat = [
+        s
+        for s in in_trace
+        if s.name == f"process {namespace}.consulat" and s.attributes.get("guichet.outcome") == "processed"
+    ]
     assert any(parent(parent(s)) is relay for s in consulat), "the consulate handles the relayed message in the trace"
 
     publish = sent.attributes
     assert publish["messaging.system"] == "rabbitmq" and publish["messaging.operation"] == "publish"
     assert publish["messaging.rabbitmq.destination.routing_key"].startswith("consulat.")
-    assert publish["messaging.message.id"] == relay.attributes.get("messaging.message.id", publish["messaging.message.id"])
-    assert retried.attributes["messaging.operation"] == "process" and retried.attributes["messaging.system"] == "rabbitmq"
+    assert publish["messaging.message.id"] == relay.attributes.get(
+        "messaging.message.id", publish["messaging.message.id"]
+    )
+    assert (
+        retried.attributes["messaging.operation"] == "process" and retried.attributes["messaging.system"] == "rabbitmq"
+    )

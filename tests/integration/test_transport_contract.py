@@ -2,6 +2,7 @@
 (`broker` runs each test on both; the RabbitMQ half fails, never skips, when the broker is down).
 The embedded broker keeps its TTLs on the bus's clock: a virtual clock here, moved by the test;
 RabbitMQ keeps real time, so its delays are short and waited for on a condition."""
+
 from __future__ import annotations
 
 import uuid
@@ -100,8 +101,9 @@ def test_a_delivery_rejected_without_requeue_is_dead_lettered_to_the_late_queue(
 
 
 def test_an_error_filing_keeps_the_message_whole_under_its_key_with_its_context(bus):
-    bus.to_error_queue(b"\xff raw", {"type": "essai"}, "application/json",
-                       {"reason": "undecodable", "message_id": "e-1"}, "ofii.essai")
+    bus.to_error_queue(
+        b"\xff raw", {"type": "essai"}, "application/json", {"reason": "undecodable", "message_id": "e-1"}, "ofii.essai"
+    )
     filed = take(bus, "erreurs", "the filing")
     assert filed.body == b"\xff raw" and filed.delivery_info["routing_key"] == "ofii.essai"
     assert filed.headers["x-guichet-error-reason"] == "undecodable" and filed.headers["type"] == "essai"

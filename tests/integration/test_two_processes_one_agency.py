@@ -1,10 +1,11 @@
 """Two `guichet run ofii` processes on one queue and one SQLite register, beside the three other
 agencies: every dossier reaches its outcome, no message is handled or sent twice, and the journal's
 hash chain, written by both, stays whole."""
+
 import json
 import subprocess
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -28,30 +29,59 @@ def duplicates(agency: str, data_dir, direction: str) -> dict[str, int]:
 
 
 def test_two_ofii_processes_share_the_queue_and_the_register_without_loss_or_double(amqp_url, namespace, tmp_path):
-    origin = datetime.now(timezone.utc)
-    services = ServiceProcesses(amqp_url, namespace, tmp_path / "data", TIME_SCALE, origin,
-                                replicas={"ofii": 2}, log_level="info")
+    origin = datetime.now(UTC)
+    services = ServiceProcesses(
+        amqp_url, namespace, tmp_path / "data", TIME_SCALE, origin, replicas={"ofii": 2}, log_level="info"
+    )
     data = services.data_dir
     try:
         services.start_all()
         assert set(services.processes) == {*AGENCIES, "ofii-2"}
         scenario = tmp_path / "scenario.json"
-        scenario.write_text(json.dumps({"dossiers": [
-            dossier(id="MISSION", family={"spouse": True, "minor_children": 1}),
-            dossier(id="CB", title="carte_bleue_europeenne", employment_department="69", residence_department="69"),
-        ]}))
+        scenario.write_text(
+            json.dumps(
+                {
+                    "dossiers": [
+                        dossier(id="MISSION", family={"spouse": True, "minor_children": 1}),
+                        dossier(
+                            id="CB",
+                            title="carte_bleue_europeenne",
+                            employment_department="69",
+                            residence_department="69",
+                        ),
+                    ]
+                }
+            )
+        )
         submitted = subprocess.run(
-            guichet("submit", str(scenario), "--broker", amqp_url, "--namespace", namespace,
-                    "--repeat", str(DOSSIERS // 2), "--time-scale", repr(float(TIME_SCALE)),
-                    "--clock-origin", origin.isoformat()),
-            capture_output=True, text=True, timeout=60)
+            guichet(
+                "submit",
+                str(scenario),
+                "--broker",
+                amqp_url,
+                "--namespace",
+                namespace,
+                "--repeat",
+                str(DOSSIERS // 2),
+                "--time-scale",
+                repr(float(TIME_SCALE)),
+                "--clock-origin",
+                origin.isoformat(),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert submitted.returncode == 0, submitted.stderr
 
         def outcomes() -> dict[str, str]:
             return {d: s.get("outcome") for d, s in read_states("ofii", data).items()}
 
-        wait_until(lambda: len(outcomes()) == DOSSIERS and set(outcomes().values()) == {"titre_remis"}, 180,
-                   f"{DOSSIERS} dossiers at titre_remis with two DT-OFII processes (so far: {Counter(outcomes().values())})")
+        wait_until(
+            lambda: len(outcomes()) == DOSSIERS and set(outcomes().values()) == {"titre_remis"},
+            180,
+            f"{DOSSIERS} dossiers at titre_remis with two DT-OFII processes (so far: {Counter(outcomes().values())})",
+        )
         services.check_alive()
     finally:
         stopped = services.stop_all(20)

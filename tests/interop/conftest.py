@@ -1,5 +1,6 @@
 """The Node.js verifier: installed from tests/interop/node's lock file by `npm ci` once per test
 session. Node and npm are required: the interoperability tests fail, never skip, without them."""
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,20 @@ def node_verify():
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.fail("node and npm are needed to check signatures as a JavaScript connector would (install Node.js 18+)")
-    installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, capture_output=True, text=True,
-                               timeout=300)
+    installed = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, capture_output=True, text=True, timeout=300
+    )
     if installed.returncode != 0:
         pytest.fail(f"npm ci in {NODE_DIR} failed: {installed.stderr.strip()[-2000:]}")
 
     def verify(directory: Path, envelopes: list[Path]) -> tuple[int, dict[str, dict]]:
         """Run verify.mjs; its exit code and its verdict for each file, by file name."""
-        done = subprocess.run([node, str(NODE_DIR / "verify.mjs"), str(directory), *map(str, envelopes)],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [node, str(NODE_DIR / "verify.mjs"), str(directory), *map(str, envelopes)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         verdicts = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
         assert len(verdicts) == len(envelopes), f"node verifier said: {done.stdout}{done.stderr}"
         return done.returncode, {Path(v["file"]).name: v for v in verdicts}

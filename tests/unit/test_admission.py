@@ -1,6 +1,7 @@
 """What a delivery must show before its body is read (guichet/admission.py), and the bounds the
 envelope codec puts on what it reads: the receiver checks what the broker told it, not what the
 sender wrote (DESIGN.md, "Trust between separate administrations")."""
+
 from __future__ import annotations
 
 import json
@@ -9,18 +10,19 @@ from datetime import datetime
 import pytest
 
 from guichet.admission import MAX_BODY_BYTES, AccountPlan, Admission, account_prefix
-from tests.conftest import MESSAGES
 from guichet.envelope import MAX_DEPTH, MAX_TEXT, PermanentError, Sender, decode, wrap
 from guichet.timeutil import PARIS
 from schemas.remise import RemiseTitre
+from tests.conftest import MESSAGES
 
 START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 PORTAL = AccountPlan(roles={"travailleur": "employeur"})
 HEADERS = {"type": "consulat.decision_visa", "sender": "consulat"}
 
 
-def refusal(admission: Admission, body=b"{}", headers=None, routing_key="ofii.consulat.decision_visa",
-            user_id=None) -> str | None:
+def refusal(
+    admission: Admission, body=b"{}", headers=None, routing_key="ofii.consulat.decision_visa", user_id=None
+) -> str | None:
     try:
         admission.check(body, HEADERS if headers is None else headers, routing_key, user_id)
     except PermanentError as exc:
@@ -29,8 +31,14 @@ def refusal(admission: Admission, body=b"{}", headers=None, routing_key="ofii.co
 
 
 def ofii(**changes) -> Admission:
-    base = {"agency": "ofii", "account_prefix": "p-", "plan": PORTAL, "relay": "ofii", "signed": False,
-            "writable": ("ofii", "smoe", "consulat", "prefecture")}
+    base = {
+        "agency": "ofii",
+        "account_prefix": "p-",
+        "plan": PORTAL,
+        "relay": "ofii",
+        "signed": False,
+        "writable": ("ofii", "smoe", "consulat", "prefecture"),
+    }
     return Admission(**{**base, **changes})
 
 
@@ -49,9 +57,14 @@ def test_cc_and_bcc_headers_are_refused_since_the_broker_does_not_check_them_aga
     assert refusal(ofii(), headers=headers, user_id="p-consulat") == "cc_refused"
 
 
-@pytest.mark.parametrize("routing_key", ["prefecture.ofii.transmission_prefecture",  # not addressed to the OFII
-                                         "ofii.smoe.decision_autorisation_travail",   # another type than the header
-                                         "ofii.anything"])
+@pytest.mark.parametrize(
+    "routing_key",
+    [
+        "prefecture.ofii.transmission_prefecture",  # not addressed to the OFII
+        "ofii.smoe.decision_autorisation_travail",  # another type than the header
+        "ofii.anything",
+    ],
+)
 def test_a_delivery_not_under_its_own_key_addressed_to_this_agency_is_misaddressed(routing_key):
     assert refusal(ofii(), routing_key=routing_key, user_id="p-consulat") == "misaddressed"
 
@@ -74,8 +87,12 @@ def test_the_publishing_account_must_speak_for_the_sender():
     assert refusal(admission, headers={"type": "consulat.decision_visa"}, user_id="p-consulat") == "wrong_account"
     # The employers' portal speaks for the employer and for the worker.
     worker = {"type": "travailleur.presentation_convocation", "sender": "travailleur"}
-    assert refusal(admission, headers=worker, routing_key="ofii.travailleur.presentation_convocation",
-                   user_id="p-employeur") is None
+    assert (
+        refusal(
+            admission, headers=worker, routing_key="ofii.travailleur.presentation_convocation", user_id="p-employeur"
+        )
+        is None
+    )
     # Its own retries come back under its own account.
     assert refusal(admission, user_id="p-ofii") is None
 
@@ -86,14 +103,20 @@ def test_a_relay_or_a_replay_is_accepted_only_when_signatures_say_who_sent_it():
     replay = {**HEADERS, "x-guichet-replays": 1}
     key = "smoe.ofii.transmission_smoe"
     assert refusal(smoe, headers=late, routing_key=key, user_id="p-ofii") == "wrong_account"
-    assert refusal(smoe, headers={**late, "type": "ofii.transmission_smoe"}, routing_key=key,
-                   user_id="p-operateur") == "wrong_account"
+    assert (
+        refusal(smoe, headers={**late, "type": "ofii.transmission_smoe"}, routing_key=key, user_id="p-operateur")
+        == "wrong_account"
+    )
     signed = Admission("smoe", "p-", PORTAL, relay="ofii", signed=True, writable=("smoe",))
     assert refusal(signed, headers=late, routing_key=key, user_id="p-ofii") is None
-    assert refusal(signed, headers={**replay, "type": "ofii.transmission_smoe"}, routing_key=key,
-                   user_id="p-operateur") is None
-    assert refusal(signed, headers={**HEADERS, "type": "ofii.transmission_smoe"}, routing_key=key,
-                   user_id="p-operateur") == "wrong_account", "an operator's message that is not a replay"
+    assert (
+        refusal(signed, headers={**replay, "type": "ofii.transmission_smoe"}, routing_key=key, user_id="p-operateur")
+        is None
+    )
+    assert (
+        refusal(signed, headers={**HEADERS, "type": "ofii.transmission_smoe"}, routing_key=key, user_id="p-operateur")
+        == "wrong_account"
+    ), "an operator's message that is not a replay"
 
 
 def test_without_an_agency_account_there_is_no_account_to_check():
@@ -113,8 +136,9 @@ def test_a_refused_delivery_is_filed_under_a_key_the_agency_may_write():
 
 
 def envelope_body(**changes) -> bytes:
-    raw = json.loads(wrap(RemiseTitre(card_number="1"), dossier_id="D-1", sender=Sender(agency="ofii"),
-                          sent_at=START).body())
+    raw = json.loads(
+        wrap(RemiseTitre(card_number="1"), dossier_id="D-1", sender=Sender(agency="ofii"), sent_at=START).body()
+    )
     raw.update(changes)
     return json.dumps(raw).encode()
 
@@ -125,8 +149,19 @@ def reason(body: bytes, headers=None) -> str:
     return f"{caught.value.reason}: {caught.value}"
 
 
-@pytest.mark.parametrize("dossier_id", ["../../etc/passwd", "D-1/../x", "D'1", "D-1; DROP TABLE dossiers",
-                                        "<svg onload=alert(1)>", 'D-1\n{"level":"info"}', "", "x" * 101])
+@pytest.mark.parametrize(
+    "dossier_id",
+    [
+        "../../etc/passwd",
+        "D-1/../x",
+        "D'1",
+        "D-1; DROP TABLE dossiers",
+        "<svg onload=alert(1)>",
+        'D-1\n{"level":"info"}',
+        "",
+        "x" * 101,
+    ],
+)
 def test_identifiers_follow_a_strict_pattern(dossier_id):
     assert reason(envelope_body(dossier_id=dossier_id)).startswith("invalid_payload: envelope: dossier_id")
 
@@ -138,7 +173,9 @@ def test_key_ids_and_parties_follow_a_strict_pattern():
 
 def test_headers_must_say_what_the_body_says():
     body = envelope_body()
-    assert decode(body, {"type": "ofii.remise_titre", "dossier_id": "D-1", "sender": "ofii", "version": 1}, messages=MESSAGES)
+    assert decode(
+        body, {"type": "ofii.remise_titre", "dossier_id": "D-1", "sender": "ofii", "version": 1}, messages=MESSAGES
+    )
     assert reason(body, {"dossier_id": "D-2"}).startswith("header_mismatch: header dossier_id")
     assert reason(body, {"sender": "consulat"}).startswith("header_mismatch: header sender")
 

@@ -1,5 +1,6 @@
 """The composition root (services/bootstrap.py): one place builds the message registry, the
 directory of services and the four agencies, and each agency is handed exactly those."""
+
 from __future__ import annotations
 
 import json

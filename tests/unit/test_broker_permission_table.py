@@ -3,6 +3,7 @@
 RabbitMQ searches an account's configure, write and read regexes in queue and exchange names alike,
 and its topic regexes in routing keys: here every regex is searched in every name of a namespace and
 in the routing key of every message type, as RabbitMQ does (`re.search`, not `re.match`)."""
+
 from __future__ import annotations
 
 import re
@@ -20,27 +21,39 @@ MESSAGES = message_registry()
 
 NS = "ns"
 WAITS = {"vers.attente.1s", "vers.attente.10s", "vers.attente.60s"}
-QUEUES = {*AGENCIES, "usagers", "ministere", "erreurs", "erreurs.archive", "non_routes", "retard",
-          "attente.1s", "attente.10s", "attente.60s"}
+QUEUES = {
+    *AGENCIES,
+    "usagers",
+    "ministere",
+    "erreurs",
+    "erreurs.archive",
+    "non_routes",
+    "retard",
+    "attente.1s",
+    "attente.10s",
+    "attente.60s",
+}
 EXCHANGES = {"flux", "rejeu", "vers.non_routes", "vers.erreurs", "vers.erreurs.archive", "vers.retard", *WAITS}
 # The broker's own exchanges: publishing on the default exchange is writing on `amq.default`.
-BROKER_OWN = {"amq.default", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match",
-              "amq.rabbitmq.trace"}
+BROKER_OWN = {"amq.default", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match", "amq.rabbitmq.trace"}
 AGENCY_WRITES = {"flux", "vers.erreurs", *WAITS}
 EXPECTED = {
     "ofii": {"configure": set(), "write": AGENCY_WRITES, "read": {"ofii", "retard"}},
     "smoe": {"configure": set(), "write": AGENCY_WRITES, "read": {"smoe"}},
     "consulat": {"configure": set(), "write": AGENCY_WRITES, "read": {"consulat"}},
     "prefecture": {"configure": set(), "write": AGENCY_WRITES, "read": {"prefecture"}},
-    "operateur": {"configure": set(), "write": {"rejeu", "vers.erreurs", "vers.erreurs.archive"},
-                  "read": {"erreurs", "erreurs.archive"}},
+    "operateur": {
+        "configure": set(),
+        "write": {"rejeu", "vers.erreurs", "vers.erreurs.archive"},
+        "read": {"erreurs", "erreurs.archive"},
+    },
     "employeur": {"configure": set(), "write": {"flux"}, "read": {"usagers"}},
 }
 PEOPLE = ("employeur", "travailleur")
 
 
 def short(name: str) -> str:
-    return name[len(NS) + 1:] if name.startswith(NS + ".") else name
+    return name[len(NS) + 1 :] if name.startswith(NS + ".") else name
 
 
 @pytest.mark.parametrize("queue_type", ["classic", "quorum"])
@@ -54,8 +67,10 @@ def test_no_exchange_shares_a_name_with_a_queue(queue_type):
 def test_each_permission_names_exactly_the_queues_and_exchanges_of_its_table():
     state = broker_admin.desired_state("v", NS, {})
     names = {f"{NS}.{n}" for n in QUEUES | EXCHANGES} | BROKER_OWN
-    found = {user: {kind: {short(n) for n in names if re.search(regex, n)} for kind, regex in perms.items()}
-             for user, perms in state.permissions.items()}
+    found = {
+        user: {kind: {short(n) for n in names if re.search(regex, n)} for kind, regex in perms.items()}
+        for user, perms in state.permissions.items()
+    }
     assert found == EXPECTED
 
 
@@ -77,8 +92,11 @@ def sends(role: str, cls, simulated_actors: bool) -> bool:
     if role == "employeur":
         return cls.SENDER in PEOPLE  # the portal speaks for the employer and the worker
     if role == "ofii":
-        return (cls.SENDER == "ofii" or (cls.SENDER in AGENCIES and cls.RECIPIENT in AGENCIES)  # the late relay
-                or (simulated_actors and cls.SENDER in PEOPLE and cls.RECIPIENT == "ofii"))
+        return (
+            cls.SENDER == "ofii"
+            or (cls.SENDER in AGENCIES and cls.RECIPIENT in AGENCIES)  # the late relay
+            or (simulated_actors and cls.SENDER in PEOPLE and cls.RECIPIENT == "ofii")
+        )
     return cls.SENDER == role  # an agency; the operator sends nothing
 
 
@@ -92,13 +110,16 @@ def test_each_account_may_publish_the_key_of_a_type_only_when_its_party_sends_it
             assert bool(re.search(write, key)) is sends(role, cls, simulated_actors), (role, key)
 
 
-@pytest.mark.parametrize("role, key", [
-    ("ofii", "consulat.smoe.decision_visa"),            # no such type: not a key of the registry
-    ("ofii", "consulat.ofii.transmission_consulat.x"),  # a key of the registry with something after
-    ("ofii", "x.consulat.ofii.transmission_consulat"),
-    ("smoe", "ofii.smoe.anything"),
-    ("employeur", "ofii.employeur."),
-])
+@pytest.mark.parametrize(
+    "role, key",
+    [
+        ("ofii", "consulat.smoe.decision_visa"),  # no such type: not a key of the registry
+        ("ofii", "consulat.ofii.transmission_consulat.x"),  # a key of the registry with something after
+        ("ofii", "x.consulat.ofii.transmission_consulat"),
+        ("smoe", "ofii.smoe.anything"),
+        ("employeur", "ofii.employeur."),
+    ],
+)
 def test_a_key_that_is_not_exactly_one_of_the_registry_is_refused(role, key):
     write = broker_admin.desired_state("v", NS, {}).topic_permissions[role][f"{NS}.flux"]["write"]
     assert not re.search(write, key)
@@ -132,7 +153,9 @@ def test_every_queue_but_the_classic_late_queue_is_bounded_by_one_policy_and_dro
             assert governing == [], "dead-lettered at most once into it: a limit would drop"
             continue
         [definition] = governing
-        assert definition["overflow"] == expected and definition["max-length"] == 7 and definition["max-length-bytes"] == 9
+        assert (
+            definition["overflow"] == expected and definition["max-length"] == 7 and definition["max-length-bytes"] == 9
+        )
     agences = made[f"{NS}.agences"]["definition"]
     assert agences["dead-letter-exchange"] == topo.late_exchange.name, "merged with the dead-lettering"
     if queue_type == "quorum":

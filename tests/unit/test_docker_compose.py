@@ -1,4 +1,5 @@
 """docker-compose.yml, the Dockerfile and .dockerignore agree with the real `guichet` command line."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -69,7 +70,7 @@ def test_base_images_are_variables_defaulting_to_public_images():
         assert resolve(build["args"]["GUICHET_BASE_IMAGE"]) == "python:3.11-slim"
     script = (ROOT / "scripts" / "build-base-images").read_text(encoding="utf-8")
     for variable in ("GUICHET_BASE_IMAGE", "RABBITMQ_IMAGE", "POSTGRES_IMAGE"):
-        assert f"stand_in \"${variable}\"" in script, f"scripts/build-base-images builds no {variable}"
+        assert f'stand_in "${variable}"' in script, f"scripts/build-base-images builds no {variable}"
 
 
 def test_postgres_is_health_checked_over_tcp_and_keeps_its_data():
@@ -86,7 +87,12 @@ def test_agency_keeps_its_register_in_its_own_schema_under_its_own_account(agenc
     service = SERVICES[agency]
     url = urlsplit(parse(service["command"]).database_url)
     assert (url.scheme, url.username, url.password, url.hostname, url.path) == (
-        "postgresql", agency, None, "postgres", "/guichet")
+        "postgresql",
+        agency,
+        None,
+        "postgres",
+        "/guichet",
+    )
     assert service["environment"]["PGPASSFILE"] == f"/register-secrets/{agency}.pgpass"
     assert "register-secrets:/register-secrets:ro" in service["volumes"]
     assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -142,8 +148,15 @@ def test_dockerfile_installs_the_dependencies_then_the_code_as_a_non_root_user()
     assert re.search(r"^ARG GUICHET_BASE_IMAGE=python:3\.11-slim$", dockerfile, re.M)
     assert re.search(r"^FROM \$\{GUICHET_BASE_IMAGE\}$", dockerfile, re.M)
     # The dependencies' layer depends on the pinned runtime list alone; the code comes after it.
-    steps = [dockerfile.index(s) for s in ("COPY requirements/runtime.txt ./requirements.txt", "pip install --no-cache-dir -r requirements.txt",
-                                           "COPY . .", "pip install --no-cache-dir --no-deps .")]
+    steps = [
+        dockerfile.index(s)
+        for s in (
+            "COPY requirements/runtime.txt ./requirements.txt",
+            "pip install --no-cache-dir -r requirements.txt",
+            "COPY . .",
+            "pip install --no-cache-dir --no-deps .",
+        )
+    ]
     assert steps == sorted(steps), steps
     users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
     assert users and users[-1] not in {"root", "0"}
@@ -152,11 +165,13 @@ def test_dockerfile_installs_the_dependencies_then_the_code_as_a_non_root_user()
 
 
 def test_dockerignore_leaves_out_local_state_but_not_package_data():
-    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     for local in (".venv", ".git", "data", ".pytest_cache", "guichet/__pycache__", "tests", "deploy"):
-        assert any(fnmatch.fnmatch(local, p.removeprefix("**/")) or fnmatch.fnmatch(local, p)
-                   for p in patterns), local
+        assert any(fnmatch.fnmatch(local, p.removeprefix("**/")) or fnmatch.fnmatch(local, p) for p in patterns), local
     for needed in ("pyproject.toml", "services/data", "guichet_simulation/examples", "schemas", "services"):
         assert not any(fnmatch.fnmatch(needed, p) for p in patterns), needed
 
@@ -179,6 +194,7 @@ def test_broker_setup_runs_once_before_the_agencies_and_each_agency_uses_its_own
 
 def test_run_with_credentials_connects_as_the_agency(tmp_path):
     from guichet_cli.commands.common import account_url
+
     creds = tmp_path / "broker-credentials.json"
     creds.write_text('{"smoe": "p@ss/word", "ofii": "x"}')
     url = account_url("amqp://rabbitmq:5672//", str(creds), "smoe")

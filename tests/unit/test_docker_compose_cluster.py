@@ -1,5 +1,6 @@
 """docker-compose.cluster.yml (the `cluster` profile) agrees with the real `guichet` command line and
 with its nodes' peer-discovery file: three nodes, each agency given the three URLs and quorum queues."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """What a dossier and its facts may say: the contract's length, strict types, bounded durations."""
+
 import pytest
 from pydantic import ValidationError
 

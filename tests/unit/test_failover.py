@@ -1,4 +1,5 @@
 """A failover list: every URL, in a rotating order; the backoff starts over after a working connection."""
+
 from pathlib import Path
 
 from kombu import Connection
@@ -56,6 +57,7 @@ def test_a_nack_is_recognised_under_kombus_wrapping():
     from kombu.exceptions import OperationalError
 
     from guichet.bus import _nacked
+
     try:
         try:
             raise MessageNacked()

@@ -1,4 +1,5 @@
 """The traceback carried in the error-queue headers stays readable when cut."""
+
 from guichet.failures import failure_summary
 
 

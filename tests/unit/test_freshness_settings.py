@@ -1,7 +1,9 @@
 """How far a sender's date may stray from the receiver's clock, as an operator sets it
-(guichet/receipt.py; read from the environment by the command line, guichet_cli/settings.py): the time limits run from the receipt of the dossier ("à compter de la
-réception", II.A.1, II.B), so the receiver's clock dates every step and the sender's date is
-judged against it within bounds an operator can widen."""
+(guichet/receipt.py; read from the environment by the command line, guichet_cli/settings.py): the
+time limits run from the receipt of the dossier ("à compter de la réception", II.A.1, II.B), so the
+receiver's clock dates every step and the sender's date is judged against it within bounds an
+operator can widen."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,8 +19,9 @@ NOW = datetime(2026, 3, 2, 9, tzinfo=PARIS)
 
 
 def dated(sent_at: datetime):
-    return wrap(Recepisse(valid_until=NOW.date()), dossier_id="D-1", sender=Sender(agency="prefecture"),
-                sent_at=sent_at)
+    return wrap(
+        Recepisse(valid_until=NOW.date()), dossier_id="D-1", sender=Sender(agency="prefecture"), sent_at=sent_at
+    )
 
 
 def test_without_settings_five_minutes_ahead_and_a_year_back_are_the_bounds():

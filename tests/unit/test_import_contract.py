@@ -1,6 +1,7 @@
 """The layers are a contract: the runtime (`guichet`) imports no agency, no message contract and no
 tool; the agencies and contracts import no tool; the operator tools and the simulation kit import
 neither each other nor the command line (pyproject.toml, [tool.importlinter])."""
+
 from __future__ import annotations
 
 import tomllib
@@ -16,10 +17,16 @@ def test_the_contract_names_the_runtime_and_the_agencies():
     forbidden = next(c for c in contracts if c["type"] == "forbidden")
     assert forbidden["source_modules"] == ["guichet"]
     assert {"services", "schemas", "guichet_cli", "guichet_operations", "guichet_simulation"} <= set(
-        forbidden["forbidden_modules"])
+        forbidden["forbidden_modules"]
+    )
     layers = next(c for c in contracts if c["type"] == "layers")
-    assert layers["layers"] == ["guichet_cli", "guichet_operations | guichet_simulation", "services", "schemas",
-                                "guichet"]
+    assert layers["layers"] == [
+        "guichet_cli",
+        "guichet_operations | guichet_simulation",
+        "services",
+        "schemas",
+        "guichet",
+    ]
 
 
 def test_the_code_keeps_the_import_contract():

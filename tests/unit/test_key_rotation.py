@@ -2,11 +2,12 @@
 RELOAD_SECONDS, or at once after SIGHUP), a withdrawn key refused on the receiver's clock whatever
 the message's own date, one key per employer, every refusal logged; the `keys` commands replace
 the directory whole."""
+
 from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import structlog
@@ -32,7 +33,7 @@ from services.bootstrap import compose
 from tests.conftest import DIRECTORY
 from tests.unit.test_signing import sign_with
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 SIRET_A, SIRET_B = "55208131766522", "73282932000074"
 
 
@@ -64,13 +65,18 @@ def keys(tmp_path):
 
 
 def recepisse(sent_at=NOW):
-    return wrap(Recepisse(valid_until=date(2027, 6, 1)), dossier_id="D-1", sender=Sender(agency="prefecture"),
-                sent_at=sent_at)
+    return wrap(
+        Recepisse(valid_until=date(2027, 6, 1)), dossier_id="D-1", sender=Sender(agency="prefecture"), sent_at=sent_at
+    )
 
 
 def depot(office: str, sent_at=NOW):
-    return wrap(DepotTitre(arrived_on=date(2026, 2, 20), documents=["passeport"]), dossier_id="D-1",
-                sender=Sender(agency="employeur", office=office), sent_at=sent_at)
+    return wrap(
+        DepotTitre(arrived_on=date(2026, 2, 20), documents=["passeport"]),
+        dossier_id="D-1",
+        sender=Sender(agency="employeur", office=office),
+        sent_at=sent_at,
+    )
 
 
 def cli(*args: str) -> int:
@@ -88,7 +94,7 @@ def test_a_key_revoked_while_the_receiver_runs_is_refused_within_the_reload_dela
     receiver.verify(signed)
     assert cli("revoke", "prefecture", signed.key_id, "--directory", str(keys / "directory.json")) == 0
 
-    monotonic.value += RELOAD_SECONDS / 2          # not looked at yet: the delay is bounded, not zero
+    monotonic.value += RELOAD_SECONDS / 2  # not looked at yet: the delay is bounded, not zero
     receiver.verify(signed)
     monotonic.value += RELOAD_SECONDS / 2
     with pytest.raises(ExpiredKey, match="withdrawn"):
@@ -100,30 +106,38 @@ def test_sighup_makes_the_next_message_read_the_directory_at_once(keys, monotoni
     signed = Trust(KeyDirectory(keys / "directory.json"), keys / "prefecture").sign(recepisse())
     receiver.verify(signed)
     cli("revoke", "prefecture", signed.key_id, "--directory", str(keys / "directory.json"))
-    receiver.directory.reload_soon()               # what the service's SIGHUP handler calls
+    receiver.directory.reload_soon()  # what the service's SIGHUP handler calls
     with pytest.raises(ExpiredKey):
         receiver.verify(signed)
 
 
 def test_validity_is_judged_on_the_receivers_clock_not_on_the_senders_date(keys):
     signer = Trust(KeyDirectory(keys / "directory.json"), keys / "prefecture")
-    backdated = signer.sign(recepisse(sent_at=NOW - timedelta(days=1)))     # dated before the revocation
+    backdated = signer.sign(recepisse(sent_at=NOW - timedelta(days=1)))  # dated before the revocation
     revoked_at = NOW + timedelta(hours=1)
     directory = KeyDirectory(keys / "directory.json")
     directory.withdraw(backdated.key_id, revoked_at)
     directory.save()
     receiver = Trust(KeyDirectory(keys / "directory.json"), None)
-    receiver.verify(backdated, now=revoked_at - timedelta(seconds=1))       # before: accepted
+    receiver.verify(backdated, now=revoked_at - timedelta(seconds=1))  # before: accepted
     with pytest.raises(ExpiredKey, match="this receiver's clock"):
-        receiver.verify(backdated, now=revoked_at)                          # from then on: refused
-    with pytest.raises(ExpiredKey, match="not valid at"):                   # a date outside the key's validity
+        receiver.verify(backdated, now=revoked_at)  # from then on: refused
+    with pytest.raises(ExpiredKey, match="not valid at"):  # a date outside the key's validity
         receiver.verify(sign_with(signer, backdated.key_id, recepisse(sent_at=NOW - timedelta(days=40))), now=NOW)
 
 
 def test_without_a_clock_given_the_receiver_judges_at_the_current_time(keys):
     signed = Trust(KeyDirectory(keys / "directory.json"), keys / "prefecture").sign(recepisse())
-    cli("rotate", "prefecture", "--keys-dir", str(keys / "prefecture"), "--directory", str(keys / "directory.json"),
-        "--overlap-hours", "0")
+    cli(
+        "rotate",
+        "prefecture",
+        "--keys-dir",
+        str(keys / "prefecture"),
+        "--directory",
+        str(keys / "directory.json"),
+        "--overlap-hours",
+        "0",
+    )
     with pytest.raises(ExpiredKey):
         Trust(KeyDirectory(keys / "directory.json"), None).verify(signed)
 
@@ -131,10 +145,18 @@ def test_without_a_clock_given_the_receiver_judges_at_the_current_time(keys):
 def test_a_key_rotated_in_while_the_sender_runs_is_loaded_and_used(keys, monotonic):
     sender = Trust(KeyDirectory(keys / "directory.json"), keys / "prefecture")
     old = sender.sign(recepisse()).key_id
-    cli("rotate", "prefecture", "--keys-dir", str(keys / "prefecture"), "--directory", str(keys / "directory.json"),
-        "--overlap-hours", "1")
+    cli(
+        "rotate",
+        "prefecture",
+        "--keys-dir",
+        str(keys / "prefecture"),
+        "--directory",
+        str(keys / "directory.json"),
+        "--overlap-hours",
+        "1",
+    )
     monotonic.value += RELOAD_SECONDS
-    new = sender.sign(recepisse(sent_at=datetime.now(timezone.utc)))
+    new = sender.sign(recepisse(sent_at=datetime.now(UTC)))
     assert new.key_id != old and new.key_id in sender.private
     Trust(KeyDirectory(keys / "directory.json"), None).verify(new)
 
@@ -166,10 +188,22 @@ def test_an_employer_key_needs_its_siret_and_only_an_employer_key_has_one(keys, 
     directory = str(keys / "directory.json")
     assert cli("generate", "employeur", "--keys-dir", str(keys / "portal"), "--directory", directory) == 2
     assert "--subject SIRET" in capsys.readouterr().err
-    assert cli("generate", "smoe", "--subject", SIRET_A, "--keys-dir", str(keys / "smoe"),
-               "--directory", directory) == 2
-    assert cli("generate", "employeur", "--subject", "12345678900017", "--keys-dir", str(keys / "portal"),
-               "--directory", directory) == 0
+    assert (
+        cli("generate", "smoe", "--subject", SIRET_A, "--keys-dir", str(keys / "smoe"), "--directory", directory) == 2
+    )
+    assert (
+        cli(
+            "generate",
+            "employeur",
+            "--subject",
+            "12345678900017",
+            "--keys-dir",
+            str(keys / "portal"),
+            "--directory",
+            directory,
+        )
+        == 0
+    )
 
 
 def test_every_refused_signature_is_logged_with_its_reason_and_no_personal_data(keys):
@@ -191,7 +225,7 @@ def test_an_unreadable_directory_refuses_everything_until_it_is_repaired(keys, m
     receiver = Trust(KeyDirectory(path), None)
     signed = Trust(KeyDirectory(path), keys / "prefecture").sign(recepisse())
     good = path.read_text()
-    path.write_text('{"keys": [')                   # an operator's broken edit, not the keys command
+    path.write_text('{"keys": [')  # an operator's broken edit, not the keys command
     monotonic.value += RELOAD_SECONDS
     with pytest.raises(KeyDirectoryUnreadable):
         receiver.verify(signed)
@@ -218,29 +252,52 @@ def test_revoking_an_unknown_key_or_another_partys_key_is_refused(keys):
 
 
 def test_keys_init_gives_every_agency_the_worker_and_each_employer_a_key_once(tmp_path, capsys):
-    args = ("init", "--keys-root", str(tmp_path / "keys"), "--directory", str(tmp_path / "public" / "directory.json"),
-            "--employers", f"{SIRET_A},{SIRET_B}")
+    args = (
+        "init",
+        "--keys-root",
+        str(tmp_path / "keys"),
+        "--directory",
+        str(tmp_path / "public" / "directory.json"),
+        "--employers",
+        f"{SIRET_A},{SIRET_B}",
+    )
     assert cli(*args) == 0
     first = json.loads((tmp_path / "public" / "directory.json").read_text())["keys"]
     assert sorted((e["party"], e.get("subject")) for e in first) == sorted(
-        [(a, None) for a in ("ofii", "smoe", "consulat", "prefecture")] + [("travailleur", None)]
-        + [("employeur", SIRET_A), ("employeur", SIRET_B)])
+        [(a, None) for a in ("ofii", "smoe", "consulat", "prefecture")]
+        + [("travailleur", None)]
+        + [("employeur", SIRET_A), ("employeur", SIRET_B)]
+    )
     assert {p.name for p in (tmp_path / "keys").iterdir()} == {"ofii", "smoe", "consulat", "prefecture", "portal"}
     assert len(list((tmp_path / "keys" / "portal").glob("*.pem"))) == 3
-    assert cli(*args) == 0                          # again: nothing changes
+    assert cli(*args) == 0  # again: nothing changes
     assert json.loads((tmp_path / "public" / "directory.json").read_text())["keys"] == first
-    assert cli("init", "--keys-root", str(tmp_path / "keys"), "--directory", str(tmp_path / "d.json"),
-               "--employers", "not-a-siret") == 2
+    assert (
+        cli(
+            "init",
+            "--keys-root",
+            str(tmp_path / "keys"),
+            "--directory",
+            str(tmp_path / "d.json"),
+            "--employers",
+            "not-a-siret",
+        )
+        == 2
+    )
 
 
 def test_every_refused_signature_is_journaled_once_and_changes_no_dossier(keys):
     """The register keeps the evidence of a message its receiver could not trust, without its dossier."""
     register = Register(str(keys / "ofii.sqlite3"), "ofii")
     try:
-        ofii = Agency(compose(DIRECTORY).agencies["ofii"], register, SystemClock(),
-                      trust=Trust(KeyDirectory(keys / "directory.json"), None))
+        ofii = Agency(
+            compose(DIRECTORY).agencies["ofii"],
+            register,
+            SystemClock(),
+            trust=Trust(KeyDirectory(keys / "directory.json"), None),
+        )
         unsigned = recepisse()
-        for _ in range(2):                                  # a redelivery is not journaled twice
+        for _ in range(2):  # a redelivery is not journaled twice
             outcome = ofii.process(unsigned.body())
             assert (outcome.status, outcome.reason) == ("rejected", "unsigned")
         assert [r["direction"] for r in register.journal_of(unsigned.dossier_id)] == ["in_signature_refused"]

@@ -1,6 +1,7 @@
 """The lock files pin what pyproject.toml asks for, and the image (requirements/runtime.txt) runs the
 versions the tests ran with (requirements/test.txt): a dependency added without `scripts/lock` fails
 here, not in a deployment."""
+
 import re
 import tomllib
 from pathlib import Path

@@ -1,5 +1,6 @@
 """The message registry is built, not filled by imports: schemas/catalogue.py gathers every
 contract the schemas package defines, and a type defined twice is refused."""
+
 from __future__ import annotations
 
 import importlib
@@ -21,6 +22,7 @@ def every_contract_defined_in_the_package() -> set[str]:
         for sub in cls.__subclasses__():
             yield sub
             yield from below(sub)
+
     return {c.TYPE for c in below(Message) if "TYPE" in c.__dict__ and c.__module__.startswith("schemas.")}
 
 
@@ -47,5 +49,6 @@ def test_two_classes_under_one_type_are_refused():
 
 def test_a_type_starts_with_its_sender():
     with pytest.raises(TypeError, match="a type starts with its sender"):
+
         class Mal(Message):
             TYPE, SENDER, RECIPIENT = "smoe.mal_nomme", "ofii", "smoe"

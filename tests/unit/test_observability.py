@@ -1,6 +1,7 @@
 """Metrics and trace context of one agency on the embedded transport (no server): what each delivery
 counts, what the register gauges read at scrape time, how deadline alerts are counted (II.E.1), and
 the trace context that log lines and delayed retries carry."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,9 @@ def recepisse_handler(msg, ctx, d):
 
 @pytest.fixture
 def runner(namespace, tmp_path):
-    definition = AgencyDefinition(name="ofii", state_model=OfiiDossier, handlers={Recepisse: recepisse_handler},
-                                  observe=deadline_signal)
+    definition = AgencyDefinition(
+        name="ofii", state_model=OfiiDossier, handlers={Recepisse: recepisse_handler}, observe=deadline_signal
+    )
     clock = VirtualClock(START)
     bus = Bus("memory://", Topology(PARTIES, namespace=namespace, retry_delays=(60,)), clock=clock)
     bus.declare()
@@ -57,8 +59,12 @@ def runner(namespace, tmp_path):
 
 
 def recepisse(runner: Runner, dossier_id: str = "D-1", year: int = 2026):
-    return wrap(Recepisse(valid_until=date(year, 6, 1)), dossier_id=dossier_id, sender=Sender(agency="prefecture"),
-                sent_at=runner.agency.clock.now())
+    return wrap(
+        Recepisse(valid_until=date(year, 6, 1)),
+        dossier_id=dossier_id,
+        sender=Sender(agency="prefecture"),
+        sent_at=runner.agency.clock.now(),
+    )
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float:
@@ -87,7 +93,9 @@ def test_a_failed_handler_counts_a_delayed_retry_and_its_span_goes_with_the_dela
     runner.bus.publish_envelope(recepisse(runner, year=1999))
     assert runner.poll_once()
     assert value(runner.metrics, "guichet_retries_total", agency="ofii", tier="delayed") == 1
-    assert value(runner.metrics, "guichet_messages_consumed_total", agency="ofii", type="unknown", outcome="retried") == 1
+    assert (
+        value(runner.metrics, "guichet_messages_consumed_total", agency="ofii", type="unknown", outcome="retried") == 1
+    )
     failed = next(s for s in finished_spans() if s.name.startswith("process "))
     delayed = runner.bus.get(runner.bus.topology.queue_name("attente.60s"))
     trace_id = delayed.headers["traceparent"].split("-")[1]
@@ -109,9 +117,14 @@ def test_outbox_due_and_open_tasks_are_read_from_the_register_at_scrape_time(run
 def test_II_E_1_a_breach_alert_sent_to_the_referent_counts_as_an_alert_and_a_breach_of_its_step(runner):
     m = Metrics("smoe")
     now = runner.agency.clock.now()
-    warning = ALERTE["smoe"](agency="smoe", task="instruction", step="decision_autorisation_travail",
-                             kind="avertissement", deadline=now)
-    for message in (warning, ALERTE["smoe"](**{**warning.model_dump(), "kind": "depassement"}), Recepisse(valid_until=date(2026, 6, 1))):
+    warning = ALERTE["smoe"](
+        agency="smoe", task="instruction", step="decision_autorisation_travail", kind="avertissement", deadline=now
+    )
+    for message in (
+        warning,
+        ALERTE["smoe"](**{**warning.model_dump(), "kind": "depassement"}),
+        Recepisse(valid_until=date(2026, 6, 1)),
+    ):
         m.published(wrap(message, dossier_id="D-1", sender=Sender(agency=message.SENDER), sent_at=now), deadline_signal)
     step = {"agency": "smoe", "step": "decision_autorisation_travail"}
     assert value(m, "guichet_deadline_alerts_total", **step, kind="avertissement") == 1
@@ -136,6 +149,7 @@ def test_log_lines_carry_the_trace_id_of_the_span_in_progress(finished_spans, ca
 
 def test_a_transient_fault_retried_at_once_counts_an_immediate_retry(runner, monkeypatch):
     import sqlite3
+
     process, calls = runner.agency.process, []
 
     def locked_once(*args, **kwargs):
@@ -148,8 +162,16 @@ def test_a_transient_fault_retried_at_once_counts_an_immediate_retry(runner, mon
     runner.bus.publish_envelope(recepisse(runner))
     assert runner.poll_once()
     assert value(runner.metrics, "guichet_retries_total", agency="ofii", tier="immediate") == 1
-    assert value(runner.metrics, "guichet_messages_consumed_total", agency="ofii", type="prefecture.recepisse",
-                 outcome="handled") == 1
+    assert (
+        value(
+            runner.metrics,
+            "guichet_messages_consumed_total",
+            agency="ofii",
+            type="prefecture.recepisse",
+            outcome="handled",
+        )
+        == 1
+    )
 
 
 def test_a_status_port_already_taken_is_refused_naming_the_option(tmp_path, capsys):
@@ -158,6 +180,7 @@ def test_a_status_port_already_taken_is_refused_naming_the_option(tmp_path, caps
 
     from guichet.status_server import ListenerError, ServiceStatus
     from guichet_cli.main import main
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -167,8 +190,10 @@ def test_a_status_port_already_taken_is_refused_naming_the_option(tmp_path, caps
         # The command line names its options: the runtime names the host and port it was given.
         handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            assert main(["run", "ofii", "--broker", "memory://", "--data-dir", str(tmp_path),
-                         "--http-port", str(port)]) == 2
+            assert (
+                main(["run", "ofii", "--broker", "memory://", "--data-dir", str(tmp_path), "--http-port", str(port)])
+                == 2
+            )
         finally:  # the service set its own before it tried to listen
             for number, handler in handlers.items():
                 signal.signal(number, handler)
@@ -176,15 +201,19 @@ def test_a_status_port_already_taken_is_refused_naming_the_option(tmp_path, caps
 
 
 def test_without_an_sdk_a_delivery_s_trace_context_passes_through_the_outbox_to_what_its_handling_sends(
-        runner, monkeypatch):
+    runner, monkeypatch
+):
     """No tracer provider set (a service without OTEL_EXPORTER_OTLP_ENDPOINT): no span is recorded,
     yet the trace the sender started goes on, into the outbox row and out with the message."""
     monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.NoOpTracerProvider())
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     envelope = recepisse(runner)
-    runner.bus.publish(envelope.body().decode(), envelope.routing_key,
-                       {**envelope.headers(), "traceparent": f"00-{trace_id}-b7ad6b7169203331-01"},
-                       str(envelope.message_id))
+    runner.bus.publish(
+        envelope.body().decode(),
+        envelope.routing_key,
+        {**envelope.headers(), "traceparent": f"00-{trace_id}-b7ad6b7169203331-01"},
+        str(envelope.message_id),
+    )
     assert runner.poll_batch() == 1
     row = runner.agency.register.due_outbox(START + timedelta(days=1))[0]
     assert json.loads(row["headers"])["traceparent"].split("-")[1] == trace_id

@@ -1,4 +1,5 @@
 """The DT-OFII's rules alone (circulaire 2012; CESEDA D.311-18-2)."""
+
 from datetime import date, datetime
 
 import pytest
@@ -29,8 +30,9 @@ def test_I_C_employment_outside_the_eight_departments_goes_to_ordinary_law_and_s
 
 def test_I_E_effective_place_of_work_decides_not_residence():
     assert rules.route(filed(employment_department="92", residence_department="13"), DIRECTORY)[0] == "guichet_unique"
-    assert rules.route(filed(employment_department="13", residence_department="92"), DIRECTORY)[0] == \
-        "smoe_droit_commun"
+    assert (
+        rules.route(filed(employment_department="13", residence_department="92"), DIRECTORY)[0] == "smoe_droit_commun"
+    )
 
 
 def test_I_E_someone_already_in_france_goes_to_the_prefecture_of_residence():
@@ -51,8 +53,10 @@ def test_II_A_1_smoe_of_the_departement_of_employment():
 
 
 def test_2021_platforms_auvergne_rhone_alpes_to_clermont_and_seasonal_to_avignon():
-    assert rules.competent_smoe(filed(regime="plateformes-2021", employment_department="69"), DIRECTORY) == \
-        "plateforme Clermont-Ferrand"
+    assert (
+        rules.competent_smoe(filed(regime="plateformes-2021", employment_department="69"), DIRECTORY)
+        == "plateforme Clermont-Ferrand"
+    )
     seasonal = filed(regime="plateformes-2021", contract={"kind": "saisonnier", "months": 6})
     assert rules.competent_smoe(seasonal, DIRECTORY) == "plateforme Avignon"
 
@@ -60,8 +64,9 @@ def test_2021_platforms_auvergne_rhone_alpes_to_clermont_and_seasonal_to_avignon
 def test_II_A_1_five_days_to_the_smoe_and_48_hours_to_the_consulate():
     received = datetime(2026, 3, 27, 9, 0, tzinfo=PARIS)  # DST starts on 29 March 2026
     assert rules.smoe_deadline(received) == datetime(2026, 4, 1, 9, 0, tzinfo=PARIS)
-    assert rules.consulat_deadline(datetime(2026, 1, 14, 9, 0, tzinfo=PARIS)) == \
-        datetime(2026, 1, 16, 9, 0, tzinfo=PARIS)
+    assert rules.consulat_deadline(datetime(2026, 1, 14, 9, 0, tzinfo=PARIS)) == datetime(
+        2026, 1, 16, 9, 0, tzinfo=PARIS
+    )
 
 
 def test_II_C_1_deposit_later_than_two_months_before_the_visa_expires_is_late():

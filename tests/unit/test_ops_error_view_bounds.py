@@ -1,5 +1,6 @@
 """The error queue's page shows what a hostile sender filed there without stalling: a body nested
 100,000 levels deep or 10 MB long is shown as cut text, not parsed into a 503 or a page of 10 MB."""
+
 from __future__ import annotations
 
 import json

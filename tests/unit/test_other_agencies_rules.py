@@ -1,4 +1,5 @@
 """The SMOE's, the consulate's and the préfecture's rules alone."""
+
 from datetime import date, datetime
 
 import pytest
@@ -7,9 +8,9 @@ from guichet.timeutil import PARIS
 from schemas.autorisation_travail import Criteria
 from schemas.dossier import Contract, Family
 from services.consulat import rules as consulat
+from services.ofii import rules as ofii
 from services.prefecture import rules as prefecture
 from services.smoe import rules as smoe
-from services.ofii import rules as ofii
 from tests.unit.test_ofii_rules import filed
 
 
@@ -19,7 +20,9 @@ def test_II_A_1_smoe_decides_within_ten_days():
 
 def test_2021_three_criteria_each_failed_one_is_a_reason():
     assert smoe.decide(Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)) == (True, [])
-    favorable, reasons = smoe.decide(Criteria(situation_emploi_ok=True, remuneration_ok=False, employer_compliant=False))
+    favorable, reasons = smoe.decide(
+        Criteria(situation_emploi_ok=True, remuneration_ok=False, employer_compliant=False)
+    )
     assert not favorable and len(reasons) == 2 and any("rémunération" in r for r in reasons)
 
 
@@ -30,15 +33,22 @@ def test_II_B_visa_within_fifteen_days_and_compétences_et_talents_mention():
 
 def test_II_E_3_agdref_observation_text():
     card = prefecture.produce_card("salarie_en_mission", "7812345678", date(2026, 3, 14), 36, dispense=True)
-    assert card.agdref_observation == ("Titre de séjour n° 7812345678 valable du 14/03/2026 au 14/03/2029 "
-                                       "produit sans empreinte")
+    assert card.agdref_observation == (
+        "Titre de séjour n° 7812345678 valable du 14/03/2026 au 14/03/2029 produit sans empreinte"
+    )
     with_prints = prefecture.produce_card("salarie_en_mission", "7812345678", date(2026, 3, 14), 36, dispense=False)
     assert with_prints.fingerprints and with_prints.agdref_observation is None
 
 
 def test_card_validity_carte_bleue_contract_plus_three_months_within_three_years():
-    assert prefecture.card_months("carte_bleue_europeenne", Contract(kind="cdd", months=24, monthly_gross_salary_eur=1)) == 27
-    assert prefecture.card_months("carte_bleue_europeenne", Contract(kind="cdd", months=40, monthly_gross_salary_eur=1)) == 36
+    assert (
+        prefecture.card_months("carte_bleue_europeenne", Contract(kind="cdd", months=24, monthly_gross_salary_eur=1))
+        == 27
+    )
+    assert (
+        prefecture.card_months("carte_bleue_europeenne", Contract(kind="cdd", months=40, monthly_gross_salary_eur=1))
+        == 36
+    )
     assert prefecture.card_months("salarie_en_mission", Contract(kind="cdi", monthly_gross_salary_eur=1)) == 36
 
 
@@ -81,20 +91,33 @@ def test_II_C_2_two_months_from_a_winter_morning_end_at_the_same_paris_hour_in_s
     received = datetime.fromisoformat("2026-02-19T09:00:00+01:00")
     limit = prefecture.production_limit(received)
     assert limit == datetime(2026, 4, 19, 9, 0, tzinfo=PARIS) and limit.isoformat() == "2026-04-19T09:00:00+02:00"
-    assert prefecture.production_limit(datetime.fromisoformat("2026-12-31T09:00:00+01:00")) == \
-        datetime(2027, 2, 28, 9, 0, tzinfo=PARIS)
+    assert prefecture.production_limit(datetime.fromisoformat("2026-12-31T09:00:00+01:00")) == datetime(
+        2027, 2, 28, 9, 0, tzinfo=PARIS
+    )
 
 
 def test_II_E_3_annex_2_lists_the_holders_agdref_numbers_per_prefecture_not_the_cards_numbers():
-    from services.views import biometric_report, biometric_tables
     from services.prefecture.state import PrefectureDossier
+    from services.views import biometric_report, biometric_tables
+
     states = []
     for department, dossier_id in (("78", "A"), ("31", "B")):
-        card = prefecture.produce_card("salarie_en_mission", prefecture.card_number(department, dossier_id),
-                                       date(2026, 3, 14), 36, dispense=True,
-                                       agdref=prefecture.agdref_number(department, dossier_id))
-        states.append(PrefectureDossier(dossier_id=dossier_id, department=department, card=card,
-                                        produced_at=datetime(2026, 3, 14, 9, tzinfo=PARIS)).model_dump(mode="json"))
+        card = prefecture.produce_card(
+            "salarie_en_mission",
+            prefecture.card_number(department, dossier_id),
+            date(2026, 3, 14),
+            36,
+            dispense=True,
+            agdref=prefecture.agdref_number(department, dossier_id),
+        )
+        states.append(
+            PrefectureDossier(
+                dossier_id=dossier_id,
+                department=department,
+                card=card,
+                produced_at=datetime(2026, 3, 14, 9, tzinfo=PARIS),
+            ).model_dump(mode="json")
+        )
     assert prefecture.agdref_number("78", "A") != prefecture.card_number("78", "A")
     tables = biometric_tables(states, "2026-03")
     assert tables["78"]["2026-03"]["salarie_en_mission"] == [prefecture.agdref_number("78", "A")]

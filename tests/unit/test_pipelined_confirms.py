@@ -1,4 +1,5 @@
 """The pipelined publisher counts the broker's confirms right whatever order they come in."""
+
 from collections import defaultdict
 
 import pytest
@@ -21,8 +22,7 @@ class ScriptedChannel:
 
     def drain_events(self, timeout):
         if not self.acks:
-            import socket
-            raise socket.timeout()
+            raise TimeoutError()
         tag, multiple = self.acks.pop(0)
         for callback in self.events["basic_ack"]:
             callback(tag, multiple)
@@ -30,6 +30,7 @@ class ScriptedChannel:
 
 def messages(n: int):
     from guichet.pipelined import Outgoing
+
     return [Outgoing("{}", "flux", "ofii.x", {}, str(i)) for i in range(n)]
 
 

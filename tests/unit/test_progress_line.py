@@ -1,6 +1,7 @@
 """The progress line of a large simulation rewrites itself on standard error."""
+
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from guichet_simulation.progress import ProgressLine
 
@@ -20,7 +21,8 @@ def test_the_progress_line_rewrites_itself_on_standard_error():
 
     class P:
         filed, messages, written = 250, 4000, 0
-    line(P, datetime(2026, 3, 1, tzinfo=timezone.utc))
+
+    line(P, datetime(2026, 3, 1, tzinfo=UTC))
     P.written = 1000
     line(P, None)
     line.close()

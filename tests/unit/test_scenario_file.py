@@ -1,13 +1,14 @@
 """A scenario file is read a dossier at a time, and accepts and refuses exactly what the whole
 document's validation does, with the same message naming the field."""
+
 import io
 import json
 
 import pytest
 
 from guichet_simulation.generate import write_scenario
-from services.scenario import ScenarioError, load_scenario
 from guichet_simulation.scenario_file import ScenarioFile
+from services.scenario import ScenarioError, load_scenario
 from tests.conftest import DIRECTORY, dossier
 
 
@@ -55,8 +56,14 @@ def test_a_bad_document_gives_the_whole_documents_error(tmp_path, document):
     assert str(streamed.value) == str(whole.value)
 
 
-@pytest.mark.parametrize("text", ["{not json", '{"dossiers": [' + json.dumps(dossier()) + "]} trailing",
-                                  '{"dossiers": [' + json.dumps(dossier()) + ",]}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        '{"dossiers": [' + json.dumps(dossier()) + "]} trailing",
+        '{"dossiers": [' + json.dumps(dossier()) + ",]}",
+    ],
+)
 def test_text_that_is_not_one_json_document_is_refused_as_such(tmp_path, text):
     path = tmp_path / "bad.json"
     path.write_text(text)
@@ -67,7 +74,7 @@ def test_text_that_is_not_one_json_document_is_refused_as_such(tmp_path, text):
     assert str(streamed.value) == str(whole.value)
 
 
-@pytest.mark.parametrize("text", ['{"dossiers": [' + json.dumps(dossier()) + '],}', "", "   "])
+@pytest.mark.parametrize("text", ['{"dossiers": [' + json.dumps(dossier()) + "],}", "", "   "])
 def test_more_text_that_is_not_json(tmp_path, text):
     path = tmp_path / "bad.json"
     path.write_text(text)

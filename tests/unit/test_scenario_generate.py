@@ -1,6 +1,7 @@
 """A generated scenario of varied dossiers, for trainers, audits and the simulator's benchmark
 (scripts/bench-simulate): valid, seeded, and mixing every title, twelve départements, families,
 refusals, incomplete dossiers, no-shows and slow préfectures over a year."""
+
 import io
 import json
 from collections import Counter
@@ -21,8 +22,13 @@ def test_a_generated_scenario_is_valid_seeded_and_varied():
     assert text == generated(600, 3) and text != generated(600, 4)
     scenario = parse_scenario(json.loads(text), DIRECTORY)
     ds = scenario.dossiers
-    assert {d.title for d in ds} == {"salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne",
-                                     "jeune_professionnel", "autre"}
+    assert {d.title for d in ds} == {
+        "salarie_en_mission",
+        "competences_et_talents",
+        "carte_bleue_europeenne",
+        "jeune_professionnel",
+        "autre",
+    }
     departments = {d.employment_department for d in ds}
     assert len(departments) == 12 and {"31", "38", "59", "63", "69", "75", "78", "92"} <= departments
     assert any(d.family.spouse for d in ds) and any(d.family.minor_children for d in ds)

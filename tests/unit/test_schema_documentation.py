@@ -1,6 +1,7 @@
 """The exported JSON Schemas are what an agency writes its connector from: every field of every
 message, and of every model nested in one, says what it is and shows a value; and every value
 shown is one the bus accepts, both by the message classes and by the exported schemas."""
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,13 @@ MESSAGE_TYPES = sorted(MESSAGES)
 def undocumented(schema: dict) -> list[str]:
     """'Model.field: no description' for each property, top level and in $defs, lacking one or the other."""
     models = {schema["title"]: schema, **schema.get("$defs", {})}
-    return [f"{model_name}.{field}: no {key}"
-            for model_name, model in models.items()
-            for field, prop in model.get("properties", {}).items()
-            for key in ("description", "examples") if not prop.get(key)]
+    return [
+        f"{model_name}.{field}: no {key}"
+        for model_name, model in models.items()
+        for field, prop in model.get("properties", {}).items()
+        for key in ("description", "examples")
+        if not prop.get(key)
+    ]
 
 
 def nested_model(annotation) -> tuple[type[BaseModel] | None, bool]:
@@ -88,6 +92,7 @@ def test_every_scenario_fact_has_a_description_and_examples():
 def test_the_check_names_the_field_that_lacks_a_description_or_examples():
     class Undocumented(BaseModel):
         documented: int = 0
+
     schema = Undocumented.model_json_schema()
     assert undocumented(schema) == ["Undocumented.documented: no description", "Undocumented.documented: no examples"]
 

@@ -1,5 +1,6 @@
 """One configuration object per command: flags first, their GUICHET_* variables as defaults, and
 an error that names where a bad value came from."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,20 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def test_a_flag_wins_over_its_variable_and_the_variable_is_the_default(monkeypatch, tmp_path):
-    for name, value in {"GUICHET_TLS_CA": "/from/env/ca.pem", "GUICHET_TLS_SERVER_NAME": "broker.example.org",
-                        "GUICHET_KEY_DIRECTORY": "/from/env/keys.json", "GUICHET_DATA_DIR": "/from/env/data",
-                        "GUICHET_NAMESPACE": "from-env"}.items():
+    for name, value in {
+        "GUICHET_TLS_CA": "/from/env/ca.pem",
+        "GUICHET_TLS_SERVER_NAME": "broker.example.org",
+        "GUICHET_KEY_DIRECTORY": "/from/env/keys.json",
+        "GUICHET_DATA_DIR": "/from/env/data",
+        "GUICHET_NAMESPACE": "from-env",
+    }.items():
         monkeypatch.setenv(name, value)
     settings = settings_from(parse(["--tls-ca", "/from/flag/ca.pem", "--keys-dir", str(tmp_path)]))
     assert settings.tls.ca == "/from/flag/ca.pem" and settings.tls.origin["ca"] == "--tls-ca"
-    assert settings.tls.server_name == "broker.example.org" and settings.tls.origin["server_name"] == "GUICHET_TLS_SERVER_NAME"
+    assert (
+        settings.tls.server_name == "broker.example.org"
+        and settings.tls.origin["server_name"] == "GUICHET_TLS_SERVER_NAME"
+    )
     assert (settings.signing.key_directory, settings.signing.keys_dir) == ("/from/env/keys.json", str(tmp_path))
     assert str(settings.data_dir) == "/from/env/data" and settings.namespace == "from-env"
 

@@ -1,4 +1,5 @@
 """The simulation's document is written a dossier at a time; its bytes are those of json.dumps."""
+
 import io
 import json
 
@@ -8,11 +9,16 @@ from guichet_simulation.output import write_document
 
 RESULTS = [
     {"dossiers": [], "biometric_report": {}, "biometric_tables": {}, "errors": 0, "failed": []},
-    {"dossiers": [{"id": "A-1", "convocations": [], "titre": None, "famille": [{"role": "conjoint", "n": 2}]},
-                  {"id": "Éloïse-2", "nested": {"deep": {"list": [1, 2.5, "ü"]}}, "empty": {}}],
-     "biometric_report": {"2026-03": {"salarie_en_mission": 1}},
-     "biometric_tables": {"75": {"2026-03": {"salarie_en_mission": ["7512345678"]}}},
-     "errors": 2, "failed": [{"id": "B", "agency": "ofii", "type": None, "error": "x\ny"}]},
+    {
+        "dossiers": [
+            {"id": "A-1", "convocations": [], "titre": None, "famille": [{"role": "conjoint", "n": 2}]},
+            {"id": "Éloïse-2", "nested": {"deep": {"list": [1, 2.5, "ü"]}}, "empty": {}},
+        ],
+        "biometric_report": {"2026-03": {"salarie_en_mission": 1}},
+        "biometric_tables": {"75": {"2026-03": {"salarie_en_mission": ["7512345678"]}}},
+        "errors": 2,
+        "failed": [{"id": "B", "agency": "ofii", "type": None, "error": "x\ny"}],
+    },
 ]
 
 

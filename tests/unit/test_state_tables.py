@@ -1,6 +1,7 @@
 """Each agency's state machine on its own: which message a dossier lets in at which step, from whom,
 judged from the dossier as the agency holds it (services/<agency>/admission.py), and how far a
 sender's date may stray from the receiver's clock (guichet/receipt.py). Pure functions, no register."""
+
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -34,10 +35,10 @@ from schemas.titre import (
 )
 from schemas.veille import ALERTE, VEILLE
 from schemas.visa import DecisionVisa
+from services.bootstrap import compose
 from services.consulat.state import ConsulatDossier
 from services.ofii.state import OfiiDossier
 from services.prefecture.state import PrefectureDossier
-from services.bootstrap import compose
 from services.smoe.state import SmoeDossier
 from services.state_machine import content_key
 from tests.conftest import DIRECTORY, dossier, scenario
@@ -46,8 +47,13 @@ NOW = datetime(2026, 3, 2, 9, tzinfo=PARIS)
 FILED = scenario(dossier()).dossiers[0].filed("circulaire-2012")
 SIRET = FILED.employer.siret
 OK = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
-CARD = Card(kind="salarie_en_mission", number="T78", valid_from=date(2026, 3, 1), valid_until=date(2029, 3, 1),
-            fingerprints=False)
+CARD = Card(
+    kind="salarie_en_mission",
+    number="T78",
+    valid_from=date(2026, 3, 1),
+    valid_until=date(2029, 3, 1),
+    fingerprints=False,
+)
 GATES = {name: d.gate for name, d in compose(DIRECTORY).agencies.items()}
 
 
@@ -122,8 +128,7 @@ def test_II_C_1_an_incomplete_card_dossier_takes_its_documents_and_a_deposit_com
     deposited once the visa is granted."""
     incomplete = ofii(waiting_for="complements_titre")
     assert judge("ofii", ComplementsTitre(documents=["passeport"]), incomplete) is None
-    assert reason(judge("ofii", DepotTitre(arrived_on=date(2026, 2, 1), documents=[]), incomplete)) == \
-        "unexpected_step"
+    assert reason(judge("ofii", DepotTitre(arrived_on=date(2026, 2, 1), documents=[]), incomplete)) == "unexpected_step"
     assert judge("ofii", DepotTitre(arrived_on=date(2026, 2, 1), documents=[]), ofii(waiting_for="depot_titre")) is None
 
 
@@ -143,8 +148,9 @@ def test_II_C_2_the_card_and_the_recepisse_come_from_the_prefecture_the_dossier_
 
 def test_II_B_the_address_is_completed_before_the_dossier_goes_to_the_consulate():
     """II.B: the DT-OFII sees that the address abroad is complete before the transmission."""
-    address = ComplementAdresse(address_abroad=Address(line="1 rue", city="X", country="IND", phone="+91",
-                                                       email="a@example.org"))
+    address = ComplementAdresse(
+        address_abroad=Address(line="1 rue", city="X", country="IND", phone="+91", email="a@example.org")
+    )
     assert judge("ofii", address, ofii(waiting_for="complement_adresse")) is None
     assert reason(judge("ofii", address, ofii(outcome="visa_refuse"))) == "unexpected_step"
 
@@ -153,23 +159,29 @@ def test_an_agent_stamps_only_the_transmission_the_dossier_awaits():
     """II.A.1, II.B: the agent's stamp answers the transmission the dossier waits for."""
     state = ofii(waiting_for="transmission_smoe")
     assert judge("ofii", TransmissionValidee(transmission="transmission_smoe"), state) is None
-    assert reason(judge("ofii", TransmissionValidee(transmission="transmission_consulat"), state)) == \
-        "unexpected_step"
+    assert reason(judge("ofii", TransmissionValidee(transmission="transmission_consulat"), state)) == "unexpected_step"
 
 
 def test_II_E_1_an_agency_alerts_about_its_own_steps_and_its_reminders_always_come_in():
     """II.E.1: the référent hears of a deadline from the agency whose step it is (or from the relay
     about a late transmission); an agency's reminders to itself are always let in, the watch sees
     whether the task is still open."""
-    alert = ALERTE["smoe"](agency="smoe", task="instruction", step="decision_autorisation_travail",
-                           kind="avertissement", deadline=NOW)
+    alert = ALERTE["smoe"](
+        agency="smoe", task="instruction", step="decision_autorisation_travail", kind="avertissement", deadline=NOW
+    )
     closed = ofii(outcome="titre_remis")
     assert judge("ofii", alert, closed) is None
-    forged = ALERTE["smoe"](agency="consulat", task="decision_visa", step="decision_visa", kind="depassement",
-                            deadline=NOW)
+    forged = ALERTE["smoe"](
+        agency="consulat", task="decision_visa", step="decision_visa", kind="depassement", deadline=NOW
+    )
     assert reason(judge("ofii", forged, closed)) == "not_competent"
-    late = ALERTE["ofii"](agency="consulat", task="transmission", step="transmission_consulat",
-                          kind="transmission_en_retard", deadline=NOW)
+    late = ALERTE["ofii"](
+        agency="consulat",
+        task="transmission",
+        step="transmission_consulat",
+        kind="transmission_en_retard",
+        deadline=NOW,
+    )
     assert judge("ofii", late, closed) is None
     reminder = VEILLE["prefecture"](task="production", step="fabrication_titre", kind="depassement", deadline=NOW)
     assert judge("prefecture", reminder, PrefectureDossier(dossier_id="D-1", card=CARD)) is None
@@ -200,8 +212,9 @@ def test_a_message_carrying_the_dossier_never_changes_the_worker_it_names():
     """II.A.2, R.315-7: the consul's decision on a 'compétences et talents' dossier deposited at the
     DT-OFII must be about that worker: identity facts never change by a later message."""
     ct = FILED.model_copy(update={"title": "competences_et_talents"})
-    waiting = OfiiDossier(dossier_id="D-1", dossier=ct, route="guichet_unique",
-                          waiting_for="decision_competences_talents")
+    waiting = OfiiDossier(
+        dossier_id="D-1", dossier=ct, route="guichet_unique", waiting_for="decision_competences_talents"
+    )
     assert judge("ofii", DecisionCompetencesTalents(favorable=True, dossier=ct), waiting) is None
     someone_else = ct.model_copy(update={"worker": ct.worker.model_copy(update={"passport_number": "X9999999"})})
     refused = judge("ofii", DecisionCompetencesTalents(favorable=True, dossier=someone_else), waiting)
@@ -218,20 +231,38 @@ def test_an_employer_acts_for_its_own_dossiers_by_its_siret():
     waiting = ofii(waiting_for="depot_titre")
     refused = judge("ofii", titre, waiting, office="98765432100019")
     assert reason(refused) == "not_competent" and SIRET in refused.error
-    assert reason(judge("ofii", RecoursGracieux(), ofii(outcome="autorisation_travail_refusee",
-                                                         waiting_for="recours_gracieux"), office="")) == "not_competent"
+    assert (
+        reason(
+            judge(
+                "ofii",
+                RecoursGracieux(),
+                ofii(outcome="autorisation_travail_refusee", waiting_for="recours_gracieux"),
+                office="",
+            )
+        )
+        == "not_competent"
+    )
 
 
 def test_the_smoe_consulate_and_prefecture_answer_once_at_their_step():
     """II.A.1 (the SMOE's instruction), II.B (the consul's decision), II.C.2 and II.D (the card, made
     once, sent back once)."""
-    assert judge("smoe", InstructionTerminee(criteria=OK), SmoeDossier(dossier_id="D-1", route="guichet_unique")) is None
-    assert reason(judge("smoe", InstructionTerminee(criteria=OK),
-                        SmoeDossier(dossier_id="D-1", route="smoe_droit_commun"))) == "unexpected_step"
-    assert reason(judge("consulat", DecisionConsul(granted=True), ConsulatDossier(dossier_id="D-1", decided=True))) \
+    assert (
+        judge("smoe", InstructionTerminee(criteria=OK), SmoeDossier(dossier_id="D-1", route="guichet_unique")) is None
+    )
+    assert (
+        reason(
+            judge("smoe", InstructionTerminee(criteria=OK), SmoeDossier(dossier_id="D-1", route="smoe_droit_commun"))
+        )
         == "unexpected_step"
-    assert reason(judge("prefecture", TitreProduit(), PrefectureDossier(dossier_id="D-1", card=CARD))) == \
-        "unexpected_step"
+    )
+    assert (
+        reason(judge("consulat", DecisionConsul(granted=True), ConsulatDossier(dossier_id="D-1", decided=True)))
+        == "unexpected_step"
+    )
+    assert (
+        reason(judge("prefecture", TitreProduit(), PrefectureDossier(dossier_id="D-1", card=CARD))) == "unexpected_step"
+    )
     back = RenvoiTitrePrefecture(card_number="T78")
     assert reason(judge("prefecture", back, PrefectureDossier(dossier_id="D-1"))) == "unexpected_step"
     assert judge("prefecture", back, PrefectureDossier(dossier_id="D-1", card=CARD)) is None
@@ -251,8 +282,9 @@ def test_a_message_dated_ahead_of_the_receiver_beyond_the_tolerance_is_refused()
     assert ahead.reason == "dated_in_future" and "ahead of the receiver's clock" in ahead.error
     # On a clock compressed 400,000 times two hosts may differ by hours of legal time, not by years.
     assert freshness.judge(envelope_dated(NOW + timedelta(hours=12)), NOW, scale=400_000) is None
-    assert freshness.judge(envelope_dated(NOW + timedelta(days=5 * 365)), NOW, scale=400_000).reason == \
-        "dated_in_future"
+    assert (
+        freshness.judge(envelope_dated(NOW + timedelta(days=5 * 365)), NOW, scale=400_000).reason == "dated_in_future"
+    )
 
 
 def test_a_message_that_waited_is_let_in_and_one_dated_years_back_is_not():

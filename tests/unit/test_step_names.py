@@ -1,6 +1,7 @@
 """One name per step (schemas/steps.py): every message that carries a step names a member of the
 enumeration, every member is carried by a message or done inside one agency, and every one has the
 French label an agent reads (circulaire, II: the steps of the paper flow)."""
+
 from schemas.catalogue import message_registry
 from schemas.steps import INTERNAL, Step
 from services.summary import STEPS, label

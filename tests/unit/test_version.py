@@ -1,4 +1,5 @@
 """`guichet --version` names the version pyproject.toml declares, the one an incident report quotes."""
+
 import tomllib
 from pathlib import Path
 
