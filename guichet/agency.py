@@ -1,24 +1,22 @@
 """The runtime of one agency: decode a message, run its handler once, commit the new state with
 the messages it causes, then let the outbox publish them.
 
-An agency reaches the runtime as an `AgencyDefinition`: a state model, a dict of handlers by
-message class, and optionally the simulated actors that play its back-office from a scenario's
-facts, the reminders that watch its deadlines and the alert a late transmission raises. The
-runtime imports no agency.
+An agency reaches the runtime as an `AgencyDefinition` (guichet/agency_definition.py, named from
+here too); the runtime imports no agency.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from pydantic import BaseModel
 
 from guichet import receipt, tracing
+from guichet.agency_definition import Actors, AgencyDefinition, Handler, LateAlert, Reminders
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
 from guichet.handler_context import Context, Outgoing, Task
@@ -27,7 +25,6 @@ from guichet.receipt import Freshness, Gate, Opening, Refused
 from guichet.register import Register, Transaction
 
 if TYPE_CHECKING:
-    from guichet.metrics import Observe
     from guichet.trust import Trust
 
 log = structlog.get_logger("guichet.agency")
@@ -46,49 +43,6 @@ __all__ = [
     "Reminders",
     "Task",
 ]
-
-
-Handler = Callable[[Message, Context, Any], None]
-
-
-class Actors(Protocol):
-    def play(self, task: Task, state: Any, facts: Any) -> list[tuple[Message, datetime]]: ...
-
-
-# The messages an agency schedules to itself to watch a task's deadline, each with when it is due.
-Reminders = Callable[[Task], list[tuple[Message, datetime]]]
-# The alert a late transmission raises, built by the relaying agency; None when none is due.
-LateAlert = Callable[[Envelope, Message], Message | None]
-
-
-@dataclass
-class AgencyDefinition:
-    name: str
-    state_model: type[BaseModel]
-    handlers: dict[type[Message], Handler]
-    office: Callable[[Any], str | None] = lambda state: None
-    actors: Actors | None = None
-    # The messages that open a dossier at this agency; any other one must find the dossier there.
-    opening: tuple[type[Message], ...] = ()
-    facts_model: type[BaseModel] | None = None
-    reminders: Reminders | None = None
-    late_alert: LateAlert | None = None
-    # Reads each message the agency sends and names the deadline alert it is, if any (guichet/metrics.py).
-    observe: Observe | None = None
-    # The agency's state machine: which message it lets in, at which step, from whom (guichet/receipt.py).
-    gate: Gate | None = None
-    # The office a simulated outside party acts from for this dossier (an employer: its SIRET).
-    act_office: Callable[[Message, Any], str | None] = lambda act, state: "simulation"
-    # The message types the agency decodes (the whole contract, so that another agency's message is
-    # refused as not for this one); None: its handlers' types alone.
-    messages: MessageRegistry | None = None
-    # The reference data the handlers consult (ctx.reference); for the guichet unique, the directory
-    # of services. The runtime never reads it.
-    reference: Any = None
-
-    @property
-    def types(self) -> list[str]:
-        return [cls.TYPE for cls in self.handlers]
 
 
 @dataclass(frozen=True)

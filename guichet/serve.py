@@ -29,13 +29,14 @@ import structlog
 from guichet.agency import Agency, AgencyDefinition
 from guichet.bus import Brokers, Bus
 from guichet.clock import Clock
+from guichet.declaration import TopologyMismatch
 from guichet.metrics import Metrics
 from guichet.receipt import Freshness
 from guichet.register import Register
 from guichet.runner import Runner
 from guichet.settings import SigningSettings, TLSSettings
 from guichet.status_server import ServiceStatus
-from guichet.topology import Parties, Topology, TopologyMismatch
+from guichet.topology import Parties, Topology
 
 if TYPE_CHECKING:
     from kombu.messaging import Consumer

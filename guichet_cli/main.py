@@ -11,8 +11,8 @@ from amqp.exceptions import AccessRefused
 
 from guichet import logs
 from guichet.configuration import ConfigurationError
+from guichet.declaration import TopologyMismatch
 from guichet.register import RegisterVersionError
-from guichet.topology import TopologyMismatch
 from guichet_cli.commands import (
     asyncapi_cmd,
     bench,

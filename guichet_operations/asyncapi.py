@@ -17,178 +17,14 @@ from pydantic.json_schema import models_json_schema
 from guichet.envelope import CONTENT_TYPE, Envelope
 from guichet.message import Message
 from guichet.topology import Topology
-
-AMQP_BINDING = "0.3.0"
-REF = "#/components/schemas/{model}"
-ERROR_HEADERS = (
-    "reason",
-    "exception",
-    "message",
-    "traceback",
-    "attempts",
-    "queue",
-    "routing-key",
-    "first-failure",
-    "last-failure",
-    "message_id",
+from guichet_operations.asyncapi_parts import (
+    AMQP_BINDING,
+    REF,
+    exchange_binding,
+    failure_messages,
+    message_of,
+    queue_binding,
 )
-
-
-def _queue_binding(name: str, vhost: str) -> dict:
-    return {
-        "amqp": {
-            "is": "queue",
-            "queue": {"name": name, "durable": True, "exclusive": False, "autoDelete": False, "vhost": vhost},
-            "bindingVersion": AMQP_BINDING,
-        }
-    }
-
-
-def _exchange_binding(name: str, type_: str, vhost: str) -> dict:
-    return {
-        "amqp": {
-            "is": "routingKey",
-            "exchange": {"name": name, "type": type_, "durable": True, "autoDelete": False, "vhost": vhost},
-            "bindingVersion": AMQP_BINDING,
-        }
-    }
-
-
-def _example(cls: type[Message]) -> dict | None:
-    """A payload made of the first example of every field, if the class accepts it."""
-    values = {name: field.examples[0] for name, field in cls.model_fields.items() if field.examples}
-    try:
-        return cls.model_validate(values).model_dump(mode="json")
-    except Exception:  # a field without example, or examples that only make sense apart
-        return None
-
-
-def _headers(cls: type[Message]) -> dict:
-    """The envelope's AMQP headers (guichet/envelope.py: Envelope.headers)."""
-    return {
-        "type": "object",
-        "required": ["type", "version", "dossier_id", "sender"],
-        "properties": {
-            "type": {"type": "string", "const": cls.TYPE, "description": "The message type"},
-            "version": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": cls.VERSION,
-                "description": "The payload's version; a version above the known one is refused",
-            },
-            "dossier_id": {"type": "string", "description": "The dossier the message is about"},
-            "sender": {"type": "string", "const": cls.SENDER, "description": "The party that sent it"},
-        },
-    }
-
-
-def _body(cls: type[Message], payload_ref: str) -> dict:
-    """The body on the wire: the envelope, whose `payload` is this message."""
-    return {
-        "title": f"{cls.TYPE} v{cls.VERSION}",
-        "description": (cls.__doc__ or "").strip(),
-        "allOf": [{"$ref": REF.format(model="Envelope")}],
-        "properties": {
-            "type": {"const": cls.TYPE},
-            "version": {"type": "integer", "maximum": cls.VERSION},
-            "recipient": {"const": cls.RECIPIENT},
-            "sender": {"type": "object", "properties": {"agency": {"const": cls.SENDER}}},
-            "payload": {"$ref": payload_ref},
-        },
-    }
-
-
-def _message(cls: type[Message], payload_ref: str) -> dict:
-    doc = (cls.__doc__ or cls.TYPE).strip()
-    message = {
-        "name": cls.TYPE,
-        "title": f"{cls.TYPE} (v{cls.VERSION})",
-        "summary": doc.splitlines()[0],
-        "description": f"{doc}\n\nSent by `{cls.SENDER}` to `{cls.RECIPIENT}`, version {cls.VERSION}"
-        + (f", step `{cls.STEP}`" if cls.STEP else "")
-        + ".",
-        "contentType": CONTENT_TYPE,
-        "headers": _headers(cls),
-        "payload": _body(cls, payload_ref),
-        "correlationId": {"description": "The dossier", "location": "$message.payload#/dossier_id"},
-        "tags": [{"name": cls.SENDER}],
-        "bindings": {"amqp": {"messageType": cls.TYPE, "bindingVersion": AMQP_BINDING}},
-        "x-guichet-version": cls.VERSION,
-        "x-guichet-sender": cls.SENDER,
-        "x-guichet-recipient": cls.RECIPIENT,
-        "x-guichet-routing-key": f"{cls.RECIPIENT}.{cls.TYPE}",
-    }
-    if cls.STEP:
-        message["x-guichet-step"] = cls.STEP
-    example = _example(cls)
-    if example is not None:
-        message["examples"] = [
-            {
-                "name": "example",
-                "headers": {"type": cls.TYPE, "version": cls.VERSION, "dossier_id": "D-1", "sender": cls.SENDER},
-                "payload": {
-                    "type": cls.TYPE,
-                    "version": cls.VERSION,
-                    "dossier_id": "D-1",
-                    "sender": {"agency": cls.SENDER},
-                    "recipient": cls.RECIPIENT,
-                    "sent_at": "2026-01-05T09:00:00+01:00",
-                    "payload": example,
-                },
-            }
-        ]
-    return message
-
-
-def _failure_messages() -> dict:
-    """What the wait, late and error queues hold: a flow message, whole, with headers of their own."""
-    envelope = {"$ref": REF.format(model="Envelope")}
-    error_headers = {
-        "type": "object",
-        "properties": {
-            f"x-guichet-error-{h}": {
-                "type": "string" if h != "attempts" else "integer",
-                "description": f"Why it failed: {h}",
-            }
-            for h in ERROR_HEADERS
-        },
-    }
-    error_headers["properties"]["x-guichet-history"] = {
-        "type": "string",
-        "description": "JSON list of the failures before the last replay",
-    }
-    return {
-        "failed": {
-            "name": "failed",
-            "title": "A message that can never succeed or failed every retry",
-            "contentType": CONTENT_TYPE,
-            "headers": error_headers,
-            "payload": {"description": "The original body, whole (possibly not JSON)"},
-        },
-        "waiting": {
-            "name": "waiting",
-            "title": "A flow message waiting for its next attempt",
-            "contentType": CONTENT_TYPE,
-            "payload": envelope,
-            "headers": {
-                "type": "object",
-                "properties": {"x-guichet-attempts": {"type": "integer", "description": "Attempts made so far"}},
-            },
-        },
-        "late": {
-            "name": "late",
-            "title": "A transmission that expired in its recipient's queue (past its "
-            "legal deadline); relayed back and reported to the référent",
-            "contentType": CONTENT_TYPE,
-            "payload": envelope,
-        },
-        "unrouted": {
-            "name": "unrouted",
-            "title": "A message no queue was bound to take",
-            "contentType": CONTENT_TYPE,
-            "payload": envelope,
-        },
-    }
 
 
 def asyncapi_document(
@@ -203,8 +39,8 @@ def asyncapi_document(
     refs, defs = models_json_schema([(Envelope, "validation"), *((c, "validation") for c in classes)], ref_template=REF)
     schemas = defs.get("$defs", {})
     payload_ref = {cls: refs[(cls, "validation")]["$ref"] for cls in classes}
-    messages = {cls.TYPE: _message(cls, payload_ref[cls]) for cls in classes}
-    messages.update(_failure_messages())
+    messages = {cls.TYPE: message_of(cls, payload_ref[cls]) for cls in classes}
+    messages.update(failure_messages())
     ns, parties = topology.namespace, topology.parties
     ref = lambda key: {"$ref": f"#/components/messages/{key}"}  # noqa: E731
 
@@ -215,7 +51,7 @@ def asyncapi_document(
             "description": "Topic exchange of every message; routing key `<recipient>.<type>`. Unroutable "
             f"messages go to its alternate exchange `{topology.unrouted_exchange.name}`.",
             "messages": {t: ref(t) for t in messages if t in registry},
-            "bindings": _exchange_binding(topology.flow.name, "topic", vhost),
+            "bindings": exchange_binding(topology.flow.name, "topic", vhost),
         }
     }
     owners = {a: (a,) for a in parties.agencies} | dict(parties.outside)
@@ -229,7 +65,7 @@ def asyncapi_document(
             + ", ".join(f"`{r}.#`" for r in recipients)
             + f" on `{topology.flow.name}`.",
             "messages": {t: ref(t) for t in held},
-            "bindings": _queue_binding(topology.queue_name(owner), vhost),
+            "bindings": queue_binding(topology.queue_name(owner), vhost),
         }
     failure = [
         (
@@ -250,7 +86,7 @@ def asyncapi_document(
             "address": topology.queue_name(owner),
             "description": text,
             "messages": {message: ref(message)},
-            "bindings": _queue_binding(topology.queue_name(owner), vhost),
+            "bindings": queue_binding(topology.queue_name(owner), vhost),
         }
 
     operations: dict[str, Any] = {}

@@ -29,11 +29,11 @@ from kombu.messaging import Consumer, Producer
 
 from guichet import tracing
 from guichet.clock import Clock, SystemClock
-from guichet.configuration import ConfigurationError
 from guichet.envelope import Envelope
 from guichet.metrics import TIMESTAMP_MS
 from guichet.settings import TLSSettings
 from guichet.topology import Topology
+from guichet.transport.brokers import Brokers
 
 log = structlog.get_logger("guichet.bus")
 
@@ -42,30 +42,6 @@ CONNECT_TIMEOUT_SECONDS = 5
 
 # One message of a batch: body, routing key, headers, message id, expiration (seconds, or None).
 Batched = tuple[str | bytes, str, dict[str, Any], str, float | None]
-
-
-class Brokers:
-    """The URLs of a `;`-separated failover list, each tried in turn, in a rotating order: each
-    connection starts with the URL after the one the last connection used."""
-
-    def __init__(self, url: str):
-        self.urls = [u.strip() for u in url.split(";") if u.strip()]
-        if not self.urls:
-            raise ConfigurationError("broker: no URL given")
-        self._next = 0
-
-    def order(self) -> list[str]:
-        return self.urls[self._next :] + self.urls[: self._next]
-
-    def used(self, connection: Connection) -> str | None:
-        """Note the URL a connection ended up on; the next connection starts after it."""
-        where = (connection.hostname, connection.port)
-        for index, url in enumerate(self.urls):
-            probe = Connection(url)
-            if (probe.hostname, probe.port) == where:
-                self._next = (index + 1) % len(self.urls)
-                return url
-        return None
 
 
 class Transport:
