@@ -24,7 +24,7 @@ from guichet.settings import TLSSettings
 from guichet.timeutil import paris
 from guichet.topology import Topology
 from guichet_operations.error_queue import Selection
-from guichet_operations.view import errors as error_queue
+from guichet_operations.view import error_actions
 from guichet_operations.view.actions import ActionLog
 from guichet_operations.view.readiness import readiness
 from guichet_operations.view.registers import Registers, deadline_rows, dossier_rows, select
@@ -162,8 +162,8 @@ def create_app(config: OpsConfig) -> Starlette:
         try:
             b = bus()
             try:
-                groups = error_queue.grouped(error_queue.listing(b))
-                archive = [error_queue.view(e) for e in error_queue.archived(b)]
+                groups = error_actions.grouped(error_actions.listing(b))
+                archive = [error_actions.view(e) for e in error_actions.archived(b)]
             finally:
                 b.close()
         except Exception as exc:  # the broker is down or refuses the account: say so, do not crash
@@ -203,13 +203,13 @@ def create_app(config: OpsConfig) -> Starlette:
         b = bus()
         try:
             if action == "replay":
-                done = error_queue.replay(b, Selection(ids=ids, group=group), limit)
+                done = error_actions.replay(b, Selection(ids=ids, group=group), limit)
                 where = sorted({e.queue or "?" for e in done})
                 return done, f"replayed {len(done)} message(s) to {', '.join(where) or 'their queues'}"
             if action == "archive":
-                done = error_queue.archive(b, Selection(ids=ids, group=group), limit)
+                done = error_actions.archive(b, Selection(ids=ids, group=group), limit)
                 return done, f"archived {len(done)} message(s) to {config.namespace}.erreurs.archive"
-            done = error_queue.restore(b, ids, limit)
+            done = error_actions.restore(b, ids, limit)
             return done, f"restored {len(done)} message(s) to the error queue"
         except Exception as exc:
             return [], f"{action} failed: {type(exc).__name__}: {exc}"

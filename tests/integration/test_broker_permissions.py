@@ -336,7 +336,7 @@ def test_an_agency_cannot_send_a_message_elsewhere_through_an_operator_s_replay(
 def test_the_operator_account_archives_and_restores_a_failed_message(accounts):
     """The operations view archives instead of purging, with the operator's own account: it may
     declare the archive, move a failed message there and file it back in the error queue."""
-    from guichet_operations.view import errors as ops_errors
+    from guichet_operations.view import error_actions as ops_errors
 
     ns, smoe = accounts.namespace, accounts.connect("smoe")
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from guichet_operations.view.errors import SHOWN_BODY_BYTES, _dossier_in, redacted_body
+from guichet_operations.view.error_actions import SHOWN_BODY_BYTES, _dossier_in, redacted_body
 
 
 def test_a_body_nested_beyond_any_parser_is_shown_as_text():
