@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +16,12 @@ import structlog
 
 from guichet import receipt, tracing
 from guichet.agency_definition import Actors, AgencyDefinition, Handler, LateAlert, Reminders
+from guichet.batch import Batch
 from guichet.clock import Clock
 from guichet.envelope import Envelope, PermanentError, Sender, decode, wrap
 from guichet.handler_context import Context, Outgoing, Task
 from guichet.message import Message, MessageRegistry
+from guichet.outcome import Admitted, Outcome
 from guichet.receipt import Freshness, Gate, Opening, Refused
 from guichet.register import Register, Transaction
 
@@ -43,26 +44,6 @@ __all__ = [
     "Reminders",
     "Task",
 ]
-
-
-@dataclass(frozen=True)
-class Admitted:
-    """A delivery decoded and verified, with the handler it goes to: what `Agency.apply` runs."""
-
-    envelope: Envelope
-    message: Message
-    handler: Handler
-
-
-@dataclass
-class Outcome:
-    """What became of one delivery: processed, skipped as a duplicate, or sent to the error queue."""
-
-    status: str
-    envelope: Envelope | None = None
-    reason: str | None = None
-    error: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 class Agency:
@@ -156,46 +137,81 @@ class Agency:
             log.debug("received", sender=envelope.sender.agency, payload=envelope.payload)
             now = self.clock.now()
             if not tx.claim_processed(envelope, now):
-                refused = receipt.duplicate_id(tx, envelope, now)
-                return (
-                    Outcome("duplicate", envelope)
-                    if refused is None
-                    else Outcome("rejected", envelope, reason=refused.reason, error=refused.error)
-                )
+                return self._seen_before(tx, envelope, now)
             stored = tx.load_state(envelope.dossier_id, for_update=True)
             state = self.definition.state_model.model_validate_json(stored) if stored is not None else None
-            verdict = receipt.judge(
-                self.freshness, self.gate, message, envelope, state, now, receipt.clock_scale(self.clock)
-            )
-            if verdict is not None:
-                receipt.file_verdict(tx, verdict, envelope, now)
-                return (
-                    Outcome("rejected", envelope, reason=verdict.reason, error=verdict.error)
-                    if isinstance(verdict, Refused)
-                    else Outcome("duplicate", envelope, "same_content", verdict.what)
-                )
-            if state is None:
-                state = self.definition.state_model(dossier_id=envelope.dossier_id)
-            self.gate.admitted(message, envelope, state, stored is None)
-            facts = getattr(state, "facts", None) or envelope.facts
-            if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
-                state.facts = envelope.facts
-            ctx = Context(
-                envelope,
-                now,
-                self.definition.office(state),
-                facts,
-                self.definition.facts_model,
-                self.definition.reference,
-            )
-            ctx._is_open = lambda task: tx.task_open(envelope.dossier_id, task)
-            handler(message, ctx, state)
-            tx.save_state(envelope.dossier_id, state.model_dump_json(), now)
-            tx.journal("in", envelope, now)
-            receipt.note_skew(tx, self.freshness, envelope, now, receipt.clock_scale(self.clock))
-            self._write_effects(tx, envelope, state, ctx, facts)
+            refused = self._judged(tx, message, envelope, state, now)
+            if refused is not None:
+                return refused
+            state, facts = self._admit(message, envelope, state, opened=stored is None)
+            ctx = self._handle(tx, handler, message, envelope, state, facts, now)
+            self._record(tx, envelope, state, ctx, facts, now)
             log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing], tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)
+
+    def _seen_before(self, tx: Transaction, envelope: Envelope, now: datetime) -> Outcome:
+        """A message id already processed: the same message again (absorbed), or another message
+        under an id already used (refused, guichet/receipt.py)."""
+        refused = receipt.duplicate_id(tx, envelope, now)
+        if refused is None:
+            return Outcome("duplicate", envelope)
+        return Outcome("rejected", envelope, reason=refused.reason, error=refused.error)
+
+    def _judged(
+        self, tx: Transaction, message: Message, envelope: Envelope, state: Any, now: datetime
+    ) -> Outcome | None:
+        """What the receiver checks by itself before any handler runs (its clock, its state machine):
+        the refusal or the absorbed resend, filed in the register; None when the message is let in."""
+        verdict = receipt.judge(
+            self.freshness, self.gate, message, envelope, state, now, receipt.clock_scale(self.clock)
+        )
+        if verdict is None:
+            return None
+        receipt.file_verdict(tx, verdict, envelope, now)
+        if isinstance(verdict, Refused):
+            return Outcome("rejected", envelope, reason=verdict.reason, error=verdict.error)
+        return Outcome("duplicate", envelope, "same_content", verdict.what)
+
+    def _admit(
+        self, message: Message, envelope: Envelope, state: Any, opened: bool
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """The dossier the handler works on (opened by this message if the agency did not hold it),
+        and the facts its simulated people follow: the dossier's own, else the message's."""
+        if state is None:
+            state = self.definition.state_model(dossier_id=envelope.dossier_id)
+        self.gate.admitted(message, envelope, state, opened)
+        facts = getattr(state, "facts", None) or envelope.facts
+        if hasattr(state, "facts") and state.facts is None and envelope.facts is not None:
+            state.facts = envelope.facts
+        return state, facts
+
+    def _handle(
+        self,
+        tx: Transaction,
+        handler: Handler,
+        message: Message,
+        envelope: Envelope,
+        state: Any,
+        facts: dict[str, Any] | None,
+        now: datetime,
+    ) -> Context:
+        """Run the handler once, on the dossier and a context that sees this transaction's tasks."""
+        ctx = Context(
+            envelope, now, self.definition.office(state), facts, self.definition.facts_model, self.definition.reference
+        )
+        ctx._is_open = lambda task: tx.task_open(envelope.dossier_id, task)
+        handler(message, ctx, state)
+        return ctx
+
+    def _record(
+        self, tx: Transaction, envelope: Envelope, state: Any, ctx: Context, facts: dict[str, Any] | None, now: datetime
+    ) -> None:
+        """The new state, the message in the journal (and how far the sender's clock strayed), and
+        what the handler did: all in `tx`, committed together."""
+        tx.save_state(envelope.dossier_id, state.model_dump_json(), now)
+        tx.journal("in", envelope, now)
+        receipt.note_skew(tx, self.freshness, envelope, now, receipt.clock_scale(self.clock))
+        self._write_effects(tx, envelope, state, ctx, facts)
 
     def _write_effects(
         self, tx: Transaction, envelope: Envelope, state: Any, ctx: Context, facts: dict[str, Any] | None
@@ -247,28 +263,3 @@ class Agency:
             facts=facts,
         )
         return self.trust.sign(envelope) if self.trust is not None else envelope
-
-
-class Batch:
-    """The deliveries handled in one transaction (`Agency.batch`)."""
-
-    def __init__(self, agency: Agency, tx: Transaction):
-        self.agency, self.tx = agency, tx
-
-    def process(
-        self, body: bytes | str, headers: dict[str, Any] | None = None, content_type: str | None = "application/json"
-    ) -> Outcome | None:
-        """The message's outcome, or None when its handling raised: its writes were rolled back to
-        its savepoint (the others' stay) and the caller must handle it alone."""
-        read = self.agency.read(body, headers, content_type, self.tx)
-        if isinstance(read, Outcome):
-            return read
-        self.tx.savepoint()
-        try:
-            outcome = self.agency.apply(self.tx, read)
-        except Exception as exc:  # a handler fault, or a processed id another process took first
-            self.tx.rollback_to_savepoint()
-            log.info("handled alone after a fault in a batch", error=f"{type(exc).__name__}: {exc}")
-            return None
-        self.tx.release_savepoint()
-        return outcome
