@@ -47,7 +47,9 @@ OUTCOMES = {
     "failed": "error_queue",
 }
 # The header RabbitMQ's message-timestamp plugin writes too: the publish instant in milliseconds,
-# finer than the AMQP `timestamp` property's whole seconds.
+# finer than the AMQP `timestamp` property's whole seconds. Written as a double (field-table tag
+# 'd'): py-amqp writes a 64-bit integer with tag 'L', which amqplib and the RabbitMQ Java client
+# refuse to decode; every AMQP 0-9-1 client reads a double, exact for milliseconds until year 287396.
 TIMESTAMP_MS = "timestamp_in_ms"
 
 

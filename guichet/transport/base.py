@@ -182,7 +182,7 @@ class Transport:
         exchange = exchange or self.topology.flow
         # Real time of publish, for the delivery latency: the AMQP timestamp (whole seconds) and milliseconds.
         sent = time.time()
-        headers = {**(headers or {}), TIMESTAMP_MS: int(sent * 1000)}
+        headers = {**(headers or {}), TIMESTAMP_MS: float(int(sent * 1000))}
         with tracing.publishing(headers, getattr(exchange, "name", str(exchange)), routing_key, message_id):
             account = {} if self.account is None else {"user_id": self.account}
             self._send(

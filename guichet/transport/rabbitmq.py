@@ -128,7 +128,7 @@ class RabbitMQ(Transport, default=True):
         exchange = self.topology.flow.name
         outgoing = []
         for body, routing_key, headers, message_id, expiration in messages:
-            headers = {**(headers or {}), TIMESTAMP_MS: int(time.time() * 1000)}
+            headers = {**(headers or {}), TIMESTAMP_MS: float(int(time.time() * 1000))}
             with tracing.publishing(headers, exchange, routing_key, message_id):
                 outgoing.append(
                     PipelinedMessage(
