@@ -108,7 +108,9 @@ def keys_for(tmp_path: Path) -> tuple[Path, Path]:
     root, directory = tmp_path / "keys", tmp_path / "public" / "directory.json"
     sirets = sorted({d["employer"]["siret"] for d in DOSSIERS})
     done = subprocess.run(
-        guichet("keys", "init", "--keys-root", str(root), "--directory", str(directory), "--employers", ",".join(sirets)),
+        guichet(
+            "keys", "init", "--keys-root", str(root), "--directory", str(directory), "--employers", ",".join(sirets)
+        ),
         capture_output=True,
         text=True,
         timeout=60,
@@ -244,7 +246,7 @@ def run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, si
             bad = {"INVALID": "invalid_payload"}
             if signed:
                 tampered = json.loads(transmission("TAMPERED", trust).body())
-                tampered["payload"]["stamp"] = "guichet unique (changed)"
+                tampered["payload"]["family"]["minor_children"] = 3  # valid, but not what was signed
                 send_envelope(amqp_url, namespace, tampered)
                 unsigned = json.loads(transmission("UNSIGNED", None).body())
                 send_envelope(amqp_url, namespace, unsigned)
@@ -256,11 +258,9 @@ def run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, si
 
             scenario = tmp_path / "scenario.json"
             scenario.write_text(json.dumps({"dossiers": DOSSIERS}))
-            submit_signing = (
-                ["--key-directory", str(directory), "--keys-dir", str(root / "portal") + os.pathsep + str(root / "ofii")]
-                if signed
-                else []
-            )
+            # The submitting tool plays the employers and the worker (the portal's keys) and the DT-OFII.
+            portal = os.pathsep.join([str(root / "portal"), str(root / "ofii")]) if signed else ""
+            submit_signing = ["--key-directory", str(directory), "--keys-dir", portal] if signed else []
             submitted = subprocess.run(
                 guichet("submit", str(scenario), *bus["bus"], *bus["clock"], *submit_signing),
                 capture_output=True,
@@ -314,4 +314,3 @@ def test_node_consulate_unsigned_same_outcomes_as_python(amqp_url, namespace, tm
 
 def test_node_consulate_signed_same_outcomes_as_python(amqp_url, namespace, tmp_path, node_consulate, reference):
     run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, signed=True)
-

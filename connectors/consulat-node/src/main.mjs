@@ -69,7 +69,11 @@ async function main () {
   const refuse = async (msg, refusal, messageId = null) => {
     await bus.fileError(msg, refusal, isoParis(clock.nowMs()));
     if (messageId) store.commit({ messageId });
-    log('warning', 'message sent to the error queue', { reason: refusal.reason, error: refusal.message, message_id: messageId });
+    const h = msg.properties.headers || {};
+    log('warning', 'message sent to the error queue', {
+      reason: refusal.reason, error: refusal.message, message_id: messageId || msg.properties.messageId || null,
+      type: h.type ?? null, dossier_id: h.dossier_id ?? null,
+    });
   };
 
   const outgoingRows = (envelope, held, result, nowMs) => result.send.map((out) => {
