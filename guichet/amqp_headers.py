@@ -148,7 +148,7 @@ def outgoing(headers: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in headers.items():
         kind = type(value)
-        if kind is str or kind is float or kind is bool:
+        if kind is str or kind is float or kind is bool or (kind is int and INT32[0] <= value <= INT32[1]):
             out[name] = value
         elif value is not None:
             out[name] = _coerce(value)
