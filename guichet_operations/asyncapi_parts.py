@@ -4,23 +4,14 @@ what the wait, late and error queues hold."""
 
 from __future__ import annotations
 
+from guichet import amqp_headers
 from guichet.envelope import CONTENT_TYPE
 from guichet.message import Message
 
 AMQP_BINDING = "0.3.0"
 REF = "#/components/schemas/{model}"
-ERROR_HEADERS = (
-    "reason",
-    "exception",
-    "message",
-    "traceback",
-    "attempts",
-    "queue",
-    "routing-key",
-    "first-failure",
-    "last-failure",
-    "message_id",
-)
+# The x-guichet-error-* headers of a filing, without their prefix (guichet/amqp_headers.py).
+ERROR_HEADERS = amqp_headers.error_suffixes()
 
 
 def queue_binding(name: str, vhost: str) -> dict:
@@ -53,22 +44,14 @@ def _example(cls: type[Message]) -> dict | None:
 
 
 def _headers(cls: type[Message]) -> dict:
-    """The envelope's AMQP headers (guichet/envelope.py: Envelope.headers)."""
-    return {
-        "type": "object",
-        "required": ["type", "version", "dossier_id", "sender"],
-        "properties": {
-            "type": {"type": "string", "const": cls.TYPE, "description": "The message type"},
-            "version": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": cls.VERSION,
-                "description": "The payload's version; a version above the known one is refused",
-            },
-            "dossier_id": {"type": "string", "description": "The dossier the message is about"},
-            "sender": {"type": "string", "const": cls.SENDER, "description": "The party that sent it"},
-        },
-    }
+    """The AMQP headers of a flow message, from the table of guichet/amqp_headers.py: the envelope's
+    (Envelope.headers), required, and those the bus adds on publish."""
+    properties = {h.name: h.schema() for h in amqp_headers.carried_by("flow")}
+    properties["type"]["const"] = cls.TYPE
+    properties["sender"]["const"] = cls.SENDER
+    properties["version"] |= {"minimum": 1, "maximum": cls.VERSION}
+    properties["version"]["description"] += " A version above the known one is refused."
+    return {"type": "object", "required": ["type", "version", "dossier_id", "sender"], "properties": properties}
 
 
 def _body(cls: type[Message], payload_ref: str) -> dict:

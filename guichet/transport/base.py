@@ -16,7 +16,6 @@ Callers never ask which one they have; `Transport(url, topology)` gives the righ
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -28,6 +27,7 @@ from kombu.entity import Exchange
 from kombu.messaging import Consumer, Producer
 
 from guichet import tracing
+from guichet.amqp_headers import outgoing
 from guichet.clock import Clock, SystemClock
 from guichet.envelope import Envelope
 from guichet.metrics import TIMESTAMP_MS
@@ -182,7 +182,10 @@ class Transport:
         exchange = exchange or self.topology.flow
         # Real time of publish, for the delivery latency: the AMQP timestamp (whole seconds) and milliseconds.
         sent = time.time()
-        headers = {**(headers or {}), TIMESTAMP_MS: float(int(sent * 1000))}
+        # Only field types every AMQP client decodes (guichet/amqp_headers.py); a double, not the
+        # 64-bit integer py-amqp would write.
+        headers = outgoing(headers or {})
+        headers[TIMESTAMP_MS] = float(int(sent * 1000))
         with tracing.publishing(headers, getattr(exchange, "name", str(exchange)), routing_key, message_id):
             account = {} if self.account is None else {"user_id": self.account}
             self._send(
@@ -243,7 +246,7 @@ class Transport:
         """Keep a failed message whole, with why it failed in `x-guichet-error-*` headers, under the
         routing key it was delivered with (`<recipient>.<type>`): the key a replay sends it back by."""
         merged = dict(headers or {})
-        merged.update({f"x-guichet-error-{k}": _header_value(v) for k, v in context.items()})
+        merged.update({f"x-guichet-error-{k}": v for k, v in context.items()})  # typed by publish
         merged["x-guichet-original-content-type"] = content_type or ""
         raw = body if isinstance(body, bytes) else str(body).encode()
         self.publish(
@@ -287,11 +290,3 @@ class Transport:
             came = False
         self._drained()
         return came
-
-
-def _header_value(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return json.dumps(value, default=str)

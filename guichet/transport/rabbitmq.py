@@ -21,7 +21,7 @@ import structlog
 from amqp.exceptions import MessageNacked
 from kombu.connection import Connection
 
-from guichet import tracing
+from guichet import amqp_headers, tracing
 from guichet.metrics import TIMESTAMP_MS
 from guichet.pipelined import Outgoing as PipelinedMessage
 from guichet.pipelined import PipelinedPublisher
@@ -128,7 +128,8 @@ class RabbitMQ(Transport, default=True):
         exchange = self.topology.flow.name
         outgoing = []
         for body, routing_key, headers, message_id, expiration in messages:
-            headers = {**(headers or {}), TIMESTAMP_MS: float(int(time.time() * 1000))}
+            headers = amqp_headers.outgoing(headers or {})  # as Transport.publish: types every client decodes
+            headers[TIMESTAMP_MS] = float(int(time.time() * 1000))
             with tracing.publishing(headers, exchange, routing_key, message_id):
                 outgoing.append(
                     PipelinedMessage(

@@ -1,5 +1,6 @@
-"""The Node.js verifier: installed from tests/interop/node's lock file by `npm ci` once per test
-session. Node and npm are required: the interoperability tests fail, never skip, without them."""
+"""The Node.js verifier and the amqplib consumer: installed from the lock files of tests/interop/node
+and tests/interop/amqp by `npm ci` once per test session. Node and npm are required: the
+interoperability tests fail, never skip, without them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 NODE_DIR = Path(__file__).parent / "node"
+AMQP_DIR = Path(__file__).parent / "amqp"
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +39,28 @@ def node_verify():
         return done.returncode, {Path(v["file"]).name: v for v in verdicts}
 
     return verify
+
+
+@pytest.fixture(scope="session")
+def amqplib_consume():
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.fail("node and npm are needed to read deliveries as a JavaScript connector would (install Node.js 18+)")
+    installed = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=AMQP_DIR, capture_output=True, text=True, timeout=300
+    )
+    if installed.returncode != 0:
+        pytest.fail(f"npm ci in {AMQP_DIR} failed: {installed.stderr.strip()[-2000:]}")
+
+    def consume(url: str, queues: list[str], expected: int, timeout: float = 30) -> list[dict]:
+        """Consume `expected` deliveries from `queues` with stock amqplib; each as amqplib decoded it."""
+        done = subprocess.run(
+            [node, str(AMQP_DIR / "consume.mjs"), url, str(expected), str(int(timeout * 1000)), *queues],
+            capture_output=True,
+            text=True,
+            timeout=timeout + 30,
+        )
+        assert done.returncode == 0, f"amqplib could not read the deliveries: {done.stderr[-3000:]}"
+        return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+    return consume
