@@ -2,10 +2,48 @@
 // it (same arguments, or the broker refuses with PRECONDITION_FAILED), its queue consumed with
 // manual acks and a prefetch, publishing on a confirm channel of its own, persistent messages.
 
+import crypto from 'node:crypto';
 import amqp from 'amqplib';
 import { headers as envelopeHeaders, routingKey } from './envelope.mjs';
 
 const DELIVERY_LIMIT = 10;
+// The namespace of filing ids (guichet/failures.py): one delivery failing in one queue gets the same id.
+const FILINGS = '0b9d8f5e-6f0c-4c53-9a57-1d2f3c4b5a69';
+
+/**
+ * A header value in the field types every common client decodes (docs/connectors.md): integers of
+ * 32 bits as 'I', other numbers as doubles, no void. amqplib alone would pick 'b' or 's' for a
+ * small integer and 'l' for a large one.
+ */
+export function headerValue (value) {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'object' && '!' in value) return value;
+  if (typeof value === 'number') {
+    return Number.isInteger(value) && value >= -0x80000000 && value < 0x80000000 ? { '!': 'int', value } : { '!': 'double', value };
+  }
+  if (typeof value === 'bigint') return { '!': 'double', value: Number(value) };
+  return value;
+}
+
+export function headerTable (headers) {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, headerValue(v)]).filter(([, v]) => v !== undefined));
+}
+
+export function uuid5 (namespace, name) {
+  const hash = crypto.createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The message id of a delivery, read without trusting its body: the property, the header, the body. */
+function deliveryMessageId (msg) {
+  if (msg.properties.messageId) return String(msg.properties.messageId);
+  const h = msg.properties.headers || {};
+  if (h.message_id) return String(h.message_id);
+  try { return String(JSON.parse(msg.content.toString('utf8')).message_id || ''); } catch { return ''; }
+}
 const QUORUM = { 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' };
 
 export function names (ns) {
@@ -60,7 +98,7 @@ export async function connect (url, { agency, namespace, queueType, prefetch }) 
         persistent: true,
         contentType: 'application/json',
         messageId: envelope.message_id,
-        headers: envelopeHeaders(envelope),
+        headers: headerTable(envelopeHeaders(envelope)),
       });
     },
     /**
@@ -74,19 +112,22 @@ export async function connect (url, { agency, namespace, queueType, prefetch }) 
       const key = delivered && delivered.startsWith(`${agency}.`) ? delivered : `${agency}.quarantine`;
       const original = msg.properties.headers || {};
       const attempts = Number(original['x-guichet-attempts'] || 0) + 1;
+      const messageId = deliveryMessageId(msg);
+      const what = messageId || crypto.createHash('sha256').update(msg.content).digest('hex');
       const headers = {
         ...original,
         'x-guichet-error-reason': refusal.reason,
         'x-guichet-error-message': refusal.message,
-        'x-guichet-error-errors': JSON.stringify(refusal.details || []),
         'x-guichet-error-queue': queue,
         'x-guichet-error-routing-key': delivered || '',
         'x-guichet-error-first-failure': original['x-guichet-first-failure'] || busNowIso,
         'x-guichet-error-last-failure': busNowIso,
         'x-guichet-error-attempts': attempts,
         'x-guichet-error-exception': refusal.reason,
-        'x-guichet-error-message_id': msg.properties.messageId || '',
+        'x-guichet-error-traceback': '',
+        'x-guichet-error-message_id': messageId,
         'x-guichet-original-content-type': msg.properties.contentType || '',
+        'x-guichet-filing-id': uuid5(FILINGS, `${what}|${queue}|${Number(original['x-guichet-replays'] || 0)}`),
       };
       delete headers['x-guichet-attempts'];
       delete headers['x-guichet-first-failure'];
@@ -94,8 +135,8 @@ export async function connect (url, { agency, namespace, queueType, prefetch }) 
       return confirmed(n.errors, key, msg.content, {
         persistent: true,
         contentType: msg.properties.contentType || 'application/octet-stream',
-        messageId: msg.properties.messageId || undefined,
-        headers,
+        messageId: messageId || undefined,
+        headers: headerTable(headers),
       });
     },
     async close () {
