@@ -104,12 +104,12 @@ export async function connect (url, { agency, namespace, queueType, prefetch }) 
     /**
      * File a refused delivery whole in the error queue, with why in x-guichet-error-* headers,
      * under the key it was delivered with (a key addressed to this agency; else
-     * `<agency>.quarantine`), then the caller acks it. Never a nack without requeue: that would
+     * `<agency>.quarantaine`), then the caller acks it. Never a nack without requeue: that would
      * dead-letter it to the late queue, which is for transmissions past their deadline.
      */
     fileError (msg, refusal, busNowIso) {
       const delivered = msg.fields.routingKey;
-      const key = delivered && delivered.startsWith(`${agency}.`) ? delivered : `${agency}.quarantine`;
+      const key = delivered && delivered.startsWith(`${agency}.`) ? delivered : `${agency}.quarantaine`;
       const original = msg.properties.headers || {};
       const attempts = Number(original['x-guichet-attempts'] || 0) + 1;
       const messageId = deliveryMessageId(msg);

@@ -44,9 +44,10 @@ export function competentConsulate (dossier) {
  * Returns {dossier, send: [{type, payload, deadlineMs, dueMs, task, senderOffice}], close: [task]}
  * or throws a Refusal when the consulate's state machine does not let it in.
  */
-export function handle (envelope, held, nowMs, { simulatedActors }) {
+export function handle (envelope, held, nowMs, { simulatedActors, scale = 1 }) {
   const type = envelope.type;
   const what = `${type} for dossier ${JSON.stringify(envelope.dossier_id)}`;
+  judgeDate(envelope, nowMs, scale, what);
   if (held === null && !OPENING.has(type)) {
     throw new Refusal('unknown_dossier', `${what}: the consulat does not hold this dossier`);
   }
@@ -62,6 +63,20 @@ export function handle (envelope, held, nowMs, { simulatedActors }) {
     case 'consulat.veille.echeance': return reminder(envelope, held);
     default: throw new Refusal('not_for_this_agency', `consulat has no handler for ${type}`);
   }
+}
+
+// How far a sender's date may stray from this receiver's clock (guichet/receipt.py): ahead by more
+// than five minutes (never less than two real seconds on a compressed clock) is impossible; older
+// than a year of real time is stale. Behind by less: the message waited in a queue, and is let in.
+const TOLERANCE_MS = 5 * 60000;
+const REAL_TOLERANCE_MS = 2000;
+const WINDOW_MS = 366 * 86400000;
+
+function judgeDate (envelope, nowMs, scale, what) {
+  const ahead = parseInstant(envelope.sent_at) - nowMs;
+  const limit = Math.max(TOLERANCE_MS, REAL_TOLERANCE_MS * scale);
+  if (ahead > limit) throw new Refusal('dated_in_future', `${what} is dated ${envelope.sent_at}, ahead of this receiver's clock by more than ${limit / 1000} s`);
+  if (-ahead > WINDOW_MS * scale) throw new Refusal('stale', `${what} is dated ${envelope.sent_at}, older than the window of 366 days`);
 }
 
 function contentKey (envelope) {

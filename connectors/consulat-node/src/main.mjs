@@ -109,7 +109,7 @@ async function main () {
     const held = store.dossier(envelope.dossier_id);
     let result;
     try {
-      result = handle(envelope, held, nowMs, { simulatedActors: config.simulatedActors });
+      result = handle(envelope, held, nowMs, { simulatedActors: config.simulatedActors, scale: config.timeScale || 1 });
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       await refuse(msg, err, envelope.message_id);
