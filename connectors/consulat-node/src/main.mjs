@@ -30,10 +30,13 @@ async function main () {
   const clock = new BusClock({ scale: config.timeScale, origin: config.clockOrigin });
   const contract = new Contract(config.schemas);
   const trust = config.keyDirectory ? new Trust(new KeyDirectory(config.keyDirectory), config.keysDirs) : null;
-  if (config.requireSignatures && (!trust || !trust.signingKey(AGENCY, clock.nowMs()))) {
+  // As `guichet run --require-signatures`: a key of this agency valid now, on the real clock.
+  if (config.requireSignatures && (!trust || !trust.signingKey(AGENCY, Date.now()))) {
     process.stderr.write(`consulat-node: --require-signatures: no key directory, or no valid ${AGENCY} key in ${config.keysDirs.join(':') || 'no keys folder'}\n`);
     return 2;
   }
+  // kill -HUP: the key directory is read again at the next message, whatever the delay.
+  if (trust) process.on('SIGHUP', () => { trust.directory.checked = 0; });
   if (!trust) log('warning', 'signatures are off: any account that can publish on the bus can speak for any agency');
   if (config.simulatedActors) log('warning', "simulated actors are on: the consul's decisions are played from the facts; never for real dossiers");
   const store = new Store(path.join(config.dataDir, 'consulat-node.json'));
