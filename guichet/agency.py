@@ -108,7 +108,7 @@ class Agency:
             return Outcome("rejected", reason=exc.reason, error=str(exc))
         if self.trust is not None:
             try:
-                self.trust.verify(envelope)
+                self.trust.verify(envelope, received=body)
             except PermanentError as exc:
                 self._journal_refused_signature(envelope, tx)
                 return Outcome("rejected", envelope, reason=exc.reason, error=str(exc))

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from guichet.message import Message
 from guichet.timeutil import paris
+from guichet.validation import describe, listed_errors, strict_json
 
 CONTENT_TYPE = "application/json"
 
@@ -47,7 +48,18 @@ class UnsupportedVersion(PermanentError):
 
 
 class InvalidPayload(PermanentError):
+    """`errors`: every error found, as [{"field": "payload.granted", "error": "..."}] (bounded)."""
+
     reason = "invalid_payload"
+
+    def __init__(self, message: str, errors: list[dict[str, str]] | None = None):
+        super().__init__(message)
+        self.errors = errors or []
+
+    @classmethod
+    def listing(cls, exc: ValidationError, prefix: str, heading: str = "") -> InvalidPayload:
+        errors = listed_errors(exc, prefix)
+        return cls(heading + describe(errors, exc.error_count()), errors)
 
 
 class UnknownSender(PermanentError):
@@ -218,9 +230,10 @@ def decode(
     """`messages`: the types this process knows (a `MessageRegistry`); any other type is refused."""
     check_headers(headers, content_type, messages)
     try:
-        # Parsed and validated in one pass, at a third of the cost of json.loads then validation.
-        # A body it refuses is read again step by step, to be refused for the first thing wrong in it.
-        envelope = Envelope.model_validate_json(body)
+        # Parsed and validated in one pass, at a third of the cost of json.loads then validation;
+        # strictly, as its JSON Schema says. A body it refuses is read again step by step, to be
+        # refused for the first thing wrong in it (not JSON, unknown type), else for every error.
+        envelope = Envelope.model_validate_json(body, strict=True)
     except ValueError:
         envelope = _envelope_step_by_step(body, messages)
     _agrees_with_headers(envelope, headers or {})
@@ -230,11 +243,12 @@ def decode(
     if envelope.sender.agency != cls.SENDER:
         raise UnknownSender(f"{envelope.type} cannot come from {envelope.sender.agency}")
     if envelope.recipient != cls.RECIPIENT:
-        raise InvalidPayload(f"recipient: {envelope.type} goes to {cls.RECIPIENT}, not {envelope.recipient}")
+        error = f"{envelope.type} goes to {cls.RECIPIENT}, not {_cut(envelope.recipient)}"
+        raise InvalidPayload(f"recipient: {error}", [{"field": "recipient", "error": error}])
     try:
-        message = cls.model_validate(cls.upcast(envelope.payload, envelope.version))
+        message = strict_json(cls, cls.upcast(envelope.payload, envelope.version))
     except ValidationError as exc:
-        raise InvalidPayload(f"payload.{_first_error(exc)}") from None
+        raise InvalidPayload.listing(exc, "payload") from None
     return envelope, message
 
 
@@ -281,12 +295,6 @@ def _envelope_step_by_step(body: bytes | str, messages: Mapping[str, type[Messag
         raise UndecodableMessage("body is not a JSON object")
     _known_class(messages, str(raw.get("type")), raw.get("version"))
     try:
-        return Envelope.model_validate(raw)
+        return Envelope.__pydantic_validator__.validate_json(body, strict=True)  # type: ignore[no-any-return]
     except ValidationError as exc:
-        raise InvalidPayload(f"envelope: {_first_error(exc)}") from None
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "(root)"
-    return f"{where}: {err['msg']}"
+        raise InvalidPayload.listing(exc, "", "envelope: ") from None

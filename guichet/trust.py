@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 from cryptography.exceptions import InvalidSignature
@@ -69,23 +70,54 @@ class NotCanonical(PermanentError):
     reason = "not_canonical"
 
 
-def canonical(envelope: Envelope) -> bytes:
+def canonical(envelope: Envelope, received: bytes | str | None = None) -> bytes:
     """What a signature covers: the whole envelope but the signature, in the canonical form that the
     envelope's `canonical` field names (and that the signature covers too, so it cannot be swapped).
 
-    `rfc8785`: RFC 8785 (JCS) of the envelope's JSON without `signature`, which any language
-    rebuilds. Absent: the legacy form of envelopes signed before the field existed, Python's sorted
-    compact `json.dumps`, kept so that they still verify; nothing is signed in it any more.
+    `rfc8785`: RFC 8785 (JCS) of the JSON object received (`received`, the body as it came off the
+    wire; the envelope's own body when not given, which is what `Trust.sign` signs and sends) minus
+    its `signature` member. Taken from the JSON as parsed, never from a re-serialisation of the
+    model, so that any conforming signer is accepted: absent optional members, `+00:00` or `Z`,
+    any key order and whitespace. Absent: the legacy form of envelopes signed before the field
+    existed, Python's sorted compact `json.dumps` of the model, kept so that they still verify;
+    nothing is signed in it any more.
     """
-    data = envelope.model_dump(mode="json", exclude={"signature"})
     if envelope.canonical == RFC8785:
         try:
-            refuse_unfit({"payload": envelope.payload, "facts": envelope.facts})  # before NaN is dumped as null
+            if received is None:
+                refuse_unfit({"payload": envelope.payload, "facts": envelope.facts})  # before NaN is dumped as null
+                received = envelope.body()
+            data = signed_object(received)
             return jcs(data)
         except CanonicalFormError as exc:
             raise NotCanonical(f"{envelope.type}: {exc}") from None
+    data = envelope.model_dump(mode="json", exclude={"signature"})
     del data["canonical"]
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """RFC 8785 takes I-JSON: a member named twice would let the signature cover one value while
+    the envelope's reader keeps another."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise CanonicalFormError(f"member {key[:100]!r} appears twice; RFC 8785 takes each member once")
+        found[key] = value
+    return found
+
+
+def signed_object(body: bytes | str) -> dict[str, Any]:
+    """The JSON object of an envelope as received, minus `signature`: what an RFC 8785 signature
+    covers, canonicalised by `jcs`."""
+    try:
+        data = json.loads(body, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, RecursionError) as exc:  # decode() has accepted it already; kept for direct callers
+        raise CanonicalFormError(f"the body is not a JSON object ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise CanonicalFormError("the body is not a JSON object")
+    data.pop("signature", None)
+    return data
 
 
 def generate(
@@ -170,14 +202,17 @@ class Trust:
             whose = f"{party} {subject!r}" if party in SUBJECT_PARTIES else party
             raise NoSigningKey(f"no valid signing key of {whose} in this process's keys folders")
         unsigned = envelope.model_copy(update={"canonical": RFC8785, "key_id": entry.key_id, "signature": None})
+        # Over the body it will travel in (Envelope.body()), as its receiver will read it.
         signature = self.private[entry.key_id].sign(canonical(unsigned))
         return unsigned.model_copy(update={"signature": base64.b64encode(signature).decode()})
 
-    def verify(self, envelope: Envelope, now: datetime | None = None) -> None:
+    def verify(self, envelope: Envelope, now: datetime | None = None, received: bytes | str | None = None) -> None:
         """Refuse what this receiver cannot trust, judged at `now`, the receiver's own clock (the
-        current UTC time when not given). Every refusal is logged with its reason."""
+        current UTC time when not given). `received`: the body the envelope was decoded from, the
+        bytes an RFC 8785 signature is checked over (the envelope's own body when not given).
+        Every refusal is logged with its reason."""
         try:
-            self._verify(envelope, now or datetime.now(UTC))
+            self._verify(envelope, now or datetime.now(UTC), received)
         except PermanentError as exc:
             log.warning(
                 "signature refused",
@@ -190,7 +225,7 @@ class Trust:
             )
             raise
 
-    def _verify(self, envelope: Envelope, now: datetime) -> None:
+    def _verify(self, envelope: Envelope, now: datetime, received: bytes | str | None) -> None:
         sender = envelope.sender.agency
         if not envelope.signature or not envelope.key_id:
             raise Unsigned(f"{envelope.type} from {sender} is not signed")
@@ -212,7 +247,7 @@ class Trust:
             )
         if not entry.valid_at(envelope.sent_at):
             raise ExpiredKey(f"key {entry.key_id} is not valid at {envelope.sent_at.isoformat()}")
-        signed_bytes = canonical(envelope.model_copy(update={"signature": None}))
+        signed_bytes = canonical(envelope, received)
         try:
             Ed25519PublicKey.from_public_bytes(base64.b64decode(entry.public_key)).verify(
                 base64.b64decode(envelope.signature), signed_bytes
