@@ -104,6 +104,24 @@ def reference(tmp_path_factory) -> dict[str, dict]:
     return {d["id"]: summary(d) for d in json.loads(done.stdout)["dossiers"]}
 
 
+def test_node_consulate_modules_pass_their_own_tests(node_consulate, tmp_path):
+    """node's test runner on the connector's modules: the published signature test vectors verify
+    and are reproduced by its signer, the Paris calendar, strict validation on the exported schemas."""
+    schemas = tmp_path / "schemas-json"
+    exported = subprocess.run(guichet("schemas", "export", "--out", str(schemas)), capture_output=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    done = subprocess.run(
+        [node_consulate[0], "--test", "test/"],
+        cwd=CONNECTOR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GUICHET_SCHEMAS": str(schemas)},
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "# fail 0" in done.stdout and "# skipped 0" in done.stdout, done.stdout[-2000:]
+
+
 def keys_for(tmp_path: Path) -> tuple[Path, Path]:
     root, directory = tmp_path / "keys", tmp_path / "public" / "directory.json"
     sirets = sorted({d["employer"]["siret"] for d in DOSSIERS})
