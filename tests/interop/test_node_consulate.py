@@ -76,6 +76,14 @@ def summary(d: dict) -> dict:
     }
 
 
+def untimed(s: dict) -> dict:
+    """A summary without what depends on how long a step took."""
+    return {
+        **{k: v for k, v in s.items() if k != "deadline_breaches"},
+        "steps": [step[:3] for step in s["steps"]],
+    }
+
+
 @pytest.fixture(scope="session")
 def node_consulate() -> list[str]:
     """The connector installed from its lock file; the command that runs it. Node.js and npm are
@@ -328,7 +336,12 @@ def run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, si
             node.check_running()
             got = {i: summary(v) for i, v in views.items()}
             for dossier_id, expected in reference.items():
-                assert got[dossier_id] == expected, dossier_id
+                if crash:
+                    # The second or so the consulate is down is days of legal time on this clock:
+                    # a decision due meanwhile goes out late, rightly. Everything else is the same.
+                    assert untimed(got[dossier_id]) == untimed(expected), dossier_id
+                else:
+                    assert got[dossier_id] == expected, dossier_id
 
             wait_until(lambda: bad.items() <= refusals(amqp_url, namespace).items(), 30, f"the refusals {bad}")
             state = json.loads(state_file.read_text())

@@ -17,6 +17,26 @@ function compiler (useDefaults) {
   return ajv;
 }
 
+// No text longer than this, no key longer than 100, no nesting deeper than 32 (guichet/envelope.py).
+const MAX_TEXT = 10000;
+const MAX_DEPTH = 32;
+
+function withinBounds (node, where) {
+  const stack = [[node, where, 0]];
+  while (stack.length) {
+    const [value, at, depth] = stack.pop();
+    if (depth > MAX_DEPTH) throw new Refusal('out_of_bounds', `${at}: nested deeper than ${MAX_DEPTH} levels`);
+    if (typeof value === 'string' && value.length > MAX_TEXT) throw new Refusal('out_of_bounds', `${at}: text of ${value.length} characters, above the limit of ${MAX_TEXT}`);
+    if (Array.isArray(value)) value.forEach((item, i) => stack.push([item, `${at}.${i}`, depth + 1]));
+    else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.length > 100) throw new Refusal('out_of_bounds', `${at}: a key of ${key.length} characters, above the limit of 100`);
+        stack.push([item, `${at}.${key}`, depth + 1]);
+      }
+    }
+  }
+}
+
 function describe (errors, where) {
   return (errors || []).map((e) => `${where}${e.instancePath || ''}: ${e.message}`);
 }
@@ -73,6 +93,8 @@ export class Contract {
     for (const [name, value] of [['type', raw.type], ['version', raw.version], ['dossier_id', raw.dossier_id], ['sender', raw.sender.agency]]) {
       if (name in headers && headers[name] !== value) throw new Refusal('header_mismatch', `header ${name} is ${JSON.stringify(headers[name])}, the body says ${JSON.stringify(value)}`);
     }
+    withinBounds(raw.payload, 'payload');
+    withinBounds(raw.facts, 'facts');
     if (raw.sender.agency !== entry.sender) throw new Refusal('unknown_sender', `${raw.type} cannot come from ${raw.sender.agency}`);
     if (raw.recipient !== entry.recipient) throw new Refusal('invalid_payload', `recipient: ${raw.type} goes to ${entry.recipient}, not ${raw.recipient}`);
     const validate = this.inbound.get(raw.type);

@@ -71,6 +71,9 @@ test('inbound payloads are validated strictly, every error listed; outgoing ones
     return true;
   });
   assert.equal(contract.decode(body({ granted: true }), {}).payload.granted, true);
+  assert.throws(() => contract.decode(body({ granted: false, reason: 'x'.repeat(10001) }), {}), { reason: 'out_of_bounds' });
+  assert.throws(() => contract.decode(body({ granted: true }), { headers: { dossier_id: 'D-2' } }), { reason: 'header_mismatch' });
+  assert.throws(() => contract.decode(body({ granted: true }), { headers: { type: 'consulat.nothing' } }), { reason: 'unknown_type' });
   assert.deepEqual(contract.payload('consulat.decision_visa', { granted: false, reason: 'visa refusé' }), {
     granted: false, reason: 'visa refusé', visa: null, valid_from: null, valid_until: null, family: { spouse: false, minor_children: 0 },
   });
