@@ -17,6 +17,8 @@ from guichet.register import Register
 from guichet.runner import Runner
 from guichet.timeutil import PARIS
 from guichet.topology import REFUSAL_QUEUE_LENGTH, Topology
+from guichet_operations.asyncapi import asyncapi_document
+from schemas.catalogue import message_registry
 from services.bootstrap import compose
 from services.intake import filing
 from services.parties import PARTIES
@@ -105,3 +107,12 @@ def test_notices_nobody_reads_stay_within_the_bound_on_the_embedded_bus(ofii):
         ofii.bus.publish(str(n), "employeur", {}, str(n), exchange=exchange)
     assert ofii.bus.depth(ofii.bus.topology.refusal_queue_name("employeur")) == REFUSAL_QUEUE_LENGTH
     assert ofii.bus.get(ofii.bus.topology.refusal_queue_name("employeur")).body in (b"5", "5")
+
+
+def test_the_asyncapi_document_names_each_party_s_refusal_queue_and_the_notice_schema():
+    document = asyncapi_document(message_registry(), Topology(PARTIES, namespace="gu"))
+    assert document["channels"]["refusals"]["address"] == "gu.refusals"
+    for party in (*PARTIES.agencies, "employeur"):
+        assert document["channels"][f"refusals.{party}"]["address"] == f"gu.{party}.refusals"
+        assert document["operations"][f"receive.refusals.{party}"]["action"] == "receive"
+    assert document["components"]["schemas"]["RefusalNotice"] == notice_schema()
