@@ -17,6 +17,7 @@ from guichet.register import Register
 from guichet.runner import Runner
 from guichet.topology import REFUSAL_QUEUE_LENGTH
 from guichet.trust import KeyDirectory, Trust
+from guichet_cli.main import main
 from services.bootstrap import compose
 from tests.conftest import DIRECTORY, wait_until
 from tests.integration.test_broker_permissions import accounts, refused  # noqa: F401  (the fixture)
@@ -140,3 +141,19 @@ def test_a_flood_of_notices_keeps_the_newest_within_the_bound(accounts):  # noqa
     wait_until(lambda: depth() == REFUSAL_QUEUE_LENGTH, 10, "the refusal queue at its bound")
     first = filed(accounts, "employeur.refusals")[0]
     assert first.body == b"20", "the oldest dropped first"
+
+
+def test_the_refusals_command_shows_a_party_its_notices_with_its_own_account_only(accounts, agencies, capsys):  # noqa: F811
+    body, headers, message_id = schema_violating("D-5")
+    publish_as(accounts, "employeur", DEPOSIT_KEY, body, headers)
+    poll(agencies.runner("ofii"))
+    wait_until(lambda: notices(accounts, "employeur", "employeur"), 10, "the employer's notice")
+    command = ["refusals", "employeur", "--namespace", accounts.namespace, "--json"]
+    capsys.readouterr()
+    assert main([*command, "--broker", accounts.url("employeur")]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["count"] == 1 and shown["notices"][0]["message_id"] == message_id
+    assert len(notices(accounts, "employeur", "employeur")) == 1, "read, not taken"
+    assert main([*command, "--broker", accounts.url("smoe")]) != 0, "another party's account reads nothing"
+    assert main([*command, "--broker", accounts.url("employeur"), "--ack"]) == 0
+    assert notices(accounts, "employeur", "employeur") == []
