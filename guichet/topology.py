@@ -24,7 +24,8 @@ An operator's replay from the error queue goes through an exchange of its own, `
 each agency queue with `<agency>.#`: the operator's account writes there, never on the flow, and
 the key the broker checked at filing still decides where the message goes.
 
-Names. Only the flow (`flux`) and the replay (`rejeu`) exchanges have names of their own; every
+Names. Only the flow (`flux`), the replay (`rejeu`) and the refusal (`refusals`, leading to every
+party's refusal queue) exchanges have names of their own; every
 other exchange is named after the queue it leads to, under `vers.` (`<ns>.vers.erreurs` feeds
 the queue `<ns>.erreurs`). No exchange shares a name with a queue: RabbitMQ's permission regexes
 match queues and exchanges alike, and a shared name let an account allowed to write on an exchange

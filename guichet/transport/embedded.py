@@ -176,6 +176,8 @@ class Embedded(Transport):
     def next_due(self) -> datetime | None:
         due = []
         for queue in self.topology.queues():
+            if "x-dead-letter-exchange" not in Channel.arguments.get(queue.name, {}):
+                continue  # what expires there is dropped, not moved: nothing for a clock to wait for
             pending = Channel.queues.get(queue.name)
             if pending is not None and pending.queue and _EXPIRES in pending.queue[0]:
                 due.append(pending.queue[0][_EXPIRES][1])

@@ -116,3 +116,9 @@ def test_the_asyncapi_document_names_each_party_s_refusal_queue_and_the_notice_s
         assert document["channels"][f"refusals.{party}"]["address"] == f"gu.{party}.refusals"
         assert document["operations"][f"receive.refusals.{party}"]["action"] == "receive"
     assert document["components"]["schemas"]["RefusalNotice"] == notice_schema()
+
+
+def test_a_notice_waiting_in_its_queue_does_not_move_the_simulator_s_clock(ofii):
+    """Its TTL drops it; only what expires to somewhere (a retry, a late transmission) is due."""
+    ofii.bus.publish("{}", "employeur", {}, "n", exchange=ofii.bus.topology.refusals_exchange)
+    assert ofii.bus.next_due() is None
