@@ -157,3 +157,14 @@ def test_the_refusals_command_shows_a_party_its_notices_with_its_own_account_onl
     assert main([*command, "--broker", accounts.url("smoe")]) != 0, "another party's account reads nothing"
     assert main([*command, "--broker", accounts.url("employeur"), "--ack"]) == 0
     assert notices(accounts, "employeur", "employeur") == []
+
+
+def test_every_account_declares_the_topology_with_the_refusal_queues_it_may_not_read(accounts):  # noqa: F811
+    """An agency's service declares the whole topology at start, passively for what it may not
+    configure: other parties' refusal queues included."""
+    for role in ("smoe", "employeur"):
+        bus = Bus(accounts.url(role), Agencies(accounts, None).topology)
+        try:
+            assert bus.declare() == {}, role
+        finally:
+            bus.close()
