@@ -162,6 +162,13 @@ class Refusals:
         except Exception as exc:  # the filing is the record; a notice lost is only logged
             log.warning("refusal notice not sent", agency=self.agency.name, error=f"{type(exc).__name__}: {exc}"[:300])
             return None
+        log.info(
+            "refusal notice sent",
+            agency=self.agency.name,
+            recipient=notice.recipient,
+            reason=notice.reason,
+            message_id=notice.message_id,
+        )
         self.sent[notice.notice_id] = None
         if len(self.sent) > REMEMBERED:
             self.sent.popitem(last=False)
