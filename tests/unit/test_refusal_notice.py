@@ -9,9 +9,11 @@ from datetime import datetime
 
 import pytest
 
+from guichet import agency as runtime
 from guichet.agency import Agency, Outcome
 from guichet.bus import Bus
 from guichet.clock import VirtualClock
+from guichet.envelope import InvalidPayload
 from guichet.refusals import RefusalNotice, error_texts, notice_id, notice_schema
 from guichet.register import Register
 from guichet.runner import Runner
@@ -122,3 +124,21 @@ def test_a_notice_waiting_in_its_queue_does_not_move_the_simulator_s_clock(ofii)
     """Its TTL drops it; only what expires to somewhere (a retry, a late transmission) is due."""
     ofii.bus.publish("{}", "employeur", {}, "n", exchange=ofii.bus.topology.refusals_exchange)
     assert ofii.bus.next_due() is None
+
+
+def test_every_validation_error_the_codec_lists_reaches_the_notice(ofii, monkeypatch):
+    """The codec may list every error of a payload (`errors` on the exception): all are told."""
+    refused = InvalidPayload("payload.granted: Input should be a valid boolean (and 1 more)")
+    refused.errors = [  # type: ignore[attr-defined]  # set by a codec that lists them
+        {"loc": ["payload", "granted"], "msg": "Input should be a valid boolean", "input": "yes"},
+        {"loc": ["payload", "amount"], "msg": "Input should be a valid number", "input": "5200"},
+    ]
+    monkeypatch.setattr(runtime, "decode", lambda *a, **k: (_ for _ in ()).throw(refused))
+    body, headers, message_id = refused_deposit("D-3")
+    outcome = ofii.agency.process(body, headers)
+    notice = ofii.refusals.notice(body, headers, outcome, None, message_id)
+    assert notice is not None and notice.errors == [
+        "payload.granted: Input should be a valid boolean",
+        "payload.amount: Input should be a valid number",
+    ]
+    assert "5200" not in notice.model_dump_json()
