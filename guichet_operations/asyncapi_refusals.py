@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from guichet.amqp_headers import BY_NAME
 from guichet.envelope import CONTENT_TYPE
 from guichet.refusals import NOTICE_TYPE, NOTICE_VERSION, notice_schema
 from guichet.topology import REFUSAL_QUEUE_LENGTH, REFUSAL_TTL_SECONDS, Topology
@@ -24,9 +25,9 @@ def refusal_parts(topology: Topology, vhost: str = "/") -> dict[str, dict[str, A
         "headers": {
             "type": "object",
             "properties": {
-                "type": {"type": "string", "const": NOTICE_TYPE},
-                "version": {"type": "integer", "const": NOTICE_VERSION},
-                "refused_by": {"type": "string", "description": "The agency that refused the message"},
+                "type": BY_NAME["type"].schema() | {"const": NOTICE_TYPE},
+                "version": BY_NAME["version"].schema() | {"const": NOTICE_VERSION},
+                "refused_by": BY_NAME["refused_by"].schema(),
             },
         },
         "payload": {"$ref": REF.format(model=SCHEMA)},
