@@ -92,7 +92,7 @@ def error_texts(errors: Any) -> list[str]:
     texts = []
     for item in list(errors or [])[:MAX_ERRORS]:
         if isinstance(item, dict):
-            where = item.get("loc", item.get("where", ""))
+            where = item.get("field", item.get("loc", item.get("where", "")))
             where = ".".join(str(p) for p in where) if isinstance(where, (list, tuple)) else str(where)
             what = str(item.get("msg", item.get("message", item.get("error", ""))))
             text = f"{where}: {what}" if where else what

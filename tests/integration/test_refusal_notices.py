@@ -49,7 +49,7 @@ def notices(accounts, role: str, party: str) -> list[dict]:
 def schema_violating(dossier_id: str) -> tuple[bytes, dict, str]:
     envelope = deposit(dossier_id)
     raw = json.loads(envelope.body())
-    raw["payload"] = {"siret": 12}  # wrong type, and every required field missing
+    raw["payload"] = {"siret": 987654}  # wrong type, and every required field missing
     return json.dumps(raw).encode(), envelope.headers(), str(envelope.message_id)
 
 
@@ -66,6 +66,8 @@ def test_a_schema_violating_message_is_notified_to_its_sender_only_once(accounts
     assert notice["refused_by"] == "ofii" and notice["identified_by"] == "account"
     assert notice["recipient"] == "employeur" and notice["dossier_id"] == "D-1" and notice["error"]
     assert "payload" not in notice, "no payload in a notice"
+    assert len(notice["errors"]) > 1 and all(e.startswith("payload.") for e in notice["errors"]), "each error"
+    assert "987654" not in json.dumps(notice), "never the value refused"
     smoe = accounts.connect("smoe")
     try:
         assert refused(lambda: smoe.channel().basic_get(f"{accounts.namespace}.employeur.refusals"))

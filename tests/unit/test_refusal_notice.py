@@ -61,6 +61,9 @@ def test_the_notice_id_is_one_per_message_receiver_and_sender():
 def test_validation_errors_keep_where_and_what_never_the_value_refused():
     errors = [{"loc": ("payload", "granted"), "msg": "Input should be a valid boolean", "input": "Jean Dupont"}, "x: y"]
     assert error_texts(errors) == ["payload.granted: Input should be a valid boolean", "x: y"]
+    assert error_texts([{"field": "payload.amount", "error": "Input should be a valid number"}]) == [
+        "payload.amount: Input should be a valid number"
+    ]
     assert error_texts(None) == []
 
 
