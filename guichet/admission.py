@@ -135,6 +135,13 @@ class Admission:
             return  # an operator's replay from the error queue; its signature is its sender's
         raise WrongAccount(f"published by account {_shown(user_id)}, which does not speak for {_shown(sender)}")
 
+    def account_role(self, user_id: str | None) -> str | None:
+        """The role of the account the broker says published a delivery (`p-smoe` -> `smoe`); None
+        without per-party accounts or for an account of another deployment."""
+        if self.account_prefix is None or not user_id or not user_id.startswith(self.account_prefix):
+            return None
+        return user_id[len(self.account_prefix) :] or None
+
     def filing_key(self, routing_key: str | None) -> str:
         """A key this agency's account may write on the error exchange: the delivered one when it
         is, else the quarantine key (the delivered key travels in the filing's headers)."""

@@ -105,7 +105,10 @@ class Agency:
         try:
             envelope, message = decode(body, headers, content_type, messages=self.messages)
         except PermanentError as exc:
-            return Outcome("rejected", reason=exc.reason, error=str(exc))
+            # Every validation error, when the codec lists them: the sender's refusal notice says them all.
+            listed = getattr(exc, "errors", None)
+            details = {"errors": list(listed)} if isinstance(listed, (list, tuple)) and listed else {}
+            return Outcome("rejected", reason=exc.reason, error=str(exc), details=details)
         if self.trust is not None:
             try:
                 self.trust.verify(envelope, received=body)

@@ -42,6 +42,7 @@ FILING = "the agency filing the message in the error queue"
 RELAY = "the late relay (the DT-OFII)"
 OPERATOR = "the operator's tools (guichet errors, the error pages)"
 BROKER = "RabbitMQ, when it dead-letters a message"
+REFUSER = "the agency that refused a message, on its sender's refusal notice"
 ERROR_PREFIX = "x-guichet-error-"
 
 
@@ -122,6 +123,8 @@ HEADERS: tuple[Header, ...] = (
     Header("x-guichet-archived-at", "S", "string", OPERATOR, "When it was archived (ISO 8601, UTC)", "archived"),
     # The late relay (guichet/late_relay.py).
     Header("x-guichet-late", "t", "boolean", RELAY, "Relayed after expiring in its recipient's queue", "late"),
+    # A refusal notice (guichet/refusals.py); its `type` (refusal_notice) and `version` (1) travel as above.
+    Header("refused_by", "S", "string", REFUSER, "The agency that refused the message", "notice"),
     # Written by RabbitMQ on a dead-lettered message; read by the late relay, never published again.
     Header("x-death", "A", "array", BROKER, "The broker's dead-lettering history (tables)", "dead-lettered"),
     Header("x-first-death-queue", "S", "string", BROKER, "The queue it was first dead-lettered from", "dead-lettered"),

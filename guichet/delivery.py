@@ -2,7 +2,8 @@
 (guichet/agency.py), then settled with the broker.
 
 A delivery that fails is tried again as the retry policy says (guichet/retry_policy.py), else filed
-in the error queue (guichet/dead_letters.py). No path acks a delivery before what it filed (a retry,
+in the error queue (guichet/dead_letters.py), and its sender told by a refusal notice once the
+filing was confirmed (guichet/refusals.py). No path acks a delivery before what it filed (a retry,
 an error-queue filing) was confirmed by the broker (see guichet/failures.py for the filing id that
 absorbs a filing done twice).
 """
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from guichet.agency import Agency
     from guichet.dead_letters import DeadLetters
     from guichet.hooks import Hooks
+    from guichet.refusals import Refusals
     from guichet.retry_policy import RetryPolicy
     from guichet.transport import Transport
 
@@ -41,9 +43,11 @@ class Delivery:
         dead_letters: DeadLetters,
         hooks: Hooks,
         queue_name: str,
+        refusals: Refusals | None = None,
     ):
         self.agency, self.bus, self.admission, self.policy = agency, bus, admission, policy
         self.dead_letters, self.hooks, self.queue_name = dead_letters, hooks, queue_name
+        self.refusals = refusals
         self.processed = self.failed = self.retried = 0
 
     def handle(
@@ -62,7 +66,7 @@ class Delivery:
             started = time.perf_counter()
             outcome = self.refusal(body, own, routing_key, user_id) or self._process(body, own, content_type)
             handler_seconds = time.perf_counter() - started
-            outcome = self._settle_failure(body, own, content_type, routing_key, message_id, outcome)
+            outcome = self._settle_failure(body, own, content_type, routing_key, message_id, outcome, user_id)
             self.hooks.handled(span, outcome, body, headers, message_id)
         self.hooks.delivered(outcome, handler_seconds, sent_at)
         return outcome
@@ -160,8 +164,10 @@ class Delivery:
         routing_key: str | None,
         message_id: str | None,
         outcome: Outcome,
+        user_id: str | None = None,
     ) -> Outcome:
-        """A failed handling retried later while the policy allows, else filed; what became of it."""
+        """A failed handling retried later while the policy allows, else filed, its sender told
+        (a handler fault too, once it failed every retry); what became of it."""
         if outcome.status == "failed":
             attempts = self.policy.attempts(headers)
             delay = self.policy.delay_after(attempts)
@@ -172,6 +178,8 @@ class Delivery:
             self.failed += 1
             if not self.dead_letters.file_failure(body, headers, content_type, outcome, routing_key, message_id):
                 return Outcome("unfiled", outcome.envelope, outcome.reason, outcome.error)
+            if self.refusals is not None:
+                self.refusals.notify(body, headers, outcome, user_id, message_id)
         elif outcome.status == "processed":
             self.processed += 1
         return outcome

@@ -3,6 +3,7 @@
 - delivery (guichet/delivery.py): admit, decode, deduplicate, handle and commit each delivery;
 - retry policy (guichet/retry_policy.py): which failure is tried again, how soon, how often;
 - dead letters (guichet/dead_letters.py): what goes to the error queue, with its context;
+- refusals (guichet/refusals.py): the notice that tells a refused message's sender why;
 - late relay (guichet/late_relay.py): what expired in a queue, relayed with its alert;
 - outbox publisher (guichet/outbox_publisher.py): what the handlers committed, sent when due.
 
@@ -26,6 +27,7 @@ from guichet.hooks import Hooks
 from guichet.late_relay import LateRelay
 from guichet.metrics import Metrics
 from guichet.outbox_publisher import OutboxPublisher
+from guichet.refusals import Refusals
 from guichet.retry_policy import RetryPolicy
 from guichet.transport import Transport
 
@@ -59,6 +61,7 @@ class Runner:
         self.hooks = Hooks(self.metrics, agency.definition.observe)
         self.queue_name = bus.topology.queue_name(agency.name)
         self.dead_letters = DeadLetters(agency, bus, self.admission, self.hooks, self.queue_name)
+        self.refusals = Refusals(agency, bus, self.admission)
         self.delivery = Delivery(
             agency,
             bus,
@@ -67,6 +70,7 @@ class Runner:
             self.dead_letters,
             self.hooks,
             self.queue_name,
+            self.refusals,
         )
         self.late_relay = LateRelay(agency, bus, self.dead_letters, self.hooks)
         self.outbox = OutboxPublisher(agency, bus, self.hooks, expire_late)

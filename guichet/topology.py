@@ -16,11 +16,16 @@ Failure has queues of its own:
   exchange is a topic exchange and a failed message keeps the routing key it was delivered with:
   RabbitMQ then holds each agency to keys addressed to itself there too.
 - `erreurs.archive`: what an operator set aside instead of purging it.
+- `<party>.refusals`: the refusal notices of one sending party (guichet/refusals.py), fed by the
+  topic exchange `refusals` under the party's name, bounded (`REFUSAL_QUEUE_LENGTH` notices, the
+  oldest dropped first, each kept `REFUSAL_TTL_SECONDS` at most): a party that never reads its
+  notices cannot fill the broker, and the error queue stays the record of what was refused.
 An operator's replay from the error queue goes through an exchange of its own, `rejeu`, bound to
 each agency queue with `<agency>.#`: the operator's account writes there, never on the flow, and
 the key the broker checked at filing still decides where the message goes.
 
-Names. Only the flow (`flux`) and the replay (`rejeu`) exchanges have names of their own; every
+Names. Only the flow (`flux`), the replay (`rejeu`) and the refusal (`refusals`, leading to every
+party's refusal queue) exchanges have names of their own; every
 other exchange is named after the queue it leads to, under `vers.` (`<ns>.vers.erreurs` feeds
 the queue `<ns>.erreurs`). No exchange shares a name with a queue: RabbitMQ's permission regexes
 match queues and exchanges alike, and a shared name let an account allowed to write on an exchange
@@ -70,6 +75,10 @@ from guichet.declaration import declare_exchange, declare_queue
 RETRY_DELAYS_SECONDS = (1, 10, 60)
 DELIVERY_LIMIT = 10
 QUEUE_TYPES = ("classic", "quorum")
+# A notice tells a sender what it got wrong; the error queue keeps the refused message itself. So a
+# refusal queue keeps the newest notices only: a week of them, a thousand at most.
+REFUSAL_QUEUE_LENGTH = 1000
+REFUSAL_TTL_SECONDS = 7 * 24 * 3600
 # Dead-lettering from a quorum queue is at-most-once unless asked otherwise; at-least-once needs
 # reject-publish overflow (RabbitMQ >= 3.10).
 QUORUM = {"x-queue-type": "quorum", "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
@@ -88,6 +97,14 @@ class Parties:
     # The broker account role that speaks for a party, where it is not the party itself (an
     # employers' portal's account publishes the employer's and the worker's messages).
     accounts: Mapping[str, str] = field(default_factory=dict)
+    # The account roles of the outside parties that publish on the bus: with the agencies, each has
+    # a refusal queue of its own.
+    outside_senders: tuple[str, ...] = ()
+
+    @property
+    def notified(self) -> tuple[str, ...]:
+        """The parties a refusal notice can go to, each reading its own refusal queue."""
+        return tuple(dict.fromkeys((*self.agencies, *self.outside_senders)))
 
 
 @dataclass(frozen=True)
@@ -131,6 +148,20 @@ class Topology:
         return Exchange(self.exchange_name("erreurs.archive"), type="fanout", durable=True)
 
     @cached_property
+    def refusals_exchange(self) -> Exchange:
+        # topic: RabbitMQ holds each agency's account to the parties it may notify (its routing keys).
+        return Exchange(f"{self.namespace}.refusals", type="topic", durable=True)
+
+    def refusal_queue_name(self, party: str) -> str:
+        return self.queue_name(f"{party}.refusals")
+
+    def refusal_queue(self, party: str) -> Queue:
+        bound = {"x-max-length": REFUSAL_QUEUE_LENGTH, "x-overflow": "drop-head"}
+        return self._queue(
+            f"{party}.refusals", self.refusals_exchange, [party], bound | {"x-message-ttl": REFUSAL_TTL_SECONDS * 1000}
+        )
+
+    @cached_property
     def late_exchange(self) -> Exchange:
         return Exchange(self.exchange_name("retard"), type="fanout", durable=True)
 
@@ -145,6 +176,7 @@ class Topology:
             self.errors_exchange,
             self.archive_exchange,
             self.late_exchange,
+            self.refusals_exchange,
             *(self.wait_exchange(s) for s in self.retry_delays),
             self.replay_exchange,
             self.flow,
@@ -207,6 +239,7 @@ class Topology:
         queues.append(self._queue("non_routes", self.unrouted_exchange, [""]))
         queues.append(self._queue("retard", self.late_exchange, [""]))
         queues += [self.wait_queue(s) for s in self.retry_delays]
+        queues += [self.refusal_queue(p) for p in self.parties.notified]
         return tuple(queues)
 
     def declare(self, connection: Connection) -> dict[str, str]:

@@ -25,6 +25,7 @@ from guichet_operations.asyncapi_parts import (
     message_of,
     queue_binding,
 )
+from guichet_operations.asyncapi_refusals import refusal_parts
 
 
 def asyncapi_document(
@@ -116,6 +117,12 @@ def asyncapi_document(
             "messages": [{"$ref": f"#/channels/{owner}/messages/{m}"} for m in channel["messages"]],
             "bindings": {"amqp": {"ack": True, "bindingVersion": AMQP_BINDING}},
         }
+
+    refusals = refusal_parts(topology, vhost)
+    channels |= refusals["channels"]
+    operations |= refusals["operations"]
+    messages |= refusals["messages"]
+    schemas |= refusals["schemas"]
 
     security = [{"$ref": "#/components/securitySchemes/account"}]
     return {

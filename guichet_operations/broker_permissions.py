@@ -8,14 +8,18 @@ routing key of each publish. Both are searched, not matched: every regex here is
   types it sends, and nothing else: its alerts, reminders and back-office acts included, since
   their sender is the agency itself. It retries under keys addressed to itself (the wait
   exchanges) and files failures under keys addressed to itself (the error exchange), among them
-  `<agency>.quarantaine` for a delivery that was not. It reads its own queue only.
+  `<agency>.quarantaine` for a delivery that was not. It reads its own queue and its own refusal
+  queue only. It sends refusal notices (guichet/refusals.py) under the names of the parties whose
+  messages it may receive (their accounts publish to it, itself for its own retries, the relay for
+  what it carries on), and no other: a hostile agency cannot flood the notices of a party it never
+  hears from.
 - The DT-OFII, référent of the deadline alerts, relays the late queue: its account alone reads it,
   republishes the transmissions between agencies under their exact keys (signatures tell a relayed
   message from a forged one, guichet/admission.py) and files under any agency's key what it cannot
   relay. With simulated actors on, it also plays the employer's and the worker's acts addressed to
   it.
 - The employers' portal speaks for the employer and the worker (services/parties.py): exactly the
-  keys of their types, and it reads their inbox.
+  keys of their types, and it reads their inbox and its refusal queue.
 - The operator reads the error queue and the archive, moves messages to the archive, files them
   back in the error exchange, and replays them through the replay exchange, which reaches the
   agency queues only. It may not publish on the flow exchange, configure anything, or bind
@@ -97,14 +101,20 @@ def flow_keys(role: str, simulated_actors: bool = True) -> list[str]:
     return sorted(keys)
 
 
+def notified_by(agency: str) -> list[str]:
+    """The parties `agency` may send a refusal notice to: whose accounts publish what it receives."""
+    senders = {account_role(t) for t, c in MESSAGES.items() if c.RECIPIENT == agency}
+    return sorted(senders | {agency, PARTIES.relay})
+
+
 def accounts(topo: Topology, simulated_actors: bool = True) -> dict[str, Account]:
     """Each role's permissions on the vhost of `topo`."""
-    flux, errors = topo.flow.name, topo.errors_exchange.name
+    flux, errors, refusals = topo.flow.name, topo.errors_exchange.name, topo.refusals_exchange.name
     waits = [topo.wait_exchange(s).name for s in topo.retry_delays]
     made: dict[str, Account] = {}
     for agency in AGENCIES:
         own = addressed_to(agency)
-        reads = [topo.queue_name(agency)]
+        reads = [topo.queue_name(agency), topo.refusal_queue_name(agency)]
         # A failed message keeps the key it was delivered with: addressed to this agency, or, for
         # the relay, to whichever agency's queue dead-lettered it.
         filed = own
@@ -114,9 +124,10 @@ def accounts(topo: Topology, simulated_actors: bool = True) -> dict[str, Account
         topics = {
             flux: {"write": one_of(*flow_keys(agency, simulated_actors)), "read": own},
             errors: {"write": filed, "read": NOTHING},
+            refusals: {"write": one_of(*notified_by(agency)), "read": NOTHING},
             **{w: {"write": own, "read": NOTHING} for w in waits},
         }
-        made[agency] = Account(agency, NOTHING, one_of(flux, errors, *waits), one_of(*reads), topics)
+        made[agency] = Account(agency, NOTHING, one_of(flux, errors, refusals, *waits), one_of(*reads), topics)
     # A replay goes back under the key the broker checked at filing, which names an agency; the
     # replay exchange reaches the agency queues only. Restoring from the archive files a message
     # again under the key it had in the error exchange.
@@ -133,7 +144,7 @@ def accounts(topo: Topology, simulated_actors: bool = True) -> dict[str, Account
         PORTAL,
         NOTHING,
         one_of(flux),
-        one_of(topo.queue_name("usagers")),
+        one_of(topo.queue_name("usagers"), topo.refusal_queue_name(PORTAL)),
         {flux: {"write": one_of(*flow_keys(PORTAL)), "read": addressed_to(*people)}},
     )
     return made

@@ -4,8 +4,8 @@ RabbitMQ applies one policy to a queue, the one of highest priority whose patter
 dead-letter, TTL and delivery-limit values and the length limits of a queue are one definition.
 
 Every queue is bounded by `max-length` messages and `max-length-bytes`, whichever comes first
-(`Limits`, flags of `broker setup`), and none drops what it holds (no `drop-head`, which would
-throw away the oldest message of a dossier). What a full queue does:
+(`Limits`, flags of `broker setup`), and none but the refusal queues drops what it holds (no
+`drop-head`, which would throw away the oldest message of a dossier). What a full queue does:
 - the agency queues: written by the agencies' and the portal's publishes, by the wait queues'
   dead-lettering and by the relay and the replay. A cluster (quorum queues) uses `reject-publish`:
   a publisher is nacked and sends again from its outbox, and a retry dead-lettered at least once
@@ -20,6 +20,10 @@ throw away the oldest message of a dossier). What a full queue does:
   (the alternate exchange routes within the publish): the publisher is nacked and keeps the
   message (a retry stays unacked in its agency queue, a filing refused is dead-lettered to the late
   queue, an outbox row stays unsent);
+- the refusal queues (`<party>.refusals`): notices, not messages of a dossier (the refused message
+  is in the error queue). `drop-head` at `REFUSAL_QUEUE_LENGTH` notices (or the length limit when
+  lower), each kept `REFUSAL_TTL_SECONDS`: the same bound as their declared arguments, so that a
+  party that never reads its notices neither fills the broker nor stops an agency's publishes;
 - the late queue: written by dead-lettering only. On a cluster it is bounded with `reject-publish`,
   the agency queue keeping what it refuses (at-least-once dead-lettering). On one broker it is not
   bounded: at-most-once dead-lettering would drop a late transmission, or a delivery that could not
@@ -36,7 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from guichet.topology import DELIVERY_LIMIT, Topology
+from guichet.topology import DELIVERY_LIMIT, REFUSAL_QUEUE_LENGTH, REFUSAL_TTL_SECONDS, Topology
 
 
 @dataclass(frozen=True)
@@ -81,4 +85,13 @@ def policies(topo: Topology, limits: Limits = Limits()) -> dict[str, dict]:
     )
     others = [*topo.parties.outside, "non_routes", *(["retard"] if quorum else [])]
     made[f"{topo.namespace}.autres"] = policy([topo.queue_name(o) for o in others], dict(bounded))
+    made[f"{topo.namespace}.refus"] = policy(
+        [topo.refusal_queue_name(p) for p in topo.parties.notified],
+        {
+            "max-length": min(REFUSAL_QUEUE_LENGTH, limits.queue_length),
+            "max-length-bytes": limits.queue_bytes,
+            "overflow": "drop-head",
+            "message-ttl": REFUSAL_TTL_SECONDS * 1000,
+        },
+    )
     return made

@@ -12,4 +12,5 @@ PARTIES = Parties(
     outside={"usagers": ("employeur", "travailleur"), "ministere": ("ministere",)},
     relay="ofii",
     accounts={"travailleur": "employeur"},
+    outside_senders=("employeur",),
 )

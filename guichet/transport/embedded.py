@@ -9,6 +9,8 @@ virtual clock: a one-minute retry waits one virtual minute; real time by default
   retry waits in its wait queue and comes back by dead-lettering, and a transmission that outlived
   its deadline goes to the late queue.
 - Dead-lettering of a delivery rejected without requeue, as RabbitMQ does (reason `rejected`).
+- A queue's `x-max-length` with `x-overflow: drop-head` (the refusal queues): the oldest message
+  makes room for the newest, so that notices nobody reads stay bounded.
 - Each dead-lettered message carries an `x-death` header as RabbitMQ writes it (reason, queue,
   exchange, routing keys, count), which the late relay reads.
 Expired messages are looked for whenever a queue is read, and the next instant one expires is
@@ -66,14 +68,18 @@ class Channel(memory.Channel):
         Channel.arguments.pop(queue, None)
 
     def _put(self, queue: str, message: dict[str, Any], **kwargs: Any) -> None:
-        ttl = _ttl_seconds(
-            Channel.arguments.get(queue, {}).get("x-message-ttl"), message["properties"].get("expiration")
-        )
+        arguments = Channel.arguments.get(queue, {})
+        ttl = _ttl_seconds(arguments.get("x-message-ttl"), message["properties"].get("expiration"))
         if ttl is not None:
             clock = self._clock
             # A copy per queue: one publish may reach several, each dating it as it queues it.
             message = {**message, _EXPIRES: (clock, clock.now() + timedelta(seconds=ttl))}
         super()._put(queue, message, **kwargs)
+        limit = arguments.get("x-max-length")
+        if limit is not None and arguments.get("x-overflow") == "drop-head":
+            pending = self._queue_for(queue).queue
+            while len(pending) > int(limit):
+                pending.popleft()
 
     def _put_fanout(
         self, exchange: str, message: dict[str, Any], routing_key: str | None = None, **kwargs: Any
@@ -170,6 +176,8 @@ class Embedded(Transport):
     def next_due(self) -> datetime | None:
         due = []
         for queue in self.topology.queues():
+            if "x-dead-letter-exchange" not in Channel.arguments.get(queue.name, {}):
+                continue  # what expires there is dropped, not moved: nothing for a clock to wait for
             pending = Channel.queues.get(queue.name)
             if pending is not None and pending.queue and _EXPIRES in pending.queue[0]:
                 due.append(pending.queue[0][_EXPIRES][1])

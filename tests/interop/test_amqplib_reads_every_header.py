@@ -1,7 +1,7 @@
 """A connector in another language reads every header the bus writes: real deliveries on the real
 RabbitMQ (an ordinary flow message, one published in a batch, a delayed retry that came back
 through its wait queue, a filing in the error queue, a late transmission relayed, a message the
-broker dead-lettered) are consumed by stock amqplib, which must decode each of them, and every
+broker dead-lettered, a refusal notice) are consumed by stock amqplib, which must decode each of them, and every
 header of the table (guichet/amqp_headers.py) with the JSON type the table documents."""
 
 import time
@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from guichet.admission import AccountPlan
 from guichet.amqp_headers import BROKER, BUS, BY_NAME, HEADERS
 from guichet.bus import Bus
 from guichet.dead_letters import DeadLetters
@@ -18,6 +19,7 @@ from guichet.hooks import Hooks
 from guichet.late_relay import LateRelay
 from guichet.metrics import Metrics
 from guichet.outcome import Outcome
+from guichet.refusals import Refusals
 from guichet.retry_policy import RetryPolicy
 from guichet.topology import Topology
 from schemas.visa import TransmissionConsulat
@@ -47,6 +49,7 @@ def test_amqplib_decodes_every_delivery_and_every_header_with_its_documented_typ
     topology = Topology(PARTIES, namespace=namespace, retry_delays=(WAIT,))
     bus = Bus(amqp_url, topology)
     consulat, errors, late = (topology.queue_name(q) for q in ("consulat", "erreurs", "retard"))
+    notices = topology.refusal_queue_name("ofii")
     clock = SimpleNamespace(now=lambda: NOW)
     agency = SimpleNamespace(name="ofii", clock=clock, messages=MESSAGES, trust=None)
     agency.definition = SimpleNamespace(late_alert=None)
@@ -81,6 +84,9 @@ def test_amqplib_decodes_every_delivery_and_every_header_with_its_documented_typ
             failed.routing_key,
             str(failed.message_id),
         )
+        refused = Outcome("rejected", envelope=failed, reason="invalid_payload", error="payload.x: missing")
+        unchecked = SimpleNamespace(account_prefix=None, plan=AccountPlan())
+        assert Refusals(agency, bus, unchecked).notify(failed.body(), failed.headers(), refused, None, None)
         # The headers of a replay, an archive and a trace state, which this run does not produce,
         # and an integer beyond 32 bits, which py-amqp alone would write with the tag amqplib refuses.
         unwritten = [h for h in HEADERS if h.writer not in (BUS, BROKER) and h.json_type in SAMPLE]
@@ -92,10 +98,14 @@ def test_amqplib_decodes_every_delivery_and_every_header_with_its_documented_typ
     finally:
         bus.close()
     try:
-        deliveries = amqplib_consume(amqp_url, [consulat, errors, late], expected=7)
+        deliveries = amqplib_consume(amqp_url, [consulat, errors, late, notices], expected=8)
     finally:
         delete_namespace(amqp_url, namespace)
 
+    [notice] = [d for d in deliveries if d["queue"] == notices]
+    assert notice["headers"]["type"] == "refusal_notice" and notice["headers"]["refused_by"] == "ofii"
+    assert notice["types"]["version"] == "integer"
+    deliveries = [d for d in deliveries if d is not notice]
     by_dossier = {d["headers"].get("dossier_id"): d for d in deliveries}
     assert len(deliveries) == 7 and set(by_dossier) == {f"D-{d}" for d in ("LATE", "DEAD", "FLOW", "BATCH")} | {
         "D-RETRY",
@@ -103,7 +113,7 @@ def test_amqplib_decodes_every_delivery_and_every_header_with_its_documented_typ
         "D-SAMPLE",
     }
     seen = set()
-    for delivery in deliveries:
+    for delivery in [*deliveries, notice]:
         for name, kind in delivery["types"].items():
             if name in BY_NAME:
                 seen.add(name)

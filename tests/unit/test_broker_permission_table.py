@@ -32,22 +32,32 @@ QUEUES = {
     "attente.1s",
     "attente.10s",
     "attente.60s",
+    *(f"{party}.refusals" for party in (*AGENCIES, "employeur")),
 }
-EXCHANGES = {"flux", "rejeu", "vers.non_routes", "vers.erreurs", "vers.erreurs.archive", "vers.retard", *WAITS}
+EXCHANGES = {
+    "flux",
+    "rejeu",
+    "refusals",
+    "vers.non_routes",
+    "vers.erreurs",
+    "vers.erreurs.archive",
+    "vers.retard",
+    *WAITS,
+}
 # The broker's own exchanges: publishing on the default exchange is writing on `amq.default`.
 BROKER_OWN = {"amq.default", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match", "amq.rabbitmq.trace"}
-AGENCY_WRITES = {"flux", "vers.erreurs", *WAITS}
+AGENCY_WRITES = {"flux", "vers.erreurs", "refusals", *WAITS}
 EXPECTED = {
-    "ofii": {"configure": set(), "write": AGENCY_WRITES, "read": {"ofii", "retard"}},
-    "smoe": {"configure": set(), "write": AGENCY_WRITES, "read": {"smoe"}},
-    "consulat": {"configure": set(), "write": AGENCY_WRITES, "read": {"consulat"}},
-    "prefecture": {"configure": set(), "write": AGENCY_WRITES, "read": {"prefecture"}},
+    "ofii": {"configure": set(), "write": AGENCY_WRITES, "read": {"ofii", "ofii.refusals", "retard"}},
+    "smoe": {"configure": set(), "write": AGENCY_WRITES, "read": {"smoe", "smoe.refusals"}},
+    "consulat": {"configure": set(), "write": AGENCY_WRITES, "read": {"consulat", "consulat.refusals"}},
+    "prefecture": {"configure": set(), "write": AGENCY_WRITES, "read": {"prefecture", "prefecture.refusals"}},
     "operateur": {
         "configure": set(),
         "write": {"rejeu", "vers.erreurs", "vers.erreurs.archive"},
         "read": {"erreurs", "erreurs.archive"},
     },
-    "employeur": {"configure": set(), "write": {"flux"}, "read": {"usagers"}},
+    "employeur": {"configure": set(), "write": {"flux"}, "read": {"usagers", "employeur.refusals"}},
 }
 PEOPLE = ("employeur", "travailleur")
 
@@ -135,10 +145,12 @@ def test_failures_and_retries_are_filed_under_keys_addressed_to_the_agency_itsel
         assert not re.search(topics["smoe"][f"{NS}.{wait}"]["write"], "consulat.ofii.transmission_consulat")
 
 
-# What a full queue does, queue by queue (guichet_operations/broker_policies.py): never drop-head.
+# What a full queue does, queue by queue (guichet_operations/broker_policies.py): never drop-head,
+# but for the refusal notices (the refused messages are in the error queue).
+NOTICES = {f"{p}.refusals": "drop-head" for p in (*AGENCIES, "employeur")}
 OVERFLOW = {
-    "classic": {**{a: "reject-publish-dlx" for a in AGENCIES}, "retard": None},
-    "quorum": {**{a: "reject-publish" for a in AGENCIES}, "retard": "reject-publish"},
+    "classic": {**{a: "reject-publish-dlx" for a in AGENCIES}, "retard": None, **NOTICES},
+    "quorum": {**{a: "reject-publish" for a in AGENCIES}, "retard": "reject-publish", **NOTICES},
 }
 
 
@@ -160,3 +172,17 @@ def test_every_queue_but_the_classic_late_queue_is_bounded_by_one_policy_and_dro
     assert agences["dead-letter-exchange"] == topo.late_exchange.name, "merged with the dead-lettering"
     if queue_type == "quorum":
         assert agences["delivery-limit"] and agences["dead-letter-strategy"] == "at-least-once"
+
+
+def test_an_agency_notifies_of_refusals_only_the_parties_whose_messages_it_receives():
+    """Each refusal queue is bound by its party's name on the refusal exchange: an agency's topic
+    permission there names the accounts that publish to it, itself (its retries) and the relay."""
+    state = broker_admin.desired_state("v", NS, {})
+    for agency in AGENCIES:
+        write = state.topic_permissions[agency][f"{NS}.refusals"]["write"]
+        role = broker_admin.broker_permissions.account_role
+        senders = {role(t) for t, c in MESSAGES.items() if c.RECIPIENT == agency}
+        expected = senders | {agency, PARTIES.relay}
+        for party in (*AGENCIES, "employeur", "operateur", "travailleur", "ministere"):
+            assert bool(re.search(write, party)) is (party in expected), (agency, party)
+        assert not re.search(write, f"{agency}.x") and not re.search(write, "x" + agency)
