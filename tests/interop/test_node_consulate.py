@@ -256,6 +256,22 @@ def refusals(amqp_url: str, namespace: str) -> dict[str, str]:
     return found
 
 
+def notices(amqp_url: str, namespace: str, party: str) -> dict[str, str]:
+    """The consulate's refusal notices in a party's refusal queue: the reason, by dossier (requeued)."""
+    found: dict[str, str] = {}
+    with Connection(amqp_url) as conn:
+        queue = Queue(f"{namespace}.{party}.refusals", durable=True, no_declare=True)(conn.channel())
+        taken = []
+        while (message := queue.get(no_ack=False)) is not None:
+            taken.append(message)
+            notice = json.loads(message.body)
+            if notice["refused_by"] == "consulat" and notice["recipient"] == party:
+                found[str(notice["dossier_id"])] = notice["reason"]
+        for message in taken:
+            message.requeue()
+    return found
+
+
 def transmission(dossier_id: str, trust: Trust | None):
     """A transmission from the DT-OFII as the Python one builds it, signed with its key when given."""
     d = Dossier.model_validate({**{k: v for k, v in dossier().items() if k not in ("id", "facts")}})
@@ -344,6 +360,9 @@ def run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, si
                     assert got[dossier_id] == expected, dossier_id
 
             wait_until(lambda: bad.items() <= refusals(amqp_url, namespace).items(), 30, f"the refusals {bad}")
+            # Published as guest, claiming to be the DT-OFII: on a bus without per-party accounts
+            # the claimed sender is told.
+            wait_until(lambda: bad.items() <= notices(amqp_url, namespace, "ofii").items(), 30, f"the notices {bad}")
             state = json.loads(state_file.read_text())
             for dossier_id in bad:
                 assert dossier_id not in state["dossiers"], f"the consulate acted on {dossier_id}"

@@ -9,6 +9,10 @@ import { headers as envelopeHeaders, routingKey } from './envelope.mjs';
 const DELIVERY_LIMIT = 10;
 // The namespace of filing ids (guichet/failures.py): one delivery failing in one queue gets the same id.
 const FILINGS = '0b9d8f5e-6f0c-4c53-9a57-1d2f3c4b5a69';
+// Refusal notices (docs/refusals.md): their ids, and the parties that read a refusal queue.
+const NOTICES = '5b1f3e0c-2a4d-4f7e-9c61-8d0a7e3b2f14';
+const NOTIFIED = new Set(['ofii', 'smoe', 'consulat', 'prefecture', 'employeur']);
+const ACCOUNT_ROLES = { travailleur: 'employeur' }; // the portal's account speaks for the worker
 
 /**
  * A header value in the field types every common client decodes (docs/connectors.md): integers of
@@ -53,11 +57,19 @@ export function names (ns) {
     unrouted: `${ns}.vers.non_routes`,
     errors: `${ns}.vers.erreurs`,
     late: `${ns}.vers.retard`,
+    refusals: `${ns}.refusals`,
     queue: (owner) => `${ns}.${owner}`,
   };
 }
 
+/** `p-` for a process connected as `p-consulat`; null when the account is not the agency's own (guest). */
+function accountPrefix (agency, url) {
+  const user = decodeURIComponent(new URL(url.split(';')[0].trim()).username || '');
+  return user.endsWith(agency) ? user.slice(0, -agency.length) : null;
+}
+
 export async function connect (url, { agency, namespace, queueType, prefetch }) {
+  const prefix = accountPrefix(agency, url);
   const connection = await amqp.connect(url, { heartbeat: 30, clientProperties: { connection_name: `guichet-${agency}-node` } });
   const n = names(namespace);
   const setup = await connection.createChannel();
@@ -66,6 +78,7 @@ export async function connect (url, { agency, namespace, queueType, prefetch }) 
   await setup.assertExchange(n.errors, 'topic', { durable: true });
   await setup.assertExchange(n.late, 'fanout', { durable: true });
   await setup.assertExchange(n.replay, 'topic', { durable: true });
+  await setup.assertExchange(n.refusals, 'topic', { durable: true });
   await setup.assertExchange(n.flow, 'topic', { durable: true, arguments: { 'alternate-exchange': n.unrouted } });
   const args = { 'x-dead-letter-exchange': n.late };
   if (queueType === 'quorum') Object.assign(args, QUORUM, { 'x-delivery-limit': DELIVERY_LIMIT });
@@ -138,6 +151,54 @@ export async function connect (url, { agency, namespace, queueType, prefetch }) 
         messageId: messageId || undefined,
         headers: headerTable(headers),
       });
+    },
+    /**
+     * Tell the sender of a refused message, once its filing was confirmed: the party whose broker
+     * account published it (its AMQP user_id); on a bus without per-party accounts, the sender it
+     * claimed. Never stands in the way of the filing: a notice not sent is only logged.
+     */
+    async notify (msg, refusal, busNowIso) {
+      const h = msg.properties.headers || {};
+      let body = null;
+      try { body = JSON.parse(msg.content.toString('utf8')); } catch {}
+      let recipient; let identifiedBy;
+      if (prefix !== null) {
+        const user = msg.properties.userId || '';
+        recipient = user.startsWith(prefix) ? user.slice(prefix.length) : '';
+        identifiedBy = 'account';
+      } else {
+        const claimed = typeof h.sender === 'string' ? h.sender : body?.sender?.agency;
+        recipient = typeof claimed === 'string' ? (ACCOUNT_ROLES[claimed] || claimed) : '';
+        identifiedBy = 'claimed_sender';
+      }
+      if (!NOTIFIED.has(recipient)) return null;
+      const claimed = (name) => {
+        const v = h[name] ?? body?.[name];
+        return typeof v === 'string' ? v.slice(0, 100) : null;
+      };
+      const refused = deliveryMessageId(msg).slice(0, 200);
+      const notice = {
+        notice: 'refusal_notice',
+        version: 1,
+        notice_id: uuid5(NOTICES, `${refused}|${agency}|${recipient}`),
+        message_id: refused,
+        type: claimed('type'),
+        dossier_id: claimed('dossier_id'),
+        reason: String(refusal.reason).slice(0, 100),
+        error: String(refusal.message).slice(0, 2000),
+        errors: refusal.details || [],
+        recipient,
+        identified_by: identifiedBy,
+        refused_by: agency,
+        refused_at: busNowIso,
+      };
+      await confirmed(n.refusals, recipient, Buffer.from(JSON.stringify(notice), 'utf8'), {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: notice.notice_id,
+        headers: headerTable({ type: 'refusal_notice', version: 1, refused_by: agency }),
+      });
+      return notice;
     },
     async close () {
       try { await consuming.close(); } catch {}

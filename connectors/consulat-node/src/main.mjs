@@ -70,7 +70,14 @@ async function main () {
   };
 
   const refuse = async (msg, refusal, messageId = null) => {
-    await bus.fileError(msg, refusal, isoParis(clock.nowMs()));
+    const at = isoParis(clock.nowMs());
+    await bus.fileError(msg, refusal, at);
+    try {
+      const notice = await bus.notify(msg, refusal, at);
+      if (notice) log('info', 'refusal notice sent', { recipient: notice.recipient, reason: notice.reason, message_id: notice.message_id });
+    } catch (err) {
+      log('warning', 'refusal notice not sent', { error: String(err).slice(0, 300) });
+    }
     if (messageId) store.commit({ messageId });
     const h = msg.properties.headers || {};
     log('warning', 'message sent to the error queue', {
