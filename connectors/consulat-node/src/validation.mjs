@@ -38,7 +38,8 @@ function withinBounds (node, where) {
 }
 
 function describe (errors, where) {
-  return (errors || []).map((e) => `${where}${e.instancePath || ''}: ${e.message}`);
+  // Named as the bus names a field: payload.worker.address_abroad.country.
+  return (errors || []).map((e) => `${where}${(e.instancePath || '').replaceAll('/', '.')}: ${e.message}`);
 }
 
 export class Contract {
