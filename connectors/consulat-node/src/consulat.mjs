@@ -172,4 +172,3 @@ function reminder (envelope, held) {
   };
 }
 
-export { parseInstant };

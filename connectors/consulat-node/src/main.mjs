@@ -6,7 +6,7 @@
 
 import path from 'node:path';
 import { connect } from './amqp.mjs';
-import { BusClock, isoParis, parseInstant } from './clock.mjs';
+import { BusClock, isoParis } from './clock.mjs';
 import { configFrom, HELP } from './config.mjs';
 import { AGENCY, competentConsulate, handle } from './consulat.mjs';
 import { wrap } from './envelope.mjs';
@@ -86,7 +86,7 @@ async function main () {
     });
   };
 
-  const outgoingRows = (envelope, held, result, nowMs) => result.send.map((out) => {
+  const outgoingRows = (envelope, result, nowMs) => result.send.map((out) => {
     const entry = contract.entry(out.type);
     const facts = result.dossier.facts ?? null;
     const dueMs = Math.max(out.dueMs ?? nowMs, nowMs);
@@ -130,7 +130,7 @@ async function main () {
       log('info', 'resend absorbed', { message_id: envelope.message_id, why: result.absorbed });
       return;
     }
-    const outgoing = outgoingRows(envelope, held, result, nowMs);
+    const outgoing = outgoingRows(envelope, result, nowMs);
     store.commit({ messageId: envelope.message_id, dossierId: envelope.dossier_id, dossier: result.dossier, outgoing, withdrawTasks: result.close });
     log('info', 'processed', { type: envelope.type, dossier_id: envelope.dossier_id, sent: outgoing.map((r) => r.envelope.type) });
     wake();
@@ -176,4 +176,3 @@ main().then((code) => process.exit(code), (err) => {
   process.exit(1);
 });
 
-export { parseInstant };
