@@ -6,13 +6,23 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
+import Ajv2019 from 'ajv/dist/2019.js';
+import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { Refusal } from './signing.mjs';
 
-function compiler (useDefaults) {
+/** The ajv for the draft the export declares: none (as today) reads as ajv's default draft. */
+function ajvFor (dialect) {
+  if (String(dialect || '').includes('2020-12')) return Ajv2020;
+  if (String(dialect || '').includes('2019-09')) return Ajv2019;
+  return Ajv;
+}
+
+function compiler (useDefaults, dialect) {
+  const Draft = ajvFor(dialect);
   // allErrors: every error is listed in the refusal, not only the first. strict off: the schemas
   // carry annotations (examples, titles) ajv's strict mode does not know.
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults });
+  const ajv = new Draft({ allErrors: true, strict: false, useDefaults });
   addFormats(ajv);
   return ajv;
 }
@@ -52,9 +62,10 @@ export class Contract {
       if (!known || entry.version > known.version) this.types.set(entry.type, entry);
     }
     const read = (file) => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
-    const strict = compiler(false);
-    const filling = compiler(true);
-    this.envelope = strict.compile(read('envelope.schema.json'));
+    const envelopeSchema = read('envelope.schema.json');
+    const strict = compiler(false, envelopeSchema.$schema);
+    const filling = compiler(true, envelopeSchema.$schema);
+    this.envelope = strict.compile(envelopeSchema);
     this.inbound = new Map();
     this.outbound = new Map();
     for (const entry of this.types.values()) {
