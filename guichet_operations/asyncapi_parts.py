@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from guichet.envelope import CONTENT_TYPE
 from guichet.message import Message
+from guichet_operations.asyncapi_bindings import AMQP_BINDING
 
-AMQP_BINDING = "0.3.0"
 REF = "#/components/schemas/{model}"
 ERROR_HEADERS = (
     "reason",
@@ -21,26 +21,6 @@ ERROR_HEADERS = (
     "last-failure",
     "message_id",
 )
-
-
-def queue_binding(name: str, vhost: str) -> dict:
-    return {
-        "amqp": {
-            "is": "queue",
-            "queue": {"name": name, "durable": True, "exclusive": False, "autoDelete": False, "vhost": vhost},
-            "bindingVersion": AMQP_BINDING,
-        }
-    }
-
-
-def exchange_binding(name: str, type_: str, vhost: str) -> dict:
-    return {
-        "amqp": {
-            "is": "routingKey",
-            "exchange": {"name": name, "type": type_, "durable": True, "autoDelete": False, "vhost": vhost},
-            "bindingVersion": AMQP_BINDING,
-        }
-    }
 
 
 def _example(cls: type[Message]) -> dict | None:
