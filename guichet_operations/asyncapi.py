@@ -21,6 +21,7 @@ from guichet.envelope import CONTENT_TYPE, Envelope
 from guichet.message import Message
 from guichet.topology import Topology
 from guichet_operations.asyncapi_contract import description, security_schemes, servers
+from guichet_operations.asyncapi_examples import example_envelope
 from guichet_operations.asyncapi_operations import failure_operations, receive_operations, send_operations
 from guichet_operations.asyncapi_parts import REF, failure_messages, message_of
 from guichet_operations.asyncapi_topology import topology_channels
@@ -52,6 +53,10 @@ def reason_schema() -> dict[str, Any]:
 
 def _messages(classes: list[type[Message]], payload_ref: dict) -> dict[str, Any]:
     messages = {cls.TYPE: message_of(cls, payload_ref[cls]) for cls in classes}
+    for cls in classes:
+        example = example_envelope(cls)
+        if example is not None:
+            messages[cls.TYPE]["examples"] = [example]
     failures = failure_messages()
     failures["failed"]["headers"]["properties"]["x-guichet-error-reason"] = reason_schema()
     messages.update(failures)

@@ -89,23 +89,6 @@ def message_of(cls: type[Message], payload_ref: str) -> dict:
     }
     if cls.STEP:
         message["x-guichet-step"] = cls.STEP
-    example = _example(cls)
-    if example is not None:
-        message["examples"] = [
-            {
-                "name": "example",
-                "headers": {"type": cls.TYPE, "version": cls.VERSION, "dossier_id": "D-1", "sender": cls.SENDER},
-                "payload": {
-                    "type": cls.TYPE,
-                    "version": cls.VERSION,
-                    "dossier_id": "D-1",
-                    "sender": {"agency": cls.SENDER},
-                    "recipient": cls.RECIPIENT,
-                    "sent_at": "2026-01-05T09:00:00+01:00",
-                    "payload": example,
-                },
-            }
-        ]
     return message
 
 
