@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 from guichet.envelope import decode
-from guichet_cli.commands.asyncapi_cmd import document
+from guichet_cli.commands.asyncapi_cmd import document, write_conversations
 from guichet_cli.commands.schemas_cmd import export_schemas
 from guichet_operations.error_reasons import DESCRIPTIONS, OTHER_REASONS, error_reasons, permanent_reasons
 from schemas.catalogue import message_registry
+from schemas.dossier import Title
 
 MESSAGES = message_registry()
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,3 +59,28 @@ def test_every_exported_schema_has_an_id_of_its_own(tmp_path):
     ids = [json.loads(p.read_text())["$id"] for p in tmp_path.glob("*.schema.json")]
     assert len(ids) == len(MESSAGES) + 1 and len(set(ids)) == len(ids)
     assert all(i.startswith("urn:guichet:schema:") for i in ids)
+
+
+def test_docs_conversations_is_up_to_date(tmp_path):
+    """docs/conversations.md is what `guichet asyncapi --conversations` writes from the product today."""
+    fresh = tmp_path / "conversations.md"
+    write_conversations(fresh)
+    committed = ROOT / "docs" / "conversations.md"
+    assert committed.read_text() == fresh.read_text(), (
+        "docs/conversations.md is out of date: run guichet asyncapi --conversations docs/conversations.md"
+    )
+
+
+def test_each_agency_is_told_what_to_send_back_for_each_title():
+    doc = document()
+    operations = doc["operations"]
+    consulat = operations["conversation.salarie_en_mission.consulat.7"]
+    assert consulat["messages"] == [{"$ref": "#/channels/consulat/messages/ofii.transmission_consulat"}]
+    assert consulat["reply"]["messages"] == [{"$ref": "#/channels/flux/messages/consulat.decision_visa"}]
+    assert "consulat.agent.decision_visa" in consulat["description"]
+    titles = {op["tags"][0]["name"] for name, op in operations.items() if name.startswith("conversation.")}
+    assert titles == set(get_args(Title))
+    for name, op in operations.items():
+        if "reply" in op:
+            for ref in op["reply"]["messages"]:
+                assert ref["$ref"].rsplit("/", 1)[1] in doc["channels"]["flux"]["messages"], name
