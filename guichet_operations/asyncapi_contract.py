@@ -43,8 +43,8 @@ PROPERTIES = f"""## AMQP properties the bus sets on every publish
 - `user_id`: the broker account that publishes (RabbitMQ refuses any other): a receiver checks that
   it speaks for the envelope's sender (`wrong_account`);
 - `expiration`: only on a transmission with a legal deadline (real milliseconds, see the clock);
-- `type`: **not set**. The message type travels in the body's `type` and in the `type` header; the
-  `messageType` of each message's binding names that value, not an AMQP property;
+- `type`: **not set**. The message type travels in the body's `type` and in the `type` header
+  (the message bindings name no `messageType` for that reason);
 - `cc`/`bcc`: **never set**; a publish carrying them is refused (`cc_refused`). The `cc` of an
   operation's binding is the one routing key the message is published under;
 - headers: the envelope headers of each message, plus `{TIMESTAMP_MS}` (a double: the real publish

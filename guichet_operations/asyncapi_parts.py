@@ -81,7 +81,8 @@ def message_of(cls: type[Message], payload_ref: str) -> dict:
         "payload": _body(cls, payload_ref),
         "correlationId": {"description": "The dossier", "location": "$message.payload#/dossier_id"},
         "tags": [{"name": cls.SENDER}],
-        "bindings": {"amqp": {"messageType": cls.TYPE, "bindingVersion": AMQP_BINDING}},
+        # No messageType: the bus sets no AMQP `type` property; the type is in the body and the headers.
+        "bindings": {"amqp": {"contentEncoding": "utf-8", "bindingVersion": AMQP_BINDING}},
         "x-guichet-version": cls.VERSION,
         "x-guichet-sender": cls.SENDER,
         "x-guichet-recipient": cls.RECIPIENT,

@@ -94,6 +94,9 @@ def connector_rights(topology: Topology, owner: str, is_queue: bool) -> str:
     agencies = topology.parties.agencies
     if is_queue and owner in agencies:
         return f"The `{owner}` connector reads it; it may passive-declare it (its account has no configure right)."
+    if is_queue and owner == "retard":
+        relay = topology.parties.relay
+        return f"The `{relay}` connector (the late relay) reads it; it may passive-declare it."
     if is_queue:
         return "No agency connector reads it."
     if owner == "flux" or owner == "erreurs" or owner.startswith("attente."):
