@@ -5,6 +5,7 @@ what the wait, late and error queues hold."""
 from __future__ import annotations
 
 from guichet.envelope import CONTENT_TYPE
+from guichet.failures import ATTEMPTS, FIRST_FAILURE, LAST_ERROR
 from guichet.message import Message
 from guichet_operations.asyncapi_bindings import AMQP_BINDING
 
@@ -125,15 +126,37 @@ def failure_messages() -> dict:
             "payload": envelope,
             "headers": {
                 "type": "object",
-                "properties": {"x-guichet-attempts": {"type": "integer", "description": "Attempts made so far"}},
+                "properties": {
+                    ATTEMPTS: {"type": "integer", "description": "Delayed attempts made so far"},
+                    FIRST_FAILURE: {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When handling first failed, on the bus clock of the retrying agency",
+                    },
+                    LAST_ERROR: {"type": "string", "description": "The last handling error"},
+                },
             },
         },
         "late": {
             "name": "late",
             "title": "A transmission that expired in its recipient's queue (past its "
             "legal deadline); relayed back and reported to the référent",
+            "description": "Dead-lettered by an agency queue. The relay republishes a late transmission "
+            "between agencies on the flow under its own routing key, without the x-death headers and with "
+            "`x-guichet-late: true`, so the recipient still receives it; anything else is filed in the "
+            "error queue with the broker's dead-letter reason.",
             "contentType": CONTENT_TYPE,
             "payload": envelope,
+            "headers": {
+                "type": "object",
+                "properties": {
+                    "x-death": {"type": "array", "description": "Set by RabbitMQ: queue, reason, count, routing-keys"},
+                    "x-first-death-reason": {
+                        "type": "string",
+                        "description": "Set by RabbitMQ: expired, rejected, delivery_limit, maxlen",
+                    },
+                },
+            },
         },
         "unrouted": {
             "name": "unrouted",
