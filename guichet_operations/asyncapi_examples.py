@@ -15,6 +15,11 @@ from guichet_operations.asyncapi_parts import _example
 SENT_AT = datetime.fromisoformat("2026-01-05T09:00:00+01:00")
 # An employer signs as itself: its SIRET is the office of its sender.
 EMPLOYER_SIRET = "55208131766522"
+# A field's examples are given one by one: the first of `granted` (True) and the first of `reason`
+# ("refus consulaire") each make sense, not together. An example decision is a favourable one, and a
+# favourable decision gives no reason for a refusal.
+FAVOURABLE = ("granted", "favorable")
+REFUSAL_REASON = "reason"
 
 
 def example_id(cls: type[Message], what: str) -> uuid.UUID:
@@ -27,6 +32,8 @@ def example_envelope(cls: type[Message]) -> dict[str, Any] | None:
     payload = _example(cls)
     if payload is None:
         return None
+    if any(payload.get(f) is True for f in FAVOURABLE) and REFUSAL_REASON in payload:
+        payload[REFUSAL_REASON] = None
     office = EMPLOYER_SIRET if cls.SENDER == "employeur" else None
     envelope = wrap(
         cls.model_validate(payload),

@@ -43,9 +43,7 @@ class DecisionConsul(Message):
         default=365, ge=1, le=3650, description="Durée de validité du visa, in days", examples=[365, 90]
     )
     reason: str | None = Field(
-        default=None,
-        description="Motif du refus de visa; null when the visa is granted",
-        examples=[None, "refus consulaire"],
+        default=None, description="Motif du refus de visa; null when the visa is granted", examples=["refus consulaire"]
     )
 
 

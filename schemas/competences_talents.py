@@ -57,7 +57,7 @@ class DecisionCompetencesTalents(Message):
     reason: str | None = Field(
         default=None,
         description="Motif of an unfavourable decision; null when favourable",
-        examples=[None, "refus consulaire"],
+        examples=["refus consulaire"],
     )
     dossier: Dossier | None = Field(
         default=None,

@@ -66,5 +66,5 @@ class DecisionVisa(Message):
         examples=[FAMILY_EXAMPLE],
     )
     reason: str | None = Field(
-        default=None, description="Motif du refus de visa; null when granted", examples=[None, "refus consulaire"]
+        default=None, description="Motif du refus de visa; null when granted", examples=["refus consulaire"]
     )
