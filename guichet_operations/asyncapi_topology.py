@@ -126,8 +126,10 @@ def queue_channel(topology: Topology, queue: Queue, vhost: str) -> dict[str, Any
     declared = declare_queue_args(queue)
     if owner in topology.parties.agencies:
         what = (
-            f"The {owner} agency queue. A delivery rejected without requeue (a nack) is dead-lettered to "
-            f"`{topology.late_exchange.name}`: it takes the late path and is filed in the error queue by the relay."
+            f"The {owner} agency queue. A transmission whose AMQP `expiration` (its legal deadline) passes "
+            f"here, and a delivery rejected without requeue (a nack), are dead-lettered to "
+            f"`{topology.late_exchange.name}`: the late path. The relay delivers the first again, marked late, "
+            "and files the second in the error queue (reason `rejected`)."
         )
     elif owner.startswith("attente."):
         what = (
