@@ -65,6 +65,14 @@ def test_the_python_consulate_passes_signed(amqp_url, namespace, tmp_path):
     assert "CONFORMS" in done.stdout
 
 
+def test_the_python_smoe_passes(amqp_url, namespace, tmp_path):
+    with connector(amqp_url, namespace, tmp_path, "smoe") as clock:
+        done = conformance(amqp_url, namespace, "smoe", clock)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok      dossier CONF-" in done.stdout and "autorisation-refusee" in done.stdout
+    assert "smoe on " in done.stdout and "CONFORMS" in done.stdout
+
+
 def test_a_consulate_that_never_answers_fails_naming_the_dossier_and_the_step(amqp_url, namespace):
     # No consulate at all: its queue, declared by the kit, takes what the DT-OFII sends and nobody answers.
     clock = ["--time-scale", repr(float(TIME_SCALE)), "--clock-origin", datetime.now(UTC).isoformat()]
