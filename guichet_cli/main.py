@@ -18,6 +18,7 @@ from guichet_cli.commands import (
     bench,
     broker,
     chaos,
+    conformance,
     dossier,
     errors,
     journal,
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         broker,
         bench,
         chaos,
+        conformance,
         schemas_cmd,
         asyncapi_cmd,
         ops,
@@ -87,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logs.configure(args.log_level or ("warning" if args.command in ("simulate", "bench") else "info"))
+    logs.configure(args.log_level or ("warning" if args.command in ("simulate", "bench", "conformance") else "info"))
     try:
         return args.func(args)
     except (ScenarioError, ConfigurationError) as exc:

@@ -1,7 +1,10 @@
 """The AsyncAPI 3.0 document of the bus, generated from what the code declares: the message
 registry (type, version, sender, recipient, step, JSON Schema with descriptions and examples),
-the envelope they travel in and the topology (`Topology(PARTIES)`): the flow exchange, one channel
-per queue, the wait, late and error queues, and how a party authenticates.
+the envelope they travel in and the topology (`Topology(PARTIES)`): one channel per exchange and
+per queue with the arguments the bus declares them with (guichet_operations/asyncapi_topology.py),
+the operations (asyncapi_operations.py), the reasons a message is refused (error_reasons.py), the
+clock, AMQP properties and security schemes (asyncapi_contract.py) and, when given, the
+conversation of each title (asyncapi_conversations.py).
 
 An agency writing its connector in another language reads the body schema of a message (the
 envelope whose `payload` is that message), its AMQP headers, the routing key it is published
@@ -16,16 +19,65 @@ from pydantic.json_schema import models_json_schema
 
 from guichet.envelope import CONTENT_TYPE, Envelope
 from guichet.message import Message
+from guichet.refusals import NOTICE_TYPE as NOTICE
 from guichet.topology import Topology
-from guichet_operations.asyncapi_parts import (
-    AMQP_BINDING,
-    REF,
-    exchange_binding,
-    failure_messages,
-    message_of,
-    queue_binding,
-)
-from guichet_operations.asyncapi_refusals import refusal_parts
+from guichet_operations.asyncapi_contract import description, security_schemes, servers
+from guichet_operations.asyncapi_examples import example_envelope
+from guichet_operations.asyncapi_operations import failure_operations, receive_operations, send_operations
+from guichet_operations.asyncapi_parts import REF, failure_messages, message_of
+from guichet_operations.asyncapi_refusals import attach_refusals, refusal_message, refusal_schemas
+from guichet_operations.asyncapi_topology import topology_channels
+from guichet_operations.error_reasons import error_reasons
+
+# Which failure message each channel holds, by channel id.
+FAILURE_CHANNELS = {
+    "erreurs": "failed",
+    "vers.erreurs": "failed",
+    "erreurs.archive": "failed",
+    "vers.erreurs.archive": "failed",
+    "retard": "late",
+    "vers.retard": "late",
+    "non_routes": "unrouted",
+    "vers.non_routes": "unrouted",
+}
+
+
+def reason_schema() -> dict[str, Any]:
+    """`x-guichet-error-reason`: one of the reasons the code gives, each with what it means."""
+    reasons = error_reasons()
+    return {
+        "type": "string",
+        "description": "Why the message was filed: " + "; ".join(f"`{k}`: {v}" for k, v in reasons.items()),
+        "enum": list(reasons),
+        "x-enum-descriptions": reasons,
+    }
+
+
+def _messages(classes: list[type[Message]], payload_ref: dict) -> dict[str, Any]:
+    messages = {cls.TYPE: message_of(cls, payload_ref[cls]) for cls in classes}
+    for cls in classes:
+        example = example_envelope(cls)
+        if example is not None:
+            messages[cls.TYPE]["examples"] = [example]
+    failures = failure_messages()
+    failures["failed"]["headers"]["properties"]["x-guichet-error-reason"] = reason_schema()
+    messages.update(failures)
+    return messages
+
+
+def _attach(channels: dict[str, Any], classes: list[type[Message]], topology: Topology, messages: dict) -> None:
+    """Which messages travel on each channel."""
+    ref = lambda key: {"$ref": f"#/components/messages/{key}"}  # noqa: E731
+    parties = topology.parties
+    channels["flux"]["messages"] = {c.TYPE: ref(c.TYPE) for c in classes}
+    owners = {a: (a,) for a in parties.agencies} | dict(parties.outside)
+    for owner, recipients in owners.items():
+        channels[owner]["messages"] = {c.TYPE: ref(c.TYPE) for c in classes if c.RECIPIENT in recipients}
+    for channel_id, message in FAILURE_CHANNELS.items():
+        channels[channel_id]["messages"] = {message: ref(message)}
+    for seconds in topology.retry_delays:
+        for channel_id in (f"attente.{seconds:g}s", f"vers.attente.{seconds:g}s"):
+            channels[channel_id]["messages"] = {"waiting": ref("waiting")}
 
 
 def asyncapi_document(
@@ -35,136 +87,34 @@ def asyncapi_document(
     host: str = "rabbitmq",
     vhost: str = "/",
     version: str = "0.1.0",
+    conversations: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     classes = [registry[t] for t in sorted(registry)]
     refs, defs = models_json_schema([(Envelope, "validation"), *((c, "validation") for c in classes)], ref_template=REF)
     schemas = defs.get("$defs", {})
     payload_ref = {cls: refs[(cls, "validation")]["$ref"] for cls in classes}
-    messages = {cls.TYPE: message_of(cls, payload_ref[cls]) for cls in classes}
-    messages.update(failure_messages())
-    ns, parties = topology.namespace, topology.parties
-    ref = lambda key: {"$ref": f"#/components/messages/{key}"}  # noqa: E731
-
-    channels: dict[str, Any] = {
-        "flux": {
-            "address": topology.flow.name,
-            "title": "The flow exchange",
-            "description": "Topic exchange of every message; routing key `<recipient>.<type>`. Unroutable "
-            f"messages go to its alternate exchange `{topology.unrouted_exchange.name}`.",
-            "messages": {t: ref(t) for t in messages if t in registry},
-            "bindings": exchange_binding(topology.flow.name, "topic", vhost),
-        }
+    messages = _messages(classes, payload_ref)
+    channels = topology_channels(topology, vhost)
+    _attach(channels, classes, topology, messages)
+    attach_refusals(channels, topology)
+    messages |= {NOTICE: refusal_message()}
+    schemas |= refusal_schemas()
+    operations = {
+        **send_operations(classes),
+        **failure_operations(topology),
+        **receive_operations(channels),
+        **(conversations or {}),
     }
-    owners = {a: (a,) for a in parties.agencies} | dict(parties.outside)
-    for owner, recipients in owners.items():
-        held = [c.TYPE for c in classes if c.RECIPIENT in recipients]
-        kind = "agency" if owner in parties.agencies else "outside parties' (" + ", ".join(recipients) + ")"
-        channels[owner] = {
-            "address": topology.queue_name(owner),
-            "title": f"{owner} queue",
-            "description": f"The {kind} queue, bound to "
-            + ", ".join(f"`{r}.#`" for r in recipients)
-            + f" on `{topology.flow.name}`.",
-            "messages": {t: ref(t) for t in held},
-            "bindings": queue_binding(topology.queue_name(owner), vhost),
-        }
-    failure = [
-        (
-            "erreurs",
-            "failed",
-            "The error queue: what can never succeed or failed every retry, with "
-            "x-guichet-error-* headers; `guichet errors` lists and replays it",
-        ),
-        ("retard", "late", "Transmissions dead-lettered from an agency queue past their legal deadline"),
-        ("non_routes", "unrouted", "Messages the flow exchange could route to no queue"),
-    ]
-    failure += [
-        (f"attente.{s:g}s", "waiting", f"Retry after {s:g} s: dead-lettered back to the flow exchange")
-        for s in topology.retry_delays
-    ]
-    for owner, message, text in failure:
-        channels[owner] = {
-            "address": topology.queue_name(owner),
-            "description": text,
-            "messages": {message: ref(message)},
-            "bindings": queue_binding(topology.queue_name(owner), vhost),
-        }
-
-    operations: dict[str, Any] = {}
-    for cls in classes:
-        operations[f"send.{cls.TYPE}"] = {
-            "action": "send",
-            "channel": {"$ref": "#/channels/flux"},
-            "title": f"{cls.SENDER} sends {cls.TYPE}",
-            "summary": f"{cls.SENDER} → {cls.RECIPIENT}, routing key {cls.RECIPIENT}.{cls.TYPE}",
-            "messages": [{"$ref": f"#/channels/flux/messages/{cls.TYPE}"}],
-            "bindings": {
-                "amqp": {
-                    "cc": [f"{cls.RECIPIENT}.{cls.TYPE}"],
-                    "deliveryMode": 2,
-                    "mandatory": False,
-                    "bindingVersion": AMQP_BINDING,
-                }
-            },
-        }
-    for owner, channel in channels.items():
-        if owner == "flux":
-            continue
-        operations[f"receive.{owner}"] = {
-            "action": "receive",
-            "channel": {"$ref": f"#/channels/{owner}"},
-            "summary": f"consume {channel['address']}",
-            "messages": [{"$ref": f"#/channels/{owner}/messages/{m}"} for m in channel["messages"]],
-            "bindings": {"amqp": {"ack": True, "bindingVersion": AMQP_BINDING}},
-        }
-
-    refusals = refusal_parts(topology, vhost)
-    channels |= refusals["channels"]
-    operations |= refusals["operations"]
-    messages |= refusals["messages"]
-    schemas |= refusals["schemas"]
-
-    security = [{"$ref": "#/components/securitySchemes/account"}]
     return {
         "asyncapi": "3.0.0",
-        "info": {
-            "title": "guichet",
-            "version": version,
-            "description": "The OFII 'guichet unique' for qualified foreign workers between the DT-OFII, the "
-            "SMOE, the consulates and the préfectures (circulaire NOR INTV1231400C), on "
-            f"RabbitMQ. Every name below is prefixed with the namespace `{ns}`.",
-        },
+        "info": {"title": "guichet", "version": version, "description": description(topology)},
         "defaultContentType": CONTENT_TYPE,
-        "servers": {
-            "rabbitmq": {
-                "host": f"{host}:5672",
-                "protocol": "amqp",
-                "protocolVersion": "0-9-1",
-                "pathname": vhost,
-                "description": "RabbitMQ",
-                "security": security,
-            },
-            "rabbitmq-tls": {
-                "host": f"{host}:5671",
-                "protocol": "amqps",
-                "protocolVersion": "0-9-1",
-                "pathname": vhost,
-                "description": "RabbitMQ over TLS; the server's certificate and name are always verified",
-                "security": security,
-            },
-        },
+        "servers": servers(host, vhost),
         "channels": channels,
         "operations": operations,
         "components": {
             "schemas": schemas,
             "messages": messages,
-            "securitySchemes": {
-                "account": {
-                    "type": "userPassword",
-                    "description": "One broker account per agency, an operator and an employers' portal "
-                    "(`guichet broker setup`); each may publish only its own message types and "
-                    "read only its own queue.",
-                }
-            },
+            "securitySchemes": security_schemes(topology),
         },
     }

@@ -6,32 +6,13 @@ from __future__ import annotations
 
 from guichet import amqp_headers
 from guichet.envelope import CONTENT_TYPE
+from guichet.failures import ATTEMPTS, FIRST_FAILURE, LAST_ERROR
 from guichet.message import Message
+from guichet_operations.asyncapi_bindings import AMQP_BINDING
 
-AMQP_BINDING = "0.3.0"
 REF = "#/components/schemas/{model}"
 # The x-guichet-error-* headers of a filing, without their prefix (guichet/amqp_headers.py).
 ERROR_HEADERS = amqp_headers.error_suffixes()
-
-
-def queue_binding(name: str, vhost: str) -> dict:
-    return {
-        "amqp": {
-            "is": "queue",
-            "queue": {"name": name, "durable": True, "exclusive": False, "autoDelete": False, "vhost": vhost},
-            "bindingVersion": AMQP_BINDING,
-        }
-    }
-
-
-def exchange_binding(name: str, type_: str, vhost: str) -> dict:
-    return {
-        "amqp": {
-            "is": "routingKey",
-            "exchange": {"name": name, "type": type_, "durable": True, "autoDelete": False, "vhost": vhost},
-            "bindingVersion": AMQP_BINDING,
-        }
-    }
 
 
 def _example(cls: type[Message]) -> dict | None:
@@ -84,7 +65,8 @@ def message_of(cls: type[Message], payload_ref: str) -> dict:
         "payload": _body(cls, payload_ref),
         "correlationId": {"description": "The dossier", "location": "$message.payload#/dossier_id"},
         "tags": [{"name": cls.SENDER}],
-        "bindings": {"amqp": {"messageType": cls.TYPE, "bindingVersion": AMQP_BINDING}},
+        # No messageType: the bus sets no AMQP `type` property; the type is in the body and the headers.
+        "bindings": {"amqp": {"contentEncoding": "utf-8", "bindingVersion": AMQP_BINDING}},
         "x-guichet-version": cls.VERSION,
         "x-guichet-sender": cls.SENDER,
         "x-guichet-recipient": cls.RECIPIENT,
@@ -92,23 +74,6 @@ def message_of(cls: type[Message], payload_ref: str) -> dict:
     }
     if cls.STEP:
         message["x-guichet-step"] = cls.STEP
-    example = _example(cls)
-    if example is not None:
-        message["examples"] = [
-            {
-                "name": "example",
-                "headers": {"type": cls.TYPE, "version": cls.VERSION, "dossier_id": "D-1", "sender": cls.SENDER},
-                "payload": {
-                    "type": cls.TYPE,
-                    "version": cls.VERSION,
-                    "dossier_id": "D-1",
-                    "sender": {"agency": cls.SENDER},
-                    "recipient": cls.RECIPIENT,
-                    "sent_at": "2026-01-05T09:00:00+01:00",
-                    "payload": example,
-                },
-            }
-        ]
     return message
 
 
@@ -144,15 +109,37 @@ def failure_messages() -> dict:
             "payload": envelope,
             "headers": {
                 "type": "object",
-                "properties": {"x-guichet-attempts": {"type": "integer", "description": "Attempts made so far"}},
+                "properties": {
+                    ATTEMPTS: {"type": "integer", "description": "Delayed attempts made so far"},
+                    FIRST_FAILURE: {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When handling first failed, on the bus clock of the retrying agency",
+                    },
+                    LAST_ERROR: {"type": "string", "description": "The last handling error"},
+                },
             },
         },
         "late": {
             "name": "late",
             "title": "A transmission that expired in its recipient's queue (past its "
             "legal deadline); relayed back and reported to the référent",
+            "description": "Dead-lettered by an agency queue. The relay republishes a late transmission "
+            "between agencies on the flow under its own routing key, without the x-death headers and with "
+            "`x-guichet-late: true`, so the recipient still receives it; anything else is filed in the "
+            "error queue with the broker's dead-letter reason.",
             "contentType": CONTENT_TYPE,
             "payload": envelope,
+            "headers": {
+                "type": "object",
+                "properties": {
+                    "x-death": {"type": "array", "description": "Set by RabbitMQ: queue, reason, count, routing-keys"},
+                    "x-first-death-reason": {
+                        "type": "string",
+                        "description": "Set by RabbitMQ: expired, rejected, delivery_limit, maxlen",
+                    },
+                },
+            },
         },
         "unrouted": {
             "name": "unrouted",

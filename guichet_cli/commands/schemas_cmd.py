@@ -26,13 +26,27 @@ def add_command(sub) -> None:
     export.set_defaults(func=run)
 
 
+# Each exported schema names itself, so that a validator (ajv, jsonschema) can register them side by
+# side and a connector can say which contract it validated against: a URN, stable, tied to no host.
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def schema_id(type_: str | None = None, version: int | None = None) -> str:
+    return "urn:guichet:schema:envelope" if type_ is None else f"urn:guichet:schema:{type_}:v{version}"
+
+
+def identified(schema: dict, id_: str) -> dict:
+    return {"$schema": SCHEMA_DIALECT, "$id": id_, **schema}
+
+
 def export_schemas(out: Path) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "envelope.schema.json").write_text(json.dumps(Envelope.model_json_schema(), indent=2, ensure_ascii=False))
+    envelope = identified(Envelope.model_json_schema(), schema_id())
+    (out / "envelope.schema.json").write_text(json.dumps(envelope, indent=2, ensure_ascii=False))
     index = []
     for type_, cls in sorted(message_registry().items()):
         name = f"{type_}.v{cls.VERSION}.schema.json"
-        schema = cls.model_json_schema()
+        schema = identified(cls.model_json_schema(), schema_id(type_, cls.VERSION))
         schema["title"] = type_
         schema["description"] = (cls.__doc__ or "").strip()
         (out / name).write_text(json.dumps(schema, indent=2, ensure_ascii=False))
@@ -45,6 +59,7 @@ def export_schemas(out: Path) -> list[dict]:
                 "routing_key": f"{cls.RECIPIENT}.{type_}",
                 "step": cls.STEP,
                 "schema": name,
+                "$id": schema_id(type_, cls.VERSION),
             }
         )
     (out / "index.json").write_text(json.dumps(index, indent=2, ensure_ascii=False))

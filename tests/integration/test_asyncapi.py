@@ -65,10 +65,11 @@ def test_the_asyncapi_document_is_valid_and_names_every_queue_and_message(asynca
     for agency in PARTIES.agencies:
         expected = {t for t, cls in MESSAGES.items() if cls.RECIPIENT == agency}
         assert set(addresses[f"gu.{agency}"]["messages"]) == expected, agency
-    assert {"userPassword"} == set(report["securitySchemes"])
+    assert {"userPassword", "X509", "asymmetricEncryption"} == set(report["securitySchemes"])
     assert set(report["servers"]) == {"amqp", "amqps"}
     sends = {o["id"] for o in report["operations"] if o["action"] == "send"}
-    assert sends == {f"send.{t}" for t in MESSAGES}
+    waits = {f"send.wait.{s}" for s in ("1s", "10s", "60s")}
+    assert sends == {f"send.{t}" for t in MESSAGES} | {"send.error"} | waits
 
 
 def test_the_parser_refuses_a_broken_document(asyncapi_parser, tmp_path):

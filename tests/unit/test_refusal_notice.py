@@ -118,8 +118,11 @@ def test_the_asyncapi_document_names_each_party_s_refusal_queue_and_the_notice_s
     document = asyncapi_document(message_registry(), Topology(PARTIES, namespace="gu"))
     assert document["channels"]["refusals"]["address"] == "gu.refusals"
     for party in (*PARTIES.agencies, "employeur"):
-        assert document["channels"][f"refusals.{party}"]["address"] == f"gu.{party}.refusals"
-        assert document["operations"][f"receive.refusals.{party}"]["action"] == "receive"
+        channel = document["channels"][f"{party}.refusals"]
+        assert channel["address"] == f"gu.{party}.refusals"
+        assert list(channel["messages"]) == ["refusal_notice"]
+        assert channel["x-guichet-declare"]["arguments"]["x-overflow"] == "drop-head"
+        assert document["operations"][f"receive.{party}.refusals"]["action"] == "receive"
     assert document["components"]["schemas"]["RefusalNotice"] == notice_schema()
 
 
