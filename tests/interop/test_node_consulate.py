@@ -23,7 +23,7 @@ from guichet.key_directory import KeyDirectory
 from guichet.trust import Trust
 from schemas.dossier import Dossier
 from schemas.visa import TransmissionConsulat
-from tests.conftest import dossier, wait_until
+from tests.conftest import delete_namespace, dossier, wait_until
 from tests.services import guichet, running_services
 
 pytestmark = pytest.mark.broker
@@ -405,3 +405,39 @@ def test_node_consulate_killed_and_restarted_loses_and_doubles_nothing(
     amqp_url, namespace, tmp_path, node_consulate, reference
 ):
     run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, signed=False, crash=True)
+
+
+def node_conformance(amqp_url, namespace, tmp_path, node_consulate, signed: bool) -> subprocess.CompletedProcess:
+    """`guichet conformance consulat` against the Node.js consulate alone on the bus."""
+    from tests.integration.test_signed_messages import make_keys
+
+    signing: list[str] = []
+    node_signing: list[str] = []
+    if signed:
+        directory, keys = make_keys(tmp_path, ("ofii", "smoe", "consulat", "prefecture", "employeur", "travailleur"))
+        signing = ["--key-directory", str(directory), "--keys-dir", str(keys)]
+        node_signing = [*signing, "--require-signatures"]
+    clock = ["--time-scale", repr(float(TIME_SCALE)), "--clock-origin", datetime.now(UTC).isoformat()]
+    bus = {"bus": ["--broker", amqp_url, "--namespace", namespace], "clock": clock}
+    try:
+        with node_process(node_consulate, bus, tmp_path, node_signing):
+            return subprocess.run(
+                guichet("conformance", "consulat", *bus["bus"], *clock, *signing),
+                capture_output=True,
+                text=True,
+                timeout=400,
+            )
+    finally:
+        delete_namespace(amqp_url, namespace)
+
+
+def test_node_consulate_passes_guichet_conformance_unsigned(amqp_url, namespace, tmp_path, node_consulate):
+    done = node_conformance(amqp_url, namespace, tmp_path, node_consulate, signed=False)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "CONFORMS" in done.stdout
+
+
+def test_node_consulate_passes_guichet_conformance_signed(amqp_url, namespace, tmp_path, node_consulate):
+    done = node_conformance(amqp_url, namespace, tmp_path, node_consulate, signed=True)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "ok      signatures valid" in done.stdout and "CONFORMS" in done.stdout
