@@ -1,0 +1,80 @@
+"""The supervision store's tables, the same on SQLite and PostgreSQL (`{serial}`: each one's
+auto-increment). Instants are UTC text (`2026-03-21T08:00:00.000000Z`), which sorts as time does.
+
+Each table answers a question operators ask, and its indexes are those questions:
+- `dossiers`: one row per dossier, what the list, its filters and the search read (the projection
+  the DT-OFII's audit copy carries, plus what the other agencies' copies add: who holds the
+  dossier, its next legal deadline);
+- `records`: every agency's journal records, the dossier page's timeline and sequence diagram;
+- `tasks`: every agency's tasks with their legal deadline, the deadline board;
+- `refusals`: the refusal notices the bus sent, by dossier and by party;
+- `failures` and `failure_events`: the error queue as ingested records and what happened to each;
+- `actions`: every operator action, under the person's name;
+- `sources`: per agency, the last audit copy taken, for the lag and the clock;
+- `ingested`: the ids of the messages taken, so that a redelivered copy changes nothing.
+"""
+
+from __future__ import annotations
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS dossiers (
+        dossier_id TEXT PRIMARY KEY,
+        title TEXT, route TEXT, outcome TEXT NOT NULL, closed INTEGER NOT NULL,
+        step TEXT, holder TEXT,
+        departement TEXT, prefecture TEXT, smoe TEXT, consulat TEXT, dt_ofii TEXT,
+        siret TEXT, agdref_number TEXT,
+        filed_at TEXT, updated_at TEXT NOT NULL,
+        next_deadline TEXT, breached INTEGER NOT NULL, alerts INTEGER NOT NULL,
+        projection TEXT NOT NULL, personal TEXT,
+        source_seq BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS dossiers_updated ON dossiers (updated_at, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_filed ON dossiers (filed_at, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_outcome ON dossiers (closed, outcome, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_step ON dossiers (step, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_holder ON dossiers (holder, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_title ON dossiers (title, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_departement ON dossiers (departement, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_prefecture ON dossiers (prefecture, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_deadline ON dossiers (next_deadline, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_breached ON dossiers (breached, dossier_id)",
+    "CREATE INDEX IF NOT EXISTS dossiers_siret ON dossiers (siret)",
+    "CREATE INDEX IF NOT EXISTS dossiers_agdref ON dossiers (agdref_number)",
+    """CREATE TABLE IF NOT EXISTS records (
+        agency TEXT NOT NULL, seq BIGINT NOT NULL, direction TEXT NOT NULL, message_id TEXT NOT NULL,
+        dossier_id TEXT NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL,
+        sent_at TEXT NOT NULL, deadline TEXT, recorded_at TEXT NOT NULL, causation_id TEXT,
+        hash TEXT NOT NULL, PRIMARY KEY (agency, seq))""",
+    "CREATE INDEX IF NOT EXISTS records_dossier ON records (dossier_id, sent_at)",
+    """CREATE TABLE IF NOT EXISTS tasks (
+        agency TEXT NOT NULL, dossier_id TEXT NOT NULL, task TEXT NOT NULL, opened_at TEXT NOT NULL,
+        deadline TEXT, closed_at TEXT, employer_side INTEGER NOT NULL,
+        PRIMARY KEY (agency, dossier_id, task))""",
+    "CREATE INDEX IF NOT EXISTS tasks_board ON tasks (closed_at, employer_side, deadline)",
+    "CREATE INDEX IF NOT EXISTS tasks_dossier ON tasks (dossier_id)",
+    """CREATE TABLE IF NOT EXISTS refusals (
+        notice_id TEXT PRIMARY KEY, party TEXT NOT NULL, refused_by TEXT NOT NULL, reason TEXT NOT NULL,
+        message_id TEXT, dossier_id TEXT, refused_at TEXT NOT NULL, notice TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS refusals_dossier ON refusals (dossier_id, refused_at)",
+    "CREATE INDEX IF NOT EXISTS refusals_party ON refusals (party, refused_at)",
+    """CREATE TABLE IF NOT EXISTS failures (
+        id {serial} PRIMARY KEY, message_id TEXT, dossier_id TEXT, type TEXT, reason TEXT NOT NULL,
+        queue TEXT, failed_at TEXT NOT NULL, ingested_at TEXT NOT NULL,
+        status TEXT NOT NULL, headers TEXT NOT NULL, body BYTEA NOT NULL, body_size BIGINT NOT NULL,
+        ingest_key TEXT NOT NULL UNIQUE)""",
+    "CREATE INDEX IF NOT EXISTS failures_status ON failures (status, failed_at)",
+    "CREATE INDEX IF NOT EXISTS failures_dossier ON failures (dossier_id)",
+    """CREATE TABLE IF NOT EXISTS failure_events (
+        id {serial} PRIMARY KEY, failure_id BIGINT NOT NULL, at TEXT NOT NULL, event TEXT NOT NULL,
+        person TEXT, detail TEXT)""",
+    "CREATE INDEX IF NOT EXISTS failure_events_failure ON failure_events (failure_id, id)",
+    """CREATE TABLE IF NOT EXISTS actions (
+        id {serial} PRIMARY KEY, at TEXT NOT NULL, person TEXT NOT NULL, role TEXT NOT NULL,
+        action TEXT NOT NULL, target TEXT, detail TEXT)""",
+    "CREATE INDEX IF NOT EXISTS actions_at ON actions (at)",
+    """CREATE TABLE IF NOT EXISTS sources (
+        agency TEXT PRIMARY KEY, seq BIGINT NOT NULL, head_hash TEXT NOT NULL,
+        bus_now TEXT NOT NULL, time_scale DOUBLE PRECISION NOT NULL, received_at TEXT NOT NULL,
+        queues TEXT)""",
+    """CREATE TABLE IF NOT EXISTS ingested (
+        message_id TEXT PRIMARY KEY, at TEXT NOT NULL)""",
+]

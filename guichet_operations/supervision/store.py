@@ -1,0 +1,96 @@
+"""The supervision store: `sqlite:///path` embedded, `postgresql://...` deployed (schema
+`supervision` unless told). The same SQL on both, written with `?` placeholders; the register's
+dialects say what differs. Opening it creates the tables that are missing."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from guichet.configuration import ConfigurationError
+from guichet.registers.dialect import Dialect
+from guichet.registers.sqlite import SQLITE
+from guichet_operations.supervision.schema import SCHEMA
+
+DEFAULT_SCHEMA = "supervision"
+
+
+class Store:
+    def __init__(self, url: str, schema: str = DEFAULT_SCHEMA):
+        self.url = url
+        self._lock = threading.RLock()
+        if url.startswith(("postgresql://", "postgres://")):
+            from guichet.registers.postgres import POSTGRES
+
+            self.dialect: Dialect = POSTGRES
+            self._conn = _postgres(url, schema)
+        elif url.startswith("sqlite:") or "://" not in url:
+            self.dialect = SQLITE
+            self._conn = _sqlite(url.removeprefix("sqlite:///") if url.startswith("sqlite:") else url)
+        else:
+            raise ConfigurationError(f"--store: {url!r} is neither sqlite:///PATH nor postgresql://...")
+        with self.transaction() as tx:
+            for statement in SCHEMA:
+                tx.execute(statement.format(serial=self.dialect.serial))
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[StoreTransaction]:
+        """All or nothing; one at a time per Store object (threads share one connection)."""
+        with self._lock:
+            if self.dialect is SQLITE:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield StoreTransaction(self._conn, self.dialect)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            else:
+                with self._conn.transaction():
+                    yield StoreTransaction(self._conn, self.dialect)
+
+    def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            return StoreTransaction(self._conn, self.dialect).rows(sql, *args)
+
+
+class StoreTransaction:
+    def __init__(self, conn: Any, dialect: Dialect):
+        self._conn, self.dialect = conn, dialect
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        return self._conn.execute(self.dialect.prepare(sql), args)
+
+    def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        cur = self.execute(sql, *args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _sqlite(path: str) -> sqlite3.Connection:
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).touch(mode=0o600, exist_ok=True)  # operator actions and failed bodies: not world-readable
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+def _postgres(url: str, schema: str) -> Any:
+    import psycopg
+
+    conn = psycopg.connect(url, autocommit=True)
+    cur = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    if cur.fetchone() is None:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    conn.execute(f'SET search_path TO "{schema}"')
+    return conn
