@@ -58,6 +58,9 @@ class AgencyDefinition:
     # The reference data the handlers consult (ctx.reference); for the guichet unique, the directory
     # of services. The runtime never reads it.
     reference: Any = None
+    # How the agency describes a dossier's state to the supervision service, in its audit copies
+    # (guichet/audit_copy.py): what the console shows of it. None: its journal and tasks alone.
+    supervision: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def types(self) -> list[str]:

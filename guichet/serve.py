@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from guichet.agency import Agency, AgencyDefinition
+from guichet.audit_copy import AuditShipper
 from guichet.bus import Brokers, Bus
 from guichet.clock import Clock
 from guichet.declaration import TopologyMismatch
@@ -84,6 +85,8 @@ class ServiceConfig:
     signing: SigningSettings = field(default_factory=SigningSettings)
     # How far a sender's date may stray from this agency's clock (guichet/receipt.py).
     freshness: Freshness = field(default_factory=Freshness)
+    # Ship audit copies of the journal to the supervision service (guichet/audit_copy.py).
+    audit: bool = True
 
     @property
     def agency(self) -> str:
@@ -109,6 +112,9 @@ class Service:
         self.status = ServiceStatus(self.metrics, config.http_port, host=config.http_host)
         self._last_beat = 0.0
         self.brokers = Brokers(config.broker_url)
+        self.audit = (
+            AuditShipper(config.agency, register, config.clock, config.definition.supervision) if config.audit else None
+        )
         self._consuming = False  # set once a connection consumes: the backoff then starts over
         self._lost_at: float | None = None
 
@@ -191,6 +197,8 @@ class Service:
                     late, late_tried = self._consume_late(bus, runner, topology, unavailable), time.monotonic()
                     unavailable = None
                 runner.flush_outbox()
+                if self.audit is not None and self.audit.due():
+                    self.audit.ship(bus)
                 if bus.drain(self._drain_timeout()):
                     while len(arrived) < self.config.prefetch and bus.drain(MORE_SECONDS):
                         pass

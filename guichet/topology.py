@@ -20,6 +20,10 @@ Failure has queues of its own:
   topic exchange `refusals` under the party's name, bounded (`REFUSAL_QUEUE_LENGTH` notices, the
   oldest dropped first, each kept `REFUSAL_TTL_SECONDS` at most): a party that never reads its
   notices cannot fill the broker, and the error queue stays the record of what was refused.
+- `supervision`: the audit copies every agency ships of what its journal records
+  (guichet/audit_copy.py), under its own name as routing key, and a copy of every refusal notice:
+  what the supervision service ingests into a store of its own. Nothing bounds it: while the
+  supervision service is down its queue holds the copies, and its depth is watched instead.
 An operator's replay from the error queue goes through an exchange of its own, `rejeu`, bound to
 each agency queue with `<agency>.#`: the operator's account writes there, never on the flow, and
 the key the broker checked at filing still decides where the message goes.
@@ -162,6 +166,11 @@ class Topology:
         )
 
     @cached_property
+    def supervision_exchange(self) -> Exchange:
+        # topic: RabbitMQ holds each agency's account to its own name as routing key.
+        return Exchange(self.exchange_name("supervision"), type="topic", durable=True)
+
+    @cached_property
     def late_exchange(self) -> Exchange:
         return Exchange(self.exchange_name("retard"), type="fanout", durable=True)
 
@@ -177,6 +186,7 @@ class Topology:
             self.archive_exchange,
             self.late_exchange,
             self.refusals_exchange,
+            self.supervision_exchange,
             *(self.wait_exchange(s) for s in self.retry_delays),
             self.replay_exchange,
             self.flow,
@@ -240,6 +250,7 @@ class Topology:
         queues.append(self._queue("retard", self.late_exchange, [""]))
         queues += [self.wait_queue(s) for s in self.retry_delays]
         queues += [self.refusal_queue(p) for p in self.parties.notified]
+        queues.append(self._queue("supervision", self.supervision_exchange, ["#"], also=(self.refusals_exchange,)))
         return tuple(queues)
 
     def declare(self, connection: Connection) -> dict[str, str]:

@@ -32,6 +32,7 @@ from guichet_cli.commands import (
     schemas_cmd,
     simulate,
     submit,
+    supervise,
 )
 from services.scenario import ScenarioError
 
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         schemas_cmd,
         asyncapi_cmd,
         ops,
+        supervise,
     ):
         module.add_command(sub)
     return parser

@@ -25,6 +25,11 @@ routing key of each publish. Both are searched, not matched: every regex here is
   agency queues only. It may not publish on the flow exchange, configure anything, or bind
   anything: a binding needs write on the queue and read on the exchange, and it has neither
   (the exchanges and the queues have distinct names, guichet/topology.py).
+- Each agency ships its audit copies on the supervision exchange under its own name only, so a
+  copy's routing key names the agency whose journal it is. The supervision service reads the
+  supervision queue (audit copies and refusal notices) and the error queue, which it ingests into
+  its store, and replays from there through the replay exchange as the operator does; it
+  publishes nothing else and reads no agency's queue.
 - Nobody configures anything: `guichet broker setup` declares the topology as the administrator.
 - No account has a management tag: the tools speak AMQP only, and a tag (even `monitoring`) opens
   the management API, where `monitoring` lists every vhost of the broker.
@@ -41,8 +46,8 @@ from schemas.catalogue import message_registry
 from schemas.remise import PresentationConvocation
 from services.parties import PARTIES
 
-OPERATOR, PORTAL = "operateur", "employeur"
-ROLES = (*AGENCIES, OPERATOR, PORTAL)
+OPERATOR, PORTAL, SUPERVISION = "operateur", "employeur", "supervision"
+ROLES = (*AGENCIES, OPERATOR, PORTAL, SUPERVISION)
 NOTHING = "^$"
 TAGS = ""
 # An act of one party that another's account records on the bus: the worker's presence at a
@@ -110,6 +115,7 @@ def notified_by(agency: str) -> list[str]:
 def accounts(topo: Topology, simulated_actors: bool = True) -> dict[str, Account]:
     """Each role's permissions on the vhost of `topo`."""
     flux, errors, refusals = topo.flow.name, topo.errors_exchange.name, topo.refusals_exchange.name
+    audit = topo.supervision_exchange.name
     waits = [topo.wait_exchange(s).name for s in topo.retry_delays]
     made: dict[str, Account] = {}
     for agency in AGENCIES:
@@ -125,9 +131,10 @@ def accounts(topo: Topology, simulated_actors: bool = True) -> dict[str, Account
             flux: {"write": one_of(*flow_keys(agency, simulated_actors)), "read": own},
             errors: {"write": filed, "read": NOTHING},
             refusals: {"write": one_of(*notified_by(agency)), "read": NOTHING},
+            audit: {"write": one_of(agency), "read": NOTHING},
             **{w: {"write": own, "read": NOTHING} for w in waits},
         }
-        made[agency] = Account(agency, NOTHING, one_of(flux, errors, refusals, *waits), one_of(*reads), topics)
+        made[agency] = Account(agency, NOTHING, one_of(flux, errors, refusals, audit, *waits), one_of(*reads), topics)
     # A replay goes back under the key the broker checked at filing, which names an agency; the
     # replay exchange reaches the agency queues only. Restoring from the archive files a message
     # again under the key it had in the error exchange.
@@ -138,6 +145,13 @@ def accounts(topo: Topology, simulated_actors: bool = True) -> dict[str, Account
         one_of(topo.replay_exchange.name, errors, topo.archive_exchange.name),
         one_of(topo.queue_name("erreurs"), topo.queue_name("erreurs.archive")),
         {topo.replay_exchange.name: anywhere, errors: anywhere, flux: {"write": NOTHING, "read": NOTHING}},
+    )
+    made[SUPERVISION] = Account(
+        SUPERVISION,
+        NOTHING,
+        one_of(topo.replay_exchange.name),
+        one_of(topo.queue_name("supervision"), topo.queue_name("erreurs")),
+        {topo.replay_exchange.name: anywhere, flux: {"write": NOTHING, "read": NOTHING}},
     )
     people = PARTIES.outside["usagers"]
     made[PORTAL] = Account(

@@ -20,6 +20,9 @@ Every queue is bounded by `max-length` messages and `max-length-bytes`, whicheve
   (the alternate exchange routes within the publish): the publisher is nacked and keeps the
   message (a retry stays unacked in its agency queue, a filing refused is dead-lettered to the late
   queue, an outbox row stays unsent);
+- the supervision queue: `reject-publish` too. An agency's audit copy refused there is sent again
+  (its cursor moves only on the broker's confirm); a refusal notice its copy could not reach is
+  still in the party's refusal queue and the refused message in the error queue;
 - the refusal queues (`<party>.refusals`): notices, not messages of a dossier (the refused message
   is in the error queue). `drop-head` at `REFUSAL_QUEUE_LENGTH` notices (or the length limit when
   lower), each kept `REFUSAL_TTL_SECONDS`: the same bound as their declared arguments, so that a
@@ -83,7 +86,7 @@ def policies(topo: Topology, limits: Limits = Limits()) -> dict[str, dict]:
     made[f"{topo.namespace}.erreurs"] = policy(
         [topo.queue_name("erreurs"), topo.queue_name("erreurs.archive")], dict(bounded)
     )
-    others = [*topo.parties.outside, "non_routes", *(["retard"] if quorum else [])]
+    others = [*topo.parties.outside, "non_routes", "supervision", *(["retard"] if quorum else [])]
     made[f"{topo.namespace}.autres"] = policy([topo.queue_name(o) for o in others], dict(bounded))
     made[f"{topo.namespace}.refus"] = policy(
         [topo.refusal_queue_name(p) for p in topo.parties.notified],

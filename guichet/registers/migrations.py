@@ -58,12 +58,18 @@ def _tables_of_version_1(tx: Transaction, dialect: Dialect) -> None:
         tx.execute("ALTER TABLE outbox ADD COLUMN claimed_at TEXT")
 
 
+def _audit_cursor(tx: Transaction, dialect: Dialect) -> None:
+    # Where the audit copies sent to supervision have reached in the journal (guichet/audit_copy.py).
+    tx.execute("CREATE TABLE IF NOT EXISTS audit_cursor (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL)")
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         1,
         "the register's tables; a legacy register gains the journal's hash form and the outbox claims",
         _tables_of_version_1,
     ),
+    Step(2, "the audit cursor: the last journal record copied to supervision", _audit_cursor),
 )
 CURRENT = STEPS[-1].version
 

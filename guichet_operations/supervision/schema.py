@@ -58,7 +58,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS refusals_party ON refusals (party, refused_at)",
     """CREATE TABLE IF NOT EXISTS failures (
         id {serial} PRIMARY KEY, message_id TEXT, dossier_id TEXT, type TEXT, reason TEXT NOT NULL,
-        queue TEXT, failed_at TEXT NOT NULL, ingested_at TEXT NOT NULL,
+        queue TEXT, routing_key TEXT, replays INTEGER, failed_at TEXT NOT NULL, ingested_at TEXT NOT NULL,
         status TEXT NOT NULL, headers TEXT NOT NULL, body BYTEA NOT NULL, body_size BIGINT NOT NULL,
         ingest_key TEXT NOT NULL UNIQUE)""",
     "CREATE INDEX IF NOT EXISTS failures_status ON failures (status, failed_at)",

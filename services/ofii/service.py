@@ -12,6 +12,7 @@ from services.ofii.actors import OfiiActors
 from services.ofii.admission import TABLE
 from services.ofii.handlers import HANDLERS
 from services.ofii.state import OfiiDossier
+from services.supervision_view import supervision_view
 
 
 def office(d: OfiiDossier, directory: Directory) -> str | None:
@@ -39,4 +40,5 @@ def definition(directory: Directory) -> AgencyDefinition:
         act_office=act_office,
         reference=directory,
         opening=(DepotAutorisationTravail, InformationOfii, DecisionCompetencesTalents),
+        supervision=lambda state: supervision_view(state, directory),
     )

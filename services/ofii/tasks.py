@@ -19,6 +19,9 @@ DECISION_AUTORISATION_TRAVAIL = "decision_autorisation_travail"  # ... while the
 # The worker's presence at the first and the second convocation to the medical visit (II.D).
 PRESENTATION = {1: "presentation_convocation_1", 2: "presentation_convocation_2"}
 CONVOCATION_NUMBER = {task: number for number, task in PRESENTATION.items()}
+# What waits on the employer or the worker, not on an administration: its time limit passing is
+# the person's delay, never an agency's breach (the deadline board and the list show it apart).
+WAITS_ON_A_PERSON = frozenset({DEPOT_TITRE, COMPLEMENTS_TITRE, RECOURS_GRACIEUX, *PRESENTATION.values()})
 
 
 def await_step(ctx: Context, d: OfiiDossier, task: str, deadline=None, watch: bool = True) -> None:

@@ -33,6 +33,7 @@ QUEUES = {
     "attente.10s",
     "attente.60s",
     *(f"{party}.refusals" for party in (*AGENCIES, "employeur")),
+    "supervision",
 }
 EXCHANGES = {
     "flux",
@@ -42,11 +43,12 @@ EXCHANGES = {
     "vers.erreurs",
     "vers.erreurs.archive",
     "vers.retard",
+    "vers.supervision",
     *WAITS,
 }
 # The broker's own exchanges: publishing on the default exchange is writing on `amq.default`.
 BROKER_OWN = {"amq.default", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match", "amq.rabbitmq.trace"}
-AGENCY_WRITES = {"flux", "vers.erreurs", "refusals", *WAITS}
+AGENCY_WRITES = {"flux", "vers.erreurs", "refusals", "vers.supervision", *WAITS}
 EXPECTED = {
     "ofii": {"configure": set(), "write": AGENCY_WRITES, "read": {"ofii", "ofii.refusals", "retard"}},
     "smoe": {"configure": set(), "write": AGENCY_WRITES, "read": {"smoe", "smoe.refusals"}},
@@ -58,6 +60,8 @@ EXPECTED = {
         "read": {"erreurs", "erreurs.archive"},
     },
     "employeur": {"configure": set(), "write": {"flux"}, "read": {"usagers", "employeur.refusals"}},
+    # Takes the audit copies, the refusal notices and the error queue into its store; replays from it.
+    "supervision": {"configure": set(), "write": {"rejeu"}, "read": {"supervision", "erreurs"}},
 }
 PEOPLE = ("employeur", "travailleur")
 
