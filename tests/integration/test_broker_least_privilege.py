@@ -158,3 +158,32 @@ def test_an_account_over_its_connection_or_channel_limit_is_refused(accounts):
                 conn.close()
             except Exception:  # the broker closed it (over its channel limit)
                 pass
+
+
+def test_an_agency_ships_audit_copies_under_its_own_name_only(accounts):
+    """The supervision store files a copy under its routing key: no agency may ship for another."""
+    audit = f"{accounts.namespace}.vers.supervision"
+    for agency in AGENCIES:
+        conn = accounts.connect(agency)
+        try:
+            assert attempt(conn, publishing(audit, agency)), agency
+            for other in (a for a in AGENCIES if a != agency):
+                assert not attempt(conn, publishing(audit, other)), f"{agency} shipping for {other}"
+            assert not attempt(conn, lambda ch: ch.basic_get(f"{accounts.namespace}.supervision")), agency
+        finally:
+            conn.close()
+
+
+def test_the_supervision_account_reads_its_queues_replays_and_publishes_nothing_else(accounts):
+    ns, sup = accounts.namespace, accounts.connect("supervision")
+    try:
+        assert attempt(sup, lambda ch: ch.basic_get(f"{ns}.supervision")), "it reads the audit copies"
+        assert attempt(sup, lambda ch: ch.basic_get(f"{ns}.erreurs")), "it takes the error queue"
+        assert attempt(sup, publishing(f"{ns}.rejeu", "smoe.ofii.transmission_smoe")), "its replay"
+        for exchange in (f"{ns}.flux", f"{ns}.vers.supervision", f"{ns}.vers.erreurs", f"{ns}.refusals", ""):
+            assert not attempt(sup, publishing(exchange, "ofii")), exchange
+        for queue in (*AGENCIES, "usagers", "retard", "erreurs.archive"):
+            assert not attempt(sup, lambda ch, q=queue: ch.basic_get(f"{ns}.{q}")), queue
+        assert not attempt(sup, lambda ch: ch.queue_bind(f"{ns}.supervision", f"{ns}.flux", "#"))
+    finally:
+        sup.close()
