@@ -1,0 +1,94 @@
+"""A service's counters read 0 from its start for every label set it knows: a series that appears
+only at its first increment has no earlier sample, so increase() over it is empty and the alert on
+the first breach (or late transmission, or filing in the error queue) after a restart never fires."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from guichet.metrics import KnownLabels, Metrics
+from services.bootstrap import compose
+from services.directory import Directory
+
+ROOT = Path(__file__).resolve().parents[2]
+GUICHET = compose(Directory.shipped())
+
+
+def fresh(agency: str) -> dict[tuple[str, frozenset], float]:
+    """The /metrics text of a service that has handled nothing yet, by (sample name, labels)."""
+    metrics = Metrics(agency, known=KnownLabels.of(GUICHET.agencies[agency], GUICHET.parties))
+    text = generate_latest(metrics.registry).decode()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def series(found: dict, name: str, **labels: str) -> float | None:
+    return found.get((name, frozenset(labels.items())))
+
+
+def test_a_fresh_service_exposes_its_breach_and_alert_series_at_zero_before_any_deadline():
+    smoe = fresh("smoe")
+    step = {"agency": "smoe", "step": "decision_autorisation_travail"}
+    assert series(smoe, "guichet_deadline_breaches_total", **step) == 0
+    assert series(smoe, "guichet_deadline_alerts_total", **step, kind="depassement") == 0
+    assert series(smoe, "guichet_deadline_alerts_total", **step, kind="avertissement") == 0
+    prefecture = fresh("prefecture")
+    for step_name in ("fabrication_titre", "titre_famille"):
+        assert series(prefecture, "guichet_deadline_breaches_total", agency="prefecture", step=step_name) == 0
+    ofii = fresh("ofii")
+    for step_name in ("transmission_smoe", "transmission_consulat", "traitement_autorisation_travail"):
+        assert series(ofii, "guichet_deadline_breaches_total", agency="ofii", step=step_name) == 0
+
+
+def test_the_relay_exposes_a_late_transmission_series_at_zero_for_every_agency_and_the_others_none():
+    ofii = fresh("ofii")
+    for agency in GUICHET.parties.agencies:
+        assert series(ofii, "guichet_late_transmissions_total", agency=agency) == 0
+    late = {"agency": "smoe", "step": "transmission_smoe", "kind": "transmission_en_retard"}
+    assert series(ofii, "guichet_deadline_alerts_total", **late) == 0
+    # Only the relay counts late transmissions: another agency's zero would be a series nobody moves.
+    assert not [key for key in fresh("smoe") if key[0] == "guichet_late_transmissions_total"]
+
+
+def test_a_fresh_service_exposes_deliveries_publishes_and_error_filings_at_zero():
+    smoe = fresh("smoe")
+    received = {"agency": "smoe", "type": "ofii.transmission_smoe"}
+    for outcome in ("handled", "duplicate", "retried", "error_queue"):
+        assert series(smoe, "guichet_messages_consumed_total", **received, outcome=outcome) == 0
+    sent = {"agency": "smoe", "type": "smoe.decision_autorisation_travail"}
+    assert series(smoe, "guichet_messages_published_total", **sent) == 0
+    for reason in ("handler_error", "invalid_payload", "not_competent", "unknown_dossier"):
+        assert series(smoe, "guichet_error_queue_total", agency="smoe", reason=reason) == 0
+    assert series(smoe, "guichet_retries_total", agency="smoe", tier="delayed") == 0
+    assert series(smoe, "guichet_ready", agency="smoe") == 0
+
+
+def test_every_reason_the_runtime_or_a_state_machine_files_under_starts_at_zero():
+    """A reason written in the code but missing from the known ones would be a series born at its first
+    filing, which increase() does not see."""
+    written = set()
+    for path in [*(ROOT / "guichet").glob("*.py"), ROOT / "services" / "state_machine.py"]:
+        text = path.read_text()
+        written |= set(re.findall(r'\breason = "([a-z_]+)"', text))
+        written |= set(re.findall(r'Refused\(\s*"([a-z_]+)"', text))
+        written |= set(re.findall(r'"reason": "([a-z_]+)"', text))
+        written |= set(re.findall(r'\breason="([a-z_]+)"', text))
+        written |= set(re.findall(r'get\("reason", "([a-z_]+)"\)', text))
+    assert {"handler_error", "not_competent", "relay_refused", "stale"} <= written
+    known = set(KnownLabels.of(GUICHET.agencies["ofii"], GUICHET.parties).reasons)
+    assert written <= known, written - known
+
+
+def test_the_first_breach_after_a_restart_moves_a_series_that_was_already_there():
+    ofii = Metrics("ofii", known=KnownLabels.of(GUICHET.agencies["ofii"], GUICHET.parties))
+    labels = {"agency": "ofii", "step": "transmission_smoe"}
+    assert ofii.registry.get_sample_value("guichet_deadline_breaches_total", labels) == 0
+    ofii.breaches.labels(**labels).inc()
+    assert ofii.registry.get_sample_value("guichet_deadline_breaches_total", labels) == 1
