@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from guichet.clock import Clock
     from guichet.envelope import Envelope
     from guichet.topology import Parties
+
+log = structlog.get_logger("guichet.metrics")
 
 # A handler runs in milliseconds; a delivery waits from milliseconds (a busy queue) to hours (a
 # consumer down); the buckets cover both.
@@ -240,7 +243,10 @@ def published_at(message: Any) -> float | None:
 
 class RegisterGauges(Collector):
     """Outbox messages due and not yet published, and open tasks by step, read from the register
-    (read-only, a connection per scrape: the service's own connection belongs to its loop)."""
+    (read-only, a connection per scrape: the service's own connection belongs to its loop); and
+    whether that read succeeded. A register that does not answer (PostgreSQL down) reads
+    `guichet_register_up 0` instead of failing the whole scrape, so that the alert names the
+    register and the service's other series are still scraped."""
 
     def __init__(self, agency: str, clock: Clock, data_dir: str | Path | None, database_url: str | None):
         self.agency, self.clock = agency, clock
@@ -253,14 +259,26 @@ class RegisterGauges(Collector):
         tasks = GaugeMetricFamily(
             "guichet_deadline_tasks_open", "Open tasks awaiting an act, by step", labels=["agency", "step"]
         )
-        with RegisterReader(self.agency, self.data_dir, self.database_url) as reader:
-            pending.add_metric([self.agency], reader.pending_outbox(utc_text(self.clock.now())))
-            for step, count in reader.open_tasks_by_step().items():
-                tasks.add_metric([self.agency, step], count)
+        up = GaugeMetricFamily(
+            "guichet_register_up", "1 when the register answered this scrape's read", labels=["agency"]
+        )
+        try:
+            with RegisterReader(self.agency, self.data_dir, self.database_url) as reader:
+                pending.add_metric([self.agency], reader.pending_outbox(utc_text(self.clock.now())))
+                for step, count in reader.open_tasks_by_step().items():
+                    tasks.add_metric([self.agency, step], count)
+        except Exception as exc:  # any driver's error: the register is what does not answer
+            log.warning("register unreadable at scrape", agency=self.agency, error=str(exc))
+            up.add_metric([self.agency], 0)
+            yield up
+            return
+        up.add_metric([self.agency], 1)
         yield pending
         yield tasks
+        yield up
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         # Named without reading the register: registering the collector must not touch the database.
         yield GaugeMetricFamily("guichet_outbox_pending", "", labels=["agency"])
         yield GaugeMetricFamily("guichet_deadline_tasks_open", "", labels=["agency", "step"])
+        yield GaugeMetricFamily("guichet_register_up", "", labels=["agency"])

@@ -5,6 +5,7 @@ the first breach (or late transmission, or filing in the error queue) after a re
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 from prometheus_client import generate_latest
@@ -92,3 +93,22 @@ def test_the_first_breach_after_a_restart_moves_a_series_that_was_already_there(
     assert ofii.registry.get_sample_value("guichet_deadline_breaches_total", labels) == 0
     ofii.breaches.labels(**labels).inc()
     assert ofii.registry.get_sample_value("guichet_deadline_breaches_total", labels) == 1
+
+
+def test_a_register_that_does_not_answer_reads_register_up_0_and_the_scrape_still_succeeds(tmp_path):
+    from guichet.clock import VirtualClock
+    from guichet.register import Register
+    from guichet.timeutil import PARIS
+
+    clock = VirtualClock(datetime(2026, 1, 5, 9, tzinfo=PARIS))
+    down = Metrics("smoe")
+    down.watch_register(clock, tmp_path, "postgresql://smoe@127.0.0.1:1/guichet")  # nothing listens on port 1
+    text = generate_latest(down.registry).decode()
+    assert 'guichet_register_up{agency="smoe"} 0.0' in text
+    assert 'guichet_ready{agency="smoe"} 0.0' in text, "the service's own series are still scraped"
+    Register(str(tmp_path / "smoe.sqlite3"), "smoe").close()
+    up = Metrics("smoe")
+    up.watch_register(clock, tmp_path, None)
+    text = generate_latest(up.registry).decode()
+    assert 'guichet_register_up{agency="smoe"} 1.0' in text
+    assert 'guichet_outbox_pending{agency="smoe"} 0.0' in text
