@@ -176,3 +176,35 @@ def test_grafana_provisions_the_datasource_the_dashboard_panels_use():
     assert [s["url"] for s in sources] == ["http://prometheus:9090"]
     assert [p["options"]["path"] for p in providers] == ["/etc/grafana/dashboards"]
     assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+
+
+def test_dashboard_is_filtered_by_namespace_and_agency_and_shows_the_queues():
+    import yaml
+
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "guichet.json").read_text())
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert set(variables) == {"namespace", "agency"}
+    assert "label_values(guichet_ready, namespace)" in variables["namespace"]["definition"]
+    assert variables["agency"]["multi"] and variables["agency"]["includeAll"]
+    assert "$namespace" in variables["agency"]["definition"], "the agencies offered are the chosen bus's"
+    # The namespace label the variable reads is the one Prometheus gives the services it scrapes.
+    prometheus = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    guichet_job = next(j for j in prometheus["scrape_configs"] if j["job_name"] == "guichet")
+    assert [c["labels"]["namespace"] for c in guichet_job["static_configs"]] == ["guichet"]
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"]
+            for selector in re.findall(r"\bguichet_[a-z_]+\{([^}]*)\}", expr):
+                assert 'namespace="$namespace"' in selector and 'agency=~"$agency"' in selector, expr
+            assert not re.search(r"\bguichet_[a-z_]+(?![a-z_{])", expr), f"unfiltered series in {expr}"
+            for selector in re.findall(r"\brabbitmq_queue_[a-z_]+\{([^}]*)\}", expr):
+                assert "$namespace" in selector, expr
+    queues = {
+        metric
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for metric in re.findall(
+            r'\b(rabbitmq_queue_[a-z_]+)\{queue=~"\$namespace\\\\\.\(\$agency\)"\}', target["expr"]
+        )
+    }
+    assert queues == {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked", "rabbitmq_queue_consumers"}
