@@ -112,3 +112,33 @@ def test_a_register_that_does_not_answer_reads_register_up_0_and_the_scrape_stil
     text = generate_latest(up.registry).decode()
     assert 'guichet_register_up{agency="smoe"} 1.0' in text
     assert 'guichet_outbox_pending{agency="smoe"} 0.0' in text
+
+
+def test_a_service_and_a_runner_built_from_the_composition_start_their_counters_at_zero(tmp_path):
+    """The wiring, not only the class: what `guichet run` and the simulator build exposes the zeros."""
+    from guichet.agency import Agency
+    from guichet.bus import Bus
+    from guichet.clock import VirtualClock
+    from guichet.register import Register
+    from guichet.runner import Runner
+    from guichet.serve import Service, ServiceConfig
+    from guichet.timeutil import PARIS
+    from guichet.topology import Topology
+
+    clock = VirtualClock(datetime(2026, 1, 5, 9, tzinfo=PARIS))
+    definition = GUICHET.agencies["ofii"]
+    config = ServiceConfig(
+        definition=definition, parties=GUICHET.parties, broker_url="memory://", clock=clock, data_dir=tmp_path
+    )
+    service = Service(config)
+    bus = Bus("memory://", Topology(GUICHET.parties, namespace="zero"), clock=clock)
+    runner = Runner(Agency(definition, Register(str(tmp_path / "runner.sqlite3"), "ofii"), clock), bus)
+    try:
+        for metrics in (service.metrics, runner.metrics):
+            text = generate_latest(metrics.registry).decode()
+            assert 'guichet_deadline_breaches_total{agency="ofii",step="transmission_smoe"} 0.0' in text
+            assert 'guichet_late_transmissions_total{agency="prefecture"} 0.0' in text
+    finally:
+        service.agency.register.close()
+        runner.agency.register.close()
+        bus.close()
