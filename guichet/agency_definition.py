@@ -18,7 +18,7 @@ from guichet.message import Message, MessageRegistry
 from guichet.receipt import Gate
 
 if TYPE_CHECKING:
-    from guichet.metrics import Observe
+    from guichet.metrics import DeadlineSignal, Observe
 
 
 Handler = Callable[[Message, Context, Any], None]
@@ -48,6 +48,10 @@ class AgencyDefinition:
     late_alert: LateAlert | None = None
     # Reads each message the agency sends and names the deadline alert it is, if any (guichet/metrics.py).
     observe: Observe | None = None
+    # The deadline alerts it may send, and why its state machine may refuse a message: their metrics
+    # read 0 from the start, so that the first one after a restart raises its alert (guichet/metrics.py).
+    signals: tuple[DeadlineSignal, ...] = ()
+    refusal_reasons: tuple[str, ...] = ()
     # The agency's state machine: which message it lets in, at which step, from whom (guichet/receipt.py).
     gate: Gate | None = None
     # The office a simulated outside party acts from for this dossier (an employer: its SIRET).

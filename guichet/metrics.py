@@ -11,6 +11,10 @@ collector that opens the register read-only, so that the gauge is never out of s
 The runtime knows no domain: an agency's definition may carry an `observe` hook that reads each
 message it sends and names the deadline alert it is, if any (`DeadlineSignal`); the counters of
 alerts and breaches follow from that.
+
+Every labelled counter and gauge reads 0 from the start for each label set the agency knows
+(`KnownLabels`): a series that appears only at its first increment has no earlier sample, so
+increase() over it is empty and the first breach after a restart would never raise its alert.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -31,8 +36,12 @@ from guichet.register_reader import RegisterReader
 
 if TYPE_CHECKING:
     from guichet.agency import Outcome
+    from guichet.agency_definition import AgencyDefinition
     from guichet.clock import Clock
     from guichet.envelope import Envelope
+    from guichet.topology import Parties
+
+log = structlog.get_logger("guichet.metrics")
 
 # A handler runs in milliseconds; a delivery waits from milliseconds (a busy queue) to hours (a
 # consumer down); the buckets cover both.
@@ -51,6 +60,18 @@ OUTCOMES = {
 # 'd'): py-amqp writes a 64-bit integer with tag 'L', which amqplib and the RabbitMQ Java client
 # refuse to decode; every AMQP 0-9-1 client reads a double, exact for milliseconds until year 287396.
 TIMESTAMP_MS = "timestamp_in_ms"
+# Why the runtime files a message in the error queue (the `reason` of its exceptions and refusals);
+# an agency's state machine adds its own (AgencyDefinition.refusal_reasons).
+RUNTIME_REASONS = (
+    *("permanent", "undecodable", "wrong_content_type", "unknown_type", "unsupported_version"),
+    *("invalid_payload", "unknown_sender", "header_mismatch", "out_of_bounds", "too_large", "cc_refused"),
+    *("misaddressed", "wrong_account", "not_for_this_agency", "handler_error", "unsigned", "bad_signature"),
+    *("wrong_sender_key", "expired_key", "key_directory_unreadable", "not_canonical", "relay_refused"),
+    *("not_relayable", "unfiled", "unknown", "unknown_dossier", "dated_in_future", "stale", "message_id_reused"),
+    # what RabbitMQ says of a message dead-lettered to the late queue otherwise than by expiry
+    *("dead_lettered", "rejected", "maxlen", "delivery_limit"),
+)
+RETRY_TIERS = ("immediate", "delayed", "error")
 
 
 @dataclass(frozen=True)
@@ -68,8 +89,33 @@ class DeadlineSignal:
 Observe = Callable[["Envelope"], "DeadlineSignal | None"]
 
 
+@dataclass(frozen=True)
+class KnownLabels:
+    """The label sets an agency knows at start, whose series read 0 before their first event: the
+    types it handles and sends, why it may file a message in the error queue, the deadline alerts it
+    may send, and, for the relay, the agencies a late transmission may be addressed to."""
+
+    received: tuple[str, ...] = ()
+    sent: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = RUNTIME_REASONS
+    signals: tuple[DeadlineSignal, ...] = ()
+    late_recipients: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, definition: AgencyDefinition, parties: Parties | None = None) -> KnownLabels:
+        sent = [t for t, c in (definition.messages or {}).items() if c.SENDER == definition.name]
+        relay = parties is not None and parties.relay == definition.name
+        return cls(
+            received=tuple(definition.types),
+            sent=tuple(sent),
+            reasons=tuple(dict.fromkeys((*RUNTIME_REASONS, *definition.refusal_reasons))),
+            signals=definition.signals,
+            late_recipients=tuple(parties.agencies) if relay and parties is not None else (),
+        )
+
+
 class Metrics:
-    def __init__(self, agency: str, registry: CollectorRegistry | None = None):
+    def __init__(self, agency: str, registry: CollectorRegistry | None = None, known: KnownLabels | None = None):
         self.agency = agency
         self.registry = registry or CollectorRegistry()
         r = self.registry
@@ -120,10 +166,28 @@ class Metrics:
         self.ready_gauge = Gauge(
             "guichet_ready", "1 when connected, topology declared and consuming", ["agency"], registry=r
         )
-        # Series that exist from the start read 0 rather than absent, so that rate() and alerts see them.
-        for tier in ("immediate", "delayed", "error"):
-            self.retries.labels(agency, tier)
         self.ready_gauge.labels(agency).set(0)
+        self._start_at_zero(known or KnownLabels())
+
+    def _start_at_zero(self, known: KnownLabels) -> None:
+        """Series that exist from the start read 0 rather than absent, so that increase() and the
+        alerts see their first event, also the first one after a restart."""
+        a = self.agency
+        for tier in RETRY_TIERS:
+            self.retries.labels(a, tier)
+        for reason in known.reasons:
+            self.error_queue.labels(a, reason)
+        for type_ in known.received:
+            for outcome in dict.fromkeys(OUTCOMES.values()):
+                self.consumed.labels(a, type_, outcome)
+        for type_ in known.sent:
+            self.published_total.labels(a, type_)
+        for signal in known.signals:
+            self.alerts.labels(signal.agency, signal.step, signal.kind)
+            if signal.breach:
+                self.breaches.labels(signal.agency, signal.step)
+        for recipient in known.late_recipients:
+            self.late.labels(recipient)
 
     def delivered(self, outcome: Outcome, handler_seconds: float | None, published_at: float | None) -> None:
         """One delivery's outcome, its handler's time and how long it travelled."""
@@ -179,7 +243,10 @@ def published_at(message: Any) -> float | None:
 
 class RegisterGauges(Collector):
     """Outbox messages due and not yet published, and open tasks by step, read from the register
-    (read-only, a connection per scrape: the service's own connection belongs to its loop)."""
+    (read-only, a connection per scrape: the service's own connection belongs to its loop); and
+    whether that read succeeded. A register that does not answer (PostgreSQL down) reads
+    `guichet_register_up 0` instead of failing the whole scrape, so that the alert names the
+    register and the service's other series are still scraped."""
 
     def __init__(self, agency: str, clock: Clock, data_dir: str | Path | None, database_url: str | None):
         self.agency, self.clock = agency, clock
@@ -192,14 +259,26 @@ class RegisterGauges(Collector):
         tasks = GaugeMetricFamily(
             "guichet_deadline_tasks_open", "Open tasks awaiting an act, by step", labels=["agency", "step"]
         )
-        with RegisterReader(self.agency, self.data_dir, self.database_url) as reader:
-            pending.add_metric([self.agency], reader.pending_outbox(utc_text(self.clock.now())))
-            for step, count in reader.open_tasks_by_step().items():
-                tasks.add_metric([self.agency, step], count)
+        up = GaugeMetricFamily(
+            "guichet_register_up", "1 when the register answered this scrape's read", labels=["agency"]
+        )
+        try:
+            with RegisterReader(self.agency, self.data_dir, self.database_url) as reader:
+                pending.add_metric([self.agency], reader.pending_outbox(utc_text(self.clock.now())))
+                for step, count in reader.open_tasks_by_step().items():
+                    tasks.add_metric([self.agency, step], count)
+        except Exception as exc:  # any driver's error: the register is what does not answer
+            log.warning("register unreadable at scrape", agency=self.agency, error=str(exc))
+            up.add_metric([self.agency], 0)
+            yield up
+            return
+        up.add_metric([self.agency], 1)
         yield pending
         yield tasks
+        yield up
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         # Named without reading the register: registering the collector must not touch the database.
         yield GaugeMetricFamily("guichet_outbox_pending", "", labels=["agency"])
         yield GaugeMetricFamily("guichet_deadline_tasks_open", "", labels=["agency", "step"])
+        yield GaugeMetricFamily("guichet_register_up", "", labels=["agency"])

@@ -25,7 +25,7 @@ from guichet.delivery import Delivery
 from guichet.failures import ATTEMPTS, FILING_ID, FIRST_FAILURE, LAST_ERROR, REPLAYS
 from guichet.hooks import Hooks
 from guichet.late_relay import LateRelay
-from guichet.metrics import Metrics
+from guichet.metrics import KnownLabels, Metrics
 from guichet.outbox_publisher import OutboxPublisher
 from guichet.refusals import Refusals
 from guichet.retry_policy import RetryPolicy
@@ -57,7 +57,7 @@ class Runner:
                 agency=agency.name,
             )
         # A registry of its own when none is given: four runners in one process never collide.
-        self.metrics = metrics or Metrics(agency.name)
+        self.metrics = metrics or Metrics(agency.name, known=KnownLabels.of(agency.definition, parties))
         self.hooks = Hooks(self.metrics, agency.definition.observe)
         self.queue_name = bus.topology.queue_name(agency.name)
         self.dead_letters = DeadLetters(agency, bus, self.admission, self.hooks, self.queue_name)

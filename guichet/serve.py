@@ -31,7 +31,7 @@ from guichet.audit_copy import AuditShipper
 from guichet.bus import Brokers, Bus
 from guichet.clock import Clock
 from guichet.declaration import TopologyMismatch
-from guichet.metrics import Metrics
+from guichet.metrics import KnownLabels, Metrics
 from guichet.receipt import Freshness
 from guichet.register import Register
 from guichet.runner import Runner
@@ -107,7 +107,7 @@ class Service:
             freshness=config.freshness,
         )
         self.heartbeat_file = Path(config.data_dir) / f"{config.agency}.alive"
-        self.metrics = Metrics(config.agency)
+        self.metrics = Metrics(config.agency, known=KnownLabels.of(config.definition, config.parties))
         self.metrics.watch_register(config.clock, config.data_dir, config.database_url)
         self.status = ServiceStatus(self.metrics, config.http_port, host=config.http_host)
         self._last_beat = 0.0

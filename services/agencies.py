@@ -10,10 +10,16 @@ from guichet.agency import AgencyDefinition
 from guichet.message import MessageRegistry
 from schemas.facts import Facts
 from schemas.veille import VEILLE
-from services.deadline_watch import deadline_signal, late_transmission_alert, reminders_of, watch_deadline
+from services.deadline_watch import (
+    deadline_signal,
+    deadline_signals,
+    late_transmission_alert,
+    reminders_of,
+    watch_deadline,
+)
 from services.directory import Directory
 from services.parties import PARTIES
-from services.state_machine import always, at
+from services.state_machine import REFUSAL_REASONS, always, at
 
 
 def definitions(directory: Directory, messages: MessageRegistry) -> dict[str, AgencyDefinition]:
@@ -39,5 +45,7 @@ def _watched(definition: AgencyDefinition, messages: MessageRegistry) -> AgencyD
         handlers={**definition.handlers, veille: watch_deadline},
         late_alert=late_transmission_alert(PARTIES.relay) if definition.name == PARTIES.relay else None,
         observe=deadline_signal,
+        signals=deadline_signals(definition.name, PARTIES.relay, messages),
+        refusal_reasons=REFUSAL_REASONS,
         messages=messages,
     )

@@ -11,6 +11,7 @@ import structlog
 
 from guichet.agency import Context, Reminders, Task
 from guichet.envelope import Envelope
+from guichet.message import MessageRegistry
 from guichet.metrics import DeadlineSignal
 from schemas.base import AGENCIES, Message
 from schemas.veille import ALERTE, VEILLE
@@ -86,3 +87,35 @@ def late_transmission_alert(relay: str):
         )
 
     return alert
+
+
+# The steps whose legal deadline each agency watches (step or task name of every `await_act` with a
+# deadline): their alert and breach counters start at 0, so the first breach after a restart is seen.
+WATCHED_STEPS = {
+    "ofii": (
+        "traitement_autorisation_travail",
+        "transmission_smoe",
+        "transmission_consulat",
+        "depot_titre",
+        "complements_titre",
+    ),
+    "smoe": ("decision_autorisation_travail",),
+    "consulat": ("decision_visa",),
+    "prefecture": ("fabrication_titre", "titre_famille"),
+}
+
+
+def deadline_signals(agency: str, relay: str, messages: MessageRegistry) -> tuple[DeadlineSignal, ...]:
+    """Every deadline alert `agency` may send: a warning and a breach on each step it watches and,
+    for the relay, a late transmission of each message one agency sends another."""
+    watched = [
+        DeadlineSignal(agency, step, kind, breach=kind == "depassement")
+        for step in WATCHED_STEPS.get(agency, ())
+        for kind in ("avertissement", "depassement")
+    ]
+    late = [
+        DeadlineSignal(cls.RECIPIENT, cls.STEP or cls.TYPE, "transmission_en_retard")
+        for cls in messages.values()
+        if agency == relay and cls.SENDER in AGENCIES and cls.RECIPIENT in AGENCIES and cls.SENDER != cls.RECIPIENT
+    ]
+    return tuple(dict.fromkeys((*watched, *late)))

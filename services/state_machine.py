@@ -32,6 +32,8 @@ When = Callable[[Any, Any], bool]
 # (message, envelope, dossier) -> why the sender is not competent for this dossier, or None
 Competence = Callable[[Any, Envelope, Any], str | None]
 EMPLOYER = "employeur"
+# Why a table refuses a message (Refused.reason): the agency's error-queue counter starts at 0 for each.
+REFUSAL_REASONS = ("unexpected_step", "unknown_dossier", "not_competent", "identity_mismatch", "dossier_already_filed")
 
 
 def never(message: Any, d: Any) -> bool:

@@ -23,13 +23,18 @@ DOSSIERS = 4
 RABBITMQ_PROMETHEUS = "127.0.0.1:15692"  # rabbitmq_prometheus, enabled by .ci/run
 
 
-def local_config(ports: dict[str, int], tmp_path: Path) -> Path:
-    """deploy/prometheus/prometheus.yml with this machine's addresses and a one-second scrape."""
+def local_config(ports: dict[str, int], tmp_path: Path, namespace: str) -> Path:
+    """deploy/prometheus/prometheus.yml with this machine's addresses, this bus's namespace and a
+    one-second scrape."""
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
     config["rule_files"] = [str(DEPLOY / "prometheus" / rule) for rule in config["rule_files"]]
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    jobs["guichet"]["static_configs"] = [{"targets": [f"127.0.0.1:{ports[a]}" for a in AGENCIES]}]
+    (static,) = jobs["guichet"]["static_configs"]
+    assert static["labels"] == {"namespace": "guichet"}, "the services are labelled with the bus's namespace"
+    jobs["guichet"]["static_configs"] = [
+        {"targets": [f"127.0.0.1:{ports[a]}" for a in AGENCIES], "labels": {"namespace": namespace}}
+    ]
     jobs["rabbitmq"]["static_configs"] = [{"targets": [RABBITMQ_PROMETHEUS]}]
     path = tmp_path / "prometheus.yml"
     path.write_text(yaml.safe_dump(config))
@@ -41,7 +46,7 @@ def test_prometheus_scrapes_the_four_services_and_counts_what_their_journals_rec
     with running_services(
         amqp_url, namespace, tmp_path, TIME_SCALE, extra={a: ["--http-port", str(p)] for a, p in ports.items()}
     ) as bus:
-        prometheus = Prometheus(local_config(ports, tmp_path), tmp_path)
+        prometheus = Prometheus(local_config(ports, tmp_path, namespace), tmp_path)
         try:
             prometheus.wait_ready()
             data = bus["data"]
@@ -79,13 +84,17 @@ def test_prometheus_scrapes_the_four_services_and_counts_what_their_journals_rec
             )
 
             rules = [r for g in prometheus.api("rules")["groups"] for r in g["rules"]]
-            assert len(rules) == 8 and all(r["health"] == "ok" for r in rules), rules
+            written = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"]
+            assert len(rules) == sum(len(g["rules"]) for g in written) >= 17, rules
+            assert all(r["health"] == "ok" for r in rules), rules
             # Other tests share this RabbitMQ: only this bus's queues and services concern this test.
             failures = {
                 "GuichetErrorQueueNotEmpty",
                 "GuichetMessagesSentToErrorQueue",
                 "GuichetServiceDown",
                 "GuichetServiceNotReady",
+                "GuichetQueueWithoutConsumer",
+                "GuichetRegisterDown",
             }
             ours = [
                 a["labels"]
@@ -96,8 +105,19 @@ def test_prometheus_scrapes_the_four_services_and_counts_what_their_journals_rec
             assert ours == [], ours
 
             dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "guichet.json").read_text())
-            for target in (t for p in dashboard["panels"] for t in p["targets"]):
-                prometheus.api("query", query=target["expr"])  # each panel's query parses and runs
+            variables = {"$namespace": namespace, "$agency": "|".join(AGENCIES)}  # "All", as Grafana writes it
+            answers = {}
+            for panel in dashboard["panels"]:
+                for target in panel["targets"]:
+                    expr = target["expr"]
+                    for name, chosen in variables.items():
+                        expr = expr.replace(name, chosen)
+                    # each panel's query parses and runs on this bus's series
+                    answers[(panel["title"], target["refId"])] = prometheus.api("query", query=expr)["result"]
+            consumers = {r["metric"]["queue"]: float(r["value"][1]) for r in answers[("Queues: consumers", "A")]}
+            assert set(consumers) == {f"{namespace}.{a}" for a in AGENCIES} and min(consumers.values()) >= 1
+            ready = {r["metric"]["agency"] for r in answers[("Outbox due and not published; readiness", "B")]}
+            assert ready == set(AGENCIES), "the dashboard's variables select this bus's four services"
             # The throughput panel's counter is there for the four agencies together (a rate over the last
             # minute would depend on when the flow ended, not on what was counted).
             total = 'sum(guichet_messages_consumed_total{outcome="handled"})'

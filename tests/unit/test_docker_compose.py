@@ -240,3 +240,18 @@ def test_agency_plays_simulated_actors_and_serves_its_status_to_the_other_contai
     args = parse(SERVICES[agency]["command"])
     assert args.simulated_actors, "no back-office in this stack: simulated people play its acts"
     assert args.http_host == "0.0.0.0", "Prometheus scrapes from its own container"
+
+
+def test_alertmanager_runs_in_the_monitoring_profile_and_prometheus_sends_it_the_alerts():
+    alertmanager = SERVICES["alertmanager"]
+    assert alertmanager["profiles"] == ["monitoring"] == SERVICES["prometheus"]["profiles"]
+    mounts = {resolve(v).split(":")[1]: resolve(v).split(":")[0] for v in alertmanager["volumes"]}
+    config = mounts["/etc/alertmanager/alertmanager.yml"]
+    assert config == "./deploy/alertmanager/alertmanager.yml" and (ROOT / config).is_file()
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in alertmanager["command"]
+    assert mounts["/alertmanager"] in COMPOSE["volumes"], "silences and notification state survive a restart"
+    assert [resolve(p) for p in alertmanager["ports"]] == ["9093:9093"]
+    prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    targets = [t for am in prometheus["alerting"]["alertmanagers"] for c in am["static_configs"] for t in c["targets"]]
+    assert targets == ["alertmanager:9093"]
+    assert "alertmanager" in SERVICES["prometheus"]["depends_on"]
