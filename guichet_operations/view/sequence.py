@@ -119,7 +119,7 @@ def _alert(a: dict, x: dict[str, int], y: int, words: dict[str, str], step_label
     css = "alert breach" if a["kind"] != "avertissement" else "alert warning"
     return (
         f'<g class="{css}" data-kind="{escape(a["kind"])}"><title>{escape(a["kind"])} {escape(a["step"])}, '
-        f"deadline {escape(short(a['deadline']))}</title>"
+        f"{escape(words['deadline'])}{escape(short(a['deadline']))}</title>"
         f'<path d="M{cx},{y - 8} L{cx + 8},{y} L{cx},{y + 8} L{cx - 8},{y} z"/>'
         f'<text x="{cx + 12}" y="{y + 4}">{escape(_alert_text(a, words, step_label))}</text></g>'
     )
