@@ -68,6 +68,10 @@ class StoreTransaction:
     def execute(self, sql: str, *args: Any) -> Any:
         return self._conn.execute(self.dialect.prepare(sql), args)
 
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement for many rows (bulk loads)."""
+        self._conn.cursor().executemany(self.dialect.prepare(sql), rows)
+
     def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         cur = self.execute(sql, *args)
         names = [d[0] for d in cur.description]

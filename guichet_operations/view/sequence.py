@@ -12,7 +12,24 @@ from guichet.timeutil import paris
 from schemas.base import AGENCIES
 
 OUTSIDE_BEFORE, OUTSIDE_AFTER = ("employeur",), ("travailleur", "ministere")
-LANE, MARGIN, TOP, ROW = 150, 30, 70, 44
+LANE, MARGIN, TOP, ROW = 150, 80, 70, 44
+CHAR = 7  # the width of a character of an alert's label, about, at 11px: the drawing is made wide enough for it
+ENGLISH = {
+    "aria": "sequence of the dossier's messages",
+    "late": "⚠ past its deadline ",
+    "deadline": "deadline ",
+    "sent": "sent",
+    "breach": "⚠ deadline passed: ",
+    "warning": "deadline near: ",
+}
+FRENCH = {
+    "aria": "séquence des messages du dossier",
+    "late": "⚠ après son délai légal ",
+    "deadline": "délai légal ",
+    "sent": "envoyé le",
+    "breach": "⚠ délai dépassé : ",
+    "warning": "échéance proche : ",
+}
 
 
 def parties_of(messages: list[dict]) -> list[str]:
@@ -31,7 +48,8 @@ def drawn(messages: list[dict]) -> list[dict]:
     return [m for m in messages if m["sender"] != m["recipient"]]
 
 
-def sequence_svg(messages: list[dict], alerts: list[dict]) -> str:
+def sequence_svg(messages: list[dict], alerts: list[dict], words: dict[str, str] = ENGLISH, step_label=str) -> str:
+    """`words`: ENGLISH or FRENCH; `step_label`: how a step's name is shown (the console's French labels)."""
     arrows = drawn(messages)
     parties = parties_of(arrows)
     x = {p: MARGIN + LANE // 2 + i * LANE for i, p in enumerate(parties)}
@@ -39,10 +57,13 @@ def sequence_svg(messages: list[dict], alerts: list[dict]) -> str:
     events += [(a["at"], 1, "alert", a) for a in alerts if a["agency"] in x]
     events.sort(key=lambda e: (e[0], e[1]))
     width = 2 * MARGIN + LANE * len(parties)
+    for _, _, kind, item in events:  # an alert's label runs to the right of its lifeline: never cut it
+        if kind == "alert":
+            width = max(width, x[item["agency"]] + 20 + CHAR * len(_alert_text(item, words, step_label)))
     height = TOP + ROW * (len(events) + 1)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sequence" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="sequence of the dossier\'s messages">',
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(words["aria"])}">',
         '<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="head"/></marker>'
         '<marker id="head-late" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
@@ -58,26 +79,29 @@ def sequence_svg(messages: list[dict], alerts: list[dict]) -> str:
         )
     for row, (_, _, kind, item) in enumerate(events):
         y = TOP + row * ROW
-        out.append(_arrow(item, x, y) if kind == "message" else _alert(item, x, y))
+        out.append(
+            _arrow(item, x, y, words, step_label) if kind == "message" else _alert(item, x, y, words, step_label)
+        )
     out.append("</svg>")
     return "\n".join(out)
 
 
-def _arrow(m: dict, x: dict[str, int], y: int) -> str:
+def _arrow(m: dict, x: dict[str, int], y: int, words: dict[str, str], step_label) -> str:
     x1, x2 = x[m["sender"]], x[m["recipient"]]
     late = " late" if m["late"] else ""
-    label = m["type"].split(".", 1)[1] if "." in m["type"] else m["type"]
+    label = step_label(m["type"].split(".", 1)[1] if "." in m["type"] else m["type"])
     deadline = ""
     if m["deadline"]:
         deadline = (
             f'<text class="deadline{late}" x="{(x1 + x2) // 2}" y="{y + 14}" text-anchor="middle">'
-            f"{'⚠ past its deadline ' if late else 'deadline '}{escape(short(m['deadline']))}</text>"
+            f"{escape(words['late'] if late else words['deadline'])}{escape(short(m['deadline']))}</text>"
         )
     return (
         f'<g class="message{late}" data-message-id="{escape(m["message_id"])}" data-type="{escape(m["type"])}">'
-        f"<title>{escape(m['type'])}: {escape(m['sender'])} → {escape(m['recipient'])}, sent "
+        f"<title>{escape(m['type'])}: {escape(m['sender'])} → {escape(m['recipient'])}, {escape(words['sent'])} "
         f"{escape(short(m['sent_at']))}</title>"
-        f'<text class="when" x="{MARGIN - 26}" y="{y + 4}">{escape(short(m["sent_at"])[:5])}</text>'
+        f'<text class="when" x="4" y="{y}">{escape(short(m["sent_at"])[:10])}</text>'
+        f'<text class="when" x="4" y="{y + 12}">{escape(short(m["sent_at"])[11:])}</text>'
         f'<line class="arrow{late}" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" '
         f'marker-end="url(#head{"-late" if late else ""})"/>'
         f'<text class="label" x="{(x1 + x2) // 2}" y="{y - 5}" text-anchor="middle">{escape(label)}</text>'
@@ -85,14 +109,17 @@ def _arrow(m: dict, x: dict[str, int], y: int) -> str:
     )
 
 
-def _alert(a: dict, x: dict[str, int], y: int) -> str:
-    cx = x[a["agency"]]
+def _alert_text(a: dict, words: dict[str, str], step_label) -> str:
     breach = a["kind"] != "avertissement"
-    css = "alert breach" if breach else "alert warning"
-    text = ("⚠ deadline passed: " if breach else "deadline near: ") + a["step"]
+    return (words["breach"] if breach else words["warning"]) + step_label(a["step"]) + f" ({short(a['deadline'])})"
+
+
+def _alert(a: dict, x: dict[str, int], y: int, words: dict[str, str], step_label) -> str:
+    cx = x[a["agency"]]
+    css = "alert breach" if a["kind"] != "avertissement" else "alert warning"
     return (
         f'<g class="{css}" data-kind="{escape(a["kind"])}"><title>{escape(a["kind"])} {escape(a["step"])}, '
-        f"deadline {escape(short(a['deadline']))}</title>"
+        f"{escape(words['deadline'])}{escape(short(a['deadline']))}</title>"
         f'<path d="M{cx},{y - 8} L{cx + 8},{y} L{cx},{y + 8} L{cx - 8},{y} z"/>'
-        f'<text x="{cx + 12}" y="{y + 4}">{escape(text)} ({escape(short(a["deadline"]))})</text></g>'
+        f'<text x="{cx + 12}" y="{y + 4}">{escape(_alert_text(a, words, step_label))}</text></g>'
     )

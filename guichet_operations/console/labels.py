@@ -1,0 +1,69 @@
+"""What the console writes, in French: the labels come from the one table of each (services/summary.py,
+itself drawn from schemas/steps.py), the dates on the Paris clock, `21/03/2026 09:00`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from guichet.timeutil import paris
+from guichet_operations.console.clock import parse
+from services.summary import OUTCOMES, PARTIES, STEPS, TITLES, label
+
+FAILURE_STATUSES = {"en_attente": "en attente", "rejoue": "rejoué", "archive": "archivé"}
+TASK_STATUSES = {"breach": "délai dépassé", "warning": "échéance proche", "ok": "dans les délais", "none": "sans délai"}
+ACTIONS = {"replay": "rejouer", "archive": "archiver", "restore": "restaurer"}
+ACTIONS_DONE = {"replay": "rejoué", "archive": "archivé", "restore": "restauré"}
+DIRECTIONS = {"out": "envoyé", "in": "reçu"}
+
+
+def when(moment: datetime | str | None) -> str:
+    if isinstance(moment, str):
+        moment = parse(moment)
+    return paris(moment).strftime("%d/%m/%Y %H:%M") if moment else "—"
+
+
+def duration(delta: timedelta | None) -> str:
+    """`2 j 3 h restants`, `dépassé de 5 h 10 min`."""
+    if delta is None:
+        return "—"
+    seconds = abs(int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    text = f"{days} j {rest // 3600} h" if days else f"{rest // 3600} h {rest % 3600 // 60} min"
+    return f"dépassé de {text}" if delta < timedelta(0) else f"{text} restants"
+
+
+def step(name: str | None) -> str:
+    return label(STEPS, name)
+
+
+def title(name: str | None) -> str:
+    return label(TITLES, name)
+
+
+def outcome(name: str | None) -> str:
+    return label(OUTCOMES, name)
+
+
+def party(name: str | None) -> str:
+    return label(PARTIES, name)
+
+
+def message_type(name: str | None) -> str:
+    """`ofii.transmission_smoe` read as its step, `transmission au SMOE`."""
+    if not name:
+        return "—"
+    return step(name.split(".", 1)[1] if "." in name else name)
+
+
+FILTERS = {
+    "when": when,
+    "duration": duration,
+    "step": step,
+    "title": title,
+    "outcome": outcome,
+    "party": party,
+    "message_type": message_type,
+    "failure_status": lambda s: FAILURE_STATUSES.get(s, s),
+    "task_status": lambda s: TASK_STATUSES.get(s, s),
+    "action": lambda s: ACTIONS_DONE.get(s, s),
+}
