@@ -35,6 +35,7 @@ from typing import Any
 
 import structlog
 
+from guichet import journal as chain
 from guichet.clock import Clock
 from guichet.register import Register
 from guichet.registers.instants import utc_text
@@ -52,19 +53,8 @@ COPIES_PER_TURN = 10
 # and how its clock stands.
 IDLE_SECONDS = 15.0
 CONTENT_TYPE = "application/vnd.guichet.audit+json"
-RECORD_FIELDS = (
-    "seq",
-    "direction",
-    "message_id",
-    "dossier_id",
-    "type",
-    "sender",
-    "recipient",
-    "sent_at",
-    "deadline",
-    "recorded_at",
-    "hash",
-)
+# The journal's own fields, less the chain's links, and the record's hash: what a copy tells of a record.
+RECORD_FIELDS = (*(f for f in chain.FIELDS if f not in ("body_hash", "prev_hash")), "hash")
 
 Describe = Callable[[dict[str, Any]], dict[str, Any]]
 
