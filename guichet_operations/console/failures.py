@@ -19,6 +19,7 @@ from guichet_operations.console.redact import redact_json_text, redacted_body
 from guichet_operations.supervision.store import Store
 
 STATUSES = ("en_attente", "rejoue", "archive")
+CLAIMED = "rejeu_en_cours"  # a replay under way (supervision/replay.py)
 # The status each action moves a failure from, and to.
 MOVES = {
     "replay": (("en_attente", "archive"), "rejoue"),
@@ -111,8 +112,11 @@ def act(
     error = None
     try:
         done = set(getattr(actions, action)(eligible)) & {f["id"] for f in eligible}
-    except Exception as exc:  # the broker refused or is down: nothing moves, and the journal says why
-        done, error = set(), f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # the broker refused or is down: what was not done stays, the journal says why
+        done = set(getattr(exc, "done", ())) & {f["id"] for f in eligible}
+        error = str(exc) if hasattr(exc, "done") else f"{type(exc).__name__}: {exc}"
+    # A replay claims its failures first (supervision/replay.py): the claimed state moves on too.
+    sources = (*sources, CLAIMED) if action == "replay" else sources
     at = utc_text(now)
     with store.transaction() as tx:
         for failure_id in sorted(done):

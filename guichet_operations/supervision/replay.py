@@ -1,57 +1,88 @@
-"""Replaying a failure the supervision store holds: the stored message goes back to the queue it
+"""Replaying failures the supervision store holds: each stored message goes back to the queue it
 failed in, through the replay exchange, as `guichet errors replay` sends it (with the history of its
-failures); then the store says it was replayed, by whom. The failure is claimed first, so that two
+failures). The console's actions (console/failures.act) then move the status, write the history and
+journal the person.
+
+Each failure is claimed before it is sent (`rejeu_en_cours`, a conditional update), so that two
 operators pressing "rejouer" at once send it once; if the broker does not take it, the claim is
-undone and the failure stays where it was."""
+undone and the failure stays where it was. Archive and restore are the store's alone."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from typing import Any
 
 from guichet.bus import Bus
+from guichet_operations.console.failures import CLAIMED, MOVES
 from guichet_operations.error_queue import ErrorQueue
 from guichet_operations.supervision.ingest import entry_of
 from guichet_operations.supervision.store import Store
 
-REPLAYABLE = ("en_attente", "archive")
-CLAIMED = "rejeu_en_cours"
-REPLAYED = "rejoue"
+REPLAYABLE = MOVES["replay"][0]
 
 
-class NotReplayable(ValueError):
-    """Said to the operator: the failure is unknown, or already replayed."""
+class PartlyDone(Exception):
+    """Some failures were replayed before the broker refused one: those are done, the rest are not."""
+
+    def __init__(self, done: list[int], cause: BaseException):
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.done, self.cause = done, cause
 
 
 @dataclass
-class StoredReplay:
-    store: Store
-    bus: Callable[[], Bus]  # the supervision account's connection, opened when first needed
+class BrokerActions:
+    """The console's `FailureActions` with the supervision account's connection (opened when first
+    needed, again after it broke)."""
 
-    def replay(self, failure_id: int, person: str) -> None:
-        at = datetime.now(UTC).isoformat(timespec="microseconds")
+    store: Store
+    connect: Callable[[], Bus]
+    _bus: Bus | None = None
+
+    def replay(self, failures: list[dict[str, Any]]) -> list[int]:
+        done: list[int] = []
+        for failure in failures:
+            row = self._claim(failure["id"])
+            if row is None:  # another operator's replay got there first
+                continue
+            try:
+                ErrorQueue(self._connection()).replay(entry_of(row))
+            except Exception as exc:
+                self._unclaim(row)
+                self._drop_connection()
+                raise PartlyDone(done, exc) from exc
+            done.append(row["id"])
+        return done
+
+    def archive(self, failures: list[dict[str, Any]]) -> list[int]:
+        return [f["id"] for f in failures]
+
+    def restore(self, failures: list[dict[str, Any]]) -> list[int]:
+        return [f["id"] for f in failures]
+
+    def close(self) -> None:
+        self._drop_connection()
+
+    def _claim(self, failure_id: int) -> dict[str, Any] | None:
         with self.store.transaction() as tx:
             rows = tx.rows("SELECT * FROM failures WHERE id = ?", failure_id)
-            if not rows:
-                raise NotReplayable(f"aucune erreur n° {failure_id}")
-            if rows[0]["status"] not in REPLAYABLE:
-                raise NotReplayable(f"l'erreur n° {failure_id} est déjà rejouée (état : {rows[0]['status']})")
-            tx.execute("UPDATE failures SET status = ? WHERE id = ?", CLAIMED, failure_id)
-        previous = rows[0]["status"]
-        try:
-            ErrorQueue(self.bus()).replay(entry_of(rows[0]))
-        except BaseException:
-            with self.store.transaction() as tx:
-                tx.execute("UPDATE failures SET status = ? WHERE id = ? AND status = ?", previous, failure_id, CLAIMED)
-            raise
-        with self.store.transaction() as tx:
-            tx.execute("UPDATE failures SET status = ? WHERE id = ?", REPLAYED, failure_id)
-            tx.execute(
-                "INSERT INTO failure_events (failure_id, at, event, person, detail) VALUES (?, ?, ?, ?, ?)",
-                failure_id,
-                at,
-                "rejouee",
-                person,
-                f"renvoyée vers {rows[0]['queue'] or 'sa file'}",
+            if not rows or rows[0]["status"] not in REPLAYABLE:
+                return None
+            claimed = tx.execute(
+                "UPDATE failures SET status = ? WHERE id = ? AND status = ?", CLAIMED, failure_id, rows[0]["status"]
             )
+            return rows[0] if claimed.rowcount == 1 else None
+
+    def _unclaim(self, row: dict[str, Any]) -> None:
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE failures SET status = ? WHERE id = ? AND status = ?", row["status"], row["id"], CLAIMED)
+
+    def _connection(self) -> Bus:
+        if self._bus is None:
+            self._bus = self.connect()
+        return self._bus
+
+    def _drop_connection(self) -> None:
+        if self._bus is not None:
+            self._bus.close()
+            self._bus = None

@@ -26,6 +26,7 @@ from guichet.bus import Bus
 from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from guichet_operations.supervision.ingest import Ingestion, Refused
+from guichet_operations.supervision.queue_watch import QueueWatch
 from guichet_operations.supervision.store import Store
 from schemas.base import AGENCIES
 from services.parties import PARTIES
@@ -76,6 +77,7 @@ class Supervisor:
     ):
         self.ingestion = Ingestion(store)
         self.topology = Topology(PARTIES, namespace=namespace, queue_type=queue_type)
+        self.queue_watch = QueueWatch(store, self.topology)
         self.broker_url, self.tls = broker_url, tls or TLSSettings()
         self.metrics = metrics or SupervisionMetrics()
         self.stopping = threading.Event()
@@ -113,6 +115,8 @@ class Supervisor:
             log.info("supervision consuming", queues=queues)
             while not self.stopping.is_set():
                 bus.drain(0.5)
+                if self.queue_watch.due():
+                    self.queue_watch.run(bus)
             consumer.cancel()
         finally:
             self.consuming.clear()

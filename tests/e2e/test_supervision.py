@@ -84,6 +84,17 @@ def test_the_store_follows_every_dossier_from_the_agencies_audit_copies(amqp_url
         assert {t["agency"] for t in open_and_closed_tasks(store, "MISSION-2")} >= {"ofii", "smoe", "prefecture"}
         assert {r["agency"] for r in store.rows("SELECT agency FROM sources")} == set(AGENCIES)
 
+        # Each agency's queue as the broker says it is, measured by the supervision service itself.
+        def measured() -> dict[str, dict]:
+            return {
+                r["agency"]: json.loads(r["queues"] or "{}") for r in store.rows("SELECT agency, queues FROM sources")
+            }
+
+        wait_until(lambda: all(measured().values()), 30, "every agency's queues measured")
+        for agency, queues in measured().items():
+            assert queues[f"{namespace}.{agency}"]["consumers"] == 1, (agency, queues)
+        assert f"{namespace}.retard" in measured()["ofii"]
+
         # Down: the copies wait in its queue; back: every one is taken, and none twice.
         supervisor.stop()
         thread.join(timeout=20)

@@ -10,8 +10,10 @@ import pytest
 
 from guichet.bus import Bus
 from guichet.topology import Topology
+from guichet_operations.console import failures
+from guichet_operations.console.failures import Actor
 from guichet_operations.error_queue import REPLAYS
-from guichet_operations.supervision.replay import NotReplayable, StoredReplay
+from guichet_operations.supervision.replay import BrokerActions
 from guichet_operations.supervision.service import Supervisor, wait_consuming
 from guichet_operations.supervision.store import Store
 from services.parties import PARTIES
@@ -79,16 +81,21 @@ def test_copies_notices_and_failures_reach_their_tables_and_a_replay_goes_back_o
         wait_until(lambda: bus.depth(f"{namespace}.erreurs") == 0, 10, "the error queue taken into the store")
 
         failure_id = store.rows("SELECT id FROM failures")[0]["id"]
-        replay = StoredReplay(store, lambda: bus)
-        replay.replay(failure_id, "oidc:agent-dupont")
+        actions = BrokerActions(store, lambda: bus)
+        dupont = Actor("oidc:agent-dupont", "Agent Dupont", "operateur")
+        now = datetime.now(UTC)
+        assert failures.act(store, actions, "replay", [failure_id], dupont, now)["done"] == [failure_id]
         back = wait_until(lambda: bus.get(f"{namespace}.ofii"), 10, "the replayed message in the OFII's queue")
         assert back.body == failed_body and back.headers[REPLAYS] == 1
         back.ack()
         assert store.rows("SELECT status FROM failures") == [{"status": "rejoue"}]
         events = store.rows("SELECT event, person FROM failure_events ORDER BY id")
-        assert events[-1] == {"event": "rejouee", "person": "oidc:agent-dupont"}
-        with pytest.raises(NotReplayable, match="déjà rejouée"):
-            replay.replay(failure_id, "oidc:agent-martin")
+        assert events[-1] == {"event": "replay", "person": "Agent Dupont (oidc:agent-dupont)"}
+        journaled = store.rows("SELECT person, action FROM actions ORDER BY id")[-1]
+        assert journaled == {"person": "oidc:agent-dupont", "action": "failures.replay"}
+        martin = Actor("oidc:agent-martin", "Agent Martin", "operateur")
+        again = failures.act(store, actions, "replay", [failure_id], martin, now)
+        assert again["done"] == [] and again["skipped"] == [failure_id]
         assert bus.depth(f"{namespace}.ofii") == 0, "replayed once"
     finally:
         supervisor.stop()
