@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from guichet.serve import DEFAULT_PREFETCH
+from guichet_cli.commands.bench_console import add_console_bench
 from guichet_cli.commands.bench_report import DELIVERIES_PER_DOSSIER, render
 from guichet_cli.commands.common import UsageError, prefetch_count, require_rabbitmq
 from guichet_cli.settings import add_signing, add_tls, settings_from
@@ -53,10 +54,9 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
     p.add_argument("--dossiers", type=int, default=100, metavar="N", help="dossiers to push through (default: 100)")
     p.add_argument(
         "--broker",
-        required=True,
         metavar="URL",
         help="RabbitMQ URL, amqp://user:pass@host:5672/vhost; memory:// is refused, since separate "
-        "processes cannot share an in-process broker",
+        "processes cannot share an in-process broker (required, but for `bench console`)",
     )
     p.add_argument(
         "--time-scale",
@@ -128,9 +128,12 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
     add_tls(p)
     add_signing(p)
     p.set_defaults(func=run)
+    add_console_bench(p.add_subparsers(dest="bench_target", metavar="TARGET"))
 
 
 def _check(args: argparse.Namespace) -> None:
+    if not args.broker:
+        raise UsageError("guichet bench needs --broker (a RabbitMQ URL)")
     require_rabbitmq(args.broker, "the four services run as separate processes and cannot share an in-process broker")
     if args.dossiers < 1:
         raise UsageError("--dossiers must be at least 1")

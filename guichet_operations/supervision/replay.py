@@ -9,8 +9,9 @@ undone and the failure stays where it was. Archive and restore are the store's a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from guichet.bus import Bus
@@ -38,8 +39,14 @@ class BrokerActions:
     store: Store
     connect: Callable[[], Bus]
     _bus: Bus | None = None
+    # One connection for the console's threads: a kombu connection is not shared by two at once.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def replay(self, failures: list[dict[str, Any]]) -> list[int]:
+        with self._lock:
+            return self._replay(failures)
+
+    def _replay(self, failures: list[dict[str, Any]]) -> list[int]:
         done: list[int] = []
         for failure in failures:
             row = self._claim(failure["id"])

@@ -27,6 +27,7 @@ from guichet.settings import TLSSettings
 from guichet.topology import Topology
 from guichet_operations.supervision.ingest import Ingestion, Refused
 from guichet_operations.supervision.queue_watch import QueueWatch
+from guichet_operations.supervision.retention import Retention
 from guichet_operations.supervision.store import Store
 from schemas.base import AGENCIES
 from services.parties import PARTIES
@@ -74,10 +75,12 @@ class Supervisor:
         queue_type: str = "classic",
         tls: TLSSettings | None = None,
         metrics: SupervisionMetrics | None = None,
+        retention: Retention | None = None,
     ):
         self.ingestion = Ingestion(store)
         self.topology = Topology(PARTIES, namespace=namespace, queue_type=queue_type)
         self.queue_watch = QueueWatch(store, self.topology)
+        self.retention = retention
         self.broker_url, self.tls = broker_url, tls or TLSSettings()
         self.metrics = metrics or SupervisionMetrics()
         self.stopping = threading.Event()
@@ -117,6 +120,8 @@ class Supervisor:
                 bus.drain(0.5)
                 if self.queue_watch.due():
                     self.queue_watch.run(bus)
+                if self.retention is not None and self.retention.due():
+                    self.retention.run()
             consumer.cancel()
         finally:
             self.consuming.clear()

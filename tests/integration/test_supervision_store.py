@@ -13,21 +13,7 @@ import pytest
 from guichet.refusals import RefusalNotice
 from guichet_operations.supervision.ingest import Ingestion, Refused
 from guichet_operations.supervision.service import Supervisor
-from guichet_operations.supervision.store import Store
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        made = Store(f"sqlite:///{tmp_path / 'supervision.sqlite3'}")
-    else:
-        schema = f"sup_{uuid.uuid4().hex[:10]}"
-        made = Store(request.getfixturevalue("postgres_url"), schema=schema)
-    yield made
-    if request.param == "postgresql":
-        with made.transaction() as tx:
-            tx.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    made.close()
+from tests.supervision_stores import store  # noqa: F401 (the fixture, on both dialects)
 
 
 def copy(agency: str, to_seq: int, records=(), tasks=(), dossiers=(), **extra) -> str:
