@@ -206,6 +206,8 @@ class Service:
                     batch, arrived[:] = list(arrived), []
                     runner.handle_batch(batch)
                 self._beat()
+            if self.audit is not None:  # what the journal recorded last goes to supervision now, not at the next start
+                self.audit.ship(bus)
             consumer.cancel()
             if late is not None:
                 late.cancel()

@@ -8,12 +8,14 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from guichet.serve import DEFAULT_PREFETCH
 from guichet_cli.commands.bench_console import add_console_bench
 from guichet_cli.commands.bench_report import DELIVERIES_PER_DOSSIER, render
+from guichet_cli.commands.bench_supervision import SupervisionWatch, default_store
 from guichet_cli.commands.common import UsageError, prefetch_count, require_rabbitmq
 from guichet_cli.settings import add_signing, add_tls, settings_from
 from guichet_simulation.benchmark.bus_run import BenchError, run_bus
@@ -128,6 +130,17 @@ agencies' journals), each service's peak RSS (VmHWM), the raw relay's messages/s
     add_tls(p)
     add_signing(p)
     p.set_defaults(func=run)
+    p.add_argument(
+        "--supervision",
+        action="store_true",
+        help="run the supervision service beside the bus (in this process) and print each audit copy's lag "
+        "and how long after the last hand-over its store shows every dossier",
+    )
+    p.add_argument(
+        "--supervision-store",
+        metavar="URL",
+        help="the supervision service's store for --supervision (default: SQLite in the bench's directory)",
+    )
     add_console_bench(p.add_subparsers(dest="bench_target", metavar="TARGET"))
 
 
@@ -183,6 +196,11 @@ def run(args: argparse.Namespace) -> int:
     }
     status = 0
     try:
+        namespace = f"bench-{uuid.uuid4().hex[:10]}"
+        watch = None
+        if args.supervision:
+            store = args.supervision_store or default_store(data_dir)
+            watch = SupervisionWatch(args.broker, namespace, store, settings.tls).start()
         try:
             bus = run_bus(
                 args.broker,
@@ -198,10 +216,18 @@ def run(args: argparse.Namespace) -> int:
                 trust=settings.signing.trust(),
                 tls=settings.tls,
                 directory=settings.directory_of_services,
+                namespace=namespace,
+                before_stop=(lambda done: figures.update(supervision=watch.figures(done)))
+                if watch
+                else lambda done: None,
             )
         except BenchError as exc:
+            if watch is not None:
+                watch.close()
             print(f"guichet bench: {exc}", file=sys.stderr)
             return 1
+        if watch is not None:
+            watch.close()
         figures.update(bus.figures())
         if bus.done < args.dossiers or args.rate is not None or args.broker_restart:
             status = 1 if bus.done < args.dossiers else 0

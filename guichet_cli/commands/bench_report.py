@@ -70,6 +70,15 @@ def render(f: dict) -> str:
             f"{recovery['first_filing_confirmed_s']:.2f} s -> first message consumed by the DT-OFII "
             f"{'-' if recovery.get('first_consumed_s') is None else format(recovery['first_consumed_s'], '.2f')} s"
         )
+    sup = f.get("supervision")
+    if sup:
+        lag = sup["lag_ms"]
+        caught = "not within the wait" if sup["caught_up_s"] is None else f"{sup['caught_up_s']:.2f} s"
+        lines.append(
+            f"supervision: {sup['copies']} audit copies, lag p50 {_ms(lag['p50'])} p95 {_ms(lag['p95'])} "
+            f"max {_ms(lag['max'])}; {sup['dossiers_in_store']} dossiers handed over in its store, "
+            f"{caught} after the bus's last"
+        )
     raw = f.get("raw")
     if raw:
         lines.append(

@@ -15,6 +15,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -76,11 +77,13 @@ class Supervisor:
         tls: TLSSettings | None = None,
         metrics: SupervisionMetrics | None = None,
         retention: Retention | None = None,
+        on_lag: Callable[[str, float], None] | None = None,
     ):
         self.ingestion = Ingestion(store)
         self.topology = Topology(PARTIES, namespace=namespace, queue_type=queue_type)
         self.queue_watch = QueueWatch(store, self.topology)
         self.retention = retention
+        self.on_lag = on_lag  # each copy's lag, for a caller that measures it (guichet bench --supervision)
         self.broker_url, self.tls = broker_url, tls or TLSSettings()
         self.metrics = metrics or SupervisionMetrics()
         self.stopping = threading.Event()
@@ -165,7 +168,10 @@ class Supervisor:
             shipped = datetime.fromisoformat(json.loads(body)["shipped_at"])
         except (ValueError, KeyError, TypeError):
             return
-        self.metrics.lag.labels(agency=agency).set(max(0.0, (datetime.now(UTC) - shipped).total_seconds()))
+        lag = max(0.0, (datetime.now(UTC) - shipped).total_seconds())
+        self.metrics.lag.labels(agency=agency).set(lag)
+        if self.on_lag is not None:
+            self.on_lag(agency, lag)
 
 
 def unavailable(exc: BaseException) -> bool:

@@ -142,13 +142,17 @@ def run_bus(
     trust: Trust | None = None,
     tls: TLSSettings | None = None,
     directory: Directory | None = None,
+    namespace: str | None = None,
+    before_stop: Callable[[int], None] = lambda done: None,
 ) -> BusRun:
     """`dossiers_per_s`: file at that pace instead of all at once; `ofii_processes`: DT-OFII processes;
     `broker_restart`: restart RabbitMQ before filing and measure the recovery (benchmark/recovery.py);
     `trust`: when the services run signed, each filing is signed with its employer's key (its SIRET);
-    `directory`: the services' (the one shipped when none is given)."""
+    `directory`: the services' (the one shipped when none is given); `namespace`: the bus's, for a caller
+    that watches it too (a new one when none is given); `before_stop(done)`: called with the dossiers done
+    while the services still run."""
     directory = directory or Directory.shipped()
-    namespace = f"bench-{uuid.uuid4().hex[:10]}"
+    namespace = namespace or f"bench-{uuid.uuid4().hex[:10]}"
     origin = datetime.now(UTC)
     clock: Clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale, origin)
     result = BusRun(dossiers=dossiers, time_scale=time_scale)
@@ -222,6 +226,7 @@ def run_bus(
             time.sleep(POLL_SECONDS)
         if not result.timed_out:
             _wait_outboxes(data_dir, clock)
+        before_stop(done)
         # VmHWM is the kernel's peak: one read before stopping gives the whole run's peak.
         result.peak_rss_kib = {agency: peak_rss_kib(proc.pid) for agency, proc in services.processes.items()}
         services.stop_all(STOP_SECONDS)

@@ -29,6 +29,7 @@ def test_bench_five_dossiers_reports_every_figure():
             "--json",
             "--timeout",
             "120",
+            "--supervision",
         ],
         capture_output=True,
         text=True,
@@ -38,6 +39,10 @@ def test_bench_five_dossiers_reports_every_figure():
     figures = json.loads(proc.stdout)
 
     assert figures["dossiers_done"] == 5
+    # The supervision service beside the bus took the agencies' copies and shows the five dossiers.
+    supervision = figures["supervision"]
+    assert supervision["copies"] > 0 and supervision["lag_ms"]["max"] >= supervision["lag_ms"]["p50"] >= 0
+    assert supervision["dossiers_in_store"] == 5 and supervision["caught_up_s"] is not None
     # The services batch up to `guichet run`'s prefetch; the raw relay keeps the prefetch it always had.
     assert (figures["prefetch"], figures["relay_prefetch"]) == (100, 20)
     assert figures["outcomes"] == {"titre_remis": 5}
