@@ -12,11 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from guichet_operations.console import board, dossier_page, dossiers, failures
+from guichet_operations.console import board, dossier_page, dossiers, failures, queries
 from guichet_operations.console.access import AGENT, LECTURE, OPERATEUR, check_csrf, requires
 from guichet_operations.console.app import Console, actor, may
 from guichet_operations.console.standing import standing
-from schemas.base import AGENCIES
 
 
 def _plain(value: Any) -> Any:
@@ -37,13 +36,6 @@ def reply(data: Any, status: int = 200) -> Response:
 
 def problem(status: int, detail: str) -> Response:
     return JSONResponse({"status": status, "detail": detail}, status_code=status)
-
-
-def _size(request: Request) -> int:
-    text = request.query_params.get("taille") or str(dossiers.PAGE_SIZE)
-    if not text.isdigit() or not 1 <= int(text) <= dossiers.MAX_PAGE_SIZE:
-        raise dossiers.BadQuery(f"taille : de 1 à {dossiers.MAX_PAGE_SIZE}")
-    return int(text)
 
 
 def routes(c: Console) -> list[Route]:
@@ -80,27 +72,20 @@ def routes(c: Console) -> list[Route]:
     @requires(LECTURE)
     async def deadlines(request: Request) -> Response:
         clock = await c.run(c.clock)
-        agency = request.query_params.get("agence") or None
         try:
-            if agency is not None and agency not in AGENCIES:
-                raise dossiers.BadQuery("agence : " + ", ".join(AGENCIES))
-            found = await c.run(
-                board.board, c.store, clock.now, request.query_params.get("apres"), _size(request), agency
-            )
+            agency, params = queries.agency(request.query_params), request.query_params
+            found = await c.run(board.board, c.store, clock.now, params.get("apres"), queries.size(params), agency)
         except dossiers.BadQuery as exc:
             return problem(400, str(exc))
         return reply({"clock": clock_of(clock)} | found)
 
     @requires(LECTURE)
     async def list_failures(request: Request) -> Response:
-        status = request.query_params.get("statut") or None
-        after = request.query_params.get("apres") or None
+        params = request.query_params
         try:
-            if status not in (None, *failures.STATUSES):
-                raise dossiers.BadQuery("statut : " + ", ".join(failures.STATUSES))
-            if after is not None and not after.isdigit():
-                raise dossiers.BadQuery("apres : un nombre entier")
-            found = await c.run(failures.listing, c.store, status, int(after) if after else None, _size(request))
+            status = queries.failure_status(params)
+            after = queries.number(params.get("apres"), "apres")
+            found = await c.run(failures.listing, c.store, status, after, queries.size(params))
         except dossiers.BadQuery as exc:
             return problem(400, str(exc))
         counts = await c.run(failures.counts, c.store)
@@ -136,11 +121,9 @@ def routes(c: Console) -> list[Route]:
 
     @requires(LECTURE)
     async def actions(request: Request) -> Response:
-        before = request.query_params.get("avant") or None
         try:
-            if before is not None and not before.isdigit():
-                raise dossiers.BadQuery("avant : un nombre entier")
-            found = await c.run(failures.journal, c.store, int(before) if before else None, _size(request))
+            before = queries.number(request.query_params.get("avant"), "avant")
+            found = await c.run(failures.journal, c.store, before, queries.size(request.query_params))
         except dossiers.BadQuery as exc:
             return problem(400, str(exc))
         return reply(found)

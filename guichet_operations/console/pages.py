@@ -9,30 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from guichet_operations.console import board, dossier_page, dossiers, failures
+from guichet_operations.console import board, dossier_page, dossiers, failures, queries
 from guichet_operations.console.access import AGENT, LECTURE, OPERATEUR, check_csrf, requires
 from guichet_operations.console.app import Console, actor, may
 from guichet_operations.console.labels import ACTIONS, ACTIONS_DONE
-from schemas.base import AGENCIES
-
-
-def _size(request: Request, default: int = dossiers.PAGE_SIZE) -> int:
-    try:
-        size = int(request.query_params.get("taille") or default)
-    except ValueError:
-        raise dossiers.BadQuery("taille : un nombre entier") from None
-    if not 1 <= size <= dossiers.MAX_PAGE_SIZE:
-        raise dossiers.BadQuery(f"taille : de 1 à {dossiers.MAX_PAGE_SIZE}")
-    return size
-
-
-def _int(text: str | None, name: str) -> int | None:
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise dossiers.BadQuery(f"{name} : un nombre entier") from None
 
 
 def routes(c: Console) -> list[Route]:
@@ -52,13 +32,9 @@ def routes(c: Console) -> list[Route]:
     @requires(LECTURE)
     async def deadlines(request: Request) -> Response:
         clock = await c.run(c.clock)
-        agency = request.query_params.get("agence") or None
         try:
-            if agency is not None and agency not in AGENCIES:
-                raise dossiers.BadQuery("agence : " + ", ".join(AGENCIES))
-            found = await c.run(
-                board.board, c.store, clock.now, request.query_params.get("apres"), _size(request), agency
-            )
+            agency, params = queries.agency(request.query_params), request.query_params
+            found = await c.run(board.board, c.store, clock.now, params.get("apres"), queries.size(params), agency)
         except dossiers.BadQuery as exc:
             return bad(request, clock, exc)
         return c.page(request, "echeances.html", clock, found=found, agency=agency, refresh=c.config.refresh_seconds)
@@ -77,13 +53,11 @@ def routes(c: Console) -> list[Route]:
     @requires(LECTURE)
     async def errors(request: Request) -> Response:
         clock = await c.run(c.clock)
-        status = request.query_params.get("statut", "en_attente") or None
+        params = request.query_params
         try:
-            if status not in (None, *failures.STATUSES):
-                raise dossiers.BadQuery("statut : " + ", ".join(failures.STATUSES))
-            found = await c.run(
-                failures.listing, c.store, status, _int(request.query_params.get("apres"), "apres"), _size(request)
-            )
+            status = queries.failure_status(params, "en_attente")
+            after = queries.number(params.get("apres"), "apres")
+            found = await c.run(failures.listing, c.store, status, after, queries.size(params))
         except dossiers.BadQuery as exc:
             return bad(request, clock, exc)
         counts = await c.run(failures.counts, c.store)
@@ -151,9 +125,8 @@ def routes(c: Console) -> list[Route]:
     async def journal(request: Request) -> Response:
         clock = await c.run(c.clock)
         try:
-            found = await c.run(
-                failures.journal, c.store, _int(request.query_params.get("avant"), "avant"), _size(request)
-            )
+            before = queries.number(request.query_params.get("avant"), "avant")
+            found = await c.run(failures.journal, c.store, before, queries.size(request.query_params))
         except dossiers.BadQuery as exc:
             return bad(request, clock, exc)
         return c.page(request, "journal.html", clock, found=found)
