@@ -34,3 +34,25 @@ ALTER SCHEMA :"agency" OWNER TO :"agency";
 SQL
   echo "register-setup: $agency owns schema $agency of $PGDATABASE"
 done
+
+# The supervision service has a database of its own (`supervision`), owned by its own account: it
+# never has an account on the agencies' schemas, and they none on its store.
+file=/register-secrets/supervision.pgpass
+if [ ! -s "$file" ]; then
+  password=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+  (umask 077 && printf '*:*:supervision:supervision:%s\n' "$password" > "$file.new")
+  mv "$file.new" "$file"
+fi
+chown "$owner:$owner" "$file"
+chmod 600 "$file"
+password=$(cut -d: -f5 "$file")
+psql -v ON_ERROR_STOP=1 -q -v password="$password" <<'SQL'
+SELECT 'CREATE ROLE supervision' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supervision')
+\gexec
+ALTER ROLE supervision WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'password';
+SELECT 'CREATE DATABASE supervision OWNER supervision' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'supervision')
+\gexec
+REVOKE ALL ON DATABASE supervision FROM PUBLIC;
+GRANT CONNECT, CREATE ON DATABASE supervision TO supervision;
+SQL
+echo "register-setup: supervision owns the database supervision"
