@@ -6,8 +6,6 @@ checked for what they see, and kept as a screenshot in the test's folder."""
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
 import urllib.request
 
@@ -18,42 +16,13 @@ from guichet.register_reader import RegisterReader, read_states
 from guichet.topology import Topology
 from schemas.base import AGENCIES
 from services.parties import PARTIES
+from tests.browser_support import browser, free_port, screenshot  # noqa: F401 (browser: the fixture)
 from tests.conftest import dossier, wait_until
 from tests.services import guichet, running_services
 
 pytestmark = [pytest.mark.broker, pytest.mark.browser]
 
 TIME_SCALE = 400_000  # a legal day in about 0.2 s
-
-
-@pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.fail("Debian's chromium and chromium-driver are needed: run scripts/setup-browser")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(arg)
-    browser = webdriver.Chrome(service=Service(driver), options=options)
-    browser.implicitly_wait(0)
-    yield browser
-    browser.quit()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def screenshot(browser, path) -> None:
-    height = browser.execute_script("return document.body.scrollHeight")
-    browser.set_window_size(1400, min(max(height + 80, 800), 5000))
-    browser.save_screenshot(str(path))
 
 
 def inter_party_messages(data_dir, dossier_id: str) -> set[str]:
