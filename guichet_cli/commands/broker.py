@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from guichet_cli.commands.common import UsageError, add_queue_type, require_rabbitmq
-from guichet_cli.settings import tls_from
+from guichet_cli.settings import add_tls, tls_from
 from guichet_operations import broker_admin
 from guichet_operations.broker_policies import Limits
 
@@ -80,6 +80,8 @@ def add_command(sub) -> None:
             help="the default; kept for scripts written when simulated actors were on by default",
         )
         add_queue_type(c)
+        if name == "setup":  # setup declares the topology over AMQP; verify reads the management API only
+            add_tls(c)
         _add_limits(c)
         c.add_argument("--json", action="store_true", help="JSON for scripts")
         c.set_defaults(func=func)
@@ -152,9 +154,10 @@ def _state(args: argparse.Namespace, create: bool) -> tuple[str, broker_admin.St
 
 
 def setup(args: argparse.Namespace) -> int:
+    tls = tls_from(args)  # a TLS option with an amqp:// URL is refused before any password is generated
     admin, state = _state(args, create=True)
     try:
-        result = broker_admin.apply(admin, state, amqp_url=args.broker, tls=tls_from(args))
+        result = broker_admin.apply(admin, state, amqp_url=args.broker, tls=tls)
         remaining = broker_admin.verify(admin, state)
     except broker_admin.BrokerAdminError as exc:
         raise UsageError(str(exc)) from None

@@ -44,13 +44,14 @@ def run(args: argparse.Namespace) -> int:
     from guichet_operations.supervision.status import status_routes
     from guichet_operations.supervision.store import Store
 
+    tls = tls_from(args)  # a TLS option with an amqp:// URL is refused before the store is opened
     store = Store(args.store)
     supervisor = Supervisor(
         store,
         account_url(args.broker, args.credentials, ACCOUNT),
         namespace=args.namespace,
         queue_type=args.queue_type,
-        tls=tls_from(args),
+        tls=tls,
     )
     ingesting = threading.Thread(target=supervisor.run, name="supervision-ingestion", daemon=True)
     ingesting.start()
