@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from guichet_cli.commands.common import UsageError, add_queue_type, require_rabbitmq
+from guichet_cli.commands.common import USER_PREFIX_VARIABLE, UsageError, add_queue_type, require_rabbitmq
 from guichet_cli.settings import add_tls, tls_from
 from guichet_operations import broker_admin
 from guichet_operations.broker_policies import Limits
@@ -61,9 +62,11 @@ def add_command(sub) -> None:
         )
         c.add_argument(
             "--user-prefix",
-            default="",
+            default=os.environ.get(USER_PREFIX_VARIABLE) or "",
             metavar="PREFIX",
-            help="prefix of the account names, e.g. 'recette-' for a second bus on the same broker",
+            help="prefix of the account names, e.g. 'recette-' for a second bus on the same broker; the "
+            "commands that connect with --credentials take the same --user-prefix to find their "
+            f"account (default: ${USER_PREFIX_VARIABLE}, else none)",
         )
         actors = c.add_mutually_exclusive_group()
         actors.add_argument(

@@ -84,8 +84,9 @@ def config_from(args: argparse.Namespace):
     broker, account = None, "guest"
     if args.broker:
         require_rabbitmq(args.broker, "the error queue lives on RabbitMQ")
-        broker = account_url(args.broker, args.credentials, OPERATOR)
-        account = OPERATOR if args.credentials else (broker.split("://", 1)[1].split(":", 1)[0].split("@")[0] or "?")
+        broker = account_url(args.broker, args.credentials, OPERATOR, args.user_prefix)
+        in_url = broker.split("://", 1)[1].split(":", 1)[0].split("@")[0] or "?"
+        account = f"{args.user_prefix}{OPERATOR}" if args.credentials else in_url
     actions = Path(args.actions_log) if args.actions_log else (data_dir or Path(".")) / "ops-actions.jsonl"
     return OpsConfig(
         registers=Registers(data_dir, args.database_url),

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     store = Store(args.store)
     supervisor = Supervisor(
         store,
-        account_url(args.broker, args.credentials, ACCOUNT),
+        account_url(args.broker, args.credentials, ACCOUNT, args.user_prefix),
         namespace=args.namespace,
         queue_type=args.queue_type,
         tls=tls,
