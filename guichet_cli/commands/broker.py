@@ -87,6 +87,13 @@ def add_command(sub) -> None:
             add_tls(c)
         _add_limits(c)
         c.add_argument("--json", action="store_true", help="JSON for scripts")
+        if name == "setup":
+            c.add_argument(
+                "--show-passwords",
+                action="store_true",
+                help="print each account's password in its URL (text and --json); without it the "
+                "URLs carry no password, which stays in --credentials (mode 0600) only",
+            )
         c.set_defaults(func=func)
 
 
@@ -164,12 +171,17 @@ def setup(args: argparse.Namespace) -> int:
         remaining = broker_admin.verify(admin, state)
     except broker_admin.BrokerAdminError as exc:
         raise UsageError(str(exc)) from None
+    credentials = str(Path(args.credentials).resolve())
+
+    def shown(password: str) -> str | None:
+        return password if args.show_passwords else None
+
     accounts = [
         {
             "user": name,
             "role": user["role"],
             "status": result["users"][name],
-            "url": broker_admin.service_url(args.broker, name, user["password"], state.vhost),
+            "url": broker_admin.service_url(args.broker, name, shown(user["password"]), state.vhost),
         }
         for name, user in state.users.items()
     ]
@@ -179,7 +191,8 @@ def setup(args: argparse.Namespace) -> int:
                 {
                     "vhost": state.vhost,
                     "namespace": state.namespace,
-                    "credentials": args.credentials,
+                    "credentials": credentials,
+                    "passwords_shown": args.show_passwords,
                     "accounts": accounts,
                     "changes": result["changes"],
                     "drift": remaining,
@@ -191,7 +204,10 @@ def setup(args: argparse.Namespace) -> int:
         print(f"vhost {state.vhost!r}, namespace {state.namespace}: {len(result['changes'])} change(s)")
         for a in accounts:
             print(f"  {a['status']:<9} {a['user']:<24} {a['url']}")
-        print(f"passwords kept in {args.credentials} (mode 0600)")
+        print(
+            f"passwords kept in {credentials} (mode 0600)"
+            + ("" if args.show_passwords else "; --credentials reads them, --show-passwords prints them")
+        )
         for line in remaining:  # e.g. another user's permission: not setup's to revoke
             print(f"  still drifting: {line}", file=sys.stderr)
     return 0

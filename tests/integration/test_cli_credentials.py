@@ -69,3 +69,31 @@ def test_without_the_prefix_the_error_names_the_prefix_the_file_holds(accounts, 
         f"guichet errors: --credentials: {accounts.credentials} has no account 'operateur'; "
         f"it has 'operateur' with --user-prefix {accounts.prefix!r}"
     )
+
+
+def _passwords(accounts) -> list[str]:  # noqa: F811
+    return list(json.loads(accounts.credentials.read_text()).values())
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_broker_setup_prints_no_password_but_where_they_are(accounts, capsys, extra):  # noqa: F811
+    assert accounts.cli("setup", *extra) == 0
+    out = capsys.readouterr().out
+    assert len(_passwords(accounts)) == 7 and not [p for p in _passwords(accounts) if p in out]
+    where = str(accounts.credentials.resolve())
+    if extra:
+        shown = json.loads(out)
+        assert shown["credentials"] == where and shown["passwords_shown"] is False
+        smoe = next(a for a in shown["accounts"] if a["user"] == accounts.user("smoe"))
+        assert smoe["url"] == f"amqp://{accounts.user('smoe')}@127.0.0.1:5672/{accounts.vhost}"
+    else:
+        assert f"passwords kept in {where} (mode 0600); --credentials reads them" in out
+
+
+def test_broker_setup_prints_the_passwords_only_when_asked(accounts, capsys):  # noqa: F811
+    assert accounts.cli("setup", "--json", "--show-passwords") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["passwords_shown"] is True
+    assert sorted(a["url"] for a in shown["accounts"]) == sorted(accounts.url(a["role"]) for a in shown["accounts"]), (
+        "each URL with its account's password, as the services would connect"
+    )
