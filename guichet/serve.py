@@ -32,6 +32,7 @@ from guichet.bus import Brokers, Bus
 from guichet.clock import Clock
 from guichet.declaration import TopologyMismatch
 from guichet.metrics import KnownLabels, Metrics
+from guichet.private_files import private_folder
 from guichet.receipt import Freshness
 from guichet.register import Register
 from guichet.runner import Runner
@@ -242,7 +243,7 @@ class Service:
         self.status.tick()
         now = time.time()
         if now - self._last_beat >= 1.0:
-            self.heartbeat_file.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.heartbeat_file.parent)  # the data folder: created 0700
             self.heartbeat_file.write_text(str(now))
             self._last_beat = now
 

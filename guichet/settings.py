@@ -26,6 +26,8 @@ TLS_VARIABLES = {
     "key": "GUICHET_TLS_KEY",
     "server_name": "GUICHET_TLS_SERVER_NAME",
 }
+# The schemes of RabbitMQ URLs without TLS: TLS settings given with one of them are refused.
+CLEAR_TEXT_SCHEMES = ("amqp", "pyamqp")
 SIGNING_VARIABLES = {"key_directory": "GUICHET_KEY_DIRECTORY", "keys_dir": "GUICHET_KEYS_DIR"}
 
 
@@ -56,6 +58,22 @@ class TLSSettings:
 
     def _named(self, name: str) -> str:
         return self.origin.get(name, f"tls {name}")
+
+    def refuse_clear_text(self, url: str) -> None:
+        """TLS settings are for `amqps://` URLs: given with an `amqp://` one they would be ignored and
+        the bus would connect in clear text, so they are refused, naming the setting and the scheme.
+        Each URL of a failover list (`;`-separated) is checked; memory:// has no network to protect."""
+        given = [name for name in TLS_VARIABLES if getattr(self, name)]
+        if not given:
+            return
+        for one in url.split(";"):
+            scheme = urlsplit(one.strip()).scheme
+            if scheme in CLEAR_TEXT_SCHEMES:
+                named = ", ".join(self._named(name) for name in given)
+                raise TLSConfigError(
+                    f"{named}: TLS options, but the broker URL is {scheme}://, which connects in clear text: "
+                    f"use amqps:// (port 5671) for TLS, or drop {named}"
+                )
 
     def options(self, url: str) -> dict[str, Any]:
         """kombu's `ssl` argument for an `amqps://` URL, in the dict form py-amqp 5 turns into an SSLContext."""

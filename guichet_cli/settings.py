@@ -36,7 +36,10 @@ SIGNING_FLAGS = {"key_directory": "--key-directory", "keys_dir": "--keys-dir"}
 
 
 def add_tls(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("TLS (amqps:// URLs; the server's certificate and name are always verified)")
+    group = parser.add_argument_group(
+        "TLS (amqps:// URLs only: with an amqp:// URL these options, and their variables, are refused; "
+        "the server's certificate and name are always verified)"
+    )
     group.add_argument(
         "--tls-ca",
         metavar="FILE",
@@ -85,7 +88,10 @@ def tls_from(args: argparse.Namespace) -> TLSSettings:
     values, origin = {}, {}
     for name, flag in TLS_FLAGS.items():
         values[name], origin[name] = _flag_or_variable(args, f"tls_{name}", flag, TLS_VARIABLES[name])
-    return TLSSettings(**values, origin=origin)
+    tls = TLSSettings(**values, origin=origin)
+    # Refused here, before anything starts, as the transport would refuse it when connecting.
+    tls.refuse_clear_text(getattr(args, "broker", None) or "")
+    return tls
 
 
 def freshness_from(environ: Mapping[str, str]) -> Freshness:

@@ -87,11 +87,13 @@ def load_passwords(path: Path, users, create: bool = True) -> dict[str, str]:
     return known
 
 
-def service_url(amqp_url: str, user: str, password: str, vhost: str) -> str:
-    """The URL a service connects with: the administrator's host, its own account and the vhost."""
+def service_url(amqp_url: str, user: str, password: str | None, vhost: str) -> str:
+    """The URL a service connects with: the administrator's host, its own account and the vhost;
+    without the password when it is None (the service then takes it from --credentials)."""
     u = urlsplit(amqp_url)
     port = u.port or (5671 if u.scheme == "amqps" else 5672)
-    return f"{u.scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{u.hostname}:{port}/{quote(vhost, safe='')}"
+    secret = "" if password is None else f":{quote(password, safe='')}"
+    return f"{u.scheme}://{quote(user, safe='')}{secret}@{u.hostname}:{port}/{quote(vhost, safe='')}"
 
 
 def _tags(value) -> list[str]:

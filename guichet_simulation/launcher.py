@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from guichet.private_files import private_folder
 from guichet.readiness_probe import readiness
 from guichet.serve import healthy
 from guichet_simulation.logtail import tail
@@ -84,7 +85,7 @@ class ServiceProcesses:
         return (self.log_dir or self.data_dir) / f"{agency}.log"
 
     def start(self, agency: str) -> subprocess.Popen:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.data_dir)  # the services' registers: a folder created 0700
         self.log_path(agency).parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path(agency), "ab") as log:
             self.processes[agency] = subprocess.Popen(self.command(agency), stdout=log, stderr=subprocess.STDOUT)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from guichet.private_files import private_file, private_sidecars
 from guichet.registers.base import Register
 from guichet.registers.dialect import Dialect
 
@@ -35,11 +36,13 @@ class SqliteRegister(Register):
     def _connect(self, schema: str | None, durable: bool) -> sqlite3.Connection:
         path = sqlite_path(self.url)
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # names, passports and the journal: 0600, in a folder created 0700
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         if durable:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            if path != ":memory:":
+                private_sidecars(path)
         else:
             # A throwaway register: no flush to disk at each commit, the rollback journal in memory
             # rather than a write-ahead log beside it, the file lock taken once rather than at every

@@ -49,6 +49,7 @@ class RabbitMQ(Transport, default=True):
 
     def _connection(self, urls: list[str], heartbeat: int, tls: TLSSettings | None) -> Connection:
         tls_settings = tls if tls is not None else TLSSettings()
+        tls_settings.refuse_clear_text(";".join(urls))  # never TLS options ignored on an amqp:// URL
         self._heartbeat = heartbeat
         # Every URL tried twice before giving up, with no pause inside a round (a dead node refuses at once).
         options = {

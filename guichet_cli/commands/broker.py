@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from guichet_cli.commands.common import UsageError, add_queue_type, require_rabbitmq
-from guichet_cli.settings import tls_from
+from guichet_cli.commands.common import USER_PREFIX_VARIABLE, UsageError, add_queue_type, require_rabbitmq
+from guichet_cli.settings import add_tls, tls_from
 from guichet_operations import broker_admin
 from guichet_operations.broker_policies import Limits
 
@@ -61,9 +62,11 @@ def add_command(sub) -> None:
         )
         c.add_argument(
             "--user-prefix",
-            default="",
+            default=os.environ.get(USER_PREFIX_VARIABLE) or "",
             metavar="PREFIX",
-            help="prefix of the account names, e.g. 'recette-' for a second bus on the same broker",
+            help="prefix of the account names, e.g. 'recette-' for a second bus on the same broker; the "
+            "commands that connect with --credentials take the same --user-prefix to find their "
+            f"account (default: ${USER_PREFIX_VARIABLE}, else none)",
         )
         actors = c.add_mutually_exclusive_group()
         actors.add_argument(
@@ -80,8 +83,17 @@ def add_command(sub) -> None:
             help="the default; kept for scripts written when simulated actors were on by default",
         )
         add_queue_type(c)
+        if name == "setup":  # setup declares the topology over AMQP; verify reads the management API only
+            add_tls(c)
         _add_limits(c)
         c.add_argument("--json", action="store_true", help="JSON for scripts")
+        if name == "setup":
+            c.add_argument(
+                "--show-passwords",
+                action="store_true",
+                help="print each account's password in its URL (text and --json); without it the "
+                "URLs carry no password, which stays in --credentials (mode 0600) only",
+            )
         c.set_defaults(func=func)
 
 
@@ -152,18 +164,24 @@ def _state(args: argparse.Namespace, create: bool) -> tuple[str, broker_admin.St
 
 
 def setup(args: argparse.Namespace) -> int:
+    tls = tls_from(args)  # a TLS option with an amqp:// URL is refused before any password is generated
     admin, state = _state(args, create=True)
     try:
-        result = broker_admin.apply(admin, state, amqp_url=args.broker, tls=tls_from(args))
+        result = broker_admin.apply(admin, state, amqp_url=args.broker, tls=tls)
         remaining = broker_admin.verify(admin, state)
     except broker_admin.BrokerAdminError as exc:
         raise UsageError(str(exc)) from None
+    credentials = str(Path(args.credentials).resolve())
+
+    def shown(password: str) -> str | None:
+        return password if args.show_passwords else None
+
     accounts = [
         {
             "user": name,
             "role": user["role"],
             "status": result["users"][name],
-            "url": broker_admin.service_url(args.broker, name, user["password"], state.vhost),
+            "url": broker_admin.service_url(args.broker, name, shown(user["password"]), state.vhost),
         }
         for name, user in state.users.items()
     ]
@@ -173,7 +191,8 @@ def setup(args: argparse.Namespace) -> int:
                 {
                     "vhost": state.vhost,
                     "namespace": state.namespace,
-                    "credentials": args.credentials,
+                    "credentials": credentials,
+                    "passwords_shown": args.show_passwords,
                     "accounts": accounts,
                     "changes": result["changes"],
                     "drift": remaining,
@@ -185,7 +204,10 @@ def setup(args: argparse.Namespace) -> int:
         print(f"vhost {state.vhost!r}, namespace {state.namespace}: {len(result['changes'])} change(s)")
         for a in accounts:
             print(f"  {a['status']:<9} {a['user']:<24} {a['url']}")
-        print(f"passwords kept in {args.credentials} (mode 0600)")
+        print(
+            f"passwords kept in {credentials} (mode 0600)"
+            + ("" if args.show_passwords else "; --credentials reads them, --show-passwords prints them")
+        )
         for line in remaining:  # e.g. another user's permission: not setup's to revoke
             print(f"  still drifting: {line}", file=sys.stderr)
     return 0

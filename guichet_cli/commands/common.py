@@ -145,17 +145,31 @@ def agency_choice(value: str) -> str:
     return value
 
 
+USER_PREFIX_VARIABLE = "GUICHET_USER_PREFIX"
+
+
 def add_credentials(parser: argparse.ArgumentParser, account: str) -> None:
+    """--credentials and --user-prefix: the account `guichet broker setup` made for this process,
+    read from the passwords file it wrote. One file may hold the accounts of several buses (one
+    setup per --user-prefix), so the prefix is given here as it was to setup, not guessed."""
     parser.add_argument(
         "--credentials",
         metavar="FILE",
         help=f"the passwords file written by `guichet broker setup`: connect to --broker's host "
         f"as this process's own account ({account}), not with the URL's user",
     )
+    parser.add_argument(
+        "--user-prefix",
+        default=os.environ.get(USER_PREFIX_VARIABLE) or "",
+        metavar="PREFIX",
+        help="with --credentials: the prefix `broker setup --user-prefix` gave the account names, "
+        f"e.g. 'recette-' for the account recette-<role> (default: ${USER_PREFIX_VARIABLE}, else none)",
+    )
 
 
-def account_url(broker: str, credentials: str | None, account: str) -> str:
-    """--broker with the account's own user and password from the credentials file, if one is given."""
+def account_url(broker: str, credentials: str | None, account: str, user_prefix: str = "") -> str:
+    """--broker with the account's own user (`<user_prefix><account>`) and password from the
+    credentials file, if one is given."""
     if not credentials:
         return broker
     try:
@@ -164,9 +178,19 @@ def account_url(broker: str, credentials: str | None, account: str) -> str:
         raise UsageError(f"--credentials: {credentials}: no such file (run `guichet broker setup` first)") from None
     except (OSError, ValueError) as exc:
         raise UsageError(f"--credentials: {credentials}: {exc}") from None
-    if account not in passwords:
-        raise UsageError(f"--credentials: {credentials} has no account {account!r}")
-    return ";".join(_with_user(url.strip(), account, passwords[account]) for url in broker.split(";") if url.strip())
+    user = f"{user_prefix}{account}"
+    if not isinstance(passwords, dict) or user not in passwords:
+        raise UsageError(f"--credentials: {credentials} has no account {user!r}" + _prefixes_hint(passwords, account))
+    return ";".join(_with_user(url.strip(), user, passwords[user]) for url in broker.split(";") if url.strip())
+
+
+def _prefixes_hint(passwords: object, account: str) -> str:
+    """The prefixes under which the file does hold this account, for the operator to give one."""
+    names = passwords if isinstance(passwords, dict) else {}
+    prefixes = sorted(repr(name[: -len(account)]) for name in names if name.endswith(account))
+    if not prefixes:
+        return ""
+    return f"; it has {account!r} with --user-prefix {' or '.join(prefixes)}"
 
 
 def _with_user(url: str, account: str, password: str) -> str:

@@ -8,8 +8,16 @@ from datetime import datetime
 
 from guichet.bus import Bus
 from guichet.topology import Topology
-from guichet_cli.commands.common import UsageError, add_broker, add_queue_type, require_rabbitmq
+from guichet_cli.commands.common import (
+    UsageError,
+    account_url,
+    add_broker,
+    add_credentials,
+    add_queue_type,
+    require_rabbitmq,
+)
 from guichet_cli.settings import tls_from
+from guichet_operations.broker_permissions import OPERATOR
 from guichet_operations.error_queue import ErrorQueue, Selection
 from services.parties import PARTIES
 
@@ -32,6 +40,7 @@ def add_command(sub) -> None:
         c = esub.add_parser(name, help=text, description=text)
         add_broker(c)
         add_queue_type(c)
+        add_credentials(c, OPERATOR)
         c.add_argument("ids", nargs="*", metavar="ID", help="message ids")
         c.add_argument("--group", help="a failure group, e.g. handler_error/RuntimeError/guichet.ofii")
         c.add_argument("--since", metavar="ISO", help="last failure at or after this instant")
@@ -64,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     acting = args.errors_command in ("replay", "purge")
     if acting and not (args.ids or args.group or args.since or args.until or args.all):
         raise UsageError(f"{args.errors_command}: select messages (ID, --group, --since, --until) or say --all")
-    bus = Bus(args.broker, Topology(PARTIES, namespace=args.namespace, queue_type=args.queue_type), tls=tls_from(args))
+    broker = account_url(args.broker, args.credentials, OPERATOR, args.user_prefix)
+    bus = Bus(broker, Topology(PARTIES, namespace=args.namespace, queue_type=args.queue_type), tls=tls_from(args))
     try:
         bus.declare()
         queue = ErrorQueue(bus)

@@ -13,7 +13,7 @@ from guichet_cli.commands.common import (
     clock_from,
     require_rabbitmq,
 )
-from guichet_cli.settings import tls_from
+from guichet_cli.settings import add_tls, tls_from
 from schemas.base import AGENCIES
 
 OPERATOR = "operateur"
@@ -39,6 +39,7 @@ def add_command(sub) -> None:
     p.add_argument("--broker", metavar="URL", help="RabbitMQ URL, for the error queue (without it /errors says so)")
     p.add_argument("--namespace", default="guichet", help="prefix of every exchange and queue name (default: guichet)")
     add_credentials(p, OPERATOR)
+    add_tls(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8090, help="port to listen on (default: 8090)")
     p.add_argument(
@@ -83,8 +84,9 @@ def config_from(args: argparse.Namespace):
     broker, account = None, "guest"
     if args.broker:
         require_rabbitmq(args.broker, "the error queue lives on RabbitMQ")
-        broker = account_url(args.broker, args.credentials, OPERATOR)
-        account = OPERATOR if args.credentials else (broker.split("://", 1)[1].split(":", 1)[0].split("@")[0] or "?")
+        broker = account_url(args.broker, args.credentials, OPERATOR, args.user_prefix)
+        in_url = broker.split("://", 1)[1].split(":", 1)[0].split("@")[0] or "?"
+        account = f"{args.user_prefix}{OPERATOR}" if args.credentials else in_url
     actions = Path(args.actions_log) if args.actions_log else (data_dir or Path(".")) / "ops-actions.jsonl"
     return OpsConfig(
         registers=Registers(data_dir, args.database_url),

@@ -12,7 +12,13 @@ from amqp.exceptions import NotFound
 from guichet.bus import Bus
 from guichet.configuration import ConfigurationError
 from guichet.topology import Topology
-from guichet_cli.commands.common import add_broker, require_rabbitmq, whole_number_between
+from guichet_cli.commands.common import (
+    account_url,
+    add_broker,
+    add_credentials,
+    require_rabbitmq,
+    whole_number_between,
+)
 from guichet_cli.settings import tls_from
 from services.parties import PARTIES
 
@@ -23,10 +29,12 @@ def add_command(sub) -> None:
         help="read a party's refusal notices: which of its messages were refused, and why",
         description="Each message an agency refuses is filed in the error queue and notified to the party "
         "whose account published it, in <namespace>.<party>.refusals. Connect with that party's own "
-        "account (--broker amqp://p-smoe:...@host/vhost). The notices are left in the queue unless --ack.",
+        "account (--broker amqp://p-smoe:...@host/vhost, or --credentials FILE --user-prefix p-). "
+        "The notices are left in the queue unless --ack.",
     )
     p.add_argument("party", choices=PARTIES.notified, metavar="PARTY", help=", ".join(PARTIES.notified))
     add_broker(p)
+    add_credentials(p, "the party's, PARTY")
     limit = whole_number_between(1, 100_000, "a number of notices")
     p.add_argument("--limit", type=limit, default=100, help="at most N notices (default 100)")
     p.add_argument("--ack", action="store_true", help="take the notices shown out of the queue")
@@ -53,7 +61,8 @@ def read(bus: Bus, party: str, limit: int, ack: bool) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     require_rabbitmq(args.broker, "the refusal queues live on RabbitMQ; memory:// belongs to one process")
-    bus = Bus(args.broker, Topology(PARTIES, namespace=args.namespace), tls=tls_from(args))
+    broker = account_url(args.broker, args.credentials, args.party, args.user_prefix)
+    bus = Bus(broker, Topology(PARTIES, namespace=args.namespace), tls=tls_from(args))
     try:
         bus.connect()
         notices = read(bus, args.party, args.limit, args.ack)

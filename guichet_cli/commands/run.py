@@ -139,7 +139,7 @@ def _true(value: str | None) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    broker = account_url(settings.broker, args.credentials, args.agency)
+    broker = account_url(settings.broker, args.credentials, args.agency, args.user_prefix)
     on_rabbitmq = is_rabbitmq(settings.broker)
     if args.require_signatures:
         require_own_key(settings.signing, args.agency)

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     clock = clock_from(args)
     trust = settings.signing.trust()  # with a key directory, the employer signs its filings
     bus = Bus(
-        account_url(settings.broker, args.credentials, "employeur"),
+        account_url(settings.broker, args.credentials, "employeur", args.user_prefix),
         Topology(PARTIES, namespace=settings.namespace, queue_type=settings.queue_type),
         tls=settings.tls,
     )

@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"guichet supervise needs {' and '.join(missing)}")
     if args.retention_days < 1 or args.actions_retention_days < 1:
         raise UsageError("--retention-days and --actions-retention-days: at least 1")
+    tls = tls_from(args)  # a TLS option with an amqp:// URL is refused before anything is opened
     try:
         import uvicorn
     except ImportError as exc:
@@ -74,14 +75,14 @@ def run(args: argparse.Namespace) -> int:
     from guichet_operations.supervision.store import Store
 
     auth = auth_config_from(args)
-    broker = account_url(args.broker, args.credentials, ACCOUNT)
+    broker = account_url(args.broker, args.credentials, ACCOUNT, args.user_prefix)
     store = Store(args.store)
     supervisor = Supervisor(
         store,
         broker,
         namespace=args.namespace,
         queue_type=args.queue_type,
-        tls=tls_from(args),
+        tls=tls,
         retention=Retention(store, args.retention_days, args.actions_retention_days),
     )
 

@@ -8,10 +8,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from guichet.configuration import ConfigurationError
+from guichet.private_files import private_file, private_sidecars
 from guichet.registers.dialect import Dialect
 from guichet.registers.sqlite import SQLITE
 from guichet_operations.supervision.schema import SCHEMA
@@ -80,10 +80,11 @@ class StoreTransaction:
 
 def _sqlite(path: str) -> sqlite3.Connection:
     if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).touch(mode=0o600, exist_ok=True)  # operator actions and failed bodies: not world-readable
+        private_file(path)  # operator actions and failed bodies: 0600, in a folder created 0700
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
+    if path != ":memory:":
+        private_sidecars(path)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=5000")
     return conn

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import structlog
 
+from guichet.private_files import append_private
+
 log = structlog.get_logger("guichet.ops")
 _lock = threading.Lock()
 
@@ -35,9 +37,8 @@ class ActionLog:
             "outcome": outcome,
         }
         with _lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            # Who acted on which dossiers' messages: 0600, in a folder created 0700.
+            append_private(self.path, json.dumps(entry, ensure_ascii=False) + "\n")
         log.info("operator action", **entry)
         return entry
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from guichet.bus import Bus
 from guichet.clock import Clock, ScaledClock, SystemClock
+from guichet.private_files import private_folder
 from guichet.register import utc_text
 from guichet.register_reader import RegisterReader
 from guichet.serve import DEFAULT_PREFETCH
@@ -156,7 +157,7 @@ def run_bus(
     origin = datetime.now(UTC)
     clock: Clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale, origin)
     result = BusRun(dossiers=dossiers, time_scale=time_scale)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(data_dir)  # the services' registers: a folder created 0700
     bus = Bus(broker, Topology(PARTIES, namespace=namespace), tls=tls)
     services = ServiceProcesses(
         broker,

@@ -127,7 +127,9 @@ def publish(conn: amqp.Connection, exchange: str, routing_key: str, body: bytes 
 
 def test_smoe_account_is_refused_an_ofii_message_type_and_the_consulate_s_queue(accounts):
     ns = accounts.namespace
-    assert accounts.url("smoe") in accounts.setup_output, "setup prints the URL each service connects with"
+    without_password = broker_admin.service_url(accounts.admin_amqp, accounts.user("smoe"), None, accounts.vhost)
+    assert without_password in accounts.setup_output, "setup prints the URL each service connects with"
+    assert accounts.password("smoe") not in accounts.setup_output, "but not its password (--show-passwords)"
     assert stat.S_IMODE(os.stat(accounts.credentials).st_mode) == 0o600
     smoe, ofii = accounts.connect("smoe"), accounts.connect("ofii")
     try:
