@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from guichet.timeutil import UTC
 from schemas.base import Message
 from schemas.titre import Card, FamilyDocument
 from services.agency_state import AgencyState
@@ -84,7 +85,8 @@ class OfiiDossier(AgencyState):
                 to=to,
                 at=at,
                 deadline=deadline,
-                late=bool(deadline and at > deadline),
+                # On instants, not wall clocks: the hour repeated in October must not reorder them.
+                late=bool(deadline and at.astimezone(UTC) > deadline.astimezone(UTC)),
                 stamp=stamp,
             )
         )

@@ -1,0 +1,27 @@
+"""Rules of the circular and the CESEDA on whole dossiers, once in memory and once on RabbitMQ:
+hours across a change of time (II.A.1), compétences et talents outside the eight départements
+(II.A.2), the spouse's card (R.313-20-2), the family's medical visit (I.D, II.D), the recours
+gracieux and the employer tax (D.311-18-2, D.311-18-3).
+
+Each test names the text it checks."""
+
+import pytest
+
+from tests.conftest import dossier
+from tests.integration.test_flow import run
+
+
+def step(d, name):
+    return next(s for s in d["steps"] if s["step"] == name)
+
+
+# Filed on these days, the SMOE's decision reaches the DT-OFII on the Friday before a change of time
+# (2 + 7 days by default), and the 48 hours to the consulate run across the Sunday.
+OCTOBER, MARCH = "2026-10-14", "2026-03-18"
+
+
+@pytest.mark.parametrize("filed_on,hours,late", [(OCTOBER, 48, False), (OCTOBER, 47.5, False), (MARCH, 48.5, True)])
+def test_ii_a_1_the_48_hours_to_the_consulate_are_elapsed_across_a_change_of_time(broker, filed_on, hours, late):
+    d = run(broker, dossier(filed_on=filed_on, facts={"ofii_consulat_hours": hours}))[0]["D-1"]
+    assert step(d, "transmission_consulat")["late"] is late
+    assert ("transmission_consulat" in d["deadline_breaches"]) is late

@@ -1,0 +1,45 @@
+"""Rules of the circular and the CESEDA held against their texts, rules alone: hours across a change
+of time (II.A.1), compétences et talents outside the eight départements (II.A.2, R.315-4, R.315-7),
+the spouse's card (R.313-20-2 II 2°, III), the family's medical visit (I.D, II.D), the recours
+gracieux and the employer tax (D.311-18-2, D.311-18-3).
+
+Each test names the text it checks."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from guichet.timeutil import PARIS, UTC, add_days, add_hours
+from services.ofii import rules
+
+# 2026: summer time starts on Sunday 29 March at 02:00, ends on Sunday 25 October at 03:00.
+OCTOBER = datetime(2026, 10, 23, 9, 0, tzinfo=PARIS)  # +02:00; 48 h later the clock reads +01:00
+MARCH = datetime(2026, 3, 27, 9, 0, tzinfo=PARIS)  # +01:00; 48 h later the clock reads +02:00
+
+
+@pytest.mark.parametrize("start", [OCTOBER, MARCH])
+def test_ii_a_1_hours_are_elapsed_hours_across_a_change_of_time(start):
+    end = add_hours(start, 48)
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=48)
+    assert end.tzinfo is PARIS
+
+
+def test_ii_a_1_48_hours_from_friday_09_00_before_the_october_change_end_sunday_08_00():
+    assert rules.consulat_deadline(OCTOBER).isoformat() == "2026-10-25T08:00:00+01:00"
+
+
+def test_ii_a_1_48_hours_from_friday_09_00_before_the_march_change_end_sunday_10_00():
+    assert rules.consulat_deadline(MARCH).isoformat() == "2026-03-29T10:00:00+02:00"
+
+
+@pytest.mark.parametrize(
+    "start,hours,late",
+    [(OCTOBER, 48, False), (OCTOBER, 47.5, False), (OCTOBER, 48.5, True), (MARCH, 48, False), (MARCH, 48.5, True)],
+)
+def test_ii_a_1_an_agent_taking_h_hours_is_late_only_past_48_elapsed_hours(start, hours, late):
+    assert (add_hours(start, hours) > rules.consulat_deadline(start)) is late
+
+
+@pytest.mark.parametrize("start", [OCTOBER, MARCH])
+def test_ii_a_1_days_stay_calendar_days_on_the_paris_clock(start):
+    assert add_days(start, 5).hour == 9 and add_days(start, 5).date() == (start + timedelta(days=5)).date()
