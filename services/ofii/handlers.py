@@ -79,12 +79,13 @@ def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: O
             d.waiting_for = "decision_competences_talents"
         return
     d.outcome = "hors_guichet_unique"
-    if d.route == "smoe_droit_commun":
-        # I.E: ordinary law, the dossier goes to the territorially competent service, unstamped.
+    if d.route == "smoe_droit_commun" and rules.needs_work_authorisation(msg.dossier):
+        # I.E: ordinary law, the dossier goes to the territorially competent service, unstamped;
+        # never a 'compétences et talents' one, whose card is the authorisation (R.315-7).
         d.smoe = rules.competent_smoe(msg.dossier, ctx.reference)
         ctx.send(TransmissionSmoe(dossier=msg.dossier, route=d.route, smoe=d.smoe, stamp=None))
         d.record(TransmissionSmoe, ctx.now)
-    else:
+    elif d.route == "prefecture_residence":
         d.prefecture = msg.dossier.residence_department
     ctx.send(InformationEmployeur(subject="hors_guichet_unique", detail=d.route_reason))
     d.record(InformationEmployeur, ctx.now)
@@ -251,9 +252,14 @@ def decision_competences_talents(msg: DecisionCompetencesTalents, ctx: Context, 
         d.dossier = msg.dossier
         d.record(DemandeCompetencesTalents, min(msg.applied_at or ctx.received_at, ctx.received_at))
         d.route, d.route_reason = rules.route(msg.dossier, ctx.reference)
-    d.waiting_for = DECISION_VISA
     # The 15 days of II.B bind the dossiers the DT-OFII transmits, not this application (II.A.2).
     d.record(DecisionCompetencesTalents, ctx.received_at)
+    if d.route != "guichet_unique":
+        # I.C: outside the eight départements the card follows ordinary law; no SMOE ever took part.
+        d.outcome, d.waiting_for = "hors_guichet_unique", None
+        ctx.close_dossier()
+        return
+    d.waiting_for = DECISION_VISA
 
 
 def transmission_dossier_ofii(msg: TransmissionDossierOfii, ctx: Context, d: OfiiDossier) -> None:

@@ -25,3 +25,14 @@ def test_ii_a_1_the_48_hours_to_the_consulate_are_elapsed_across_a_change_of_tim
     d = run(broker, dossier(filed_on=filed_on, facts={"ofii_consulat_hours": hours}))[0]["D-1"]
     assert step(d, "transmission_consulat")["late"] is late
     assert ("transmission_consulat" in d["deadline_breaches"]) is late
+
+
+@pytest.mark.parametrize("regime", ["circulaire-2012", "plateformes-2021"])
+def test_ii_a_2_r_315_7_competences_et_talents_outside_the_eight_departements_has_no_smoe(broker, regime):
+    ct = dossier(title="competences_et_talents", employment_department="13", residence_department="13")
+    d = run(broker, ct, regime=regime)[0]["D-1"]
+    assert (d["route"], d["outcome"], d["smoe"]) == ("smoe_droit_commun", "hors_guichet_unique", None)
+    assert [(s["step"], s["from"], s["to"]) for s in d["steps"]] == [
+        ("demande_competences_talents", "travailleur", "consulat"),
+        ("decision_competences_talents", "consulat", "ofii"),
+    ]

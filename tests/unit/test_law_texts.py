@@ -10,7 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from guichet.timeutil import PARIS, UTC, add_days, add_hours
+from services.intake import first_message
 from services.ofii import rules
+from tests.conftest import DIRECTORY
+from tests.unit.test_ofii_rules import filed
 
 # 2026: summer time starts on Sunday 29 March at 02:00, ends on Sunday 25 October at 03:00.
 OCTOBER = datetime(2026, 10, 23, 9, 0, tzinfo=PARIS)  # +02:00; 48 h later the clock reads +01:00
@@ -43,3 +46,13 @@ def test_ii_a_1_an_agent_taking_h_hours_is_late_only_past_48_elapsed_hours(start
 @pytest.mark.parametrize("start", [OCTOBER, MARCH])
 def test_ii_a_1_days_stay_calendar_days_on_the_paris_clock(start):
     assert add_days(start, 5).hour == 9 and add_days(start, 5).date() == (start + timedelta(days=5)).date()
+
+
+@pytest.mark.parametrize("regime", ["circulaire-2012", "plateformes-2021"])
+@pytest.mark.parametrize("department", ["13", "33", "75"])
+def test_ii_a_2_r_315_4_competences_et_talents_is_applied_for_at_the_consulate_whatever_the_departement(
+    regime, department
+):
+    dossier = filed(regime=regime, title="competences_et_talents", employment_department=department)
+    assert first_message(dossier, DIRECTORY).RECIPIENT == "consulat"
+    assert not rules.needs_work_authorisation(dossier)  # R.315-7: the card is the work authorisation
