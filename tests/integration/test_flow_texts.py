@@ -36,3 +36,11 @@ def test_ii_a_2_r_315_7_competences_et_talents_outside_the_eight_departements_ha
         ("demande_competences_talents", "travailleur", "consulat"),
         ("decision_competences_talents", "consulat", "ofii"),
     ]
+
+
+@pytest.mark.parametrize("months,spouse_card", [(6, False), (7, True)])
+def test_r_313_20_2_ii_2_salarie_en_mission_on_a_fixed_term_spouse_card_beyond_six_months(broker, months, spouse_card):
+    mission = dossier(family={"spouse": True}, contract={"kind": "cdd", "months": months})
+    d = run(broker, mission)[0]["D-1"]
+    assert d["outcome"] == "titre_remis"
+    assert [m["titre"] for m in d["family"] if m["role"] == "spouse"] == ["vie_privee_et_familiale"] * spouse_card

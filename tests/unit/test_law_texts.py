@@ -5,13 +5,15 @@ gracieux and the employer tax (D.311-18-2, D.311-18-3).
 
 Each test names the text it checks."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from guichet.timeutil import PARIS, UTC, add_days, add_hours
+from schemas.dossier import Contract, Family
 from services.intake import first_message
 from services.ofii import rules
+from services.prefecture import rules as prefecture
 from tests.conftest import DIRECTORY
 from tests.unit.test_ofii_rules import filed
 
@@ -56,3 +58,30 @@ def test_ii_a_2_r_315_4_competences_et_talents_is_applied_for_at_the_consulate_w
     dossier = filed(regime=regime, title="competences_et_talents", employment_department=department)
     assert first_message(dossier, DIRECTORY).RECIPIENT == "consulat"
     assert not rules.needs_work_authorisation(dossier)  # R.315-7: the card is the work authorisation
+
+
+def contract(kind, months=None):
+    return Contract(kind=kind, months=months, monthly_gross_salary_eur=5200)
+
+
+@pytest.mark.parametrize(
+    "worker_contract,card",
+    [(contract("cdi"), True), (contract("cdd", 7), True), (contract("cdd", 6), False), (contract("cdd", 3), False)],
+)
+def test_r_313_20_2_ii_2_salarie_en_mission_spouse_card_only_with_a_stay_of_more_than_six_months(worker_contract, card):
+    assert prefecture.spouse_card_due("salarie_en_mission", worker_contract) is card
+    worker = prefecture.produce_card("salarie_en_mission", "T78", date(2026, 3, 14), 36, dispense=True)
+    family = Family(spouse=True, minor_children=1)
+    docs = prefecture.family_documents(family, worker, "78", "D-1", True, worker_contract)
+    assert [(doc.role, doc.titre) for doc in docs] == [("spouse", "vie_privee_et_familiale")] * card + [
+        ("minor_child", "dcem")
+    ]
+
+
+@pytest.mark.parametrize("kind", ["competences_et_talents", "carte_bleue_europeenne"])
+def test_l_313_11_3_r_313_20_2_i_iii_the_other_two_titles_give_the_spouse_the_card_whatever_the_contract(kind):
+    assert prefecture.spouse_card_due(kind, contract("cdd", 3))
+
+
+def test_l_313_11_3_gives_a_jeune_professionnel_spouse_no_vie_privee_et_familiale_card():
+    assert not prefecture.spouse_card_due("jeune_professionnel", contract("cdd", 12))
