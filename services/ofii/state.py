@@ -45,6 +45,7 @@ class OfiiDossier(AgencyState):
     documents: list[str] = []
     missing_documents: list[str] = []
     medical_visit_required: bool | None = None
+    convoked: list[str] = []  # who the medical-visit convocation named (I.D, II.D)
     first_appointment_at: datetime | None = None
     second_appointment_at: datetime | None = None
     visit_done: bool = False

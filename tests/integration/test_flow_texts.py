@@ -44,3 +44,19 @@ def test_r_313_20_2_ii_2_salarie_en_mission_on_a_fixed_term_spouse_card_beyond_s
     d = run(broker, mission)[0]["D-1"]
     assert d["outcome"] == "titre_remis"
     assert [m["titre"] for m in d["family"] if m["role"] == "spouse"] == ["vie_privee_et_familiale"] * spouse_card
+
+
+def test_i_d_ii_d_the_spouse_of_a_carte_bleue_holder_is_convoked_to_the_medical_visit(broker):
+    cb = dossier(
+        title="carte_bleue_europeenne", family={"spouse": True, "minor_children": 1}, employment_department="75"
+    )
+    d = run(broker, cb)[0]["D-1"]
+    assert d["outcome"] == "titre_remis" and d["medical_visit_required"] is False
+    assert "convocation_visite_medicale" in [s["step"] for s in d["steps"]]
+    assert d["medical_visit_convoked"] == ["spouse", "minor_child"]
+
+
+def test_i_d_the_family_is_convoked_together_with_the_worker(broker):
+    d = run(broker, dossier(family={"spouse": True, "minor_children": 1}))[0]["D-1"]
+    assert [s["step"] for s in d["steps"]].count("convocation_visite_medicale") == 1
+    assert d["medical_visit_convoked"] == ["worker", "spouse", "minor_child"]

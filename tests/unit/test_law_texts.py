@@ -85,3 +85,23 @@ def test_l_313_11_3_r_313_20_2_i_iii_the_other_two_titles_give_the_spouse_the_ca
 
 def test_l_313_11_3_gives_a_jeune_professionnel_spouse_no_vie_privee_et_familiale_card():
     assert not prefecture.spouse_card_due("jeune_professionnel", contract("cdd", 12))
+
+
+def test_i_d_ii_d_the_family_is_convoked_with_the_worker():
+    family = {"spouse": True, "minor_children": 2}
+    assert rules.family_convoked(filed(family=family), []) == ["spouse", "minor_child", "minor_child"]
+
+
+def test_ii_d_the_carte_bleue_holder_is_exempt_but_not_the_spouse():
+    cb = filed(title="carte_bleue_europeenne", family={"spouse": True, "minor_children": 0})
+    assert not rules.medical_visit_required(cb, [])
+    assert rules.family_convoked(cb, []) == ["spouse"]
+
+
+def test_ii_d_r_313_20_2_a_spouse_without_a_card_in_the_single_window_is_not_convoked():
+    six_months = filed(family={"spouse": True, "minor_children": 0}, contract={"kind": "cdd", "months": 6})
+    assert rules.family_convoked(six_months, []) == []
+
+
+def test_ii_d_a_visit_done_abroad_saw_the_family_too():
+    assert rules.family_convoked(filed(family={"spouse": True}), [rules.MEDICAL_CERTIFICATE]) == []
