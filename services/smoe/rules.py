@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from datetime import datetime
 
-from guichet.timeutil import add_days
+from guichet.timeutil import add_days, add_months
 from schemas.autorisation_travail import Criteria
 from schemas.dossier import Dossier
 from services.directory import Directory
@@ -61,5 +61,11 @@ def employer_tax_eur(dossier: Dossier) -> int | None:
 # Full-time monthly gross SMIC on 1 January 2026, the band limit of D.311-18-2.
 SMIC_MONTHLY_GROSS_EUR = 1823.03
 
-# The agent's tasks: the instruction of the request, the re-examination after a recours gracieux.
-INSTRUCTION_TASK, REEXAMEN_TASK = "instruction", "reexamen"
+# The agent's tasks: the instruction of the request, the re-examination after a recours gracieux;
+# and, under 2021, the employer's recours filed with the platform.
+INSTRUCTION_TASK, REEXAMEN_TASK, RECOURS_TASK = "instruction", "reexamen", "recours_gracieux"
+RECOURS_MONTHS = 2  # the ordinary time limit to contest an administrative decision
+
+
+def recours_deadline(refused: datetime) -> datetime:
+    return add_months(refused, RECOURS_MONTHS)

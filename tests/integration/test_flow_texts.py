@@ -60,3 +60,34 @@ def test_i_d_the_family_is_convoked_together_with_the_worker(broker):
     d = run(broker, dossier(family={"spouse": True, "minor_children": 1}))[0]["D-1"]
     assert [s["step"] for s in d["steps"]].count("convocation_visite_medicale") == 1
     assert d["medical_visit_convoked"] == ["worker", "spouse", "minor_child"]
+
+
+RECOURS = {"remuneration_ok": False, "recours_gracieux": True, "recours_favorable": True, "recours_days": 20}
+LYON = {"employment_department": "69", "residence_department": "69"}
+
+
+def test_contract_recours_days_is_the_time_the_smoe_takes_to_re_examine(broker):
+    d = run(broker, dossier(**LYON, facts=RECOURS))[0]["D-1"]
+    filed, decided = step(d, "recours_gracieux"), step(d, "decision_recours")
+    assert filed["at"] == step(d, "information_employeur")["at"]  # filed as soon as the employer is told
+    assert (filed["from"], filed["to"]) == ("employeur", "ofii") and "transmission_recours" in [
+        s["step"] for s in d["steps"]
+    ]
+    assert decided["at"][:10] == "2026-02-03"  # refused on 14 January, re-examined in 20 days
+    assert d["outcome"] == "titre_remis"
+
+
+def test_2021_note_the_recours_gracieux_goes_to_the_platform_not_through_the_dt_ofii(broker):
+    d = run(broker, dossier(**LYON, facts=RECOURS), regime="plateformes-2021")[0]["D-1"]
+    filed = step(d, "recours_gracieux")
+    assert (filed["from"], filed["to"]) == ("employeur", "smoe")
+    assert "transmission_recours" not in [s["step"] for s in d["steps"]]
+    assert step(d, "decision_recours")["at"][:10] == "2026-02-01"  # refused on 12 January, 20 days
+    assert d["outcome"] == "titre_remis"
+
+
+def test_2021_note_a_recours_the_platform_rejects_ends_the_dossier(broker):
+    facts = {**RECOURS, "recours_favorable": False}
+    d = run(broker, dossier(**LYON, facts=facts), regime="plateformes-2021")[0]["D-1"]
+    assert d["outcome"] == "autorisation_travail_refusee"
+    assert [s["step"] for s in d["steps"]][-3:] == ["recours_gracieux", "decision_recours", "information_employeur"]

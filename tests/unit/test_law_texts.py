@@ -105,3 +105,19 @@ def test_ii_d_r_313_20_2_a_spouse_without_a_card_in_the_single_window_is_not_con
 
 def test_ii_d_a_visit_done_abroad_saw_the_family_too():
     assert rules.family_convoked(filed(family={"spouse": True}), [rules.MEDICAL_CERTIFICATE]) == []
+
+
+def test_contract_recours_days_defaults_to_the_ten_days_of_the_re_examination():
+    from schemas.facts import Facts
+
+    assert Facts().recours_days == 10
+    assert "re-examine" in Facts.model_fields["recours_days"].description
+
+
+def test_2021_note_the_employer_files_the_recours_with_the_platform():
+    from schemas.recours import DecisionRecours, RecoursGracieux, RecoursGracieuxPlateforme
+
+    assert (RecoursGracieuxPlateforme.SENDER, RecoursGracieuxPlateforme.RECIPIENT) == ("employeur", "smoe")
+    assert RecoursGracieuxPlateforme.STEP == RecoursGracieux.STEP == "recours_gracieux"
+    assert RecoursGracieux.RECIPIENT == "ofii"  # the circular's single window
+    assert DecisionRecours.upcast({"favorable": True}, 2)["recours_filed_at"] is None
