@@ -174,6 +174,9 @@ def decision_visa(msg: DecisionVisa, ctx: Context, d: OfiiDossier) -> None:
     d.record(DecisionVisa, ctx.received_at, d.deadlines.get(DECISION_VISA))
     if not msg.granted:
         d.outcome, d.waiting_for, d.outcome_reason = "visa_refuse", None, msg.reason
+        # D.311-18-2 taxes the employer "qui embauche", D.311-18-3 a) makes it due from the visa of
+        # first entry: with the visa refused nobody is hired, and the OFII collects nothing.
+        d.employer_tax_eur = d.employer_tax_due_by = None
         ctx.close_dossier()
         ctx.send(InformationEmployeur(subject="visa_refuse", detail=msg.reason or ""))
         d.record(InformationEmployeur, ctx.now)

@@ -91,3 +91,14 @@ def test_2021_note_a_recours_the_platform_rejects_ends_the_dossier(broker):
     d = run(broker, dossier(**LYON, facts=facts), regime="plateformes-2021")[0]["D-1"]
     assert d["outcome"] == "autorisation_travail_refusee"
     assert [s["step"] for s in d["steps"]][-3:] == ["recours_gracieux", "decision_recours", "information_employeur"]
+
+
+TAXED = {"kind": "cdd", "months": 6, "monthly_gross_salary_eur": 2500}  # D.311-18-2: 210 euros
+
+
+def test_d_311_18_2_d_311_18_3_a_no_employer_tax_when_the_visa_is_refused(broker):
+    granted = run(broker, dossier(contract=TAXED))[0]["D-1"]
+    assert granted["employer_tax_eur"] == 210
+    refused = run(broker, dossier(contract=TAXED, facts={"visa_granted": False}))[0]["D-1"]
+    assert refused["outcome"] == "visa_refuse"
+    assert refused["employer_tax_eur"] is None and refused["employer_tax_due_by"] is None

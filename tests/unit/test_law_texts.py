@@ -121,3 +121,20 @@ def test_2021_note_the_employer_files_the_recours_with_the_platform():
     assert RecoursGracieuxPlateforme.STEP == RecoursGracieux.STEP == "recours_gracieux"
     assert RecoursGracieux.RECIPIENT == "ofii"  # the circular's single window
     assert DecisionRecours.upcast({"favorable": True}, 2)["recours_filed_at"] is None
+
+
+@pytest.mark.parametrize("filed_on,amount", [("2025-12-31", 210), ("2026-01-05", 74)])
+def test_d_311_18_2_the_bands_use_the_smic_in_force_on_the_filing_date(filed_on, amount):
+    from services.smoe import rules as smoe
+
+    # 1 810 euros: above the SMIC of November 2024 (1 801,80), below that of January 2026 (1 823,03).
+    six_months = {"kind": "cdd", "months": 6, "monthly_gross_salary_eur": 1810}
+    assert smoe.employer_tax_eur(filed(filed_on=filed_on, contract=six_months)) == amount
+
+
+def test_d_311_18_2_smic_table_in_force_from_each_revaluation():
+    from services.smoe.smic import smic_on
+
+    assert smic_on(date(2026, 1, 1)) == 1823.03 and smic_on(date(2025, 12, 31)) == 1801.80
+    assert smic_on(date(2030, 6, 1)) == 1823.03  # in force until the next decree
+    assert smic_on(date(2011, 12, 31)) is None
