@@ -138,3 +138,14 @@ def test_d_311_18_2_smic_table_in_force_from_each_revaluation():
     assert smic_on(date(2026, 1, 1)) == 1823.03 and smic_on(date(2025, 12, 31)) == 1801.80
     assert smic_on(date(2030, 6, 1)) == 1823.03  # in force until the next decree
     assert smic_on(date(2011, 12, 31)) is None
+
+
+def test_ii_a_1_ii_e_1_the_48_hour_reminders_are_timed_in_elapsed_hours_across_october():
+    from guichet.handler_context import Task
+    from services.deadline_watch import watch_reminders
+
+    task = Task(name="transmission_consulat", opened_at=OCTOBER, deadline=rules.consulat_deadline(OCTOBER))
+    (_, warn), (_, breach) = watch_reminders("ofii", task)
+    # A fifth of 48 elapsed hours before the deadline, and one second after it.
+    assert task.deadline.astimezone(UTC) - warn.astimezone(UTC) == timedelta(hours=9, minutes=36)
+    assert breach.astimezone(UTC) - task.deadline.astimezone(UTC) == timedelta(seconds=1)
