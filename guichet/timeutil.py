@@ -1,4 +1,5 @@
-"""Legal time: deadlines are calendar days and months in Europe/Paris (circulaire 2012, II)."""
+"""Legal time: deadlines in days and months are calendar days and months in Europe/Paris; deadlines
+in hours are elapsed hours (circulaire 2012, II)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
+UTC = ZoneInfo("UTC")
 OPENING_HOUR = time(9, 0)
 _Day = TypeVar("_Day", date, datetime)
 
@@ -15,7 +17,7 @@ _Day = TypeVar("_Day", date, datetime)
 def paris(moment: datetime) -> datetime:
     """The same instant on the Paris wall clock; naive datetimes are taken as UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(PARIS)
 
 
@@ -35,7 +37,10 @@ def add_days(moment: datetime, days: float) -> datetime:
 
 
 def add_hours(moment: datetime, hours: float) -> datetime:
-    return paris(moment + timedelta(hours=hours))
+    """Elapsed hours (II.A.1, "48 heures"): counted on UTC, so a change of time neither adds nor takes
+    an hour. Python adds a timedelta to a zoned datetime on its wall clock, hence the detour."""
+    utc = paris(moment).astimezone(UTC)
+    return paris(utc + timedelta(hours=hours))
 
 
 def add_months(day: _Day, months: int) -> _Day:

@@ -51,7 +51,9 @@ class Facts(Model):
         description="After a refusal, the employer files a recours gracieux (note 2021)",
         examples=[False, True],
     )
-    recours_days: Days = Field(default=15, description="Days after the refusal the recours is filed", examples=[15, 30])
+    recours_days: Days = Field(
+        default=10, description="Days the SMOE or platform takes to re-examine the recours gracieux", examples=[10, 30]
+    )
     recours_favorable: bool = Field(
         default=False,
         description="The SMOE's re-examination of the recours gracieux grants the authorisation",

@@ -22,6 +22,19 @@ class ConvocationVisiteMedicale(Message):
         examples=["2026-03-02T09:30:00+01:00"],
     )
     number: Literal[1] = Field(default=1, description="Première convocation (II.D)", examples=[1])
+    convoked: list[Literal["worker", "spouse", "minor_child"]] = Field(
+        default=["worker"],
+        description="Who is convoked, together (I.D: the famille accompagnante's convocation is simultaneous with the "
+        "worker's; II.D exempts the carte bleue holder, not the family)",
+        examples=[["worker", "spouse", "minor_child"], ["spouse"]],
+    )
+
+    VERSION = 2
+
+    @staticmethod
+    def upcast_v1_v2(payload: dict) -> dict:
+        """Version 1 convoked the worker alone."""
+        return {**payload, "convoked": ["worker"]}
 
 
 class SecondeConvocation(Message):

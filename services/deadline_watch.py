@@ -13,6 +13,7 @@ from guichet.agency import Context, Reminders, Task
 from guichet.envelope import Envelope
 from guichet.message import MessageRegistry
 from guichet.metrics import DeadlineSignal
+from guichet.timeutil import UTC
 from schemas.base import AGENCIES, Message
 from schemas.veille import ALERTE, VEILLE
 
@@ -26,14 +27,17 @@ def watch_reminders(agency: str, task: Task) -> list[tuple[Message, datetime]]:
     """The two reminders of a watched deadline: a warning before it, a breach just after it."""
     if not task.watch or task.deadline is None:
         return []
-    warn_at = task.warn_at or task.deadline - max((task.deadline - task.opened_at) * WARNING_SHARE, WARNING_MIN)
+    # Elapsed time, on UTC: two Paris-zoned instants subtract and add on their wall clock, which
+    # across a change of time is an hour off.
+    deadline, opened = task.deadline.astimezone(UTC), task.opened_at.astimezone(UTC)
+    warn_at = task.warn_at or deadline - max((deadline - opened) * WARNING_SHARE, WARNING_MIN)
     veille = VEILLE[agency]
     step = task.step or task.name
     return [
-        (veille(task=task.name, step=step, kind="avertissement", deadline=task.deadline), max(warn_at, task.opened_at)),
+        (veille(task=task.name, step=step, kind="avertissement", deadline=task.deadline), max(warn_at, opened)),
         (
             veille(task=task.name, step=step, kind="depassement", deadline=task.deadline),
-            task.deadline + timedelta(seconds=1),
+            deadline + timedelta(seconds=1),
         ),
     ]
 

@@ -34,8 +34,10 @@ def route(dossier: Dossier, directory: Directory) -> tuple[str, str]:
 
 
 def applied_for_at_the_consulate(dossier: Dossier, directory: Directory) -> bool:
-    """II.A.2: in the single window, the 'compétences et talents' worker applies at the consulate."""
-    return dossier.title == "competences_et_talents" and route(dossier, directory)[0] == "guichet_unique"
+    """R.315-4, R.315-7: a 'compétences et talents' worker residing abroad applies at the consulate,
+    whatever the département (II.A.2 only adds the single window's steps in the eight); one already
+    in France applies to the préfet of residence (R.315-5)."""
+    return dossier.title == "competences_et_talents" and not dossier.already_in_france
 
 
 def filed_online(dossier: Dossier) -> bool:

@@ -59,6 +59,7 @@ def dossier_view(state: dict, directory: Directory) -> dict:
         "smoe": d.smoe,
         "prefecture": d.prefecture,
         "medical_visit_required": required,
+        "medical_visit_convoked": d.convoked,
         "second_convocation": d.second_convocation,
         "returned_to_prefecture": d.returned_to_prefecture,
         "recepisse": d.recepisse,

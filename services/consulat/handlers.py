@@ -10,6 +10,7 @@ from schemas.competences_talents import (
     TransmissionDossierOfii,
 )
 from schemas.visa import DecisionVisa, TransmissionConsulat
+from services import single_window
 from services.consulat import rules
 from services.consulat.state import ConsulatDossier
 
@@ -43,13 +44,17 @@ def decision_consul(msg: DecisionConsul, ctx: Context, d: ConsulatDossier) -> No
     d.decided, d.granted = True, msg.granted
     competences_talents = d.dossier.title == "competences_et_talents"
     if competences_talents:
-        # II.A.2, R.315-7: the consul alone decides on the card itself.
+        # II.A.2, R.315-7: the consul alone decides on the card itself, in the eight départements or not;
+        # the decision tells the DT-OFII of the dossier, which it closes when outside the single window.
         ctx.send(
             DecisionCompetencesTalents(
                 favorable=msg.granted, reason=msg.reason, dossier=d.dossier, applied_at=d.received_at
             ),
             deadline=d.deadline,
         )
+    if competences_talents and single_window.route(d.dossier, ctx.reference)[0] != "guichet_unique":
+        # I.C: outside the eight départements the visa and the card follow ordinary law, not the DT-OFII.
+        return
     if msg.granted:
         valid_from, valid_until = rules.visa_validity(ctx.now.date(), msg.validity_days)
         decision = DecisionVisa(

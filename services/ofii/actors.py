@@ -60,9 +60,8 @@ class OfiiActors:
         if task.name == RECOURS_GRACIEUX:
             if not facts.recours_gracieux:
                 return []
-            return [
-                (RecoursGracieux(arguments="recours gracieux de l'employeur"), add_days(opened, facts.recours_days))
-            ]
+            # The facts say whether the employer contests, not when: it files as soon as it is told.
+            return [(RecoursGracieux(arguments="recours gracieux de l'employeur"), opened)]
         if task.name in CONVOCATION_NUMBER:
             number = CONVOCATION_NUMBER[task.name]
             return [

@@ -111,10 +111,14 @@ TABLE = Table(
             "II.A.1",
         ),
         RecoursGracieux: at(
-            awaiting(RECOURS_GRACIEUX), "after the work authorisation was refused", "2021 note: the recours gracieux"
+            awaiting(RECOURS_GRACIEUX),
+            "after the work authorisation was refused by a SMOE (under 2021 the recours goes to the platform)",
+            "the recours gracieux",
         ),
         DecisionRecours: at(
-            awaiting("decision_recours"), "once a recours was forwarded to the SMOE", "2021 note: the re-examination"
+            awaiting("decision_recours"),
+            "once a recours went to the SMOE, or after a platform's refusal (2021)",
+            "the re-examination",
         ),
         DecisionVisa: at(awaiting(DECISION_VISA), "once the dossier is with the consulate", "II.B"),
         TransmissionDossierOfii: at(

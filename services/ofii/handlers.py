@@ -22,12 +22,11 @@ from schemas.competences_talents import (
 )
 from schemas.echeances import EcheanceRemise
 from schemas.plateforme import (
-    SECURED_AUTHORISATION,
     AccuseDepot,
     DemandeAutorisationTravailEnLigne,
     InformationOfii,
 )
-from schemas.recours import DecisionRecours, RecoursGracieux, TransmissionRecours
+from schemas.recours import DecisionRecours, RecoursGracieux
 from schemas.remise import (
     PresentationConvocation,
 )
@@ -40,12 +39,12 @@ from schemas.titre import (
 from schemas.veille import ALERTE, AlerteDelai
 from schemas.visa import DecisionVisa, TransmissionConsulat
 from services.ofii import rules
+from services.ofii.autorisation import decision_autorisation_travail, decision_recours, recours_gracieux
 from services.ofii.state import Alert, OfiiDossier
 from services.ofii.tasks import (
     DECISION_AUTORISATION_TRAVAIL,
     DECISION_VISA,
     DEPOT_TITRE,
-    RECOURS_GRACIEUX,
     TRANSMISSION_CONSULAT,
     TRANSMISSION_SMOE,
     await_step,
@@ -79,12 +78,13 @@ def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: O
             d.waiting_for = "decision_competences_talents"
         return
     d.outcome = "hors_guichet_unique"
-    if d.route == "smoe_droit_commun":
-        # I.E: ordinary law, the dossier goes to the territorially competent service, unstamped.
+    if d.route == "smoe_droit_commun" and rules.needs_work_authorisation(msg.dossier):
+        # I.E: ordinary law, the dossier goes to the territorially competent service, unstamped;
+        # never a 'compétences et talents' one, whose card is the authorisation (R.315-7).
         d.smoe = rules.competent_smoe(msg.dossier, ctx.reference)
         ctx.send(TransmissionSmoe(dossier=msg.dossier, route=d.route, smoe=d.smoe, stamp=None))
         d.record(TransmissionSmoe, ctx.now)
-    else:
+    elif d.route == "prefecture_residence":
         d.prefecture = msg.dossier.residence_department
     ctx.send(InformationEmployeur(subject="hors_guichet_unique", detail=d.route_reason))
     d.record(InformationEmployeur, ctx.now)
@@ -169,66 +169,14 @@ def _forward(ctx: Context, d: OfiiDossier, transmission: str) -> None:
         d.waiting_for = DECISION_VISA
 
 
-def decision_autorisation_travail(msg: DecisionAutorisationTravail, ctx: Context, d: OfiiDossier) -> None:
-    """II.A.1: the SMOE sends its decision back; after a favourable one the DT-OFII forwards the
-    dossier to the consulate within 48 hours."""
-    d.record(DecisionAutorisationTravail, ctx.received_at, d.deadlines.get(DECISION_AUTORISATION_TRAVAIL))
-    _record_secured_authorisation(msg, ctx, d)
-    _on_work_authorisation(msg, ctx, d)
-
-
-def _record_secured_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
-    """2021 note: the platform sent the secured authorisation to the employer and to the worker."""
-    for party in msg.secured_authorisation_sent_to:
-        d.record(SECURED_AUTHORISATION[party], ctx.received_at)
-
-
-def _on_work_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
-    if not msg.favorable:
-        ctx.close_dossier()
-        d.outcome, d.outcome_reason = "autorisation_travail_refusee", "; ".join(msg.reasons)
-        ctx.send(InformationEmployeur(subject="autorisation_refusee", detail=d.outcome_reason))
-        d.record(InformationEmployeur, ctx.now)
-        # 2021 note: the employer may contest the refusal by a recours gracieux.
-        await_step(ctx, d, RECOURS_GRACIEUX, rules.recours_deadline(ctx.now), watch=False)
-        return
-    d.outcome = d.outcome_reason = None
-    # 2021 note: the platform tells the OFII the employer tax it is to collect.
-    d.employer_tax_eur = msg.employer_tax_eur
-    await_step(ctx, d, TRANSMISSION_CONSULAT, rules.consulat_deadline(ctx.received_at))
-
-
-def recours_gracieux(msg: RecoursGracieux, ctx: Context, d: OfiiDossier) -> None:
-    """2021 note: the employer's recours gracieux goes through the single window to the SMOE."""
-    if d.waiting_for != RECOURS_GRACIEUX:
-        return
-    ctx.close(RECOURS_GRACIEUX)
-    d.record(RecoursGracieux, ctx.now)
-    ctx.send(TransmissionRecours(arguments=msg.arguments))
-    d.record(TransmissionRecours, ctx.now)
-    d.waiting_for = "decision_recours"
-
-
-def decision_recours(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
-    """The SMOE's re-examination: a favourable one resumes the flow toward the consulate."""
-    d.record(DecisionRecours, ctx.received_at)
-    _record_secured_authorisation(msg, ctx, d)
-    _on_work_authorisation(msg, ctx, d) if msg.favorable else _refused_again(msg, ctx, d)
-
-
-def _refused_again(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
-    d.outcome, d.waiting_for = "autorisation_travail_refusee", None
-    d.outcome_reason = "; ".join(msg.reasons)
-    ctx.close_dossier()
-    ctx.send(InformationEmployeur(subject="autorisation_refusee", detail=d.outcome_reason))
-    d.record(InformationEmployeur, ctx.now)
-
-
 def decision_visa(msg: DecisionVisa, ctx: Context, d: OfiiDossier) -> None:
     """II.B: the consulate's decision; with a visa the worker comes and the card dossier is awaited."""
     d.record(DecisionVisa, ctx.received_at, d.deadlines.get(DECISION_VISA))
     if not msg.granted:
         d.outcome, d.waiting_for, d.outcome_reason = "visa_refuse", None, msg.reason
+        # D.311-18-2 taxes the employer "qui embauche", D.311-18-3 a) makes it due from the visa of
+        # first entry: with the visa refused nobody is hired, and the OFII collects nothing.
+        d.employer_tax_eur = d.employer_tax_due_by = None
         ctx.close_dossier()
         ctx.send(InformationEmployeur(subject="visa_refuse", detail=msg.reason or ""))
         d.record(InformationEmployeur, ctx.now)
@@ -251,9 +199,14 @@ def decision_competences_talents(msg: DecisionCompetencesTalents, ctx: Context, 
         d.dossier = msg.dossier
         d.record(DemandeCompetencesTalents, min(msg.applied_at or ctx.received_at, ctx.received_at))
         d.route, d.route_reason = rules.route(msg.dossier, ctx.reference)
-    d.waiting_for = DECISION_VISA
     # The 15 days of II.B bind the dossiers the DT-OFII transmits, not this application (II.A.2).
     d.record(DecisionCompetencesTalents, ctx.received_at)
+    if d.route != "guichet_unique":
+        # I.C: outside the eight départements the card follows ordinary law; no SMOE ever took part.
+        d.outcome, d.waiting_for = "hors_guichet_unique", None
+        ctx.close_dossier()
+        return
+    d.waiting_for = DECISION_VISA
 
 
 def transmission_dossier_ofii(msg: TransmissionDossierOfii, ctx: Context, d: OfiiDossier) -> None:

@@ -8,6 +8,7 @@ from guichet.timeutil import add_days, add_hours, add_months, paris
 from schemas.dossier import Dossier
 from services.consulat.rules import visa_deadline as visa_decision_deadline  # noqa: F401  (II.B, see below)
 from services.directory import Directory
+from services.prefecture.rules import spouse_card_due
 from services.single_window import SINGLE_WINDOW_TITLES, route  # noqa: F401  (I.B-I.E, shared with the platform)
 from services.smoe.rules import instruction_deadline as smoe_decision_deadline  # noqa: F401  (II.A.1)
 
@@ -90,6 +91,19 @@ def missing_documents(single_list: list[str], documents: list[str]) -> list[str]
 def medical_visit_required(dossier: Dossier, documents: list[str]) -> bool:
     """II.D: every single-window worker but the carte bleue holder, unless done abroad (RE-OFII)."""
     return dossier.title != "carte_bleue_europeenne" and MEDICAL_CERTIFICATE not in documents
+
+
+def family_convoked(dossier: Dossier, documents: list[str]) -> list[str]:
+    """I.D: the famille accompagnante is convoked to the medical visit together with the worker. II.D
+    exempts the carte bleue holder, not the family: R.313-20-2 asks of the spouse the documents of
+    R.313-1, medical certificate included, where the worker's titles except it. A spouse the texts give
+    no card in the single window (`spouse_card_due`) is not its to convoke; a visit done abroad
+    (RE-OFII) saw the family with the worker."""
+    if MEDICAL_CERTIFICATE in documents:
+        return []
+    family = dossier.family
+    spouse = family.spouse and spouse_card_due(dossier.title, dossier.contract)
+    return ["spouse"] * spouse + ["minor_child"] * family.minor_children
 
 
 def handover_limit(first_appointment: datetime) -> datetime:

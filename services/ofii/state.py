@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from guichet.timeutil import UTC
 from schemas.base import Message
 from schemas.titre import Card, FamilyDocument
 from services.agency_state import AgencyState
@@ -44,6 +45,7 @@ class OfiiDossier(AgencyState):
     documents: list[str] = []
     missing_documents: list[str] = []
     medical_visit_required: bool | None = None
+    convoked: list[str] = []  # who the medical-visit convocation named (I.D, II.D)
     first_appointment_at: datetime | None = None
     second_appointment_at: datetime | None = None
     visit_done: bool = False
@@ -84,7 +86,8 @@ class OfiiDossier(AgencyState):
                 to=to,
                 at=at,
                 deadline=deadline,
-                late=bool(deadline and at > deadline),
+                # On instants, not wall clocks: the hour repeated in October must not reorder them.
+                late=bool(deadline and at.astimezone(UTC) > deadline.astimezone(UTC)),
                 stamp=stamp,
             )
         )

@@ -14,6 +14,7 @@ TRANSMISSION_CONSULAT = "transmission_consulat"  # ... to the consulate (II.A.1,
 DEPOT_TITRE = "depot_titre"  # the employer sends the card dossier (II.C.1)
 COMPLEMENTS_TITRE = "complements_titre"  # the missing documents of the card dossier (II.C.1)
 RECOURS_GRACIEUX = "recours_gracieux"  # the employer may contest a refusal
+DECISION_RECOURS = "decision_recours"  # ... and the SMOE or platform re-examines it
 DECISION_VISA = "decision_visa"  # what the dossier awaits while the consulate decides
 DECISION_AUTORISATION_TRAVAIL = "decision_autorisation_travail"  # ... while the SMOE decides (II.A.1)
 # The worker's presence at the first and the second convocation to the medical visit (II.D).

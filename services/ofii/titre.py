@@ -89,11 +89,15 @@ def _transmit_to_prefecture(ctx: Context, d: OfiiDossier) -> None:
     d.record(TransmissionPrefecture, ctx.now, stamp="guichet unique")
     d.medical_visit_required = rules.medical_visit_required(dossier, d.documents)
     d.waiting_for = "titre"
-    if d.medical_visit_required:
-        appointment = add_days(ctx.now, rules.CONVOCATION_DAYS)
+    # I.D: one convocation for the worker and the family together; the carte bleue holder's family
+    # is convoked though the holder is not (II.D).
+    d.convoked = ["worker"] * d.medical_visit_required + rules.family_convoked(dossier, d.documents)
+    appointment = add_days(ctx.now, rules.CONVOCATION_DAYS)
+    if d.convoked:
         d.first_appointment_at = appointment
-        ctx.send(ConvocationVisiteMedicale(appointment_at=appointment))
+        ctx.send(ConvocationVisiteMedicale(appointment_at=appointment, convoked=d.convoked))
         d.record(ConvocationVisiteMedicale, ctx.now)
+    if d.medical_visit_required:
         await_step(ctx, d, PRESENTATION[1], appointment, watch=False)
         # II.D: the month for the hand-over, a reminder withdrawn once the card is handed over.
         ctx.await_act("remise_titre", rules.handover_limit(appointment), watch=False)

@@ -59,7 +59,7 @@ def titre_produit(msg: TitreProduit, ctx: Context, d: PrefectureDossier) -> None
         agdref=rules.agdref_number(d.department, d.dossier_id),
     )
     d.family_documents = rules.family_documents(
-        d.family, d.card, d.department, d.dossier_id, policy["dcem_in_guichet_unique"]
+        d.family, d.card, d.department, d.dossier_id, policy["dcem_in_guichet_unique"], d.dossier.contract
     )
     ctx.send(TransmissionTitre(produced_at=ctx.now, card=d.card, family=d.family_documents))
 

@@ -63,13 +63,33 @@ def produce_card(
     return card if card.fingerprints else card.model_copy(update={"agdref_observation": agdref_observation(card)})
 
 
+MISSION_STAY_MONTHS = 6  # R.313-20-2 II 2°: "plus de six mois en France"
+SPOUSE_CARD_TITLES = ("salarie_en_mission", "competences_et_talents", "carte_bleue_europeenne")  # L.313-11 3°
+
+
+def spouse_card_due(kind: str, contract: Contract) -> bool:
+    """L.313-11 3° gives the spouse a 'vie privée et familiale' card for the three titles only, and
+    R.313-20-2 II 2° asks, for a salarié en mission, the contract showing an uninterrupted stay of more
+    than six months: a CDI shows it, a fixed term only beyond six months. Nothing gives a jeune
+    professionnel's spouse this card: the spouse follows ordinary law, outside the single window."""
+    if kind not in SPOUSE_CARD_TITLES:
+        return False
+    return kind != "salarie_en_mission" or contract.kind == "cdi" or (contract.months or 0) > MISSION_STAY_MONTHS
+
+
 def family_documents(
-    family: Family, worker_card: Card, department: str, dossier_id: str, dcem_in_guichet_unique: bool
+    family: Family,
+    worker_card: Card,
+    department: str,
+    dossier_id: str,
+    dcem_in_guichet_unique: bool,
+    contract: Contract,
 ) -> list[FamilyDocument]:
-    """II.E.2: the spouse's 'vie privée et familiale' card of identical validity; for minor
-    children the DCEM, inside the single window or under ordinary law per the préfecture's choice."""
+    """II.E.2: the spouse's 'vie privée et familiale' card of identical validity where the texts give
+    it (`spouse_card_due`); for minor children the DCEM, inside the single window or under ordinary
+    law per the préfecture's choice."""
     documents = []
-    if family.spouse:
+    if family.spouse and spouse_card_due(worker_card.kind, contract):
         person = dossier_id + "/conjoint"
         spouse = Card(
             kind="vie_privee_et_familiale",

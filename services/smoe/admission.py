@@ -6,7 +6,7 @@ from __future__ import annotations
 from schemas.actes import InstructionTerminee
 from schemas.autorisation_travail import TransmissionSmoe
 from schemas.plateforme import DemandeAutorisationTravailEnLigne
-from schemas.recours import ReexamenTermine, TransmissionRecours
+from schemas.recours import RecoursGracieuxPlateforme, ReexamenTermine, TransmissionRecours
 from services.smoe.state import SmoeDossier
 from services.state_machine import Table, at, opens
 
@@ -35,9 +35,14 @@ TABLE = Table(
             "II.A.1, 2021 note",
         ),
         TransmissionRecours: at(
-            lambda msg, d: d.favorable is False and d.recours_received_at is None,
-            "after a refusal, once",
-            "2021 note: the recours gracieux",
+            lambda msg, d: not d.online and d.favorable is False and d.recours_received_at is None,
+            "after a SMOE's refusal, once",
+            "the recours gracieux through the single window",
+        ),
+        RecoursGracieuxPlateforme: at(
+            lambda msg, d: d.online and d.favorable is False and d.recours_received_at is None,
+            "after a platform's refusal of a request filed online, once",
+            "2021 note: the platform instructs the recours gracieux",
         ),
         ReexamenTermine: at(
             lambda msg, d: d.recours_received_at is not None and not d.recours_decided,

@@ -11,7 +11,7 @@ from schemas.plateforme import (
     DemandeAutorisationTravailEnLigne,
     InformationOfii,
 )
-from schemas.recours import DecisionRecours, ReexamenTermine, TransmissionRecours
+from schemas.recours import DecisionRecours, RecoursGracieuxPlateforme, ReexamenTermine, TransmissionRecours
 from services import single_window
 from services.smoe import rules
 from services.smoe.state import SmoeDossier
@@ -67,6 +67,9 @@ def instruction_terminee(msg: InstructionTerminee, ctx: Context, d: SmoeDossier)
     d.criteria, d.decided = msg.criteria, True
     tax = rules.employer_tax_eur(d.dossier) if d.favorable else None
     sent_to = _send_secured_authorisation(ctx, d) if d.favorable else []
+    if d.online and not d.favorable:
+        # 2021 note: the platform instructs the recours gracieux the employer may file with it.
+        ctx.await_act(rules.RECOURS_TASK, deadline=rules.recours_deadline(ctx.now), watch=False)
     ctx.send(
         DecisionAutorisationTravail(
             favorable=d.favorable,
@@ -80,7 +83,17 @@ def instruction_terminee(msg: InstructionTerminee, ctx: Context, d: SmoeDossier)
 
 
 def transmission_recours(msg: TransmissionRecours, ctx: Context, d: SmoeDossier) -> None:
-    """2021 note: the SMOE instructs the recours gracieux against its refusal."""
+    """The SMOE re-examines its refusal on the recours gracieux the single window forwards."""
+    _re_examine(ctx, d)
+
+
+def recours_gracieux_plateforme(msg: RecoursGracieuxPlateforme, ctx: Context, d: SmoeDossier) -> None:
+    """2021 note: the platform instructs the recours gracieux the employer files with it."""
+    ctx.close(rules.RECOURS_TASK)
+    _re_examine(ctx, d)
+
+
+def _re_examine(ctx: Context, d: SmoeDossier) -> None:
     if d.favorable is not False or d.recours_received_at is not None:
         return
     d.recours_received_at = ctx.received_at
@@ -102,6 +115,8 @@ def reexamen_termine(msg: ReexamenTermine, ctx: Context, d: SmoeDossier) -> None
             reasons=reasons,
             employer_tax_eur=tax,
             secured_authorisation_sent_to=sent_to,
+            # The DT-OFII did not see a recours filed with the platform: it hears of it now.
+            recours_filed_at=d.recours_received_at if d.online else None,
         )
     )
 
@@ -111,5 +126,6 @@ HANDLERS = {
     DemandeAutorisationTravailEnLigne: demande_en_ligne,
     InstructionTerminee: instruction_terminee,
     TransmissionRecours: transmission_recours,
+    RecoursGracieuxPlateforme: recours_gracieux_plateforme,
     ReexamenTermine: reexamen_termine,
 }

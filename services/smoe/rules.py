@@ -5,10 +5,11 @@ from __future__ import annotations
 import zlib
 from datetime import datetime
 
-from guichet.timeutil import add_days
+from guichet.timeutil import add_days, add_months
 from schemas.autorisation_travail import Criteria
 from schemas.dossier import Dossier
 from services.directory import Directory
+from services.smoe.smic import smic_on
 
 INSTRUCTION_DAYS = 10  # circulaire 2012, II.A.1
 
@@ -45,21 +46,27 @@ def decide(criteria: Criteria) -> tuple[bool, list[str]]:
 def employer_tax_eur(dossier: Dossier) -> int | None:
     """2021 note: the platform informs the OFII of the employer tax. D.311-18-2 fixes it for temporary
     jobs of more than 3 and less than 12 months, by salary band, and at 72 euros for a jeune
-    professionnel; elsewhere the texts given here fix no amount."""
+    professionnel; elsewhere the texts given here fix no amount. The bands are read against the SMIC
+    in force on the day the request was filed."""
     if dossier.title == "jeune_professionnel":
         return 72
     months = dossier.contract.months
     if dossier.contract.kind == "cdi" or months is None or not (3 < months < 12):
         return None
-    smic = SMIC_MONTHLY_GROSS_EUR
+    smic = smic_on(dossier.filed_on)
+    if smic is None:
+        return None
     salary = dossier.contract.monthly_gross_salary_eur
     if salary <= smic:
         return 74
     return 210 if salary <= 1.5 * smic else 300
 
 
-# Full-time monthly gross SMIC on 1 January 2026, the band limit of D.311-18-2.
-SMIC_MONTHLY_GROSS_EUR = 1823.03
+# The agent's tasks: the instruction of the request, the re-examination after a recours gracieux;
+# and, under 2021, the employer's recours filed with the platform.
+INSTRUCTION_TASK, REEXAMEN_TASK, RECOURS_TASK = "instruction", "reexamen", "recours_gracieux"
+RECOURS_MONTHS = 2  # the ordinary time limit to contest an administrative decision
 
-# The agent's tasks: the instruction of the request, the re-examination after a recours gracieux.
-INSTRUCTION_TASK, REEXAMEN_TASK = "instruction", "reexamen"
+
+def recours_deadline(refused: datetime) -> datetime:
+    return add_months(refused, RECOURS_MONTHS)

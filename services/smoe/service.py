@@ -11,11 +11,11 @@ from schemas.autorisation_travail import Criteria, TransmissionSmoe
 from schemas.base import Message
 from schemas.facts import Facts
 from schemas.plateforme import DemandeAutorisationTravailEnLigne
-from schemas.recours import ReexamenTermine
+from schemas.recours import RecoursGracieuxPlateforme, ReexamenTermine
 from services.directory import Directory
 from services.smoe.admission import TABLE
 from services.smoe.handlers import HANDLERS
-from services.smoe.rules import INSTRUCTION_TASK, REEXAMEN_TASK
+from services.smoe.rules import INSTRUCTION_TASK, RECOURS_TASK, REEXAMEN_TASK
 from services.smoe.state import SmoeDossier
 
 
@@ -33,8 +33,17 @@ class SmoeActors:
         if task.name == REEXAMEN_TASK:
             if facts.recours_favorable:
                 criteria = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
-            return [(ReexamenTermine(criteria=criteria), add_days(task.opened_at, facts.smoe_instruction_days))]
+            # The contract's recours_days: the time the SMOE or platform takes to re-examine.
+            return [(ReexamenTermine(criteria=criteria), add_days(task.opened_at, facts.recours_days))]
+        if task.name == RECOURS_TASK and facts.recours_gracieux:
+            # 2021: the employer files with the platform as soon as it is told of the refusal.
+            return [(RecoursGracieuxPlateforme(arguments="recours gracieux de l'employeur"), task.opened_at)]
         return []
+
+
+def act_office(act: Message, d: SmoeDossier) -> str | None:
+    """The employer acts from its own establishment, by SIRET, as the employers' portal authenticates it."""
+    return d.dossier.employer.siret if act.SENDER == "employeur" and d.dossier else "simulation"
 
 
 def office(d: SmoeDossier) -> str | None:
@@ -51,6 +60,7 @@ def definition(directory: Directory) -> AgencyDefinition:
         handlers=HANDLERS,
         office=office,
         actors=SmoeActors(),
+        act_office=act_office,
         gate=TABLE,
         reference=directory,
         opening=(TransmissionSmoe, DemandeAutorisationTravailEnLigne),

@@ -123,8 +123,11 @@ def test_II_A_2_competences_et_talents_is_applied_for_by_the_worker_at_the_consu
         "consulat",
         "demande_competences_talents",
     )
+    # R.315-4: at the consulate outside the eight départements too; R.315-5: at the préfecture once in France.
     outside = filed(regime=regime, title="competences_et_talents", employment_department="13")
-    assert not single_window.applied_for_at_the_consulate(outside, DIRECTORY)
+    assert single_window.applied_for_at_the_consulate(outside, DIRECTORY)
+    in_france = filed(regime=regime, title="competences_et_talents", already_in_france=True)
+    assert not single_window.applied_for_at_the_consulate(in_france, DIRECTORY)
 
 
 def test_R_313_19_1_the_prefet_decides_on_a_carte_bleue_within_90_days_of_the_deposit():

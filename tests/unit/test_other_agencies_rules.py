@@ -54,12 +54,13 @@ def test_card_validity_carte_bleue_contract_plus_three_months_within_three_years
 
 def test_II_E_2_spouse_card_of_identical_validity_and_dcem_per_prefecture_policy():
     worker = prefecture.produce_card("salarie_en_mission", "7800000001", date(2026, 3, 14), 36, dispense=True)
-    docs = prefecture.family_documents(Family(spouse=True, minor_children=2), worker, "78", "D-1", True)
+    cdi = Contract(kind="cdi", monthly_gross_salary_eur=1)
+    docs = prefecture.family_documents(Family(spouse=True, minor_children=2), worker, "78", "D-1", True, cdi)
     spouse = docs[0]
     assert spouse.titre == "vie_privee_et_familiale"
     assert (spouse.card.valid_from, spouse.card.valid_until) == (worker.valid_from, worker.valid_until)
     assert [d.titre for d in docs[1:]] == ["dcem", "dcem"]
-    outside = prefecture.family_documents(Family(minor_children=1), worker, "78", "D-1", False)
+    outside = prefecture.family_documents(Family(minor_children=1), worker, "78", "D-1", False, cdi)
     assert [d.titre for d in outside] == ["dcem_droit_commun"]
 
 
