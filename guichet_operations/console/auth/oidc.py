@@ -7,9 +7,10 @@ a person whose claim names no console role is refused, and the refusal journaled
 from __future__ import annotations
 
 import secrets
+import warnings
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth
+import authlib.deprecate  # first: its own "always" filter must be in place before the one below
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -20,6 +21,12 @@ from guichet_operations.console.auth.config import OidcConfig
 from guichet_operations.console.auth.people import OIDC, ROLES, Person
 from guichet_operations.console.auth.signin import auth_of, local_path, refusal_page, start_session
 from guichet_operations.supervision.store import Store
+
+with warnings.catch_warnings():
+    # Authlib 1.9 warns, on every import, that it speaks through httpx rather than its successor httpx2;
+    # httpx is what the console's stack ships, and the API Authlib uses is the same.
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth
 
 UNREACHABLE = "Le fournisseur d'identité de l'administration ne répond pas : réessayez dans un moment."
 MISMATCH = "La réponse du fournisseur d'identité ne correspond à aucune connexion en cours : recommencez."
