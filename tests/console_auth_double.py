@@ -62,6 +62,10 @@ def install(app, store, auth_config) -> None:
     app.state.auth_installed = (store, auth_config)
 
 
+def auth_config_from_environment(env) -> None:
+    return None
+
+
 def installed() -> None:
     """The stand-in under the real package's name, unless the console already took its names from the real
     one. A test session may have imported the real package first (its own tests): the stand-in takes its
@@ -69,7 +73,8 @@ def installed() -> None:
     name = "guichet_operations.console.auth"
     if not isinstance(sys.modules.get(name), StandIn) and "guichet_operations.console.access" not in sys.modules:
         module = StandIn(name)
-        for attr in ("Person", "person_of", "requires", "csrf_token", "check_csrf", "install"):
+        names = ("Person", "person_of", "requires", "csrf_token", "check_csrf", "install")
+        for attr in (*names, "auth_config_from_environment"):
             setattr(module, attr, globals()[attr])
         sys.modules[name] = module
 

@@ -3,7 +3,8 @@ Connect federation, server-side sessions in the supervision store, roles, CSRF t
 session, and the door every request goes through (allowed Host names, security headers).
 
 `install(app, store, config)` is all a Starlette application calls; its endpoints then use
-`requires(role)`, `person_of(request)`, `csrf_token(request)` and `check_csrf(request, submitted)`."""
+`requires(role)`, `person_of(request)`, `csrf_token(request)` and `check_csrf(request, submitted)`.
+`auth_config_from_environment(os.environ)` reads the configuration from GUICHET_CONSOLE_* variables."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from guichet_operations.console.auth.config import AuthConfig, AuthNotConfigured, OidcConfig
+from guichet_operations.console.auth.environment import auth_config_from_environment
 from guichet_operations.console.auth.guard import AuthDoor, check_csrf, csrf_token, person_of, requires
 from guichet_operations.console.auth.oidc import OidcSignIn
 from guichet_operations.console.auth.people import ROLES, Person
@@ -25,6 +27,7 @@ __all__ = [
     "AuthNotConfigured",
     "OidcConfig",
     "Person",
+    "auth_config_from_environment",
     "check_csrf",
     "csrf_token",
     "install",
