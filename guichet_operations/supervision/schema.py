@@ -92,5 +92,7 @@ SCHEMA = [
         id TEXT PRIMARY KEY, person TEXT, name TEXT, role TEXT, via TEXT,
         created_at TEXT NOT NULL, seen_at TEXT NOT NULL, pending TEXT)""",
     "CREATE INDEX IF NOT EXISTS sessions_person ON sessions (person)",
+    # What the purge of expired sessions reads: unused too long, or begun too long ago.
     "CREATE INDEX IF NOT EXISTS sessions_seen ON sessions (seen_at)",
+    "CREATE INDEX IF NOT EXISTS sessions_created ON sessions (created_at)",
 ]

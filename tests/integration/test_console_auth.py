@@ -235,3 +235,15 @@ def test_accounts_refuse_what_they_cannot_take_naming_the_field(accounts, clock)
 def test_there_is_no_console_without_its_sign_in(store):
     with pytest.raises(AuthNotConfigured, match="connexion"):
         install(Starlette(), store, None)
+
+
+def test_expired_sessions_are_cleared_when_a_new_one_begins(client, store, clock):
+    sign_in(client)
+    for _ in range(3):
+        client.cookies.clear()
+        client.get("/connexion")  # forms opened and left: a session each
+    assert store.rows("SELECT COUNT(*) AS n FROM sessions")[0]["n"] == 4
+    clock.advance(minutes=30)
+    client.cookies.clear()
+    client.get("/connexion")
+    assert store.rows("SELECT COUNT(*) AS n FROM sessions")[0]["n"] == 1

@@ -41,8 +41,16 @@ class Sessions:
     def begin(self, person: Person | None, pending: dict[str, Any] | None = None) -> Session:
         """A new session (a new random id), for a person or, before sign-in, for nobody yet."""
         session_id = secrets.token_urlsafe(32)
-        now = utc_text(self.config.now())
+        moment = self.config.now()
+        now = utc_text(moment)
         with self.store.transaction() as tx:
+            # Each new session clears the expired ones, so that sign-in forms opened and left (a session
+            # each) do not pile up.
+            tx.execute(
+                "DELETE FROM sessions WHERE seen_at <= ? OR created_at <= ?",
+                utc_text(moment - self.idle),
+                utc_text(moment - self.absolute),
+            )
             tx.execute(
                 "INSERT INTO sessions (id, person, name, role, via, created_at, seen_at, pending) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -88,16 +96,6 @@ class Sessions:
         """Every session of a person (their account was disabled)."""
         with self.store.transaction() as tx:
             return int(tx.execute("DELETE FROM sessions WHERE person = ?", identifier).rowcount)
-
-    def purge(self) -> None:
-        """Forget the sessions that expired without being seen again (each sign-in does it)."""
-        now = self.config.now()
-        with self.store.transaction() as tx:
-            tx.execute(
-                "DELETE FROM sessions WHERE seen_at < ? OR created_at < ?",
-                utc_text(now - self.idle),
-                utc_text(now - self.absolute),
-            )
 
 
 def seen_at(store: Store, session_id: str) -> datetime | None:

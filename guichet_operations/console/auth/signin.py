@@ -54,8 +54,6 @@ async def start_session(
     auth = auth_of(request)
     if auth.session is not None:
         await run_in_threadpool(auth.sessions.end, auth.session.id)
-    if person is not None:
-        await run_in_threadpool(auth.sessions.purge)
     auth.session = await run_in_threadpool(auth.sessions.begin, person, pending)
     response.set_cookie(
         cookie_name(auth.config),
