@@ -247,3 +247,8 @@ def test_expired_sessions_are_cleared_when_a_new_one_begins(client, store, clock
     client.cookies.clear()
     client.get("/connexion")
     assert store.rows("SELECT COUNT(*) AS n FROM sessions")[0]["n"] == 1
+
+
+def test_a_form_posted_without_a_session_goes_to_sign_in_and_then_home(client):
+    refused = client.post("/formulaire", data={"csrf_token": "x"})
+    assert refused.status_code == 303 and refused.headers["location"] == "/connexion?suite=%2F"

@@ -114,15 +114,20 @@ class Accounts:
         return Verdict(Person(account["identifier"], account["name"], account["role"], PASSWORD))
 
     def _failed(self, account: dict[str, Any], now: datetime) -> Verdict:
-        failures = int(account["failures"]) + 1
-        locks = failures >= self.lockout_failures
+        # Counted in the database (failures + 1), so that attempts made at once, from several console
+        # processes, all count.
         with self.store.transaction() as tx:
-            tx.execute(
-                "UPDATE accounts SET failures = ?, locked_until = ? WHERE identifier = ?",
-                0 if locks else failures,
-                utc_text(now + self.lockout) if locks else None,
-                account["identifier"],
+            tx.execute("UPDATE accounts SET failures = failures + 1 WHERE identifier = ?", account["identifier"])
+            failures = int(
+                tx.rows("SELECT failures FROM accounts WHERE identifier = ?", account["identifier"])[0]["failures"]
             )
+            locks = failures >= self.lockout_failures
+            if locks:
+                tx.execute(
+                    "UPDATE accounts SET failures = 0, locked_until = ? WHERE identifier = ?",
+                    utc_text(now + self.lockout),
+                    account["identifier"],
+                )
         return Verdict(None, "inconnu_ou_mot_de_passe", locked_now=locks)
 
 

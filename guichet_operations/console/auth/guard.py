@@ -79,7 +79,9 @@ def requires(role: str) -> Callable[[Endpoint], Endpoint]:
                 if api:
                     return JSONResponse({"status": 401, "detail": "connexion requise"}, status_code=401)
                 here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return RedirectResponse("/connexion?" + urlencode({"suite": here}), status_code=303)
+                # Back to the page after sign-in; a form posted without a session cannot be posted again.
+                suite = here if request.method in ("GET", "HEAD") else "/"
+                return RedirectResponse("/connexion?" + urlencode({"suite": suite}), status_code=303)
             if not person.can(role):
                 detail = f"rôle {role} requis (le vôtre : {person.role})"
                 if api:
@@ -97,7 +99,7 @@ class AuthDoor:
 
     def __init__(self, app: Any, config: AuthConfig, sessions: Sessions):
         self.app, self.config, self.sessions = app, config, sessions
-        self.hosts = {h.lower() for h in config.allowed_hosts}
+        self.hosts = {_without_port(h.strip().lower()) for h in config.allowed_hosts}
         self.cookie = cookie_name(config)
         headers = [(b"x-frame-options", b"DENY")]
         if config.https_only:
