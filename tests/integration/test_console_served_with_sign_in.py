@@ -14,10 +14,9 @@ import sys
 import httpx
 import pytest
 
-from guichet_operations.console.auth.config import AuthNotConfigured
-from guichet_operations.console.auth.environment import auth_config_from_environment
 from guichet_operations.supervision.store import Store
 from tests.conftest import wait_until
+from tests.console_auth_app import AuthNotConfigured, auth
 from tests.console_store import NOW, add_dossier, add_source
 
 SECRET = "un secret de console pour les tests, assez long"
@@ -105,11 +104,11 @@ def test_the_console_does_not_start_without_its_sign_in_s_configuration(tmp_path
 )
 def test_a_wrong_variable_is_named(change, named):
     with pytest.raises(AuthNotConfigured, match=named):
-        auth_config_from_environment(env_for("sqlite:///x") | change)
+        auth.auth_config_from_environment(env_for("sqlite:///x") | change)
 
 
 def test_the_environment_gives_the_oidc_federation():
-    config = auth_config_from_environment(env_for("sqlite:///x") | {
+    config = auth.auth_config_from_environment(env_for("sqlite:///x") | {
         "GUICHET_CONSOLE_HTTPS": "1", "GUICHET_CONSOLE_OIDC_ISSUER": "https://idp.example",
         "GUICHET_CONSOLE_OIDC_CLIENT_ID": "console", "GUICHET_CONSOLE_OIDC_CLIENT_SECRET": "s",
         "GUICHET_CONSOLE_OIDC_REDIRECT_BASE": "https://supervision.example/",
