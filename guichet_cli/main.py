@@ -19,6 +19,7 @@ from guichet_cli.commands import (
     broker,
     chaos,
     conformance,
+    console_accounts,
     dossier,
     errors,
     journal,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         asyncapi_cmd,
         ops,
         supervise,
+        console_accounts,
     ):
         module.add_command(sub)
     return parser

@@ -62,13 +62,25 @@ def install(app, store, auth_config) -> None:
     app.state.auth_installed = (store, auth_config)
 
 
+def auth_config_from_environment(env) -> None:
+    return None
+
+
 def installed() -> None:
+    """The stand-in under the real package's name, unless the console already took its names from the real
+    one. A test session may have imported the real package first (its own tests): the stand-in takes its
+    place in sys.modules all the same, and the real package's users keep what they imported."""
     name = "guichet_operations.console.auth"
-    if name not in sys.modules:
-        module = types.ModuleType(name)
-        for attr in ("Person", "person_of", "requires", "csrf_token", "check_csrf", "install"):
+    if not isinstance(sys.modules.get(name), StandIn) and "guichet_operations.console.access" not in sys.modules:
+        module = StandIn(name)
+        names = ("Person", "person_of", "requires", "csrf_token", "check_csrf", "install")
+        for attr in (*names, "auth_config_from_environment"):
             setattr(module, attr, globals()[attr])
         sys.modules[name] = module
+
+
+class StandIn(types.ModuleType):
+    """This module's functions under the real package's name."""
 
 
 def header(role: str = "lecture", identifier: str = "u-1", name: str = "Camille Martin") -> dict[str, str]:

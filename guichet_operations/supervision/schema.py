@@ -11,7 +11,10 @@ Each table answers a question operators ask, and its indexes are those questions
 - `failures` and `failure_events`: the error queue as ingested records and what happened to each;
 - `actions`: every operator action, under the person's name;
 - `sources`: per agency, the last audit copy taken, for the lag and the clock;
-- `ingested`: the ids of the messages taken, so that a redelivered copy changes nothing.
+- `ingested`: the ids of the messages taken, so that a redelivered copy changes nothing;
+- `accounts` and `sessions`: the console's own accounts and the server side of its sessions
+  (guichet_operations/console/auth); a session is keyed by the SHA-256 of its cookie, so that reading
+  the store gives nobody a session to use.
 """
 
 from __future__ import annotations
@@ -85,4 +88,17 @@ SCHEMA = [
         queues TEXT)""",
     """CREATE TABLE IF NOT EXISTS ingested (
         message_id TEXT PRIMARY KEY, at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS accounts (
+        identifier TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL, failures INTEGER NOT NULL, locked_until TEXT,
+        created_at TEXT NOT NULL, changed_at TEXT NOT NULL)""",
+    # A session before sign-in (person NULL) carries the sign-in form's CSRF token and, during an OIDC
+    # sign-in, what the provider's answer is checked against (`pending`: state, nonce, PKCE verifier).
+    """CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY, person TEXT, name TEXT, role TEXT, via TEXT,
+        created_at TEXT NOT NULL, seen_at TEXT NOT NULL, pending TEXT)""",
+    "CREATE INDEX IF NOT EXISTS sessions_person ON sessions (person)",
+    # What the purge of expired sessions reads: unused too long, or begun too long ago.
+    "CREATE INDEX IF NOT EXISTS sessions_seen ON sessions (seen_at)",
+    "CREATE INDEX IF NOT EXISTS sessions_created ON sessions (created_at)",
 ]
