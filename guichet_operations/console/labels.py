@@ -13,6 +13,19 @@ FAILURE_STATUSES = {"en_attente": "en attente", "rejoue": "rejoué", "archive": 
 TASK_STATUSES = {"breach": "délai dépassé", "warning": "échéance proche", "ok": "dans les délais", "none": "sans délai"}
 ACTIONS = {"replay": "rejouer", "archive": "archiver", "restore": "restaurer"}
 ACTIONS_DONE = {"replay": "rejoué", "archive": "archivé", "restore": "restauré"}
+# What the journal of actions names each action (console/failures.py, console/auth/journal.py).
+JOURNALED = {
+    "failures.replay": "rejeu de messages en erreur",
+    "failures.archive": "archivage de messages en erreur",
+    "failures.restore": "restauration de messages archivés",
+    "connexion": "connexion",
+    "connexion.echec": "échec de connexion",
+    "connexion.verrouillage": "compte verrouillé",
+    "connexion.refus": "connexion refusée",
+    "deconnexion": "déconnexion",
+}
+PERSONAL_FIELDS = {"surname": "nom", "given_names": "prénoms", "nationality": "nationalité"}
+ROLES = {"lecture": "lecture", "agent": "agent", "operateur": "opérateur", "administrateur": "administrateur"}
 DIRECTIONS = {"out": "envoyé", "in": "reçu"}
 
 
@@ -66,4 +79,7 @@ FILTERS = {
     "failure_status": lambda s: FAILURE_STATUSES.get(s, s),
     "task_status": lambda s: TASK_STATUSES.get(s, s),
     "action": lambda s: ACTIONS_DONE.get(s, s),
+    "journaled": lambda s: JOURNALED.get(s, s),
+    "role": lambda s: ROLES.get(s, s),
+    "personal_field": lambda s: PERSONAL_FIELDS.get(s, s),
 }

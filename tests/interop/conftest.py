@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import wait_until
+from tests.oidc_provider import running_provider
 
 NODE_DIR = Path(__file__).parent / "node"
 AMQP_DIR = Path(__file__).parent / "amqp"
@@ -75,47 +72,8 @@ def amqplib_consume():
     return consume
 
 
-@dataclass(frozen=True)
-class OidcProvider:
-    issuer: str
-    client_id: str
-    client_secret: str
-
-
 @pytest.fixture(scope="session")
 def oidc_provider():
     """oidc-provider on a free port, its one client registered for CONSOLE_BASE/connexion/oidc/retour."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.fail("node and npm are needed to run a real OpenID Connect provider (install Node.js 20.19+)")
-    installed = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR, capture_output=True, text=True, timeout=300
-    )
-    if installed.returncode != 0:
-        pytest.fail(f"npm ci in {OIDC_DIR} failed: {installed.stderr.strip()[-2000:]}")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    secret = "un-secret-de-client-pour-les-tests-seulement"
-    process = subprocess.Popen(
-        [node, str(OIDC_DIR / "provider.mjs"), str(port), f"{CONSOLE_BASE}/connexion/oidc/retour", secret],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    issuer = f"http://127.0.0.1:{port}"
-
-    def answering() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"oidc-provider stopped: {process.stderr.read() if process.stderr else ''}")
-        try:
-            return httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(answering, 30, "oidc-provider to publish its configuration")
-        yield OidcProvider(issuer, "console-supervision", secret)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_provider(f"{CONSOLE_BASE}/connexion/oidc/retour") as provider:
+        yield provider
