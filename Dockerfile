@@ -1,4 +1,5 @@
-# One image for the four agencies; docker-compose.yml picks the agency with `guichet run AGENCY`.
+# One image for the four agencies and the supervision service; docker-compose.yml picks the agency
+# with `guichet run AGENCY`, the supervision service with `guichet supervise`.
 # The base image is a variable so that a site without a registry builds on a local stand-in
 # (scripts/build-base-images); by default it is the public python:3.11-slim.
 ARG GUICHET_BASE_IMAGE=python:3.11-slim
@@ -10,13 +11,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 # The dependencies first, in a layer of their own: a change of code does not download them again.
-# They are pinned (requirements/runtime.txt, made by scripts/lock): the image runs the versions the
-# tests ran with.
-COPY requirements/runtime.txt ./requirements.txt
+# They are pinned (requirements/ops.txt, made by scripts/lock: the runtime and the supervision
+# console's web stack): the image runs the versions the tests ran with.
+COPY requirements/ops.txt ./requirements.txt
 RUN pip install --no-cache-dir -r requirements.txt \
  && useradd --create-home --uid 10001 --user-group guichet \
- && mkdir -p /data /secrets /keys/public /keys/own /keys/portal /keys/ofii /keys/smoe /keys/consulat /keys/prefecture \
- && chown guichet:guichet /data /secrets \
+ && mkdir -p /data /secrets /console-secrets /keys/public /keys/own /keys/portal /keys/ofii /keys/smoe /keys/consulat /keys/prefecture \
+ && chown guichet:guichet /data /secrets /console-secrets \
  && chown -R guichet:guichet /keys
 
 # Then the code (.dockerignore leaves out tests, scripts and local state).

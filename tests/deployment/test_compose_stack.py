@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.request import Request, urlopen
 
+import httpx
 import pytest
 
 from schemas.base import AGENCIES
@@ -54,12 +56,15 @@ class Stack:
     def __init__(self, workdir: Path):
         self.project = f"guichet-test-{uuid.uuid4().hex[:8]}"
         self.amqp_port, self.management_port, self.prometheus_port = free_port(), free_port(), free_port()
+        self.console_port = free_port()
         self.clock = ["--time-scale", str(TIME_SCALE), "--clock-origin", datetime.now(UTC).isoformat()]
         self.env = {
             **os.environ,
             "GUICHET_AMQP_PORT": str(self.amqp_port),
             "GUICHET_MANAGEMENT_PORT": str(self.management_port),
             "GUICHET_PROMETHEUS_PORT": str(self.prometheus_port),
+            "GUICHET_CONSOLE_PORT": str(self.console_port),
+            "GUICHET_CONSOLE_URL": f"http://127.0.0.1:{self.console_port}/",
             "GUICHET_TIME_SCALE": self.clock[1],
             "GUICHET_CLOCK_ORIGIN": self.clock[3],
         }
@@ -166,6 +171,21 @@ def stack(tmp_path):
     finally:
         s.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", timeout=300, check=False)
         print(f"compose stack timings (s): {s.timings}")
+
+
+def console_session(stack: Stack, tmp_path: Path) -> httpx.Client:
+    """Signed in to the supervision console as the administrator console-setup made, with the
+    password it wrote to its volume: the sign-in form's CSRF token first, then the form."""
+    secret = tmp_path / "admin-password"
+    stack.compose("cp", "console-setup:/console-secrets/admin-password", str(secret))
+    client = httpx.Client(base_url=f"http://127.0.0.1:{stack.console_port}", timeout=30)
+    assert client.get("/").status_code == 303, "no session: the console sends the browser to sign in"
+    form = client.get("/connexion?suite=/")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    fields = {"identifiant": "admin", "mot_de_passe": secret.read_text().strip(), "csrf_token": token, "suite": "/"}
+    signed_in = client.post("/connexion", data=fields)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/", signed_in.text[-500:]
+    return client
 
 
 def expected_outcomes(tmp_path: Path) -> dict[str, str]:
@@ -292,4 +312,18 @@ def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_
     )
     seen = stack.compose("exec", "-T", "ofii", "python", "-c", probe).stdout.split()
     assert seen == [str(len(expected)), "denied"], seen
+    # The supervision service took every agency's audit copies into its own database; signed in, the
+    # console lists the twenty dossiers at the outcomes the agencies gave them.
+    assert stack.containers()["console-setup"]["ExitCode"] == 0
+    console = console_session(stack, tmp_path)
+
+    def listed() -> dict[str, str]:
+        rows = console.get("/api/v1/dossiers", params={"taille": "50"}).json()["rows"]
+        return {r["dossier_id"]: r["outcome"] for r in rows}
+
+    wait_until(lambda: listed() == expected, 120, f"the console's twenty dossiers (so far {listed()})", interval=2)
+    page = console.get("/")
+    assert page.status_code == 200 and "20 dossiers" in page.text
+    sources = {s["agency"] for s in console.get("/api/v1/services").json()["sources"]}
+    assert sources == set(AGENCIES), sources
     stack.timings["test after build"] = round(time.monotonic() - start - stack.timings["build"], 1)

@@ -29,3 +29,10 @@ def test_every_runtime_dependency_is_pinned_and_the_runtime_lock_is_the_test_loc
 
 def test_every_test_tool_is_pinned():
     assert {normalise(r) for r in PROJECT["optional-dependencies"]["test"]} <= set(pins("test.txt"))
+
+
+def test_the_image_lock_holds_the_runtime_and_the_supervision_stack_at_the_test_versions():
+    ops, runtime, test = pins("ops.txt"), pins("runtime.txt"), pins("test.txt")
+    assert {normalise(r) for r in PROJECT["optional-dependencies"]["ops"]} <= set(ops)
+    assert set(runtime) <= set(ops)
+    assert {p: test.get(p) for p in ops} == ops
