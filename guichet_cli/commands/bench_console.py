@@ -11,8 +11,9 @@ def add_console_bench(subparsers) -> None:
         help="measure the supervision console: N people reading its main pages at once",
         description="Serve the console on the store with uvicorn in a process of its own; N threads each read "
         "the list, a filtered list, a search, a dossier, the deadline board and the error queue in turn for S "
-        "seconds. Printed: per page the requests, p50 and p95 in ms, errors; then the console's peak RSS. The "
-        "console needs a session of the role lecture: give it with --cookie NAME=VALUE or --header 'NAME: VALUE'.",
+        "seconds. Printed: per page the requests, p50 and p95 in ms, errors; then the console's peak RSS. Each "
+        "person signs in with a lecture account the bench adds to the store and disables at the end, unless a "
+        "session is given with --cookie NAME=VALUE or --header 'NAME: VALUE'.",
     )
     p.add_argument("--store", required=True, metavar="URL", help="sqlite:///PATH or postgresql://...")
     p.add_argument("--users", type=int, default=10, metavar="N", help="concurrent readers (default: 10)")

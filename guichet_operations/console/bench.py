@@ -1,8 +1,9 @@
 """`guichet bench console`: the console served by uvicorn in a process of its own, N people reading its
 main pages at once for S seconds; per page, the latency's p50 and p95, and the console's peak RSS.
 
-The console lets no one in without a session: give the bench one (`--cookie NAME=VALUE` of a
-`lecture` account, or `--header NAME:VALUE`), which every simulated person sends."""
+The console lets no one in without a session. Without `--cookie` or `--header`, the bench makes a
+`lecture` account of its own and signs each simulated person in through the console's form
+(console/bench_session.py); with them, every person sends what they give."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from guichet_operations.console.bench_session import bench_account, served_environment, sign_in
 from guichet_operations.supervision.store import Store
 
 DEFAULT_APP = "guichet_operations.console.serve:app"
@@ -84,9 +86,19 @@ def run_console_bench(
     store_url: str, users: int, seconds: float, headers: dict[str, str], cookies: dict[str, str],
     app: str = DEFAULT_APP,
 ) -> BenchResult:  # fmt: skip
+    if not headers and not cookies:
+        with bench_account(store_url) as (identifier, password):
+            return _run(store_url, users, seconds, {}, {}, app, (identifier, password))
+    return _run(store_url, users, seconds, headers, cookies, app, None)
+
+
+def _run(
+    store_url: str, users: int, seconds: float, headers: dict[str, str], cookies: dict[str, str], app: str,
+    account: tuple[str, str] | None,
+) -> BenchResult:  # fmt: skip
     samples = _samples(store_url) or [{"dossier_id": "absent", "siret": None}]
     port = _port()
-    env = os.environ | {"GUICHET_CONSOLE_STORE": store_url}
+    env = os.environ | {"GUICHET_CONSOLE_STORE": store_url} | (served_environment() if account else {})
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning", "--no-access-log"],
@@ -96,12 +108,17 @@ def run_console_bench(
     result = BenchResult()
     lock = threading.Lock()
     try:
-        _wait_ready(base, server, headers, cookies)
+        _wait_ready(base, server, account is not None, headers, cookies)
+        clients = [httpx.Client(base_url=base, headers=headers, cookies=cookies, timeout=30) for _ in range(users)]
+        if account is not None:
+            for client in clients:
+                sign_in(client, *account)
         deadline = time.monotonic() + seconds
 
         def person(n: int) -> None:
             rng = random.Random(n)
-            with httpx.Client(base_url=base, headers=headers, cookies=cookies, timeout=30) as client:
+            client = clients[n]
+            try:
                 while time.monotonic() < deadline:
                     for page, path in _paths(rng, samples):
                         started = time.perf_counter()
@@ -115,6 +132,8 @@ def run_console_bench(
                                 result.latencies[page].append(took)
                             else:
                                 result.errors[page] += 1
+            finally:
+                client.close()
 
         threads = [threading.Thread(target=person, args=(n,)) for n in range(users)]
         for t in threads:
@@ -128,14 +147,18 @@ def run_console_bench(
     return result
 
 
-def _wait_ready(base: str, server: subprocess.Popen, headers: dict[str, str], cookies: dict[str, str]) -> None:
+def _wait_ready(
+    base: str, server: subprocess.Popen, signs_in: bool, headers: dict[str, str], cookies: dict[str, str]
+) -> None:
     """Until the console answers (a minute at most): polled, since uvicorn says nothing else."""
     limit = time.monotonic() + 60
     while time.monotonic() < limit:
         if server.poll() is not None:
             raise RuntimeError(f"the console exited with status {server.returncode} before answering")
         try:
-            r = httpx.get(base + "/services", headers=headers, cookies=cookies, timeout=2)
+            r = httpx.get(
+                base + ("/connexion" if signs_in else "/services"), headers=headers, cookies=cookies, timeout=2
+            )
         except httpx.HTTPError:
             time.sleep(0.2)  # a server starting up: nothing to wait on but its port
             continue

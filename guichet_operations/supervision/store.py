@@ -4,6 +4,7 @@ dialects say what differs. Opening it creates the tables that are missing."""
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -17,17 +18,23 @@ from guichet.registers.sqlite import SQLITE
 from guichet_operations.supervision.schema import SCHEMA
 
 DEFAULT_SCHEMA = "supervision"
+# Reads on PostgreSQL go through up to this many connections of their own: the console's threads
+# then wait on the server side in parallel instead of one after the other on the writing connection.
+READERS = 6
 
 
 class Store:
     def __init__(self, url: str, schema: str = DEFAULT_SCHEMA):
         self.url = url
         self._lock = threading.RLock()
+        self._idle: queue.Queue[Any] = queue.Queue()
+        self._opened: list[Any] = []
         if url.startswith(("postgresql://", "postgres://")):
             from guichet.registers.postgres import POSTGRES
 
             self.dialect: Dialect = POSTGRES
             self._conn = _postgres(url, schema)
+            self._schema = schema
         elif url.startswith("sqlite:") or "://" not in url:
             self.dialect = SQLITE
             self._conn = _sqlite(url.removeprefix("sqlite:///") if url.startswith("sqlite:") else url)
@@ -39,6 +46,8 @@ class Store:
 
     def close(self) -> None:
         self._conn.close()
+        for reader in self._opened:
+            reader.close()
 
     @contextmanager
     def transaction(self) -> Iterator[StoreTransaction]:
@@ -57,8 +66,32 @@ class Store:
                     yield StoreTransaction(self._conn, self.dialect)
 
     def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        if self.dialect is SQLITE:
+            with self._lock:
+                return StoreTransaction(self._conn, self.dialect).rows(sql, *args)
+        reader = self._reader()
+        try:
+            return StoreTransaction(reader, self.dialect).rows(sql, *args)
+        except BaseException:
+            reader.close()  # a connection in an unknown state is not given to the next reader
+            with self._lock:
+                self._opened.remove(reader)
+            raise
+        finally:
+            if not reader.closed:
+                self._idle.put(reader)
+
+    def _reader(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
         with self._lock:
-            return StoreTransaction(self._conn, self.dialect).rows(sql, *args)
+            if len(self._opened) < READERS:
+                reader = _postgres(self.url, self._schema)
+                self._opened.append(reader)
+                return reader
+        return self._idle.get()
 
 
 class StoreTransaction:

@@ -194,3 +194,31 @@ def test_a_malformed_copy_is_refused_and_acknowledged_not_retried_for_ever(store
     assert acked == [True]
     assert supervisor.metrics.refused.labels(kind="audit_copy")._value.get() == 1
     assert store.rows("SELECT COUNT(*) AS n FROM records")[0]["n"] == 0, "nothing of it was kept"
+
+
+def test_readers_in_parallel_see_every_committed_write_through_a_bounded_number_of_connections(store):
+    """The console's threads read at once while ingestion writes: each read sees a committed state,
+    the last one sees everything, and PostgreSQL is not given a connection per thread."""
+    import threading
+
+    from guichet_operations.supervision.store import READERS
+
+    ingest, seen, errors = Ingestion(store), [], []
+
+    def read() -> None:
+        try:
+            for _ in range(20):
+                seen.append(store.rows("SELECT COUNT(*) AS n FROM records")[0]["n"])
+        except Exception as exc:  # collected: an assertion in a thread would be lost
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(12)]
+    for t in readers:
+        t.start()
+    for seq in range(1, 21):
+        assert ingest.audit_copy(copy("ofii", seq, [record(seq)]), "ofii")
+    for t in readers:
+        t.join()
+    assert errors == [] and all(0 <= n <= 20 for n in seen)
+    assert store.rows("SELECT COUNT(*) AS n FROM records")[0]["n"] == 20
+    assert len(getattr(store, "_opened", [])) <= READERS
