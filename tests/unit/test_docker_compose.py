@@ -147,11 +147,11 @@ def test_dockerfile_installs_the_dependencies_then_the_code_as_a_non_root_user()
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^ARG GUICHET_BASE_IMAGE=python:3\.11-slim$", dockerfile, re.M)
     assert re.search(r"^FROM \$\{GUICHET_BASE_IMAGE\}$", dockerfile, re.M)
-    # The dependencies' layer depends on the pinned runtime list alone; the code comes after it.
+    # The dependencies' layer depends on the pinned image lock alone; the code comes after it.
     steps = [
         dockerfile.index(s)
         for s in (
-            "COPY requirements/runtime.txt ./requirements.txt",
+            "COPY requirements/ops.txt ./requirements.txt",
             "pip install --no-cache-dir -r requirements.txt",
             "COPY . .",
             "pip install --no-cache-dir --no-deps .",
