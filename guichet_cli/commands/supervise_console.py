@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from guichet_cli.commands.common import UsageError
 
-SECRET_VARIABLE = "GUICHET_CONSOLE_SESSION_SECRET"
-OIDC_SECRET_VARIABLE = "GUICHET_OIDC_CLIENT_SECRET"
+SECRET_VARIABLE = "GUICHET_CONSOLE_SECRET"  # the same names as console/auth/environment.py
+OIDC_SECRET_VARIABLE = "GUICHET_CONSOLE_OIDC_CLIENT_SECRET"
 
 
 def add_console_options(p: argparse.ArgumentParser) -> None:
