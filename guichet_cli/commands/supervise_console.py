@@ -70,6 +70,8 @@ def _secret(path: str | None, variable: str, option: str) -> str | None:
 def auth_config_from(args: argparse.Namespace) -> Any:
     from guichet_operations.console.auth import AuthConfig, OidcConfig
 
+    if not args.public_url and args.host in ("0.0.0.0", "::", ""):
+        raise UsageError("--public-url: needed when listening on every interface (the name browsers use)")
     public = args.public_url or f"http://{args.host}:{args.port}/"
     parts = urlsplit(public)
     if parts.scheme not in ("http", "https") or not parts.hostname:
