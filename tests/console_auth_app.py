@@ -4,9 +4,7 @@ a clock the tests move by hand."""
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,29 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from guichet_operations.console import auth
+from guichet_operations.console.auth.accounts import AccountError, Accounts  # noqa: F401 (for the tests)
 from guichet_operations.supervision.store import Store
 
-
-def _real_auth():
-    """The real package, even when the console's tests put their stand-in (tests/console_auth_double.py)
-    under its name first: the stand-in is set aside while the real one is imported, then put back."""
-    name = "guichet_operations.console.auth"
-    found = sys.modules.get(name)
-    if found is None or hasattr(found, "__path__"):
-        return importlib.import_module(name)
-    del sys.modules[name]
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.modules[name] = found
-
-
-auth = _real_auth()
 AuthConfig, OidcConfig, AuthNotConfigured = auth.AuthConfig, auth.OidcConfig, auth.AuthNotConfigured
 install = auth.install
 check_csrf, csrf_token, person_of, requires = auth.check_csrf, auth.csrf_token, auth.person_of, auth.requires
-Accounts = importlib.import_module("guichet_operations.console.auth.accounts").Accounts
-AccountError = importlib.import_module("guichet_operations.console.auth.accounts").AccountError
 
 SECRET = "s" * 48
 PASSWORD = "un mot de passe assez long"

@@ -10,19 +10,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from starlette.routing import Route
 
-from tests.console_auth_double import TOKEN, header, installed
-
-installed()
-
-from starlette.routing import Route  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
-
-from guichet_operations.console import api  # noqa: E402
-from guichet_operations.console.app import ConsoleConfig, create_console  # noqa: E402
-from guichet_operations.console.openapi import document  # noqa: E402
-from guichet_operations.supervision.store import Store  # noqa: E402
-from tests.console_store import NOW, add_dossier, add_failure, add_record, add_source, add_task  # noqa: E402
+from guichet_operations.console import api
+from guichet_operations.console.openapi import document
+from guichet_operations.supervision.store import Store
+from tests.console_people import SignedIn
+from tests.console_store import NOW, add_dossier, add_failure, add_record, add_source, add_task
 
 PUBLISHED = Path(__file__).parents[2] / "docs" / "console-api.json"
 
@@ -42,7 +36,7 @@ def client(tmp_path):
     add_task(store, "D-1", "transmission_smoe", NOW - timedelta(days=2), NOW + timedelta(days=3))
     add_record(store, "ofii", 1, "D-1", "m-1", "ofii.transmission_smoe", "ofii", "smoe", NOW)
     failure_id = add_failure(store, b'{"payload": {"surname": "DOE"}}', "k-1", dossier_id="D-1")
-    yield TestClient(create_console(store, ConsoleConfig(real_now=lambda: NOW))), failure_id
+    yield SignedIn(store, real_now=lambda: NOW), failure_id
     store.close()
 
 
@@ -64,20 +58,21 @@ def schema_of(path: str, method: str = "get", status: str = "200") -> dict:
 )
 def test_each_answer_validates_against_the_document(client, path, url):
     c, failure_id = client
-    answer = c.get(url.format(failure_id=failure_id), headers=header("agent"))
+    answer = c.person("agent").get(url.format(failure_id=failure_id))
     assert answer.status_code == 200, answer.text
     jsonschema.validate(answer.json(), schema_of(path), cls=jsonschema.Draft202012Validator)
 
 
 def test_an_action_and_a_problem_answer_as_documented(client):
     c, failure_id = client
-    done = c.post("/api/v1/failures/archive", json={"ids": [failure_id]},
-                  headers=header("operateur") | {"X-CSRF-Token": TOKEN})  # fmt: skip
+    operator, reader = c.person("operateur"), c.person()
+    csrf = {"X-CSRF-Token": operator.csrf}
+    done = operator.post("/api/v1/failures/archive", json={"ids": [failure_id]}, headers=csrf)
     assert done.status_code == 200 and done.json()["done"] == [failure_id]
     jsonschema.validate(done.json(), schema_of("/api/v1/failures/{action}", "post"))
-    journal = c.get("/api/v1/actions", headers=header()).json()
+    journal = reader.get("/api/v1/actions").json()
     jsonschema.validate(journal, schema_of("/api/v1/actions"))
     assert journal["rows"][0]["action"] == "failures.archive"
-    bad = c.get("/api/v1/dossiers?tri=nimporte", headers=header())
+    bad = reader.get("/api/v1/dossiers?tri=nimporte")
     assert bad.status_code == 400
     jsonschema.validate(bad.json(), schema_of("/api/v1/dossiers", status="400"))

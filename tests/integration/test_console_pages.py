@@ -10,16 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from tests.console_auth_double import TOKEN, header, installed
-
-installed()
-
-from starlette.testclient import TestClient  # noqa: E402
-
-from guichet_operations.console.app import ConsoleConfig, create_console  # noqa: E402
-from guichet_operations.console.clock import utc_text  # noqa: E402
-from guichet_operations.supervision.store import Store  # noqa: E402
-from tests.console_store import (  # noqa: E402
+from guichet_operations.console.clock import utc_text
+from guichet_operations.supervision.store import Store
+from tests.console_people import SignedIn
+from tests.console_store import (
     NOW,
     add_dossier,
     add_failure,
@@ -38,8 +32,8 @@ def store(tmp_path):
     s.close()
 
 
-def client(store, **config) -> TestClient:
-    return TestClient(create_console(store, ConsoleConfig(real_now=lambda: NOW, **config)))
+def client(store, **config) -> SignedIn:
+    return SignedIn(store, real_now=lambda: NOW, **config)
 
 
 def ids(html: str) -> list[str]:
@@ -47,7 +41,7 @@ def ids(html: str) -> list[str]:
 
 
 def get(c, path, role="lecture"):
-    r = c.get(path, headers=header(role))
+    r = c.person(role).get(path)
     assert r.status_code == 200, r.text
     return r
 
@@ -65,7 +59,7 @@ def test_the_list_is_paged_by_cursor_forward_and_back_with_every_dossier_once(st
     back = get(c, re.search(r'rel="prev" href="([^"]+)"', second).group(1).replace("&amp;", "&")).text
     assert ids(back) == ids(first)
     assert ids(get(c, "/?taille=200").text) == [f"D-{n:03d}" for n in range(120)]
-    assert c.get("/?taille=201", headers=header()).status_code == 400
+    assert c.person().get("/?taille=201").status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -133,7 +127,7 @@ def test_a_simulated_bus_shows_its_own_clock_and_every_time_left_is_counted_from
     real = NOW - timedelta(days=300) + timedelta(seconds=60)
     add_dossier(store, "D-1", next_deadline=utc_text(NOW + timedelta(hours=3)))
     add_task(store, "D-1", "transmission_smoe", NOW - timedelta(days=4), NOW + timedelta(hours=3), agency="ofii")
-    c = TestClient(create_console(store, ConsoleConfig(real_now=lambda: real)))
+    c = SignedIn(store, real_now=lambda: real)
     html = get(c, "/echeances").text
     assert "Horloge du bus (simulée, ×100) : 21/03/2026 10:40" in html  # 09:00 + 6000 s
     assert "1 h 20 min restants" in html  # counted from 10:40, not from the real clock
@@ -195,8 +189,12 @@ def test_the_dossier_page_has_summary_sequence_with_years_and_timeline_and_perso
 
 def test_every_page_needs_a_person_signed_in_and_sends_a_strict_policy(store):
     c = client(store)
-    for path in ("/", "/echeances", "/erreurs", "/services", "/journal", "/api/v1/dossiers", "/api/v1/openapi.json"):
-        assert c.get(path).status_code == 401
+    nobody = c.anonymous()
+    for path in ("/", "/echeances", "/erreurs", "/services", "/journal"):
+        answer = nobody.get(path)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/connexion?suite=")
+    for path in ("/api/v1/dossiers", "/api/v1/openapi.json"):
+        assert nobody.get(path).status_code == 401
     r = get(c, "/echeances")
     assert r.headers["content-security-policy"].startswith("default-src 'self'")
     assert "<script>" not in r.text and 'src="/static/refresh.js"' in r.text and "http" not in r.text.split(
@@ -251,20 +249,16 @@ def test_the_error_listing_opened_ten_times_at_once_shows_the_same_count(store):
 def test_archive_then_restore_after_confirmation_journal_the_persons_name(store):
     first, second = add_failure(store, b"{}", "a"), add_failure(store, b"{}", "b")
     c = client(store)
-    operator = header("operateur", "op-7", "Dominique Leroy")
-    assert (
-        c.post("/erreurs/archive", data={"id": [first], "csrf_token": TOKEN}, headers=header("agent")).status_code
-        == 403
-    )
-    assert c.post("/erreurs/archive", data={"id": [first], "csrf_token": "x"}, headers=operator).status_code == 403
-    confirm = c.post("/erreurs/confirmer", data={"action": "archive", "id": [first, second], "csrf_token": TOKEN},
-                     headers=operator)  # fmt: skip
+    operator, agent = c.person("operateur", "op-7", "Dominique Leroy"), c.person("agent")
+    assert agent.post("/erreurs/archive", data={"id": [first], "csrf_token": agent.csrf}).status_code == 403
+    assert operator.post("/erreurs/archive", data={"id": [first], "csrf_token": "x"}).status_code == 403
+    confirm = operator.post("/erreurs/confirmer",
+                            data={"action": "archive", "id": [first, second], "csrf_token": operator.csrf})  # fmt: skip
     assert confirm.status_code == 200 and "Confirmer : archiver 2 message(s)" in confirm.text
     assert store.rows("SELECT status FROM failures WHERE id = ?", first)[0]["status"] == "en_attente"
-    done = c.post("/erreurs/archive", data={"id": [first, second], "csrf_token": TOKEN}, headers=operator,
-                  follow_redirects=False)  # fmt: skip
+    done = operator.post("/erreurs/archive", data={"id": [first, second], "csrf_token": operator.csrf})
     assert done.status_code == 303
-    restored = c.post("/api/v1/failures/restore", json={"ids": [first]}, headers=operator | {"X-CSRF-Token": TOKEN})
+    restored = operator.post("/api/v1/failures/restore", json={"ids": [first]}, headers={"X-CSRF-Token": operator.csrf})
     assert restored.json()["done"] == [first]
     assert {r["id"]: r["status"] for r in store.rows("SELECT id, status FROM failures")} == {
         first: "en_attente",
@@ -276,20 +270,20 @@ def test_archive_then_restore_after_confirmation_journal_the_persons_name(store)
         {"failure_id": second, "event": "archive", "person": "Dominique Leroy (op-7)"},
         {"failure_id": first, "event": "restore", "person": "Dominique Leroy (op-7)"},
     ]
-    actions = store.rows("SELECT person, role, action, detail FROM actions ORDER BY id")
+    actions = store.rows("SELECT person, role, action, detail FROM actions WHERE action LIKE 'failures.%' ORDER BY id")
     assert [(a["person"], a["role"], a["action"]) for a in actions] == [
         ("op-7", "operateur", "failures.archive"),
         ("op-7", "operateur", "failures.restore"),
     ]
     assert json.loads(actions[0]["detail"])["name"] == "Dominique Leroy"
     assert "Dominique Leroy" in get(c, "/journal").text and "archivé" in get(c, f"/erreurs/{first}").text
-    assert c.post("/api/v1/failures/archive", json={"ids": [first]}, headers=operator).status_code == 403
+    assert operator.post("/api/v1/failures/archive", json={"ids": [first]}).status_code == 403, "no CSRF token"
 
 
 def test_replay_without_a_broker_moves_nothing_and_says_why(store):
     failure = add_failure(store, b"{}", "a")
-    r = client(store).post("/api/v1/failures/replay", json={"ids": [failure]},
-                           headers=header("operateur") | {"X-CSRF-Token": TOKEN})  # fmt: skip
+    operator = client(store).person("operateur")
+    r = operator.post("/api/v1/failures/replay", json={"ids": [failure]}, headers={"X-CSRF-Token": operator.csrf})
     assert r.status_code == 502 and r.json()["done"] == [] and "broker" in r.json()["error"]
     assert store.rows("SELECT status FROM failures")[0]["status"] == "en_attente"
 
