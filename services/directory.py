@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT = Path(__file__).with_name("data") / "annuaire.json"
+# An operator's starting point for 2021: the five platforms named, as an example to check (docs/law.md).
+EXAMPLE = DEFAULT.with_name("annuaire.exemple-plateformes-2021.json")
 
 
 class UnconfiguredPlatform(LookupError):
