@@ -29,8 +29,9 @@ def dossier_view(state: dict, directory: Directory) -> dict:
     family = []
     for doc in d.family_documents:
         entry = {"role": doc.role, "titre": doc.titre}
-        if doc.card:
-            entry["valid_until"] = doc.card.valid_until.isoformat()
+        until = doc.card.valid_until if doc.card else doc.valid_until  # the DCEM's own five years (D.321-20)
+        if until:
+            entry["valid_until"] = until.isoformat()
         family.append(entry)
     titre = None
     if d.card:
