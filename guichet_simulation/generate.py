@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import IO
 
@@ -119,15 +119,40 @@ def facts(rng: random.Random) -> dict:
     return f
 
 
-def dossiers(count: int, seed: int, prefix: str = "G-") -> Iterator[dict]:
+# Draws before giving up on a directory that routes (almost) nothing: with only Clermont-Ferrand and
+# Avignon named, about one draw in four is routable under 2021.
+MAX_DRAWS = 1000
+
+
+class NothingRoutable(ValueError):
+    """The directory in use routes none of the dossiers drawn."""
+
+
+def dossiers(
+    count: int, seed: int, prefix: str = "G-", routable: Callable[[dict], bool] | None = None
+) -> Iterator[dict]:
+    """`count` dossiers; with `routable`, only those it accepts (a 2021 dossier whose platform the
+    directory does not name is refused by the agencies, so it is drawn again, not written)."""
     rng = random.Random(seed)
     for number in range(1, count + 1):
-        yield dossier(rng, number, prefix)
+        for _ in range(MAX_DRAWS):
+            item = dossier(rng, number, prefix)
+            if routable is None or routable(item):
+                break
+        else:
+            raise NothingRoutable(f"the directory routes none of {MAX_DRAWS} dossiers drawn: name its platforms")
+        yield item
 
 
-def write_scenario(out: IO[str], count: int, seed: int, regime: str = "circulaire-2012") -> None:
+def write_scenario(
+    out: IO[str],
+    count: int,
+    seed: int,
+    regime: str = "circulaire-2012",
+    routable: Callable[[dict], bool] | None = None,
+) -> None:
     """One JSON document, written one dossier per line so that a large one never sits in memory."""
     out.write(json.dumps({"regime": regime})[:-1] + ', "dossiers": [\n')
-    for index, item in enumerate(dossiers(count, seed)):
+    for index, item in enumerate(dossiers(count, seed, routable=routable)):
         out.write((",\n" if index else "") + json.dumps(item, ensure_ascii=False))
     out.write("\n]}\n")

@@ -191,6 +191,13 @@ class FamilyDocument(Model):
     card: Card | None = Field(
         default=None, description="The spouse's card; null for a DCEM", examples=[SPOUSE_CARD_EXAMPLE]
     )
+    valid_until: date | None = Field(
+        default=None,
+        description="Fin de validité of a DCEM issued in the single window: five years (D.321-20), ending "
+        "earlier at the minor's majority, which the dossier does not carry; null for the spouse (see the card) "
+        "and for a DCEM under ordinary law",
+        examples=["2031-03-14", None],
+    )
 
 
 class TransmissionTitre(Message):

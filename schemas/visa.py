@@ -49,9 +49,10 @@ class DecisionVisa(Message):
     granted: bool = Field(description="Visa de long séjour délivré (II.B)", examples=[True, False])
     visa: str | None = Field(
         default=None,
-        description="Mention du visa de long séjour, e.g. 'VLS-TS salarié en mission'; "
-        "« CESEDA L.315-1 » for compétences et talents (II.A.2)",
-        examples=["VLS-TS salarié en mission", "CESEDA L.315-1"],
+        description="Mention du visa de long séjour, e.g. 'visa de long séjour « salarié en mission »' (no "
+        "VLS-TS: R.311-3 gives none to the single window's titles); « CESEDA L.315-1 » for compétences et "
+        "talents (II.A.2)",
+        examples=["visa de long séjour « salarié en mission »", "CESEDA L.315-1"],
     )
     valid_from: date | None = Field(default=None, description="Début de validité du visa", examples=["2026-02-05"])
     valid_until: date | None = Field(

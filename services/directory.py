@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT = Path(__file__).with_name("data") / "annuaire.json"
+# An operator's starting point for 2021: the five platforms named, as an example to check (docs/law.md).
+EXAMPLE = DEFAULT.with_name("annuaire.exemple-plateformes-2021.json")
 
 
 class UnconfiguredPlatform(LookupError):
@@ -85,3 +87,9 @@ class Directory:
     def prefecture_name(self, department: str) -> str:
         entry = self.data["prefectures"].get(department)
         return entry["name"] if entry else f"Préfecture ({department})"
+
+    def prefecture_label(self, department: str) -> str:
+        """The name with its département, once: "Préfecture des Yvelines (78)", and for a préfecture
+        outside annexe 1, which has no name here, "Préfecture (82)"."""
+        entry = self.data["prefectures"].get(department)
+        return f"{entry['name']} ({department})" if entry else f"Préfecture ({department})"

@@ -41,6 +41,30 @@ PARTIES = {
     "travailleur": "travailleur",
     "ministere": "ministère",
 }
+# What an open dossier waits for (the DT-OFII's `waiting_for`), so that "en cours" says on what.
+WAITING = {
+    "transmission_smoe": "la transmission de la demande au SMOE par la DT-OFII",
+    "transmission_consulat": "la transmission du dossier au consulat par la DT-OFII",
+    "decision_autorisation_travail": "la décision sur l'autorisation de travail",
+    "recours_gracieux": "un éventuel recours gracieux de l'employeur",
+    "decision_recours": "la décision sur le recours gracieux",
+    "complement_adresse": "l'adresse complète du travailleur à l'étranger (II.B)",
+    "decision_visa": "la décision du consulat sur le visa",
+    "decision_competences_talents": "la décision du consul sur la carte compétences et talents",
+    "depot_titre": "le dossier de demande de titre de séjour",
+    "complements_titre": "les pièces manquantes du dossier de titre de séjour",
+    "titre": "la fabrication du titre par la préfecture",
+    "presentation_convocation_1": "la présentation du travailleur à la visite médicale",
+    "presentation_convocation_2": "la présentation du travailleur à la seconde convocation",
+}
+# The subject of each information to the employer (ofii.information_employeur).
+SUBJECTS = {
+    "autorisation_accordee_dossier_transmis_consulat": "autorisation accordée, dossier transmis au consulat",
+    "autorisation_refusee": "autorisation de travail refusée",
+    "visa_refuse": "visa refusé",
+    "hors_guichet_unique": "demande hors guichet unique",
+    "adresse_a_completer": "adresse à l'étranger à compléter",
+}
 FAMILY = {
     ("spouse", "vie_privee_et_familiale"): "Conjoint : carte « vie privée et familiale »",
     ("minor_child", "dcem"): "Enfant mineur : DCEM remis au guichet unique",
@@ -68,7 +92,8 @@ def summary(d: dict, directory: Directory) -> list[str]:
     """The dossier in French, one fact a line, then its steps."""
     lines = [
         f"Dossier {d['id']} - {label(TITLES, d.get('title'))} - {label(ROUTES, d['route'])}",
-        f"  Issue : {label(OUTCOMES, d['outcome'])}",
+        f"  Issue : {label(OUTCOMES, d['outcome'])}"
+        + (f" - en attente de {label(WAITING, d['waiting_for'])}" if d.get("waiting_for") else ""),
     ]
     if d.get("outcome_reason"):
         lines.append(f"  Motif du refus : {d['outcome_reason']}")
@@ -76,11 +101,15 @@ def summary(d: dict, directory: Directory) -> list[str]:
         lines.append(f"  Motif : {d['route_reason']}")
     if d.get("missing_documents"):
         lines.append("  Pièces manquantes : " + ", ".join(x.replace("_", " ") for x in d["missing_documents"]))
-    lines += _services(d, directory) + _convocations(d) + _tax(d) + _titre(d)
+    employer = d.get("employer")
+    if employer:
+        lines.append(f"  Employeur : {employer['name']} (SIRET {employer['siret']})")
+    lines += _services(d, directory) + _visa(d) + _convocations(d) + _tax(d) + _titre(d)
+    until = f", valable jusqu'au {day(d['recepisse_until'])}" if d.get("recepisse_until") else ""
     flags = [
         x
         for x in (
-            "récépissé délivré" if d["recepisse"] else None,
+            f"récépissé délivré{until}" if d["recepisse"] else None,
             "dossier complet déposé hors délai" if d["deposit_late"] else None,
             "titre renvoyé à la préfecture" if d["returned_to_prefecture"] else None,
         )
@@ -91,37 +120,62 @@ def summary(d: dict, directory: Directory) -> list[str]:
     if flags:
         text = " ; ".join(flags)
         lines.append("  " + text[0].upper() + text[1:])
+    # 2021: the SMOE's work is the platform's (note 2021); its name is in the services line.
+    parties = PARTIES | ({"smoe": "plateforme"} if _platforms(d) else {})
     lines.append(f"  {'Étape':<46} {'de':<11} {'à':<12} {'le':<17} délai légal")
     for s in d["steps"]:
         late = "  EN RETARD" if s["late"] else ""
+        subject = f"  objet : {label(SUBJECTS, s['subject'])}" if s.get("subject") else ""
         lines.append(
-            f"  {label(STEPS, s['step']):<46} {label(PARTIES, s['from']):<11} "
-            f"{label(PARTIES, s['to']) if s['to'] else '-':<12} {moment(s['at']):<17} "
+            f"  {label(STEPS, s['step']):<46} {label(parties, s['from']):<11} "
+            f"{label(parties, s['to']) if s['to'] else '-':<12} {moment(s['at']):<17} "
             f"{moment(s['deadline']):<17}".rstrip()
             + late
+            + subject
         )
     return lines
 
 
+def _platforms(d: dict) -> bool:
+    return d.get("regime") == "plateformes-2021" or str(d.get("smoe")).startswith("plateforme")
+
+
 def _services(d: dict, directory: Directory) -> list[str]:
+    # A refused work authorisation never reaches the consulate (II.A.1): it is competent for nothing.
+    consulate = d.get("consulat") if d["outcome"] != "autorisation_travail_refusee" else None
     services = [
         d.get("dt_ofii"),
-        (d["smoe"] if str(d["smoe"]).startswith("plateforme") else f"SMOE {d['smoe']}") if d["smoe"] else None,
-        d.get("consulat"),
-        f"{directory.prefecture_name(d['prefecture'])} ({d['prefecture']})" if d["prefecture"] else None,
+        (d["smoe"] if _platforms(d) else f"SMOE {d['smoe']}") if d["smoe"] else None,
+        consulate,
+        directory.prefecture_label(d["prefecture"]) if d["prefecture"] else None,
     ]
     services = [s for s in services if s]
     return ["  Services compétents : " + ", ".join(services)] if services else []
 
 
+def _visa(d: dict) -> list[str]:
+    """II.B, II.C.1: the visa's dates, and the day the card dossier must reach the DT-OFII by."""
+    lines = []
+    visa = d.get("visa")
+    if visa and visa.get("valid_until"):
+        mention = f"{visa['mention']}, " if visa.get("mention") else ""
+        lines.append(f"  Visa : {mention}valable du {day(visa['valid_from'])} au {day(visa['valid_until'])}")
+    if d.get("deposit_limit"):
+        lines.append(f"  Dossier de titre de séjour à déposer au plus tard le {day(d['deposit_limit'])}")
+    return lines
+
+
 def _convocations(d: dict) -> list[str]:
+    """II.D: each convocation's appointment, beside the day the DT-OFII sent it."""
     dates = d.get("convocations") or []
     if not dates:
         return []
-    line = f"  Visite médicale OFII : convocation le {moment(dates[0])}"
-    if len(dates) > 1:
-        line += f", seconde convocation le {moment(dates[1])}"
-    return [line]
+    sent = [s["at"] for s in d.get("steps", []) if s["step"] in ("convocation_visite_medicale", "seconde_convocation")]
+    texts = []
+    for number, appointment in enumerate(dates):
+        when = f"envoyée le {moment(sent[number])} " if number < len(sent) else ""
+        texts.append(f"{'seconde convocation' if number else 'convocation'} {when}pour le {moment(appointment)}")
+    return ["  Visite médicale OFII : " + ", ".join(texts)]
 
 
 def _tax(d: dict) -> list[str]:

@@ -3,8 +3,9 @@ window sees every step, so its description is what the console shows (guichet/au
 
 What it gives, and why; nothing else of the dossier leaves the register:
 - `projection`: the dossier object of the scenario contract (services/views.py): title, route,
-  outcome, services, steps with their deadlines, alerts, the card's number and AGDREF number. It
-  holds no name, date of birth, passport number or address.
+  outcome, services, steps with their deadlines, alerts, the card's number and AGDREF number, the
+  employer's name and SIRET (a firm). It holds no person's name, date of birth, passport number or
+  address.
 - `siret`, `departement`, `filed_at`: what operators filter and search by (the employer is a
   firm: its SIRET is not personal data).
 - `personal`: the worker's surname, given names and nationality, which an agent (the console's

@@ -9,7 +9,7 @@ from guichet.timeutil import iso, paris
 from services.consulat.rules import competent_consulate
 from services.directory import Directory
 from services.ofii.state import OfiiDossier
-from services.ofii.tasks import COMPLEMENTS_TITRE
+from services.ofii.tasks import COMPLEMENTS_TITRE, DEPOT_TITRE
 from services.prefecture.state import PrefectureDossier
 
 BIOMETRIC_CATEGORIES = (
@@ -29,8 +29,9 @@ def dossier_view(state: dict, directory: Directory) -> dict:
     family = []
     for doc in d.family_documents:
         entry = {"role": doc.role, "titre": doc.titre}
-        if doc.card:
-            entry["valid_until"] = doc.card.valid_until.isoformat()
+        until = doc.card.valid_until if doc.card else doc.valid_until  # the DCEM's own five years (D.321-20)
+        if until:
+            entry["valid_until"] = until.isoformat()
         family.append(entry)
     titre = None
     if d.card:
@@ -44,9 +45,15 @@ def dossier_view(state: dict, directory: Directory) -> dict:
             "agdref_observation": d.card.agdref_observation,
         }
     single_window = d.route == "guichet_unique" and d.dossier is not None
+    visa = None
+    if d.visa_valid_until:
+        visa = {"mention": d.visa, "valid_from": _day(d.visa_valid_from), "valid_until": _day(d.visa_valid_until)}
     return {
         "id": d.dossier_id,
         "title": d.dossier.title if d.dossier else None,
+        "regime": d.dossier.regime if d.dossier else None,
+        # The employer is a firm: its name and SIRET are what an agent is asked about on the telephone.
+        "employer": {"name": d.dossier.employer.name, "siret": d.dossier.employer.siret} if d.dossier else None,
         "route": d.route,
         "route_reason": d.route_reason,
         "outcome": outcome,
@@ -56,6 +63,9 @@ def dossier_view(state: dict, directory: Directory) -> dict:
         "consulat": competent_consulate(d.dossier) if single_window else None,
         "convocations": [iso(at) for at in (d.first_appointment_at, d.second_appointment_at) if at],
         "waiting_for": d.waiting_for if outcome == "en_cours" else None,
+        "visa": visa,
+        # II.C.1: the card dossier must reach the DT-OFII two months before the visa ends.
+        "deposit_limit": iso(d.deadlines.get(DEPOT_TITRE)),
         "smoe": d.smoe,
         "prefecture": d.prefecture,
         "medical_visit_required": required,
@@ -63,6 +73,7 @@ def dossier_view(state: dict, directory: Directory) -> dict:
         "second_convocation": d.second_convocation,
         "returned_to_prefecture": d.returned_to_prefecture,
         "recepisse": d.recepisse,
+        "recepisse_until": _day(d.recepisse_until),
         "deposit_late": d.deposit_late,
         "employer_tax_eur": d.employer_tax_eur,
         "employer_tax_due_by": d.employer_tax_due_by.isoformat() if d.employer_tax_due_by else None,
@@ -82,10 +93,15 @@ def dossier_view(state: dict, directory: Directory) -> dict:
                 "deadline": iso(s.deadline),
                 "late": s.late,
                 "stamp": s.stamp,
+                **({"subject": s.subject} if s.subject else {}),
             }
             for s in d.steps
         ],
     }
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _cards_without_prints(prefecture_states: list[dict]):

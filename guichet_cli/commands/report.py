@@ -88,7 +88,7 @@ def _readable(month: str, tables: dict[str, dict[str, list[str]]], directory: Di
     if not tables:
         lines.append("  aucun titre produit sans empreinte ce mois-ci")
     for department, numbers in tables.items():
-        lines.append(f"{directory.prefecture_name(department)} ({department})")
+        lines.append(directory.prefecture_label(department))
         for category in BIOMETRIC_CATEGORIES:
             listed = numbers[category]
             lines.append(f"  {LABELS[category]:<26} {len(listed):>4}   {' '.join(listed)}".rstrip())

@@ -8,12 +8,17 @@ from guichet.timeutil import add_days
 
 VISA_DAYS = 15  # II.B: the visa within 15 days of receiving the dossier
 
+# R.311-3 lists the long-stay visas that dispense from a card application (the "VLS-TS"): none of
+# them is the single window's, whose workers apply for their card (II.C). Their visa is a plain
+# "visa de long séjour" (the circular's word, I.B) with the card it leads to; compétences et talents
+# keeps the mention of L.315-1 (II.A.2). Ordinary law's CDI worker does hold one (R.311-3 7°, "salarié").
 VISA_MENTIONS = {
-    "salarie_en_mission": "VLS-TS salarié en mission",
-    "carte_bleue_europeenne": "VLS-TS carte bleue européenne",
+    "salarie_en_mission": "visa de long séjour « salarié en mission »",
+    "carte_bleue_europeenne": "visa de long séjour « carte bleue européenne »",
     "competences_et_talents": "CESEDA L.315-1",
-    "jeune_professionnel": "VLS-TS jeune professionnel",
+    "jeune_professionnel": "visa de long séjour « jeune professionnel »",
 }
+ORDINARY_LAW_MENTION = "VLS-TS salarié"
 
 
 def competent_consulate(dossier) -> str:
@@ -28,7 +33,7 @@ def visa_deadline(received: datetime) -> datetime:
 
 
 def visa_mention(title: str) -> str:
-    return VISA_MENTIONS.get(title, "VLS-TS salarié")
+    return VISA_MENTIONS.get(title, ORDINARY_LAW_MENTION)
 
 
 def visa_validity(issued: date, validity_days: int) -> tuple[date, date]:

@@ -6,7 +6,7 @@ demandes de recours gracieux") and sends its decision here as it sent the first.
 from __future__ import annotations
 
 from guichet.agency import Context
-from schemas.autorisation_travail import DecisionAutorisationTravail, InformationEmployeur
+from schemas.autorisation_travail import DecisionAutorisationTravail
 from schemas.plateforme import SECURED_AUTHORISATION
 from schemas.recours import DecisionRecours, RecoursGracieux, RecoursGracieuxPlateforme, TransmissionRecours
 from services.ofii import rules
@@ -17,6 +17,7 @@ from services.ofii.tasks import (
     RECOURS_GRACIEUX,
     TRANSMISSION_CONSULAT,
     await_step,
+    inform_employer,
 )
 
 
@@ -38,8 +39,7 @@ def _on_work_authorisation(msg, ctx: Context, d: OfiiDossier) -> None:
     if not msg.favorable:
         ctx.close_dossier()
         d.outcome, d.outcome_reason = "autorisation_travail_refusee", "; ".join(msg.reasons)
-        ctx.send(InformationEmployeur(subject="autorisation_refusee", detail=d.outcome_reason))
-        d.record(InformationEmployeur, ctx.now)
+        inform_employer(ctx, d, "autorisation_refusee", d.outcome_reason)
         if d.dossier.regime == "plateformes-2021":
             # The employer contests with the platform, not here: the DT-OFII only hears of its decision.
             d.waiting_for = DECISION_RECOURS
@@ -78,5 +78,4 @@ def _refused_again(msg: DecisionRecours, ctx: Context, d: OfiiDossier) -> None:
     d.outcome, d.waiting_for = "autorisation_travail_refusee", None
     d.outcome_reason = "; ".join(msg.reasons)
     ctx.close_dossier()
-    ctx.send(InformationEmployeur(subject="autorisation_refusee", detail=d.outcome_reason))
-    d.record(InformationEmployeur, ctx.now)
+    inform_employer(ctx, d, "autorisation_refusee", d.outcome_reason)

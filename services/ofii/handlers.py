@@ -11,7 +11,6 @@ from schemas.autorisation_travail import (
     ComplementAdresse,
     DecisionAutorisationTravail,
     DepotAutorisationTravail,
-    InformationEmployeur,
     TransmissionSmoe,
 )
 from schemas.competences_talents import (
@@ -48,6 +47,7 @@ from services.ofii.tasks import (
     TRANSMISSION_CONSULAT,
     TRANSMISSION_SMOE,
     await_step,
+    inform_employer,
 )
 from services.ofii.titre import (
     complements_titre,
@@ -86,8 +86,7 @@ def depot_autorisation_travail(msg: DepotAutorisationTravail, ctx: Context, d: O
         d.record(TransmissionSmoe, ctx.now)
     elif d.route == "prefecture_residence":
         d.prefecture = msg.dossier.residence_department
-    ctx.send(InformationEmployeur(subject="hors_guichet_unique", detail=d.route_reason))
-    d.record(InformationEmployeur, ctx.now)
+    inform_employer(ctx, d, "hors_guichet_unique", d.route_reason)
 
 
 def information_ofii(msg: InformationOfii, ctx: Context, d: OfiiDossier) -> None:
@@ -140,8 +139,7 @@ def complement_adresse(msg: ComplementAdresse, ctx: Context, d: OfiiDossier) -> 
 def _ask_for_address_if_incomplete(ctx: Context, d: OfiiDossier) -> None:
     missing = rules.missing_address_fields(d.dossier)
     if missing:
-        ctx.send(InformationEmployeur(subject="adresse_a_completer", detail=", ".join(missing)))
-        d.record(InformationEmployeur, ctx.now)
+        inform_employer(ctx, d, "adresse_a_completer", ", ".join(missing))
 
 
 def _forward(ctx: Context, d: OfiiDossier, transmission: str) -> None:
@@ -162,8 +160,7 @@ def _forward(ctx: Context, d: OfiiDossier, transmission: str) -> None:
         d.record(TransmissionConsulat, ctx.now, deadline, GUICHET_UNIQUE_STAMP)
         if rules.needs_work_authorisation(d.dossier):
             # II.A.1: the employer is told of the authorisation and of the transmission to the consulate.
-            ctx.send(InformationEmployeur(subject="autorisation_accordee_dossier_transmis_consulat"))
-            d.record(InformationEmployeur, ctx.now)
+            inform_employer(ctx, d, "autorisation_accordee_dossier_transmis_consulat")
         # II.B: the visa within 15 days of the consulate's receipt of the dossier.
         d.deadlines[DECISION_VISA] = rules.visa_decision_deadline(ctx.now)
         d.waiting_for = DECISION_VISA
@@ -178,10 +175,9 @@ def decision_visa(msg: DecisionVisa, ctx: Context, d: OfiiDossier) -> None:
         # first entry: with the visa refused nobody is hired, and the OFII collects nothing.
         d.employer_tax_eur = d.employer_tax_due_by = None
         ctx.close_dossier()
-        ctx.send(InformationEmployeur(subject="visa_refuse", detail=msg.reason or ""))
-        d.record(InformationEmployeur, ctx.now)
+        inform_employer(ctx, d, "visa_refuse", msg.reason or "")
         return
-    d.visa_valid_until = msg.valid_until
+    d.visa, d.visa_valid_from, d.visa_valid_until = msg.visa, msg.valid_from, msg.valid_until
     if d.employer_tax_eur is not None:
         # D.311-18-3 a): the tax is paid within three months of the visa of first entry.
         d.employer_tax_due_by = rules.employer_tax_due_by(msg.valid_from or ctx.received_at.date())

@@ -20,9 +20,14 @@ TRANSMISSION_SMOE_DAYS = 5  # II.A.1
 TRANSMISSION_CONSULAT_HOURS = 48  # II.A.1
 DEPOSIT_MONTHS_BEFORE_VISA_END = 2  # II.C.1
 HANDOVER_MONTHS = 1  # II.D
+# II.D: "le convoque une seconde fois" without a delay, and the card goes back to the préfecture one
+# month after the first convocation. Reading taken: two weeks after the missed visit, so that the
+# second appointment still falls within that month and the card can be handed over at it.
 SECOND_CONVOCATION_DAYS = 14
-# II.D: the visit is booked alongside the card's production so that both meet at the visit;
-# the appointment is set at the préfecture's usual production time.
+# II.D: the appointment for the visit and the card's production are launched "de manière
+# concomitante" to meet at the visit; the texts give no date. Reading taken: the appointment at the
+# préfecture's usual production time, 30 days (the contract's default `prefecture_production_days`),
+# well inside its two months (II.C.2); a slower préfecture's card is handed over when it arrives.
 CONVOCATION_DAYS = 30
 MEDICAL_CERTIFICATE = "certificat_medical_ofii"
 

@@ -20,6 +20,7 @@ class Step(BaseModel):
     deadline: datetime | None = None
     late: bool = False
     stamp: str | None = None
+    subject: str | None = None  # an information to the employer: what it was about
 
 
 class Alert(BaseModel):
@@ -39,6 +40,8 @@ class OfiiDossier(AgencyState):
     outcome_reason: str | None = None
     waiting_for: str | None = None
     deadlines: dict[str, datetime] = {}
+    visa: str | None = None  # the visa's mention and dates, as the consul decided them (II.B)
+    visa_valid_from: date | None = None
     visa_valid_until: date | None = None
     deposit_late: bool = False
     completed_late: bool = False
@@ -54,6 +57,7 @@ class OfiiDossier(AgencyState):
     card: Card | None = None
     family_documents: list[FamilyDocument] = []
     recepisse: bool = False
+    recepisse_until: date | None = None
     employer_tax_eur: int | None = None
     employer_tax_due_by: date | None = None
     returned_to_prefecture: bool = False
@@ -61,10 +65,16 @@ class OfiiDossier(AgencyState):
     alerts: list[Alert] = []
 
     def record(
-        self, message: type[Message], at: datetime, deadline: datetime | None = None, stamp: str | None = None
+        self,
+        message: type[Message],
+        at: datetime,
+        deadline: datetime | None = None,
+        stamp: str | None = None,
+        subject: str | None = None,
     ) -> None:
         """A step of the flow, named and addressed as its message class declares it (STEP, SENDER, RECIPIENT)."""
         self._append(message.STEP, message.SENDER, message.RECIPIENT, at, deadline, stamp)
+        self.steps[-1].subject = subject
 
     def record_act(self, step: str, by: str, at: datetime, deadline: datetime | None = None) -> None:
         """A step done inside one agency, with no message of its own (the préfecture's fabrication du titre)."""

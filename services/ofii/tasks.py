@@ -7,6 +7,7 @@ them, and the deadline watch reports them; a name is never parsed back into data
 from __future__ import annotations
 
 from guichet.agency import Context
+from schemas.autorisation_travail import InformationEmployeur
 from services.ofii.state import OfiiDossier
 
 TRANSMISSION_SMOE = "transmission_smoe"  # an agent stamps and forwards to the SMOE (II.A.1)
@@ -30,3 +31,10 @@ def await_step(ctx: Context, d: OfiiDossier, task: str, deadline=None, watch: bo
     if deadline is not None:
         d.deadlines[task] = deadline
     ctx.await_act(task, deadline=deadline, watch=watch)
+
+
+def inform_employer(ctx: Context, d: OfiiDossier, subject: str, detail: str = "") -> None:
+    """The employer told (II.A.1, I.E, II.B), the step kept with what it was told of, so that the
+    agent reading the dossier sees each information's subject."""
+    ctx.send(InformationEmployeur(subject=subject, detail=detail))
+    d.record(InformationEmployeur, ctx.now, subject=subject)

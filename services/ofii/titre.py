@@ -144,7 +144,7 @@ def transmission_titre(msg: TransmissionTitre, ctx: Context, d: OfiiDossier) -> 
 def recepisse(msg: Recepisse, ctx: Context, d: OfiiDossier) -> None:
     """II.C.2: the préfecture could not produce the card within two months."""
     d.record(Recepisse, ctx.received_at)
-    d.recepisse = True
+    d.recepisse, d.recepisse_until = True, msg.valid_until
 
 
 def echeance_remise(msg: EcheanceRemise, ctx: Context, d: OfiiDossier) -> None:

@@ -10,7 +10,11 @@ from schemas.dossier import Contract, Family
 from schemas.titre import Card, FamilyDocument
 
 PRODUCTION_MONTHS = 2  # II.C.2
+# II.C.2 allows the récépissé without giving its validity, nor does the CESEDA held here; the
+# circular IOCL1200311C it cites on récépissés is not among the sources. Reading taken: three months,
+# the time the préfecture still needs once its two months have run (docs/law.md).
 RECEPISSE_MONTHS = 3
+DCEM_MONTHS = 60  # D.321-20: "délivré pour une durée de cinq ans renouvelable"
 MAX_CARD_MONTHS = 36
 # The préfet's time limits on a carte bleue européenne (R.313-19-1) and its holder's spouse's card
 # (R.313-20-2 III), computed by the DT-OFII from the deposit and carried with the dossier.
@@ -102,8 +106,14 @@ def family_documents(
         if not spouse.fingerprints:
             spouse = spouse.model_copy(update={"agdref_observation": agdref_observation(spouse)})
         documents.append(FamilyDocument(role="spouse", titre="vie_privee_et_familiale", card=spouse))
-    child_document = "dcem" if dcem_in_guichet_unique else "dcem_droit_commun"
-    documents += [FamilyDocument(role="minor_child", titre=child_document) for _ in range(family.minor_children)]
+    # D.321-20: five years from its issue with the worker's card; under ordinary law the préfecture
+    # issues it outside the single window, on a date the bus does not know.
+    child = (
+        FamilyDocument(role="minor_child", titre="dcem", valid_until=add_months(worker_card.valid_from, DCEM_MONTHS))
+        if dcem_in_guichet_unique
+        else FamilyDocument(role="minor_child", titre="dcem_droit_commun")
+    )
+    documents += [child] * family.minor_children
     return documents
 
 

@@ -262,7 +262,7 @@ def test_an_agent_reads_the_same_french_summary_in_simulate_and_in_dossier_show(
         "  Services compétents : DT-OFII Montrouge, SMOE 92, Consulat de France (IND), "
         "Préfecture des Yvelines (78)" in text
     )
-    assert "  Visite médicale OFII : convocation le 21/03/2026 09:00" in text
+    assert "  Visite médicale OFII : convocation envoyée le 19/02/2026 09:00 pour le 21/03/2026 09:00" in text
     assert "  Taxe due par l'employeur : 210 €, à payer au plus tard le 25/04/2026" in text
     assert "  transmission au SMOE" in text and "07/01/2026 09:00  10/01/2026 09:00" in text
     assert "  Issue : autorisation de travail refusée\n  Motif du refus : conditions de rémunération" in text
@@ -273,6 +273,36 @@ def test_an_agent_reads_the_same_french_summary_in_simulate_and_in_dossier_show(
         shown = guichet("dossier", "show", dossier_id, "--data-dir", str(data)).stdout
         block = shown.split("\n\nMessages du dossier")[0]
         assert block.startswith(f"Dossier {dossier_id} - ") and block in text
+
+
+def test_II_A_1_II_B_II_D_the_agents_summary_says_what_is_awaited_told_and_due(tmp_path):
+    """What a real agent needs on one page: the employer, the visa's dates, the deposit limit, the
+    subject of each information to the employer, no consulate on a refused authorisation, and a
+    préfecture outside annexe 1 named once (also in the annex 2 report)."""
+    data, scenario = tmp_path / "data", tmp_path / "s.json"
+    scenario.write_text(
+        json.dumps(
+            {
+                "dossiers": [
+                    dossier(id="MONTAUBAN", residence_department="82"),
+                    dossier(id="REFUS", facts={"remuneration_ok": False}),
+                ]
+            }
+        )
+    )
+    table = guichet("simulate", "--scenario", str(scenario), "--data-dir", str(data))
+    assert table.returncode == 0, table.stderr
+    montauban = guichet("dossier", "show", "MONTAUBAN", "--data-dir", str(data)).stdout
+    assert "  Employeur : Exemple SA (SIRET 55208131766522)" in montauban
+    assert ", Préfecture (82)\n" in montauban and "(82) (82)" not in montauban
+    assert "  Visa : visa de long séjour « salarié en mission », valable du " in montauban
+    assert "  Dossier de titre de séjour à déposer au plus tard le " in montauban
+    assert "objet : autorisation accordée, dossier transmis au consulat" in montauban
+    refus = guichet("dossier", "show", "REFUS", "--data-dir", str(data)).stdout
+    services = next(line for line in refus.splitlines() if line.startswith("  Services compétents : "))
+    assert "Consulat" not in services and "objet : autorisation de travail refusée" in refus
+    readable = guichet("report", "biometrie", "--month", "2026-03", "--data-dir", str(data)).stdout
+    assert "Préfecture (82)\n" in readable and "(82) (82)" not in readable
 
 
 def test_the_directory_of_services_is_read_from_the_flag(tmp_path):

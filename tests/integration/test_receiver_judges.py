@@ -29,7 +29,10 @@ START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
 OK = Criteria(situation_emploi_ok=True, remuneration_ok=True, employer_compliant=True)
 SIRET = dossier()["employer"]["siret"]
 VISA = DecisionVisa(
-    granted=True, visa="VLS-TS salarié en mission", valid_from=date(2026, 2, 1), valid_until=date(2027, 2, 1)
+    granted=True,
+    visa="visa de long séjour « salarié en mission »",
+    valid_from=date(2026, 2, 1),
+    valid_until=date(2027, 2, 1),
 )
 
 

@@ -20,10 +20,10 @@ export const AGENCY = 'consulat';
 const VISA_DAYS = 15;
 const DECISION_VISA_TASK = 'decision_visa';
 const VISA_MENTIONS = {
-  salarie_en_mission: 'VLS-TS salarié en mission',
-  carte_bleue_europeenne: 'VLS-TS carte bleue européenne',
+  salarie_en_mission: 'visa de long séjour « salarié en mission »',
+  carte_bleue_europeenne: 'visa de long séjour « carte bleue européenne »',
   competences_et_talents: 'CESEDA L.315-1',
-  jeune_professionnel: 'VLS-TS jeune professionnel',
+  jeune_professionnel: 'visa de long séjour « jeune professionnel »',
 };
 // The facts the consul's simulated decision reads, with the defaults of the scenario contract.
 const FACT_DEFAULTS = { visa_instruction_days: 10, visa_granted: true, visa_validity_days: 365 };
