@@ -2,6 +2,8 @@
 the legal deadlines. Each record carries the hash of the one before, so that editing or deleting
 any record breaks the chain from there on; the head (count and last hash) is kept apart, so that
 cutting records off the end is seen too. `guichet journal verify` names the first broken record.
+The chain is unkeyed (whoever can write the register can recompute it): the agency's signed
+anchors of its head make it evidence for others (guichet/journal_anchor.py).
 
 Hash forms. Each record says in its `canonical` column which canonical JSON its hash was computed
 over, so that journals written before RFC 8785 keep verifying record by record, and a journal
