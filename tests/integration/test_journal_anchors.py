@@ -56,13 +56,16 @@ def anchored(place: SimpleNamespace, records: int) -> None:
     assert place.anchorer.anchor_if_due(NOW, force=True) is not None
 
 
-def rewrite(data: Path, seq: int, **changes: str) -> None:
-    """What an attacker with write access does: edit a record, recompute every hash after it and the head."""
-    with sqlite3.connect(data / f"{AGENCY}.sqlite3") as conn:
+def rewrite(data: Path, seq: int, agency: str = AGENCY) -> None:
+    """What an attacker with write access does: edit a record (its time of receipt, three days
+    earlier), recompute every hash after it and the head."""
+    with sqlite3.connect(data / f"{agency}.sqlite3", timeout=30) as conn:
         conn.row_factory = sqlite3.Row
         previous = conn.execute("SELECT hash FROM journal WHERE seq = ?", (seq - 1,)).fetchone()[0]
         for row in [dict(r) for r in conn.execute("SELECT * FROM journal WHERE seq >= ? ORDER BY seq", (seq,))]:
-            row.update(changes if row["seq"] == seq else {})
+            if row["seq"] == seq:
+                earlier = datetime.fromisoformat(row["recorded_at"]) - timedelta(days=3)
+                row["recorded_at"] = earlier.isoformat(timespec="microseconds")
             row["prev_hash"] = previous
             row["hash"] = previous = chain.record_hash(row)
             conn.execute(
@@ -79,7 +82,7 @@ def test_verify_names_the_first_record_after_the_last_anchor_that_holds(place, c
     intact = place.register.verify_journal(place.directory)
     assert intact.intact and (intact.anchors, intact.anchored, intact.signatures_checked) == (2, 20, True)
 
-    rewrite(place.data, 14, recorded_at=(NOW - timedelta(days=3)).isoformat(timespec="microseconds"))
+    rewrite(place.data, 14)
     assert chain.verify(place.register.read("SELECT * FROM journal ORDER BY seq"), None).intact  # the chain holds
     broken = place.register.verify_journal(place.directory)
     assert broken.broken_seq == 11 and "record 20 does not have the hash" in (broken.problem or "")
@@ -92,7 +95,7 @@ def test_verify_names_the_first_record_after_the_last_anchor_that_holds(place, c
 def test_a_forged_anchor_fails_its_signature(place):
     anchored(place, 10)
     anchored(place, 10)
-    rewrite(place.data, 14, recorded_at=(NOW - timedelta(days=3)).isoformat(timespec="microseconds"))
+    rewrite(place.data, 14)
     with sqlite3.connect(place.data / f"{AGENCY}.sqlite3") as conn:  # the anchor's head moved to the new chain
         conn.execute("UPDATE journal_anchors SET head = (SELECT hash FROM journal WHERE seq = 20) WHERE seq = 20")
     # Without the keys, only the heads are checked: a forged head goes unseen (docs/registers.md says so).
@@ -119,7 +122,7 @@ def test_the_supervision_store_flags_a_rewritten_chain(place, tmp_path):
     assert not store.rows("SELECT * FROM findings")
     assert not place.register.read("SELECT seq FROM journal_anchors WHERE shipped_at IS NULL")
 
-    rewrite(place.data, 14, recorded_at=(NOW - timedelta(days=3)).isoformat(timespec="microseconds"))
+    rewrite(place.data, 14)
     anchored(place, 10)  # the agency goes on, and signs the head of the rewritten chain
     shipper.ship(bus)
     found = store.rows("SELECT agency, seq, kind FROM findings")
