@@ -16,7 +16,7 @@ from schemas.base import AGENCIES
 from tests.conftest import dossier, wait_until
 from tests.e2e.test_supervision import submit
 from tests.integration.test_journal_anchors import rewrite
-from tests.integration.test_signed_tools import BENCH_SIRET, keys_for
+from tests.integration.test_signed_tools import CHAOS_SIRET, keys_for
 from tests.services import guichet, running_services
 
 pytestmark = pytest.mark.broker
@@ -26,7 +26,7 @@ AGENCY = "smoe"
 
 
 def test_a_rewritten_journal_is_found_by_the_store_and_by_verify(amqp_url, namespace, tmp_path):
-    signing = keys_for(tmp_path, BENCH_SIRET)  # the example dossier's employer
+    signing = keys_for(tmp_path, CHAOS_SIRET)  # the example dossier's employer
     directory = signing[signing.index("--key-directory") + 1]
     store = Store(f"sqlite:///{tmp_path / 'supervision.sqlite3'}")
     supervisor = Supervisor(store, amqp_url, namespace=namespace, directory=KeyDirectory(directory))
@@ -46,10 +46,14 @@ def test_a_rewritten_journal_is_found_by_the_store_and_by_verify(amqp_url, names
             90,
             f"{AGENCY}'s anchors, signed and held, in the supervision store",
         )
-        assert all(
-            store.rows("SELECT 1 AS x FROM anchors WHERE agency = ? AND signature_status = 'valid'", a)
-            for a in AGENCIES
-        ), "every agency anchors its journal with its own key"
+        wait_until(
+            lambda: (
+                {r["agency"] for r in store.rows("SELECT agency FROM anchors WHERE signature_status = 'valid'")}
+                == set(AGENCIES)
+            ),
+            90,
+            "every agency's journal anchored with its own key",
+        )
         anchors_before = [r["seq"] for r in store.rows("SELECT seq FROM anchors WHERE agency = ?", AGENCY)]
         rewrite(bus["data"], 2, agency=AGENCY)  # the edit, chain and head recomputed, while the service runs
         submit(bus, tmp_path, "second", [dossier(id="ANCRE-2")], 1)
