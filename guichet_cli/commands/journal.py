@@ -7,11 +7,12 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from guichet.key_directory import KeyDirectory
 from guichet.register_reader import RegisterReader
 from guichet.settings import SIGNING_VARIABLES
-from guichet_cli.commands.common import add_data, registers_named
+from guichet_cli.commands.common import UsageError, add_data, registers_named
 
 
 def add_command(sub) -> None:
@@ -41,6 +42,8 @@ def add_command(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     results = {}
+    if args.key_directory and not Path(args.key_directory).is_file():
+        raise UsageError(f"--key-directory {args.key_directory}: no such file")
     directory = KeyDirectory(args.key_directory) if args.key_directory else None
     for agency in registers_named(args):
         # Read-only: verifying changes nothing, not even a legacy register's columns.

@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"guichet supervise needs {' and '.join(missing)}")
     if args.retention_days < 1 or args.actions_retention_days < 1:
         raise UsageError("--retention-days and --actions-retention-days: at least 1")
+    if args.key_directory and not os.path.isfile(args.key_directory):
+        raise UsageError(f"--key-directory {args.key_directory}: no such file")
     tls = tls_from(args)  # a TLS option with an amqp:// URL is refused before anything is opened
     try:
         import uvicorn
