@@ -56,7 +56,8 @@ COPIES_PER_TURN = 10
 # and how its clock stands.
 IDLE_SECONDS = 15.0
 CONTENT_TYPE = "application/vnd.guichet.audit+json"
-# The journal's own fields, less the chain's links, and the record's hash: what a copy tells of a record.
+# The journal's own fields but the body's hash, and the record's hash: what a copy tells of a record
+# (its link to the record before included, so that the store sees a chain recomputed after it took it).
 RECORD_FIELDS = (*(f for f in chain.FIELDS if f != "body_hash"), "hash")
 
 Describe = Callable[[dict[str, Any]], dict[str, Any]]
