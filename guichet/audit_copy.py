@@ -14,9 +14,11 @@ once, and its id (`<agency>:<to_seq>`) lets the store take it once. While the su
 is down its queue holds the copies.
 
 What a copy carries, and why (no more personal data than supervision needs):
-- journal records: ids, type, sender, recipient and instants, the record's hash, and the
-  `causation_id` of a message the agency sent (read from its outbox): the timeline, the sequence
-  diagram and the lag. No message body.
+- journal records: ids, type, sender, recipient and instants, the record's hash and the one before
+  it, and the `causation_id` of a message the agency sent (read from its outbox): the timeline,
+  the sequence diagram and the lag; the links let the store see a chain rewritten. No message body.
+- the journal's anchors not shipped yet (guichet/journal_anchor.py), up to the copy's last record:
+  the agency's signed heads, which the store keeps and checks its records against.
 - tasks: name, opened, legal deadline, closed: the deadline board.
 - the agency's description of a dossier, whatever its `supervision` callable returns (the DT-OFII's
   says which fields it gives: services/supervision_view.py).
@@ -36,8 +38,9 @@ from typing import Any
 import structlog
 
 from guichet import journal as chain
+from guichet import journal_anchor as anchor
 from guichet.clock import Clock
-from guichet.register import Register
+from guichet.register import Register, Transaction
 from guichet.registers.instants import utc_text
 from guichet.transport.base import Transport
 
@@ -53,8 +56,9 @@ COPIES_PER_TURN = 10
 # and how its clock stands.
 IDLE_SECONDS = 15.0
 CONTENT_TYPE = "application/vnd.guichet.audit+json"
-# The journal's own fields, less the chain's links, and the record's hash: what a copy tells of a record.
-RECORD_FIELDS = (*(f for f in chain.FIELDS if f not in ("body_hash", "prev_hash")), "hash")
+# The journal's own fields but the body's hash, and the record's hash: what a copy tells of a record
+# (its link to the record before included, so that the store sees a chain recomputed after it took it).
+RECORD_FIELDS = (*(f for f in chain.FIELDS if f != "body_hash"), "hash")
 
 Describe = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -84,10 +88,12 @@ class AuditShipper:
             copy = self.next_copy()
             if copy is None:
                 if time.monotonic() - self._last_sent >= IDLE_SECONDS:
-                    self._publish(bus, self._idle_copy())
+                    idle = self._idle_copy()
+                    self._publish(bus, idle)
+                    self._mark_shipped(idle["anchors"])
                 return shipped
             self._publish(bus, copy)
-            self._move_cursor(copy["to_seq"])
+            self._move_cursor(copy["to_seq"], copy["anchors"])
             shipped += len(copy["records"])
         return shipped
 
@@ -109,6 +115,7 @@ class AuditShipper:
             "to_seq": records[-1]["seq"],
             "head_hash": records[-1]["hash"],
             "records": records,
+            "anchors": self._anchors(records[-1]["seq"]),
             "tasks": self._in(
                 "SELECT dossier_id, task, opened_at, deadline, closed_at FROM tasks WHERE dossier_id IN ({})",
                 dossier_ids,
@@ -134,9 +141,19 @@ class AuditShipper:
             "to_seq": seq,
             "head_hash": None,
             "records": [],
+            "anchors": self._anchors(seq),
             "tasks": [],
             "dossiers": [],
         }
+
+    def _anchors(self, up_to: int) -> list[dict[str, Any]]:
+        """The anchors not shipped yet of records this copy or an earlier one carries: one signed by
+        another process of the agency after its records were shipped goes with the next copy."""
+        return self.register.read(
+            f"SELECT {', '.join(anchor.FIELDS)} FROM journal_anchors "
+            "WHERE shipped_at IS NULL AND seq <= ? ORDER BY seq",
+            up_to,
+        )
 
     def _in(self, sql: str, values: list[str]) -> list[dict[str, Any]]:
         return self.register.read(sql.format(", ".join("?" * len(values))), *values) if values else []
@@ -175,9 +192,20 @@ class AuditShipper:
         )
         self._last_sent = time.monotonic()
 
-    def _move_cursor(self, seq: int) -> None:
+    def _move_cursor(self, seq: int, anchors: list[dict[str, Any]]) -> None:
         with self.register.transaction() as tx:
             tx.execute(
                 "INSERT INTO audit_cursor (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq",
                 seq,
             )
+            _shipped(tx, anchors)
+
+    def _mark_shipped(self, anchors: list[dict[str, Any]]) -> None:
+        if anchors:
+            with self.register.transaction() as tx:
+                _shipped(tx, anchors)
+
+
+def _shipped(tx: Transaction, anchors: list[dict[str, Any]]) -> None:
+    for a in anchors:
+        tx.execute("UPDATE journal_anchors SET shipped_at = ? WHERE seq = ?", utc_text(datetime.now(UTC)), a["seq"])

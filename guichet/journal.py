@@ -2,6 +2,8 @@
 the legal deadlines. Each record carries the hash of the one before, so that editing or deleting
 any record breaks the chain from there on; the head (count and last hash) is kept apart, so that
 cutting records off the end is seen too. `guichet journal verify` names the first broken record.
+The chain is unkeyed (whoever can write the register can recompute it): the agency's signed
+anchors of its head make it evidence for others (guichet/journal_anchor.py).
 
 Hash forms. Each record says in its `canonical` column which canonical JSON its hash was computed
 over, so that journals written before RFC 8785 keep verifying record by record, and a journal
@@ -66,35 +68,58 @@ class Verdict:
     head: str
     broken_seq: int | None = None
     problem: str | None = None
+    # What the anchors (guichet/journal_anchor.py) added: how many held, the last record they prove,
+    # and whether their signatures were checked against the key directory.
+    anchors: int = 0
+    anchored: int = 0
+    signatures_checked: bool = False
 
     @property
     def intact(self) -> bool:
         return self.problem is None
 
 
-def verify(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None) -> Verdict:
-    """Walk the chain in order; the first record whose link or hash does not hold is named."""
-    previous, count, expected_seq, seen_rfc8785 = GENESIS, 0, 1, False
-    for row in rows:
-        seq = row["seq"]
-        if seq != expected_seq:
-            return Verdict(count, previous, expected_seq, f"record {expected_seq} is missing (next is {seq})")
+class Walk:
+    """The chain walked one record at a time, so that a caller streams the journal in batches and
+    holds one record in memory, not the whole journal."""
+
+    def __init__(self) -> None:
+        self.previous, self.count, self.expected_seq, self.seen_rfc8785 = GENESIS, 0, 1, False
+
+    def step(self, row: dict[str, Any]) -> Verdict | None:
+        """The verdict naming this record when its link or hash does not hold; None when it does."""
+        seq, previous, count = row["seq"], self.previous, self.count
+        if seq != self.expected_seq:
+            return Verdict(count, previous, self.expected_seq, f"record {self.expected_seq} is missing (next is {seq})")
         if row["prev_hash"] != previous:
             return Verdict(count, previous, seq, f"record {seq} does not follow record {seq - 1}")
         form = row.get(FORM)
         if form not in (None, RFC8785):
             return Verdict(count, previous, seq, f"record {seq} names an unknown hash form {form!r}")
-        if form is None and seen_rfc8785:
+        if form is None and self.seen_rfc8785:
             return Verdict(count, previous, seq, f"record {seq} is in the legacy hash form after RFC 8785 records")
         if record_hash(row) != row["hash"]:
             return Verdict(count, previous, seq, f"record {seq} was altered (its hash does not match its content)")
-        previous, count, expected_seq = row["hash"], count + 1, seq + 1
-        seen_rfc8785 = seen_rfc8785 or form == RFC8785
-    if head is not None and (head["records"] != count or head["hash"] != previous):
-        return Verdict(
-            count,
-            previous,
-            count + 1,
-            f"the journal ends at record {count} but its head says {head['records']} records",
-        )
-    return Verdict(count, previous)
+        self.previous, self.count, self.expected_seq = row["hash"], count + 1, seq + 1
+        self.seen_rfc8785 = self.seen_rfc8785 or form == RFC8785
+        return None
+
+    def end(self, head: dict[str, Any] | None) -> Verdict:
+        count, previous = self.count, self.previous
+        if head is not None and (head["records"] != count or head["hash"] != previous):
+            return Verdict(
+                count,
+                previous,
+                count + 1,
+                f"the journal ends at record {count} but its head says {head['records']} records",
+            )
+        return Verdict(count, previous)
+
+
+def verify(rows: Iterable[dict[str, Any]], head: dict[str, Any] | None) -> Verdict:
+    """Walk the chain in order; the first record whose link or hash does not hold is named."""
+    walk = Walk()
+    for row in rows:
+        if (broken := walk.step(row)) is not None:
+            return broken
+    return walk.end(head)

@@ -31,6 +31,7 @@ from guichet.audit_copy import AuditShipper
 from guichet.bus import Brokers, Bus
 from guichet.clock import Clock
 from guichet.declaration import TopologyMismatch
+from guichet.journal_anchor import EVERY_RECORDS, Anchorer
 from guichet.metrics import KnownLabels, Metrics
 from guichet.private_files import private_folder
 from guichet.receipt import Freshness
@@ -88,6 +89,9 @@ class ServiceConfig:
     freshness: Freshness = field(default_factory=Freshness)
     # Ship audit copies of the journal to the supervision service (guichet/audit_copy.py).
     audit: bool = True
+    # Sign the journal's head at least every this many records (guichet/journal_anchor.py), with
+    # the agency's signing key: without one (no key directory), the journal is not anchored.
+    anchor_every: int = EVERY_RECORDS
 
     @property
     def agency(self) -> str:
@@ -115,6 +119,10 @@ class Service:
         self.brokers = Brokers(config.broker_url)
         self.audit = (
             AuditShipper(config.agency, register, config.clock, config.definition.supervision) if config.audit else None
+        )
+        trust = self.agency.trust
+        self.anchors = (
+            Anchorer(config.agency, register, trust, every_records=config.anchor_every) if trust is not None else None
         )
         self._consuming = False  # set once a connection consumes: the backoff then starts over
         self._lost_at: float | None = None
@@ -198,6 +206,8 @@ class Service:
                     late, late_tried = self._consume_late(bus, runner, topology, unavailable), time.monotonic()
                     unavailable = None
                 runner.flush_outbox()
+                if self.anchors is not None:  # before shipping: the copy then carries the anchor
+                    self.anchors.anchor_if_due(self.config.clock.now())
                 if self.audit is not None and self.audit.due():
                     self.audit.ship(bus)
                 if bus.drain(self._drain_timeout()):
@@ -207,6 +217,8 @@ class Service:
                     batch, arrived[:] = list(arrived), []
                     runner.handle_batch(batch)
                 self._beat()
+            if self.anchors is not None:  # the last records are signed before the service stops
+                self.anchors.anchor_if_due(self.config.clock.now(), force=True)
             if self.audit is not None:  # what the journal recorded last goes to supervision now, not at the next start
                 self.audit.ship(bus)
             consumer.cancel()

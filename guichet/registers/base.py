@@ -18,14 +18,18 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guichet import journal as chain
 from guichet.envelope import Envelope
+from guichet.journal_proof import verify_register
 from guichet.registers.dialect import Dialect
 from guichet.registers.instants import from_text, utc_text
 from guichet.registers.migrations import Upgrade, migrate
 from guichet.registers.transaction import Transaction
+
+if TYPE_CHECKING:
+    from guichet.key_directory import KeyDirectory
 
 
 class Register:
@@ -182,11 +186,10 @@ class Register:
         with self.transaction() as tx:
             return tx.rows("SELECT * FROM journal WHERE dossier_id = ? ORDER BY seq", dossier_id)
 
-    def verify_journal(self) -> chain.Verdict:
-        with self.transaction() as tx:
-            rows = tx.rows(f"SELECT {', '.join(chain.FIELDS)}, {chain.FORM}, hash FROM journal ORDER BY seq")
-            head = tx.rows("SELECT records, hash FROM journal_head WHERE id = 1")
-        return chain.verify(rows, head[0] if head else None)
+    def verify_journal(self, directory: KeyDirectory | None = None) -> chain.Verdict:
+        """The chain and its anchors, streamed (guichet/journal_proof.py); `directory`: check the
+        anchors' signatures too."""
+        return verify_register(self.read, self.agency, directory)
 
     def open_tasks(self) -> list[dict[str, Any]]:
         with self.transaction() as tx:

@@ -63,6 +63,15 @@ def _audit_cursor(tx: Transaction, dialect: Dialect) -> None:
     tx.execute("CREATE TABLE IF NOT EXISTS audit_cursor (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL)")
 
 
+def _journal_anchors(tx: Transaction, dialect: Dialect) -> None:
+    # The agency's signed heads of its journal (guichet/journal_anchor.py); `shipped_at`: when an
+    # audit copy confirmed by the broker carried the anchor to supervision, NULL until then.
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS journal_anchors (seq BIGINT PRIMARY KEY, head TEXT NOT NULL, "
+        "signed_at TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL, shipped_at TEXT)"
+    )
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         1,
@@ -70,6 +79,7 @@ STEPS: tuple[Step, ...] = (
         _tables_of_version_1,
     ),
     Step(2, "the audit cursor: the last journal record copied to supervision", _audit_cursor),
+    Step(3, "the journal's anchors: its head signed with the agency's key", _journal_anchors),
 )
 CURRENT = STEPS[-1].version
 

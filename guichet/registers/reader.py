@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guichet import journal as chain
+from guichet.journal_proof import Progress, verify_register
 from guichet.registers.dialect import Dialect
 from guichet.registers.migrations import found_version
+
+if TYPE_CHECKING:
+    from guichet.key_directory import KeyDirectory
 
 
 class RegisterReader:
@@ -139,12 +143,11 @@ class RegisterReader:
             )
         }
 
-    def verify_journal(self) -> chain.Verdict:
-        """The hash chain checked as the register finds it (a legacy journal has no hash-form column:
-        each of its records reads as legacy)."""
-        rows = self.rows("SELECT * FROM journal ORDER BY seq")
-        head = self.rows("SELECT records, hash FROM journal_head WHERE id = 1")
-        return chain.verify(rows, head[0] if head else None)
+    def verify_journal(self, directory: KeyDirectory | None = None, progress: Progress | None = None) -> chain.Verdict:
+        """The hash chain and its anchors checked as the register finds it, streamed in batches (a
+        legacy journal has no hash-form column: each of its records reads as legacy; a register
+        from before anchors has none). `directory`: check the anchors' signatures too."""
+        return verify_register(self.rows, self.agency, directory, progress)
 
     def schema_version(self) -> int | None:
         """The register's schema version (migrations.py); None for no register at all."""

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import structlog
 
 from guichet import tracing
+from guichet.journal_anchor import EVERY_RECORDS, EVERY_SECONDS
 from guichet.readiness_probe import readiness
 from guichet.serve import DEFAULT_PREFETCH, Service, ServiceConfig, healthy
 from guichet.settings import SigningSettings
@@ -91,6 +92,15 @@ def add_command(sub) -> None:
         "transaction (default: %(default)s)",
     )
     p.add_argument(
+        "--anchor-every",
+        type=whole_number_between(1, 1_000_000, "a number of records"),
+        default=EVERY_RECORDS,
+        metavar="N",
+        help="sign the journal's head with the agency's key at least every N records, and every "
+        f"{EVERY_SECONDS:g} seconds while records are not anchored (default: %(default)s; needs the "
+        "agency's signing key, docs/keys.md)",
+    )
+    p.add_argument(
         "--http-port",
         type=port_number,
         default=os.environ.get("GUICHET_HTTP_PORT") or None,
@@ -164,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
         tls=settings.tls,
         signing=settings.signing,
         freshness=settings.freshness,
+        anchor_every=args.anchor_every,
     )
     tracing.configure(f"guichet-{args.agency}", os.environ)
     try:

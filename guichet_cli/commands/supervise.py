@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 
+from guichet.settings import SIGNING_VARIABLES
 from guichet_cli.commands.common import UsageError, account_url, add_broker, add_credentials, add_queue_type
 from guichet_cli.commands.supervise_console import add_console_options, auth_config_from, supervision_app
 from guichet_cli.commands.supervise_generate import add_generate_command
@@ -51,6 +53,13 @@ def add_command(sub) -> None:
         metavar="D",
         help="days the journal of operators' actions and sign-ins is kept (default: 365)",
     )
+    p.add_argument(
+        "--key-directory",
+        default=os.environ.get(SIGNING_VARIABLES["key_directory"]) or None,
+        metavar="FILE",
+        help="the agencies' public keys, to check the signatures of their journal anchors (default: "
+        f"${SIGNING_VARIABLES['key_directory']}); without it, anchors are checked against the records only",
+    )
     add_console_options(p)
     p.set_defaults(func=run)
     add_generate_command(p.add_subparsers(dest="supervise_command", metavar="SUBCOMMAND"))
@@ -62,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"guichet supervise needs {' and '.join(missing)}")
     if args.retention_days < 1 or args.actions_retention_days < 1:
         raise UsageError("--retention-days and --actions-retention-days: at least 1")
+    if args.key_directory and not os.path.isfile(args.key_directory):
+        raise UsageError(f"--key-directory {args.key_directory}: no such file")
     tls = tls_from(args)  # a TLS option with an amqp:// URL is refused before anything is opened
     try:
         import uvicorn
@@ -76,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
     auth = auth_config_from(args)
     broker = account_url(args.broker, args.credentials, ACCOUNT, args.user_prefix)
+    from guichet.key_directory import KeyDirectory
+
     store = Store(args.store)
     supervisor = Supervisor(
         store,
@@ -84,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         queue_type=args.queue_type,
         tls=tls,
         retention=Retention(store, args.retention_days, args.actions_retention_days),
+        directory=KeyDirectory(args.key_directory) if args.key_directory else None,
     )
 
     def connect() -> Bus:  # the replay's own connection, apart from the ingestion's

@@ -6,20 +6,24 @@ Nothing in a copy is believed beyond what the service can check. The agency a co
 the routing key the broker let its account publish (`<ns>.vers.supervision` holds each agency to
 its own name), never what the body says: a copy whose body names another agency is refused. Only
 the DT-OFII, the single window that sees every step, describes dossiers; a description from any
-other agency is not taken. Records and tasks are filed under the agency that shipped them.
+other agency is not taken. Records, tasks and journal anchors are filed under the agency that
+shipped them; the anchors are checked against the records the store holds (supervision/anchors.py).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
+from guichet.key_directory import KeyDirectory
 from guichet.refusals import RefusalNotice
 from guichet_operations.error_queue import ErrorEntry, _entry
+from guichet_operations.supervision import anchors
 from guichet_operations.supervision.dossier_row import recompute, upsert_description
 from guichet_operations.supervision.store import Store, StoreTransaction
 from schemas.base import AGENCIES
@@ -40,6 +44,9 @@ def now_text() -> str:
 @dataclass
 class Ingestion:
     store: Store
+    # The agencies' public keys, to check their anchors' signatures; None: heads checked only.
+    directory: KeyDirectory | None = None
+    on_finding: Callable[[anchors.Finding], None] | None = None
 
     def _first_time(self, tx: StoreTransaction, message_id: str) -> bool:
         inserted = tx.execute(
@@ -67,8 +74,8 @@ class Ingestion:
             for r in copy.get("records", []):
                 tx.execute(
                     "INSERT INTO records (agency, seq, direction, message_id, dossier_id, type, sender, recipient, "
-                    "sent_at, deadline, recorded_at, causation_id, hash) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agency, seq) DO NOTHING",
+                    "sent_at, deadline, recorded_at, causation_id, hash, prev_hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agency, seq) DO NOTHING",
                     agency,
                     r["seq"],
                     r["direction"],
@@ -82,8 +89,10 @@ class Ingestion:
                     r["recorded_at"],
                     r.get("causation_id"),
                     r["hash"],
+                    r.get("prev_hash"),
                 )
                 touched.add(r["dossier_id"])
+            anchors.take(tx, agency, list(copy.get("anchors") or []), self.directory, received, self.on_finding)
             for t in copy.get("tasks", []):
                 _task(tx, agency, t)
                 touched.add(t["dossier_id"])

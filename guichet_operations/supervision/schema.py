@@ -6,6 +6,8 @@ Each table answers a question operators ask, and its indexes are those questions
   the DT-OFII's audit copy carries, plus what the other agencies' copies add: who holds the
   dossier, its next legal deadline);
 - `records`: every agency's journal records, the dossier page's timeline and sequence diagram;
+- `anchors` and `findings`: the agencies' signed journal heads, and what checking the records
+  against them found (supervision/anchors.py);
 - `tasks`: every agency's tasks with their legal deadline, the deadline board;
 - `refusals`: the refusal notices the bus sent, by dossier and by party;
 - `failures` and `failure_events`: the error queue as ingested records and what happened to each;
@@ -48,7 +50,7 @@ SCHEMA = [
         agency TEXT NOT NULL, seq BIGINT NOT NULL, direction TEXT NOT NULL, message_id TEXT NOT NULL,
         dossier_id TEXT NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL,
         sent_at TEXT NOT NULL, deadline TEXT, recorded_at TEXT NOT NULL, causation_id TEXT,
-        hash TEXT NOT NULL, PRIMARY KEY (agency, seq))""",
+        hash TEXT NOT NULL, prev_hash TEXT, PRIMARY KEY (agency, seq))""",
     "CREATE INDEX IF NOT EXISTS records_dossier ON records (dossier_id, sent_at)",
     """CREATE TABLE IF NOT EXISTS tasks (
         agency TEXT NOT NULL, dossier_id TEXT NOT NULL, task TEXT NOT NULL, opened_at TEXT NOT NULL,
@@ -86,6 +88,16 @@ SCHEMA = [
         agency TEXT PRIMARY KEY, seq BIGINT NOT NULL, head_hash TEXT NOT NULL,
         bus_now TEXT NOT NULL, time_scale DOUBLE PRECISION NOT NULL, received_at TEXT NOT NULL,
         queues TEXT)""",
+    # `signature`: valid, invalid, or unchecked (no key directory); `chain`: held, broken, or partial
+    # (records the store no longer holds, or not yet).
+    """CREATE TABLE IF NOT EXISTS anchors (
+        agency TEXT NOT NULL, seq BIGINT NOT NULL, head TEXT NOT NULL, signed_at TEXT NOT NULL,
+        key_id TEXT NOT NULL, signature TEXT NOT NULL, signature_status TEXT NOT NULL,
+        chain_status TEXT NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (agency, seq))""",
+    """CREATE TABLE IF NOT EXISTS findings (
+        id {serial} PRIMARY KEY, agency TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL,
+        detail TEXT NOT NULL, found_at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS findings_agency ON findings (agency, id)",
     """CREATE TABLE IF NOT EXISTS ingested (
         message_id TEXT PRIMARY KEY, at TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS accounts (
@@ -102,3 +114,6 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS sessions_seen ON sessions (seen_at)",
     "CREATE INDEX IF NOT EXISTS sessions_created ON sessions (created_at)",
 ]
+
+# Columns added to a table after stores were made with it: added when a store without them opens.
+ADDED_COLUMNS = [("records", "prev_hash", "TEXT")]

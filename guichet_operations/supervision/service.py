@@ -24,8 +24,10 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from guichet.bus import Bus
+from guichet.key_directory import KeyDirectory
 from guichet.settings import TLSSettings
 from guichet.topology import Topology
+from guichet_operations.supervision.anchors import Finding
 from guichet_operations.supervision.ingest import Ingestion, Refused
 from guichet_operations.supervision.queue_watch import QueueWatch
 from guichet_operations.supervision.retention import Retention
@@ -57,6 +59,12 @@ class SupervisionMetrics:
             ["agency"],
             registry=self.registry,
         )
+        self.anchor_findings = Counter(
+            "guichet_supervision_journal_findings",
+            "Journal anchors that the records the store holds do not reach, or whose signature is not the agency's",
+            ["agency"],
+            registry=self.registry,
+        )
         self.connected = Gauge(
             "guichet_supervision_connected", "1 while consuming from the broker", registry=self.registry
         )
@@ -65,6 +73,7 @@ class SupervisionMetrics:
             self.refused.labels(kind=kind)
         for agency in AGENCIES:
             self.lag.labels(agency=agency)
+            self.anchor_findings.labels(agency=agency)
 
 
 class Supervisor:
@@ -78,14 +87,15 @@ class Supervisor:
         metrics: SupervisionMetrics | None = None,
         retention: Retention | None = None,
         on_lag: Callable[[str, float], None] | None = None,
+        directory: KeyDirectory | None = None,
     ):
-        self.ingestion = Ingestion(store)
+        self.metrics = metrics or SupervisionMetrics()
+        self.ingestion = Ingestion(store, directory, self._finding)
         self.topology = Topology(PARTIES, namespace=namespace, queue_type=queue_type)
         self.queue_watch = QueueWatch(store, self.topology)
         self.retention = retention
         self.on_lag = on_lag  # each copy's lag, for a caller that measures it (guichet bench --supervision)
         self.broker_url, self.tls = broker_url, tls or TLSSettings()
-        self.metrics = metrics or SupervisionMetrics()
         self.stopping = threading.Event()
         self.consuming = threading.Event()
         self.bus: Bus | None = None
@@ -158,6 +168,10 @@ class Supervisor:
             # What a copy holds is another party's: a malformed one is refused, never retried for ever.
             self.refuse(kind, f"{type(exc).__name__}: {exc}")
         message.ack()
+
+    def _finding(self, finding: Finding) -> None:
+        self.metrics.anchor_findings.labels(agency=finding.agency).inc()
+        log.error("journal finding", agency=finding.agency, seq=finding.seq, kind=finding.kind, detail=finding.detail)
 
     def refuse(self, kind: str, why: str) -> None:
         self.metrics.refused.labels(kind=kind).inc()

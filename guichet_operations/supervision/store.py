@@ -15,7 +15,7 @@ from guichet.configuration import ConfigurationError
 from guichet.private_files import private_file, private_sidecars
 from guichet.registers.dialect import Dialect
 from guichet.registers.sqlite import SQLITE
-from guichet_operations.supervision.schema import SCHEMA
+from guichet_operations.supervision.schema import ADDED_COLUMNS, SCHEMA
 
 DEFAULT_SCHEMA = "supervision"
 # Reads on PostgreSQL go through up to this many connections of their own: the console's threads
@@ -43,6 +43,9 @@ class Store:
         with self.transaction() as tx:
             for statement in SCHEMA:
                 tx.execute(statement.format(serial=self.dialect.serial))
+            for table, column, kind in ADDED_COLUMNS:
+                if column not in [d[0] for d in tx.execute(f"SELECT * FROM {table} LIMIT 0").description]:
+                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         self._conn.close()

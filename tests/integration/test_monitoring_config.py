@@ -146,7 +146,9 @@ def metric_names() -> set[str]:
     """Every series name a service exposes, with the histogram and counter suffixes."""
     # read from the register at scrape time
     names = {"guichet_outbox_pending", "guichet_deadline_tasks_open", "guichet_register_up"}
-    for family in Metrics("ofii").registry.collect():
+    from guichet_operations.supervision.service import SupervisionMetrics
+
+    for family in [*Metrics("ofii").registry.collect(), *SupervisionMetrics().registry.collect()]:
         names |= {family.name, f"{family.name}_total", f"{family.name}_bucket", f"{family.name}_count"}
     return names
 

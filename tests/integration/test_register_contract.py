@@ -244,3 +244,25 @@ def test_a_step_not_run_on_open_refuses_the_register_until_the_upgrade_command(p
     finally:
         reg.close()
     place.open().close()  # upgraded: it opens again
+
+
+def test_a_register_at_version_2_gains_the_journal_anchors_on_open_and_reads_without_them(place, monkeypatch):
+    """Step 3 (journal_anchors) runs on open; until then a reader verifies the journal as one with no anchor."""
+    agency = "ofii" if place.kind == "sqlite" else place.schema
+    url = str(place.tmp_path / "ofii.sqlite3") if place.kind == "sqlite" else place.url
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "STEPS", migrations.STEPS[:2])
+        reg = Register(url, agency)
+        with reg.transaction() as tx:
+            tx.journal("out", recepisse(), NOW)
+        reg.close()
+    data_dir, database_url = (place.tmp_path, None) if place.kind == "sqlite" else (None, place.url)
+    with RegisterReader(agency, data_dir, database_url) as reader:
+        verdict = reader.verify_journal()
+        assert reader.schema_version() == 2 and verdict.intact and (verdict.records, verdict.anchors) == (1, 0)
+    reg = Register(url, agency)
+    try:
+        assert (reg.migration.found, reg.migration.version) == (2, 3)
+        assert reg.read("SELECT seq, shipped_at FROM journal_anchors") == []
+    finally:
+        reg.close()

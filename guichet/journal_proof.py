@@ -1,0 +1,106 @@
+"""`guichet journal verify` over a register: the chain and its anchors, streamed.
+
+The journal is read in batches of BATCH records (keyset order on `seq`), the anchors likewise, so
+that a journal of any size is checked in constant memory. Each record's link and hash are checked
+(guichet/journal.py); at each anchor (guichet/journal_anchor.py), the record's hash must be the
+head the agency signed, and with a key directory the signature must be the agency's.
+
+Which record is named. A record whose own hash or link does not hold is named itself. A chain
+that holds but misses a signed head was rewritten (a record edited and every hash after it
+recomputed): the records after the last anchor that holds are the ones nothing proves any more,
+and the first of them is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from guichet import journal as chain
+from guichet.journal_anchor import FIELDS as ANCHOR_FIELDS
+from guichet.journal_anchor import signature_problem
+from guichet.key_directory import KeyDirectory
+
+BATCH = 5000
+# A large journal tells how far the check has gone this often (in records).
+PROGRESS_RECORDS = 100_000
+
+Rows = Callable[..., list[dict[str, Any]]]
+Progress = Callable[[int, int], None]  # (records checked, records in the head)
+
+
+def _batches(rows: Rows, sql: str) -> Iterator[dict[str, Any]]:
+    after = 0
+    while True:
+        batch = rows(sql, after, BATCH)
+        yield from batch
+        if len(batch) < BATCH:
+            return
+        after = batch[-1]["seq"]
+
+
+def verify_register(
+    rows: Rows, agency: str, directory: KeyDirectory | None = None, progress: Progress | None = None
+) -> chain.Verdict:
+    """`rows(sql, *args)`: a query's rows on the register (none for a table it does not have: a
+    register from before anchors reads as one without any)."""
+    head_rows = rows("SELECT records, hash FROM journal_head WHERE id = 1")
+    head = head_rows[0] if head_rows else None
+    records = _batches(rows, "SELECT * FROM journal WHERE seq > ? ORDER BY seq LIMIT ?")
+    anchors = _batches(
+        rows, f"SELECT {', '.join(ANCHOR_FIELDS)} FROM journal_anchors WHERE seq > ? ORDER BY seq LIMIT ?"
+    )
+    return verify(records, anchors, head, agency, directory, progress)
+
+
+def verify(
+    records: Iterator[dict[str, Any]],
+    anchors: Iterator[dict[str, Any]],
+    head: dict[str, Any] | None,
+    agency: str,
+    directory: KeyDirectory | None = None,
+    progress: Progress | None = None,
+) -> chain.Verdict:
+    walk, pending, held, anchored = chain.Walk(), next(anchors, None), 0, 0
+    total = int(head["records"]) if head else 0
+
+    def verdict(base: chain.Verdict, broken: int | None = None, problem: str | None = None) -> chain.Verdict:
+        base.anchors, base.anchored, base.signatures_checked = held, anchored, directory is not None
+        if problem is not None:
+            base.broken_seq, base.problem = broken, problem
+        return base
+
+    for row in records:
+        if (broken := walk.step(row)) is not None:
+            return verdict(broken)
+        if progress is not None and walk.count % PROGRESS_RECORDS == 0:
+            progress(walk.count, total)
+        if pending is None or pending["seq"] != row["seq"]:
+            continue
+        seq, first_unproven = row["seq"], anchored + 1
+        problem = signature_problem(directory, agency, pending) if directory is not None else None
+        if problem is not None:
+            return verdict(
+                walk.end(None),
+                first_unproven,
+                f"the anchor of record {seq} is not {agency}'s: {problem}; records from {first_unproven} on "
+                "are proven by no anchor",
+            )
+        if pending["head"] != row["hash"]:
+            return verdict(
+                walk.end(None),
+                first_unproven,
+                f"record {seq} does not have the hash {agency} signed at {pending['signed_at']}: a record "
+                f"from {first_unproven} to {seq} was changed and the chain after it recomputed; record "
+                f"{first_unproven} is the first that no anchor proves",
+            )
+        held, anchored, pending = held + 1, seq, next(anchors, None)
+    end = walk.end(head)
+    if end.intact and pending is not None:
+        return verdict(
+            end,
+            end.records + 1,
+            f"{agency} signed an anchor of record {pending['seq']}, but the journal ends at record {end.records}: "
+            "records were cut off its end",
+        )
+    return verdict(end)
