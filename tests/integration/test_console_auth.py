@@ -7,14 +7,12 @@ under /api/, 403 for a role too low, and every sign-in, failure, lockout and sig
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from argon2 import PasswordHasher
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from guichet_operations.supervision.store import Store
 from tests.console_auth_app import (
     PASSWORD,
     AccountError,
@@ -26,22 +24,9 @@ from tests.console_auth_app import (
     tiny_app,
     token_in,
 )
+from tests.supervision_stores import store  # noqa: F401 (the fixture, on both dialects)
 
 WRONG = "Identifiant ou mot de passe incorrect."
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        made = Store(f"sqlite:///{tmp_path / 'supervision.sqlite3'}")
-    else:
-        schema = f"auth_{uuid.uuid4().hex[:10]}"
-        made = Store(request.getfixturevalue("postgres_url"), schema=schema)
-    yield made
-    if request.param == "postgresql":
-        with made.transaction() as tx:
-            tx.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    made.close()
 
 
 @pytest.fixture
