@@ -88,7 +88,11 @@ def transmission_recours(msg: TransmissionRecours, ctx: Context, d: SmoeDossier)
 
 
 def recours_gracieux_plateforme(msg: RecoursGracieuxPlateforme, ctx: Context, d: SmoeDossier) -> None:
-    """2021 note: the platform instructs the recours gracieux the employer files with it."""
+    """2021 note: the platform instructs the recours gracieux the employer files with it. Under the
+    circular the recours travels through the DT-OFII (transmission_recours): one filed directly with
+    the SMOE, or on a dossier it did not refuse, changes nothing."""
+    if not d.online:
+        return
     ctx.close(rules.RECOURS_TASK)
     _re_examine(ctx, d)
 

@@ -149,3 +149,30 @@ def test_ii_a_1_ii_e_1_the_48_hour_reminders_are_timed_in_elapsed_hours_across_o
     # A fifth of 48 elapsed hours before the deadline, and one second after it.
     assert task.deadline.astimezone(UTC) - warn.astimezone(UTC) == timedelta(hours=9, minutes=36)
     assert breach.astimezone(UTC) - task.deadline.astimezone(UTC) == timedelta(seconds=1)
+
+
+def test_2021_note_a_recours_filed_with_the_smoe_under_the_circular_changes_nothing():
+    """Under the circular (II.A.1) the recours goes through the DT-OFII: an employer sending it straight
+    to the SMOE re-opens nothing; under the 2021 notes the platform takes it, once, on a refusal."""
+    from datetime import UTC, datetime
+
+    from schemas.recours import RecoursGracieuxPlateforme
+    from services.smoe.handlers import recours_gracieux_plateforme
+    from services.smoe.state import SmoeDossier
+
+    class Recorded:
+        received_at = datetime(2026, 1, 20, 9, tzinfo=UTC)
+
+        def __init__(self):
+            self.closed, self.awaited = [], []
+
+        def close(self, task):
+            self.closed.append(task)
+
+        def await_act(self, task, **kwargs):
+            self.awaited.append(task)
+
+    for online, favorable, reopened in ((False, False, False), (True, True, False), (True, False, True)):
+        ctx, d = Recorded(), SmoeDossier.model_construct(online=online, favorable=favorable, recours_received_at=None)
+        recours_gracieux_plateforme(RecoursGracieuxPlateforme.model_construct(arguments=""), ctx, d)
+        assert bool(ctx.awaited) == reopened and (d.recours_received_at is not None) == reopened, (online, favorable)
