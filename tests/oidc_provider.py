@@ -4,7 +4,6 @@ the redirect URI the test gives. Node and npm are required: the tests fail, neve
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import wait_until
+from tests.node_tools import npm_ci
 
 OIDC_DIR = Path(__file__).parent / "interop" / "oidc"
 CLIENT_ID = "console-supervision"
@@ -29,21 +29,9 @@ class OidcProvider:
     client_secret: str
 
 
-def _node() -> str:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.fail("node and npm are needed to run a real OpenID Connect provider (install Node.js 20.19+)")
-    installed = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR, capture_output=True, text=True, timeout=300
-    )
-    if installed.returncode != 0:
-        pytest.fail(f"npm ci in {OIDC_DIR} failed: {installed.stderr.strip()[-2000:]}")
-    return node
-
-
 @contextmanager
 def running_provider(redirect_uri: str) -> Iterator[OidcProvider]:
-    node = _node()
+    node = npm_ci(OIDC_DIR, "to run a real OpenID Connect provider")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

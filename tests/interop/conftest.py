@@ -6,31 +6,24 @@ interoperability tests fail, never skip, without them."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.node_tools import npm_ci
 from tests.oidc_provider import running_provider
 
 NODE_DIR = Path(__file__).parent / "node"
 AMQP_DIR = Path(__file__).parent / "amqp"
-OIDC_DIR = Path(__file__).parent / "oidc"
+CONNECTOR = Path(__file__).parents[2] / "connectors" / "consulat-node"
 # What the test console is reached as (starlette's TestClient), so where the provider sends people back.
 CONSOLE_BASE = "http://testserver"
 
 
 @pytest.fixture(scope="session")
 def node_verify():
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.fail("node and npm are needed to check signatures as a JavaScript connector would (install Node.js 18+)")
-    installed = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, capture_output=True, text=True, timeout=300
-    )
-    if installed.returncode != 0:
-        pytest.fail(f"npm ci in {NODE_DIR} failed: {installed.stderr.strip()[-2000:]}")
+    node = npm_ci(NODE_DIR, "to check signatures as a JavaScript connector would")
 
     def verify(directory: Path, envelopes: list[Path]) -> tuple[int, dict[str, dict]]:
         """Run verify.mjs; its exit code and its verdict for each file, by file name."""
@@ -49,14 +42,7 @@ def node_verify():
 
 @pytest.fixture(scope="session")
 def amqplib_consume():
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.fail("node and npm are needed to read deliveries as a JavaScript connector would (install Node.js 18+)")
-    installed = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=AMQP_DIR, capture_output=True, text=True, timeout=300
-    )
-    if installed.returncode != 0:
-        pytest.fail(f"npm ci in {AMQP_DIR} failed: {installed.stderr.strip()[-2000:]}")
+    node = npm_ci(AMQP_DIR, "to read deliveries as a JavaScript connector would")
 
     def consume(url: str, queues: list[str], expected: int, timeout: float = 30) -> list[dict]:
         """Consume `expected` deliveries from `queues` with stock amqplib; each as amqplib decoded it."""
@@ -77,3 +63,10 @@ def oidc_provider():
     """oidc-provider on a free port, its one client registered for CONSOLE_BASE/connexion/oidc/retour."""
     with running_provider(f"{CONSOLE_BASE}/connexion/oidc/retour") as provider:
         yield provider
+
+
+@pytest.fixture(scope="session")
+def node_consulate() -> list[str]:
+    """The Node.js consulate (connectors/consulat-node) installed from its lock file; the command that runs it."""
+    node = npm_ci(CONNECTOR, "to run the Node.js consulate")
+    return [node, str(CONNECTOR / "src" / "main.mjs")]

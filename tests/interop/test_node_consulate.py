@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +21,8 @@ from guichet.key_directory import KeyDirectory
 from guichet.trust import Trust
 from schemas.dossier import Dossier
 from schemas.visa import TransmissionConsulat
-from tests.conftest import delete_namespace, dossier, wait_until
+from tests.conftest import dossier, wait_until
+from tests.interop.node_consulate import node_process
 from tests.services import guichet, running_services
 
 pytestmark = pytest.mark.broker
@@ -85,21 +84,6 @@ def untimed(s: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def node_consulate() -> list[str]:
-    """The connector installed from its lock file; the command that runs it. Node.js and npm are
-    required: this test fails, never skips, without them."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.fail("node and npm are needed to run the Node.js consulate (install Node.js 18+)")
-    installed = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=CONNECTOR, capture_output=True, text=True, timeout=300
-    )
-    if installed.returncode != 0:
-        pytest.fail(f"npm ci in {CONNECTOR} failed: {installed.stderr.strip()[-2000:]}")
-    return [node, str(CONNECTOR / "src" / "main.mjs")]
-
-
-@pytest.fixture(scope="session")
 def reference(tmp_path_factory) -> dict[str, dict]:
     """The same dossiers in an all-Python run: the embedded simulation."""
     folder = tmp_path_factory.mktemp("reference")
@@ -143,73 +127,6 @@ def keys_for(tmp_path: Path) -> tuple[Path, Path]:
     )
     assert done.returncode == 0, done.stderr
     return root, directory
-
-
-class NodeConsulate:
-    """The Node.js consulate as a process of the bus; its log accumulates across restarts."""
-
-    def __init__(self, command: list[str], bus: dict, workdir: Path, signing: list[str]):
-        self.log = workdir / "consulat-node.log"
-        self.state_file = workdir / "node-data" / "consulat-node.json"
-        schemas = workdir / "schemas-json"
-        exported = subprocess.run(guichet("schemas", "export", "--out", str(schemas)), capture_output=True, timeout=60)
-        assert exported.returncode == 0, exported.stderr
-        self.argv = [
-            *command,
-            *bus["bus"],
-            *bus["clock"],
-            *("--schemas", str(schemas), "--data-dir", str(workdir / "node-data"), "--simulated-actors"),
-            *signing,
-        ]
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        started = self.log.read_text().count('"event":"consuming"') if self.log.exists() else 0
-        with open(self.log, "a") as out:
-            self.proc = subprocess.Popen(
-                self.argv,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")},
-            )
-        proc = self.proc
-        wait_until(
-            lambda: self.log.read_text().count('"event":"consuming"') > started or proc.poll() is not None,
-            30,
-            "the Node.js consulate consuming its queue",
-        )
-        self.check_running()
-
-    def check_running(self) -> None:
-        assert self.proc is not None and self.proc.poll() is None, (
-            f"the Node.js consulate stopped: {self.log.read_text()[-3000:]}"
-        )
-
-    def kill(self) -> None:
-        """A crash: no chance to finish anything; what it had not acknowledged comes back."""
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(20)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            pytest.fail("the Node.js consulate did not stop on SIGTERM")
-
-
-@contextmanager
-def node_process(command: list[str], bus: dict, workdir: Path, signing: list[str]):
-    node = NodeConsulate(command, bus, workdir, signing)
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
 
 
 def ofii_view(data: Path, dossier_id: str) -> dict | None:
@@ -405,39 +322,3 @@ def test_node_consulate_killed_and_restarted_loses_and_doubles_nothing(
     amqp_url, namespace, tmp_path, node_consulate, reference
 ):
     run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, signed=False, crash=True)
-
-
-def node_conformance(amqp_url, namespace, tmp_path, node_consulate, signed: bool) -> subprocess.CompletedProcess:
-    """`guichet conformance consulat` against the Node.js consulate alone on the bus."""
-    from tests.integration.test_signed_messages import make_keys
-
-    signing: list[str] = []
-    node_signing: list[str] = []
-    if signed:
-        directory, keys = make_keys(tmp_path, ("ofii", "smoe", "consulat", "prefecture", "employeur", "travailleur"))
-        signing = ["--key-directory", str(directory), "--keys-dir", str(keys)]
-        node_signing = [*signing, "--require-signatures"]
-    clock = ["--time-scale", repr(float(TIME_SCALE)), "--clock-origin", datetime.now(UTC).isoformat()]
-    bus = {"bus": ["--broker", amqp_url, "--namespace", namespace], "clock": clock}
-    try:
-        with node_process(node_consulate, bus, tmp_path, node_signing):
-            return subprocess.run(
-                guichet("conformance", "consulat", *bus["bus"], *clock, *signing),
-                capture_output=True,
-                text=True,
-                timeout=400,
-            )
-    finally:
-        delete_namespace(amqp_url, namespace)
-
-
-def test_node_consulate_passes_guichet_conformance_unsigned(amqp_url, namespace, tmp_path, node_consulate):
-    done = node_conformance(amqp_url, namespace, tmp_path, node_consulate, signed=False)
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    assert "CONFORMS" in done.stdout
-
-
-def test_node_consulate_passes_guichet_conformance_signed(amqp_url, namespace, tmp_path, node_consulate):
-    done = node_conformance(amqp_url, namespace, tmp_path, node_consulate, signed=True)
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    assert "ok      signatures valid" in done.stdout and "CONFORMS" in done.stdout

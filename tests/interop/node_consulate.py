@@ -1,0 +1,82 @@
+"""The Node.js consulate (connectors/consulat-node) as a process on the bus, for the interoperability
+tests: started with the bus's options and its keys, waited for until it consumes, stopped with
+SIGTERM (it must stop by itself)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_until
+from tests.services import guichet
+
+
+class NodeConsulate:
+    """The Node.js consulate as a process of the bus; its log accumulates across restarts."""
+
+    def __init__(self, command: list[str], bus: dict, workdir: Path, signing: list[str]):
+        self.log = workdir / "consulat-node.log"
+        self.state_file = workdir / "node-data" / "consulat-node.json"
+        schemas = workdir / "schemas-json"
+        exported = subprocess.run(guichet("schemas", "export", "--out", str(schemas)), capture_output=True, timeout=60)
+        assert exported.returncode == 0, exported.stderr
+        self.argv = [
+            *command,
+            *bus["bus"],
+            *bus["clock"],
+            *("--schemas", str(schemas), "--data-dir", str(workdir / "node-data"), "--simulated-actors"),
+            *signing,
+        ]
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        started = self.log.read_text().count('"event":"consuming"') if self.log.exists() else 0
+        with open(self.log, "a") as out:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")},
+            )
+        proc = self.proc
+        wait_until(
+            lambda: self.log.read_text().count('"event":"consuming"') > started or proc.poll() is not None,
+            30,
+            "the Node.js consulate consuming its queue",
+        )
+        self.check_running()
+
+    def check_running(self) -> None:
+        assert self.proc is not None and self.proc.poll() is None, (
+            f"the Node.js consulate stopped: {self.log.read_text()[-3000:]}"
+        )
+
+    def kill(self) -> None:
+        """A crash: no chance to finish anything; what it had not acknowledged comes back."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(20)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            pytest.fail("the Node.js consulate did not stop on SIGTERM")
+
+
+@contextmanager
+def node_process(command: list[str], bus: dict, workdir: Path, signing: list[str]):
+    node = NodeConsulate(command, bus, workdir, signing)
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
