@@ -139,6 +139,15 @@ def _origin(body: str, record: dict[str, Any], trust: Trust) -> str | None:
     return None
 
 
+def _payload(body: str) -> dict[str, Any] | None:
+    """A kept receipt's payload; None when the body is not an envelope with one."""
+    try:
+        payload = json.loads(body).get("payload")
+    except (ValueError, AttributeError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
 def _receipts(
     agency: str, part: dict[str, Any], incoming: dict[str, dict[str, dict[str, Any]]], report: Report
 ) -> None:
@@ -150,14 +159,16 @@ def _receipts(
         body = (kept.get(str(seq)) or {}).get("body")
         if record["direction"] != receipts.RECEIPT or body is None:
             continue
-        payload = json.loads(body)["payload"]
-        receiver, message_id = record["sender"], payload["message_id"]
+        payload = _payload(body)
+        if payload is None:  # not an envelope: the check of the kept messages said so
+            continue
+        receiver, message_id = record["sender"], str(payload.get("message_id"))
         out = sent.get(message_id)
         if out is None:
             # The message may have been journaled as sent after the segment this proof holds.
             report.facts.append(f"{agency}: receipt of {receiver} for message {message_id}, not sent in this proof")
             continue
-        if out["recipient"] != receiver or out.get("message_hash") != payload["message_hash"]:
+        if out["recipient"] != receiver or out.get("message_hash") != payload.get("message_hash"):
             report.problems.append(
                 f"{agency}: the receipt of {receiver} for message {message_id} does not acknowledge the bytes sent"
             )
@@ -165,15 +176,18 @@ def _receipts(
         acknowledged.add(message_id)
         theirs = incoming.get(receiver, {}).get(message_id)
         if theirs is not None and (
-            theirs.get("message_hash") != payload["message_hash"]
-            or (int(theirs["seq"]), theirs["hash"]) != (payload["record_seq"], payload["record_hash"])
+            theirs.get("message_hash") != payload.get("message_hash")
+            or (int(theirs["seq"]), theirs["hash"]) != (payload.get("record_seq"), payload.get("record_hash"))
         ):
             report.problems.append(
                 f"{receiver}: its record of message {message_id} is not the one its receipt to {agency} names"
             )
-        report.facts.append(f"{agency}: message {out['type']} to {receiver} acknowledged at {payload['received_at']}")
+        at = payload.get("received_at")
+        report.facts.append(f"{agency}: message {out['type']} to {receiver} acknowledged at {at}")
     for message_id, out in sent.items():
-        if out["dossier_id"] == part.get("dossier_id") and message_id not in acknowledged:
+        # Nothing acknowledges a receipt, nor a message an agency sends itself (its own acts, reminders).
+        expected = out["recipient"] != agency and not receipts.is_receipt(str(out["type"]))
+        if expected and out["dossier_id"] == part.get("dossier_id") and message_id not in acknowledged:
             report.facts.append(f"{agency}: message {out['type']} to {out['recipient']}: no receipt in this proof")
         if message_id not in acknowledged and out["recipient"] in incoming and out["recipient"] != agency:
             theirs = incoming[out["recipient"]].get(message_id)
