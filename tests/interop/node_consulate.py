@@ -80,3 +80,31 @@ def node_process(command: list[str], bus: dict, workdir: Path, signing: list[str
         yield node
     finally:
         node.stop()
+
+
+def receipts_exchanged(data: Path, state_file: Path, dossier_ids: set[str]) -> str | None:
+    """Signed, what is missing of the receipts between the DT-OFII and the Node.js consulate; None
+    when each side has kept the other's receipt of every message it sent about the dossiers, each
+    of the bytes published (docs/proof.md, "Signed receipts")."""
+    import json
+
+    from guichet.register_reader import RegisterReader
+
+    with RegisterReader("ofii", data, None) as ofii:
+        sent = ofii.rows(
+            "SELECT message_id, dossier_id FROM journal WHERE direction = 'out' AND recipient = 'consulat' "
+            "AND type NOT LIKE '%.accuse_reception'"
+        )
+        kept = {r["message_id"] for r in ofii.rows("SELECT message_id FROM receipts WHERE receiver = 'consulat'")}
+    missing = [r["message_id"] for r in sent if r["dossier_id"] in dossier_ids and r["message_id"] not in kept]
+    if not sent or missing:
+        return f"the DT-OFII has no receipt of the consulate for {missing or 'anything: it sent nothing'}"
+    state = json.loads(state_file.read_text())
+    ours = {m: s for m, s in state["sent"].items() if s["recipient"] == "ofii"}
+    for message_id, receipt in state["receipts"].items():
+        payload = json.loads(receipt["body"])["payload"]
+        assert receipt["receiver"] == "ofii" and payload["message_hash"] == ours[message_id]["message_hash"]
+    unacknowledged = [m for m, s in ours.items() if s["dossier_id"] in dossier_ids and m not in state["receipts"]]
+    if not ours or unacknowledged:
+        return f"the consulate has no receipt of the DT-OFII for {unacknowledged or 'anything: it sent nothing'}"
+    return None

@@ -22,7 +22,7 @@ from guichet.trust import Trust
 from schemas.dossier import Dossier
 from schemas.visa import TransmissionConsulat
 from tests.conftest import dossier, wait_until
-from tests.interop.node_consulate import node_process
+from tests.interop.node_consulate import node_process, receipts_exchanged
 from tests.services import guichet, running_services
 
 pytestmark = pytest.mark.broker
@@ -300,6 +300,9 @@ def run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, si
                 if '"event":"sent"' in line and '"dossier_id":"DOUBLE"' in line and "consulat.decision_visa" in line
             }
             assert len(decisions) == 1, "a redelivered message was handled twice"
+            if signed:
+                ids = {d["id"] for d in DOSSIERS}
+                wait_until(lambda: receipts_exchanged(bus["data"], state_file, ids) is None, 30, "the receipts")
             for a, p in bus["procs"].items():
                 assert p.poll() is None, f"{a} stopped: {(tmp_path / f'{a}.log').read_text()[-2000:]}"
 

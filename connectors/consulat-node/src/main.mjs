@@ -10,6 +10,7 @@ import { BusClock, isoParis } from './clock.mjs';
 import { configFrom, HELP } from './config.mjs';
 import { AGENCY, competentConsulate, handle } from './consulat.mjs';
 import { wrap } from './envelope.mjs';
+import { isReceipt, mismatch, receiptFor, sha256, wanted } from './receipts.mjs';
 import { KeyDirectory, Refusal, Trust } from './signing.mjs';
 import { Store } from './store.mjs';
 import { Contract } from './validation.mjs';
@@ -28,8 +29,9 @@ async function main () {
   }
   if (config.help) { process.stdout.write(HELP); return 0; }
   const clock = new BusClock({ scale: config.timeScale, origin: config.clockOrigin });
-  const contract = new Contract(config.schemas);
   const trust = config.keyDirectory ? new Trust(new KeyDirectory(config.keyDirectory), config.keysDirs) : null;
+  // Receipts travel only with signatures on: unsigned, one is a type this connector does not know.
+  const contract = new Contract(config.schemas, trust ? AGENCY : null);
   // As `guichet run --require-signatures`: a key of this agency valid now, on the real clock.
   if (config.requireSignatures && (!trust || !trust.signingKey(AGENCY, Date.now()))) {
     process.stderr.write(`consulat-node: --require-signatures: no key directory, or no valid ${AGENCY} key in ${config.keysDirs.join(':') || 'no keys folder'}\n`);
@@ -98,8 +100,31 @@ async function main () {
       facts,
     });
     if (trust) env = trust.sign(env);
-    return { envelope: env, dossier_id: envelope.dossier_id, due_ms: dueMs, task: out.task ?? null, seq: seq++ };
+    return row(env, envelope.dossier_id, dueMs, out.task ?? null);
   });
+
+  // An outbox row; for a message to another party, the hash of the bytes it will be published as
+  // (amqp.mjs publishes JSON.stringify of the envelope), against which its receipt is checked.
+  const row = (env, dossierId, dueMs, task) => ({
+    envelope: env,
+    dossier_id: dossierId,
+    due_ms: dueMs,
+    task,
+    seq: seq++,
+    message_hash: env.recipient === AGENCY ? null : sha256(Buffer.from(JSON.stringify(env), 'utf8')),
+  });
+
+  // A receipt of one of the consulate's messages: kept when it acknowledges the bytes published.
+  const receiptArrived = async (msg, envelope, nowMs) => {
+    const problem = mismatch(AGENCY, envelope, store.sentMessage(envelope.payload.message_id));
+    if (problem !== null) {
+      await refuse(msg, new Refusal('receipt_mismatch', problem), envelope.message_id);
+      return;
+    }
+    const record = store.nextRecord('receipt', envelope, sha256(msg.content), isoParis(nowMs));
+    store.keepReceipt(envelope, msg.content.toString('utf8'), record);
+    log('info', 'receipt kept', { receiver: envelope.sender.agency, acknowledged: envelope.payload.message_id, record_seq: record.seq });
+  };
 
   const process1 = async (msg) => {
     let envelope;
@@ -116,6 +141,10 @@ async function main () {
       return;
     }
     const nowMs = clock.nowMs();
+    if (isReceipt(envelope.type)) {
+      await receiptArrived(msg, envelope, nowMs);
+      return;
+    }
     const held = store.dossier(envelope.dossier_id);
     let result;
     try {
@@ -131,7 +160,16 @@ async function main () {
       return;
     }
     const outgoing = outgoingRows(envelope, result, nowMs);
-    store.commit({ messageId: envelope.message_id, dossierId: envelope.dossier_id, dossier: result.dossier, outgoing, withdrawTasks: result.close });
+    // The message in the store's records, with the hash of its bytes as received; from another
+    // administration, acknowledged by a signed receipt in the same commit (docs/proof.md).
+    const record = store.nextRecord('in', envelope, sha256(msg.content), isoParis(nowMs));
+    if (trust && wanted(AGENCY, envelope)) {
+      const office = competentConsulate(result.dossier.dossier);
+      const receipt = receiptFor(AGENCY, office, envelope, msg.content, record, nowMs);
+      contract.receiptPayload(receipt.payload);
+      outgoing.unshift(row(trust.sign(receipt), envelope.dossier_id, nowMs, null));
+    }
+    store.commit({ messageId: envelope.message_id, dossierId: envelope.dossier_id, dossier: result.dossier, outgoing, withdrawTasks: result.close, record });
     log('info', 'processed', { type: envelope.type, dossier_id: envelope.dossier_id, sent: outgoing.map((r) => r.envelope.type) });
     wake();
   };

@@ -9,6 +9,7 @@ import Ajv from 'ajv';
 import Ajv2019 from 'ajv/dist/2019.js';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { ADMINISTRATIONS, RECEIPT_SCHEMA, receiptType } from './receipts.mjs';
 import { Refusal } from './signing.mjs';
 
 /** The ajv for the draft the export declares: none (as today) reads as ajv's default draft. */
@@ -53,7 +54,13 @@ function describe (errors, where) {
 }
 
 export class Contract {
-  constructor (dir) {
+  /**
+   * `agency`: the party this connector plays. The schemas export holds no receipts (their type
+   * goes to whichever administration sent the message acknowledged): the receipts the other
+   * administrations return to `agency` are known here, validated against RECEIPT_SCHEMA, as are
+   * the receipts `agency` sends (`receiptPayload`).
+   */
+  constructor (dir, agency = null) {
     this.dir = dir;
     const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8'));
     this.types = new Map();
@@ -72,6 +79,21 @@ export class Contract {
       this.inbound.set(entry.type, strict.compile(read(entry.schema)));
       this.outbound.set(entry.type, filling.compile(read(entry.schema)));
     }
+    this.receiptValidator = strict.compile(RECEIPT_SCHEMA);
+    if (agency !== null) {
+      for (const receiver of ADMINISTRATIONS) {
+        const type = receiptType(receiver);
+        if (receiver === agency || this.types.has(type)) continue;
+        this.types.set(type, { type, version: 1, sender: receiver, recipient: agency, routing_key: `${agency}.${type}`, step: null, schema: null });
+        this.inbound.set(type, this.receiptValidator);
+      }
+    }
+  }
+
+  /** A receipt's payload this connector sends, checked against RECEIPT_SCHEMA; throws if invalid. */
+  receiptPayload (payload) {
+    if (!this.receiptValidator(payload)) throw new Error(`outgoing receipt invalid: ${describe(this.receiptValidator.errors, 'payload').join('; ')}`);
+    return payload;
   }
 
   /** The catalogue entry of a type: {type, version, sender, recipient, routing_key, step}. */
