@@ -9,7 +9,8 @@
 // Exit 0 when everything holds, 1 naming each failure (`FAILS: ...`), 2 for bad usage or a file
 // that cannot be read.
 import crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import canonicalize from 'canonicalize';
 
 const PROOF = 'guichet-dossier-proof';
@@ -310,7 +311,13 @@ function main (argv) {
   if (!rawDirectory || !Array.isArray(rawDirectory.keys)) usage(`${directoryFile}: not a key directory`);
   const proof = readJson(file, 'a dossier proof');
   if (proof === null || typeof proof !== 'object' || Array.isArray(proof)) usage(`${file}: not a dossier proof (a JSON object is expected)`);
-  const report = verifyProof(proof, rawDirectory);
+  let report;
+  try {
+    report = verifyProof(proof, rawDirectory);
+  } catch (err) {
+    // A member missing or of another shape than docs/proof.md gives: the proof does not hold.
+    report = { problems: [`the proof is not as docs/proof.md describes it (${err.message})`], facts: [], checked: {} };
+  }
   const holds = report.problems.length === 0;
   if (json) {
     process.stdout.write(`${JSON.stringify({ holds, ...report }, null, 2)}\n`);
@@ -323,4 +330,6 @@ function main (argv) {
   process.exit(holds ? 0 : 1);
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('verify.mjs')) main(process.argv.slice(2));
+// Run as a command (also through the package's bin link), not when imported.
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : null;
+if (invoked === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

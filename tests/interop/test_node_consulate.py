@@ -302,7 +302,10 @@ def run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, si
             assert len(decisions) == 1, "a redelivered message was handled twice"
             if signed:
                 ids = {d["id"] for d in DOSSIERS}
-                wait_until(lambda: receipts_exchanged(bus["data"], state_file, ids) is None, 30, "the receipts")
+                try:
+                    wait_until(lambda: receipts_exchanged(bus["data"], state_file, ids) is None, 30, "the receipts")
+                except pytest.fail.Exception:
+                    pytest.fail(str(receipts_exchanged(bus["data"], state_file, ids)))
             for a, p in bus["procs"].items():
                 assert p.poll() is None, f"{a} stopped: {(tmp_path / f'{a}.log').read_text()[-2000:]}"
 

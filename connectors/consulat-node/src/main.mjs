@@ -103,15 +103,16 @@ async function main () {
     return row(env, envelope.dossier_id, dueMs, out.task ?? null);
   });
 
-  // An outbox row; for a message to another party, the hash of the bytes it will be published as
-  // (amqp.mjs publishes JSON.stringify of the envelope), against which its receipt is checked.
+  // An outbox row; for a message to another party (not a receipt: none is acknowledged), the hash
+  // of the bytes it will be published as (amqp.mjs publishes JSON.stringify of the envelope),
+  // against which its receipt is checked.
   const row = (env, dossierId, dueMs, task) => ({
     envelope: env,
     dossier_id: dossierId,
     due_ms: dueMs,
     task,
     seq: seq++,
-    message_hash: env.recipient === AGENCY ? null : sha256(Buffer.from(JSON.stringify(env), 'utf8')),
+    message_hash: env.recipient === AGENCY || isReceipt(env.type) ? null : sha256(Buffer.from(JSON.stringify(env), 'utf8')),
   });
 
   // A receipt of one of the consulate's messages: kept when it acknowledges the bytes published.
