@@ -1,17 +1,26 @@
 """The Node.js consulate (connectors/consulat-node) as a process on the bus, for the interoperability
 tests: started with the bus's options and its keys, waited for until it consumes, stopped with
-SIGTERM (it must stop by itself)."""
+SIGTERM (it must stop by itself); what the tests send it as the DT-OFII would, and what they read of
+the error queue, the refusal notices and the receipts exchanged."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from kombu import Connection, Exchange, Producer, Queue
 
-from tests.conftest import wait_until
+from guichet.envelope import Envelope, Sender, new_message_id, wrap
+from guichet.register_reader import RegisterReader
+from guichet.trust import Trust
+from schemas.dossier import Dossier
+from schemas.visa import TransmissionConsulat
+from tests.conftest import dossier, wait_until
 from tests.services import guichet
 
 
@@ -86,10 +95,6 @@ def receipts_exchanged(data: Path, state_file: Path, dossier_ids: set[str]) -> s
     """Signed, what is missing of the receipts between the DT-OFII and the Node.js consulate; None
     when each side has kept the other's receipt of every message it sent about the dossiers, each
     of the bytes published (docs/proof.md, "Signed receipts")."""
-    import json
-
-    from guichet.register_reader import RegisterReader
-
     with RegisterReader("ofii", data, None) as ofii:
         sent = ofii.rows(
             "SELECT message_id, dossier_id FROM journal WHERE direction = 'out' AND recipient = 'consulat' "
@@ -108,3 +113,94 @@ def receipts_exchanged(data: Path, state_file: Path, dossier_ids: set[str]) -> s
     if not ours or unacknowledged:
         return f"the consulate has no receipt of the DT-OFII for {unacknowledged or 'anything: it sent nothing'}"
     return None
+
+
+def forged_receipt(trust, dossier_id: str) -> dict:
+    """A receipt signed with the DT-OFII's own key, so its signature holds, for a message the
+    consulate never sent: the consulate refuses it (receipt_mismatch) and keeps nothing."""
+    now = datetime.now(UTC).isoformat()
+    envelope = {
+        "message_id": str(new_message_id()),
+        "type": "ofii.accuse_reception",
+        "version": 1,
+        "dossier_id": dossier_id,
+        "causation_id": None,
+        "sender": {"agency": "ofii", "office": "DT-OFII"},
+        "recipient": "consulat",
+        "sent_at": now,
+        "deadline": None,
+        "facts": None,
+        "payload": {
+            "message_id": str(new_message_id()),
+            "type": "consulat.decision_visa",
+            "message_hash": "0" * 64,
+            "received_at": now,
+            "record_seq": 1,
+            "record_hash": "a" * 64,
+        },
+    }
+    return json.loads(trust.sign(Envelope.model_validate(envelope)).body())
+
+
+def publish_raw(amqp_url: str, namespace: str, body: str, routing_key: str, headers: dict) -> None:
+    with Connection(amqp_url) as conn:
+        producer = Producer(
+            conn.channel(), exchange=Exchange(f"{namespace}.flux", type="topic", durable=True), auto_declare=False
+        )
+        producer.publish(
+            body,
+            routing_key=routing_key,
+            headers=headers,
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+        )
+
+
+def refusals(amqp_url: str, namespace: str) -> dict[str, str]:
+    """What the consulate filed in the error queue: the reason, by dossier (read and requeued)."""
+    found: dict[str, str] = {}
+    with Connection(amqp_url) as conn:
+        queue = Queue(f"{namespace}.erreurs", durable=True, no_declare=True)(conn.channel())
+        taken = []
+        while (message := queue.get(no_ack=False)) is not None:
+            taken.append(message)
+            h = message.headers or {}
+            if h.get("x-guichet-error-queue") == f"{namespace}.consulat":
+                found[str(h.get("dossier_id"))] = str(h.get("x-guichet-error-reason"))
+        for message in taken:
+            message.requeue()
+    return found
+
+
+def notices(amqp_url: str, namespace: str, party: str) -> dict[str, str]:
+    """The consulate's refusal notices in a party's refusal queue: the reason, by dossier (requeued)."""
+    found: dict[str, str] = {}
+    with Connection(amqp_url) as conn:
+        queue = Queue(f"{namespace}.{party}.refusals", durable=True, no_declare=True)(conn.channel())
+        taken = []
+        while (message := queue.get(no_ack=False)) is not None:
+            taken.append(message)
+            notice = json.loads(message.body)
+            if notice["refused_by"] == "consulat" and notice["recipient"] == party:
+                found[str(notice["dossier_id"])] = notice["reason"]
+        for message in taken:
+            message.requeue()
+    return found
+
+
+def transmission(dossier_id: str, trust: Trust | None):
+    """A transmission from the DT-OFII as the Python one builds it, signed with its key when given."""
+    d = Dossier.model_validate({**{k: v for k, v in dossier().items() if k not in ("id", "facts")}})
+    envelope = wrap(
+        TransmissionConsulat(dossier=d, family=d.family, stamp="guichet unique"),
+        dossier_id=dossier_id,
+        sender=Sender(agency="ofii", office="DT-OFII"),
+        sent_at=datetime.now(UTC),
+    )
+    return trust.sign(envelope) if trust is not None else envelope
+
+
+def send_envelope(amqp_url: str, namespace: str, data: dict) -> None:
+    headers = {"type": data["type"], "version": data["version"], "dossier_id": data["dossier_id"], "sender": "ofii"}
+    publish_raw(amqp_url, namespace, json.dumps(data), f"consulat.{data['type']}", headers)

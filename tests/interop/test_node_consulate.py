@@ -3,26 +3,31 @@ SMOE and the préfecture as Python service processes, the consulate as a Node.js
 from the published contract, on RabbitMQ. Every dossier that involves the consulate ends as it ends
 in an all-Python run of the same scenario (`guichet simulate`), unsigned and signed; a tampered, an
 unsigned and a schema-violating message are refused to the error queue and change nothing; a
-redelivered message is absorbed."""
+redelivered message is absorbed. Signed, the DT-OFII and the consulate each keep the other's
+signed receipts of what they sent, and a receipt of a message the consulate never sent, signed
+with the DT-OFII's own key, is refused (receipt_mismatch)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kombu import Connection, Exchange, Producer, Queue
 
-from guichet.envelope import Sender, wrap
 from guichet.key_directory import KeyDirectory
 from guichet.trust import Trust
-from schemas.dossier import Dossier
-from schemas.visa import TransmissionConsulat
 from tests.conftest import dossier, wait_until
-from tests.interop.node_consulate import node_process, receipts_exchanged
+from tests.interop.node_consulate import (
+    forged_receipt,
+    node_process,
+    notices,
+    receipts_exchanged,
+    refusals,
+    send_envelope,
+    transmission,
+)
 from tests.services import guichet, running_services
 
 pytestmark = pytest.mark.broker
@@ -142,70 +147,6 @@ def ofii_view(data: Path, dossier_id: str) -> dict | None:
     return view if view.get("outcome") not in (None, "en_cours") else None
 
 
-def publish_raw(amqp_url: str, namespace: str, body: str, routing_key: str, headers: dict) -> None:
-    with Connection(amqp_url) as conn:
-        producer = Producer(
-            conn.channel(), exchange=Exchange(f"{namespace}.flux", type="topic", durable=True), auto_declare=False
-        )
-        producer.publish(
-            body,
-            routing_key=routing_key,
-            headers=headers,
-            content_type="application/json",
-            content_encoding="utf-8",
-            delivery_mode=2,
-        )
-
-
-def refusals(amqp_url: str, namespace: str) -> dict[str, str]:
-    """What the consulate filed in the error queue: the reason, by dossier (read and requeued)."""
-    found: dict[str, str] = {}
-    with Connection(amqp_url) as conn:
-        queue = Queue(f"{namespace}.erreurs", durable=True, no_declare=True)(conn.channel())
-        taken = []
-        while (message := queue.get(no_ack=False)) is not None:
-            taken.append(message)
-            h = message.headers or {}
-            if h.get("x-guichet-error-queue") == f"{namespace}.consulat":
-                found[str(h.get("dossier_id"))] = str(h.get("x-guichet-error-reason"))
-        for message in taken:
-            message.requeue()
-    return found
-
-
-def notices(amqp_url: str, namespace: str, party: str) -> dict[str, str]:
-    """The consulate's refusal notices in a party's refusal queue: the reason, by dossier (requeued)."""
-    found: dict[str, str] = {}
-    with Connection(amqp_url) as conn:
-        queue = Queue(f"{namespace}.{party}.refusals", durable=True, no_declare=True)(conn.channel())
-        taken = []
-        while (message := queue.get(no_ack=False)) is not None:
-            taken.append(message)
-            notice = json.loads(message.body)
-            if notice["refused_by"] == "consulat" and notice["recipient"] == party:
-                found[str(notice["dossier_id"])] = notice["reason"]
-        for message in taken:
-            message.requeue()
-    return found
-
-
-def transmission(dossier_id: str, trust: Trust | None):
-    """A transmission from the DT-OFII as the Python one builds it, signed with its key when given."""
-    d = Dossier.model_validate({**{k: v for k, v in dossier().items() if k not in ("id", "facts")}})
-    envelope = wrap(
-        TransmissionConsulat(dossier=d, family=d.family, stamp="guichet unique"),
-        dossier_id=dossier_id,
-        sender=Sender(agency="ofii", office="DT-OFII"),
-        sent_at=datetime.now(UTC),
-    )
-    return trust.sign(envelope) if trust is not None else envelope
-
-
-def send_envelope(amqp_url: str, namespace: str, data: dict) -> None:
-    headers = {"type": data["type"], "version": data["version"], "dossier_id": data["dossier_id"], "sender": "ofii"}
-    publish_raw(amqp_url, namespace, json.dumps(data), f"consulat.{data['type']}", headers)
-
-
 def run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, signed: bool, crash: bool = False):
     python_signing: list[str] = []
     node_signing: list[str] = []
@@ -237,7 +178,8 @@ def run_and_compare(amqp_url, namespace, tmp_path, node_consulate, reference, si
                 send_envelope(amqp_url, namespace, tampered)
                 unsigned = json.loads(transmission("UNSIGNED", None).body())
                 send_envelope(amqp_url, namespace, unsigned)
-                bad |= {"TAMPERED": "bad_signature", "UNSIGNED": "unsigned"}
+                send_envelope(amqp_url, namespace, forged_receipt(trust, "FORGED-RECEIPT"))
+                bad |= {"TAMPERED": "bad_signature", "UNSIGNED": "unsigned", "FORGED-RECEIPT": "receipt_mismatch"}
             # The same message twice: the second delivery is absorbed.
             double = json.loads(transmission("DOUBLE", trust).body())
             send_envelope(amqp_url, namespace, double)
