@@ -74,7 +74,12 @@ def test_a_dossier_proof_verifies_offline_and_fails_on_one_changed_byte(amqp_url
     directory, keys = make_keys(tmp_path, (*AGENCIES, "employeur", "travailleur"))
     monkeypatch.setenv("GUICHET_KEY_DIRECTORY", str(directory))
     monkeypatch.setenv("GUICHET_KEYS_DIR", str(keys))
-    with running_services(amqp_url, namespace, tmp_path, 400_000) as bus:
+    copies: list[dict] = []  # the ministry's inbox, read once the services stopped, before the bus is deleted
+
+    def take_copies():
+        copies.extend(ministry_anchor_copies(amqp_url, namespace))
+
+    with running_services(amqp_url, namespace, tmp_path, 400_000, after_stop=take_copies) as bus:
         scenario = tmp_path / "s.json"
         scenario.write_text(json.dumps({"dossiers": [dossier(id=DOSSIER, facts={"prefecture_production_days": 1})]}))
         run("submit", str(scenario), *bus["bus"], *bus["clock"], check=True)
@@ -117,7 +122,6 @@ def test_a_dossier_proof_verifies_offline_and_fails_on_one_changed_byte(amqp_url
 
     # The ministry kept a copy of every agency's anchors: a journal rewritten, its register's own
     # anchors deleted with it, passes a check of the register alone and fails against the copies.
-    copies = ministry_anchor_copies(amqp_url, namespace)
     assert {c["agency"] for c in copies} == set(AGENCIES)
     kept_copies = tmp_path / "ministere-anchors.jsonl"
     kept_copies.write_text("".join(json.dumps(c) + "\n" for c in copies))
