@@ -24,6 +24,7 @@ from guichet.message import Message, MessageRegistry
 from guichet.outcome import Admitted, Outcome
 from guichet.receipt import Freshness, Gate, Opening, Refused
 from guichet.register import Register, Transaction
+from guichet.registers import erasure
 
 if TYPE_CHECKING:
     from guichet.trust import Trust
@@ -141,6 +142,10 @@ class Agency:
             now = self.clock.now()
             if not tx.claim_processed(envelope, now):
                 return self._seen_before(tx, envelope, now)
+            gone = erasure.refusal(tx, envelope.dossier_id)
+            if gone is not None:  # an erased dossier is not opened again (docs/retention.md)
+                receipt.file_verdict(tx, gone, envelope, now)
+                return Outcome("rejected", envelope, reason=gone.reason, error=gone.error)
             stored = tx.load_state(envelope.dossier_id, for_update=True)
             state = self.definition.state_model.model_validate_json(stored) if stored is not None else None
             refused = self._judged(tx, message, envelope, state, now)

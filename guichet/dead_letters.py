@@ -11,6 +11,7 @@ instead of redelivering it in a loop.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -25,6 +26,7 @@ from guichet.failures import (
     filing_id,
     without,
 )
+from guichet.registers.erasure import ERASED_REASON
 
 if TYPE_CHECKING:
     from guichet.admission import Admission
@@ -59,6 +61,13 @@ class DeadLetters:
     ) -> bool:
         """File a delivery this agency refused or could not handle; False when the broker did not take it."""
         now = self.agency.clock.now()
+        if outcome.reason == ERASED_REASON:
+            # Filed whole, it would put the erased dossier's personal data back on the broker: its ids only.
+            ids = {
+                "message_id": delivery_message_id(body, headers, message_id),
+                "dossier_id": envelope_field(body, outcome, "dossier_id"),
+            }
+            body = json.dumps({"erased": True, **ids}).encode()
         self.failures.append(
             {
                 "dossier_id": envelope_field(body, outcome, "dossier_id"),

@@ -72,6 +72,16 @@ def _journal_anchors(tx: Transaction, dialect: Dialect) -> None:
     )
 
 
+def _erasures(tx: Transaction, dialect: Dialect) -> None:
+    # Which dossiers had their personal data erased, when, why and on whose decision (RGPD art. 17,
+    # guichet/registers/erasure.py): what the register keeps of them holds no personal data, and a
+    # message arriving later for one of them is refused rather than opening it again.
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS erasures (dossier_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL, "
+        "kind TEXT NOT NULL, reason TEXT NOT NULL, decided_by TEXT NOT NULL, outcome TEXT)"
+    )
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         1,
@@ -80,6 +90,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(2, "the audit cursor: the last journal record copied to supervision", _audit_cursor),
     Step(3, "the journal's anchors: its head signed with the agency's key", _journal_anchors),
+    Step(4, "the erasures: the dossiers whose personal data was erased, when and why", _erasures),
 )
 CURRENT = STEPS[-1].version
 

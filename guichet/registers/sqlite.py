@@ -65,6 +65,16 @@ class SqliteRegister(Register):
             raise
         self._conn.execute("COMMIT")
 
+    def secure_delete(self, on: bool) -> None:
+        self._conn.execute(f"PRAGMA secure_delete={'ON' if on else 'OFF'}")
+
+    def compact(self, tables: tuple[str, ...]) -> None:
+        # Earlier versions of a row (each state update rewrote it) may lie in any page's free space:
+        # VACUUM rebuilds the file from the live rows alone; the checkpoint then empties the
+        # write-ahead log, whose frames hold whole pages as they were written.
+        self._conn.execute("VACUUM")
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def upgrade_command(self) -> str:
         return f"guichet register upgrade {self.agency} --data-dir {Path(sqlite_path(self.url)).parent}"
 

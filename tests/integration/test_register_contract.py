@@ -262,7 +262,25 @@ def test_a_register_at_version_2_gains_the_journal_anchors_on_open_and_reads_wit
         assert reader.schema_version() == 2 and verdict.intact and (verdict.records, verdict.anchors) == (1, 0)
     reg = Register(url, agency)
     try:
-        assert (reg.migration.found, reg.migration.version) == (2, 3)
+        assert (reg.migration.found, reg.migration.version) == (2, CURRENT)
         assert reg.read("SELECT seq, shipped_at FROM journal_anchors") == []
+    finally:
+        reg.close()
+
+
+def test_a_register_at_version_3_gains_the_erasures_on_open_and_a_reader_sees_none_before(place, monkeypatch):
+    """Step 4 (erasures, docs/retention.md) runs on open: it only adds a table."""
+    agency = "ofii" if place.kind == "sqlite" else place.schema
+    url = str(place.tmp_path / "ofii.sqlite3") if place.kind == "sqlite" else place.url
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "STEPS", migrations.STEPS[:3])
+        Register(url, agency).close()
+    data_dir, database_url = (place.tmp_path, None) if place.kind == "sqlite" else (None, place.url)
+    with RegisterReader(agency, data_dir, database_url) as reader:
+        assert reader.schema_version() == 3 and reader.erasures() == []
+    reg = Register(url, agency)
+    try:
+        assert reg.migration.found == 3 and reg.migration.version >= 4
+        assert reg.read("SELECT * FROM erasures") == []
     finally:
         reg.close()

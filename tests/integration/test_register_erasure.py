@@ -1,0 +1,112 @@
+"""Erasing a dossier from an agency's register (docs/retention.md; RGPD art. 17 and 5(1)(e)), on
+SQLite and PostgreSQL: nothing of the worker is left in any table (nor, on SQLite, in the file's
+bytes), the journal still verifies, an open dossier is refused without `force`, and a message
+arriving later for the erased dossier is refused instead of opening it again."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from guichet.registers.erasure import ERASED_REASON, Erasure, OpenDossier, erase, table_names
+from tests.conftest import dossier
+from tests.integration.test_agency_runtime import filing, ofii, register  # noqa: F401 (the fixture)
+
+SURNAME = "ZYGMUNTOWICZ"
+WORKER = {"surname": SURNAME, "given_names": "Wiesława"}
+NOW = datetime(2026, 2, 1, 9, tzinfo=UTC)
+
+
+def found_in_tables(reg, text: str) -> list[str]:
+    """Every table of the register whose rows, read as text, hold `text`."""
+    with reg.transaction() as tx:
+        return [t for t in sorted(table_names(tx)) if text in str(tx.rows(f"SELECT * FROM {t}"))]
+
+
+def found_in_files(tmp_path, text: str) -> list[str]:
+    """Every file of the SQLite register (the database, its write-ahead log) whose raw bytes hold `text`:
+    SQLite leaves deleted rows in free pages unless they are overwritten."""
+    return [p.name for p in tmp_path.glob("ofii.sqlite3*") if text.encode() in p.read_bytes()]
+
+
+def with_messages_of_its_own(register, env) -> None:
+    """What an agency holds of a dossier beside its state: a message sent (confirmed by the broker),
+    one not sent yet, a delayed retry; each carrying the worker's data as the filing does."""
+    sent, unsent = (env.model_copy(update={"message_id": uuid.uuid4()}) for _ in range(2))
+    with register.transaction() as tx:
+        tx.add_outbox(sent, NOW)
+        tx.add_outbox(unsent, NOW)
+        tx.execute("INSERT INTO delayed (routing_key, body, headers, due_at) VALUES (?, ?, '{}', ?)",
+                   "ofii.x", env.body().decode(), "2026-02-02")  # fmt: skip
+    register.mark_all_published(
+        [(register.read("SELECT * FROM outbox WHERE message_id = ?", str(sent.message_id))[0], sent)], NOW
+    )
+
+
+def decision(force_reason: str = "décision du délégué à la protection des données n° 17") -> Erasure:
+    return Erasure("D-1", "decision", force_reason, "dpo@ofii", NOW)
+
+
+def test_an_erased_dossier_leaves_no_trace_of_the_worker_and_its_journal_still_verifies(register, tmp_path):
+    agency = ofii(register)
+    env = filing(dossier(worker=WORKER))
+    assert agency.process(env.body()).status == "processed"
+    with_messages_of_its_own(register, env)
+    assert {"dossiers", "outbox", "delayed"} <= set(found_in_tables(register, SURNAME))
+    before = register.verify_journal()
+
+    # docs/retention.md, "A dossier still open": the filing opened the DT-OFII's tasks.
+    with pytest.raises(OpenDossier, match="still open"):
+        erase(register, [decision()])
+    assert "dossiers" in found_in_tables(register, SURNAME), "a refused erasure changes nothing"
+
+    unsent = register.read("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL")[0]["n"]
+    done = erase(register, [decision()], force=True)
+    assert (done["D-1"]["states"], done["D-1"]["outbox"], done["D-1"]["delayed"]) == (1, 1, 1)
+    assert done["D-1"]["withdrawn"] == unsent, "the message not sent yet and the tasks' reminders"
+    assert found_in_tables(register, SURNAME) == []
+    assert found_in_tables(register, "Wiesława") == []
+    if register.dialect.name == "sqlite":
+        assert found_in_files(tmp_path, SURNAME) == []
+
+    # The journal's records and hashes stay: the chain verifies, with as many records as before.
+    after = register.verify_journal()
+    assert after.intact and after.records == before.records and after.head == before.head
+    erasures = register.read("SELECT dossier_id, kind, reason, decided_by FROM erasures")
+    assert erasures == [
+        {"dossier_id": "D-1", "kind": "decision", "reason": decision().reason, "decided_by": "dpo@ofii"}
+    ]
+    assert register.read("SELECT COUNT(*) AS n FROM tasks WHERE closed_at IS NULL")[0]["n"] == 0
+
+
+def test_a_message_for_an_erased_dossier_is_refused_and_does_not_open_it_again(register, tmp_path):
+    agency = ofii(register)
+    assert agency.process(filing(dossier(worker=WORKER)).body()).status == "processed"
+    erase(register, [decision()], force=True)
+    records = register.verify_journal().records
+
+    outcome = agency.process(filing(dossier(worker=WORKER)).body())
+    assert (outcome.status, outcome.reason) == ("rejected", ERASED_REASON)
+    assert "was erased" in outcome.error
+    assert found_in_tables(register, SURNAME) == [], "the refused message left nothing personal"
+    assert register.state("D-1") is None
+    verdict = register.verify_journal()
+    assert verdict.intact and verdict.records == records + 1, "the refusal is journaled (ids and hashes only)"
+
+
+def test_erasing_twice_keeps_the_first_erasure_and_changes_nothing(register):
+    agency = ofii(register)
+    agency.process(filing(dossier(worker=WORKER)).body())
+    erase(register, [decision()], force=True)
+    again = erase(register, [Erasure("D-1", "retention", "period passed", "retention", NOW)], force=True)
+    assert again["D-1"]["states"] == 0
+    assert [r["kind"] for r in register.read("SELECT kind FROM erasures")] == ["decision"]
+
+
+def test_an_erasure_says_why_and_who():
+    with pytest.raises(ValueError, match="reason"):
+        Erasure("D-1", "decision", " ", "dpo", NOW)
+    with pytest.raises(ValueError, match="decided_by"):
+        Erasure("D-1", "decision", "why", "", NOW)
+    with pytest.raises(ValueError, match="kind"):
+        Erasure("D-1", "whim", "why", "dpo", NOW)
