@@ -1,4 +1,5 @@
-"""`guichet dossier show ID`: the dossier's timeline as the bus recorded it."""
+"""`guichet dossier show ID`: the dossier's timeline as the bus recorded it (`export` and `erase`:
+dossier_rights.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 
 from guichet.register import Register, from_text
 from guichet.timeutil import iso
+from guichet_cli.commands import dossier_rights
 from guichet_cli.commands.common import UsageError, add_data
 from guichet_cli.settings import add_directory, settings_from
 from schemas.base import AGENCIES
@@ -29,6 +31,7 @@ def add_command(sub) -> None:
     add_directory(show)
     show.add_argument("--json", action="store_true", help="the scenario contract's dossier object")
     show.set_defaults(func=run)
+    dossier_rights.add_commands(dsub)
 
 
 def _registers(args) -> dict[str, Register]:
