@@ -82,14 +82,14 @@ class Agency:
         with self.register.transaction() as tx:
             return self.apply(tx, read)
 
-    def _journal_refused_signature(self, envelope: Envelope, tx: Transaction | None) -> None:
+    def _journal_refused_signature(self, envelope: Envelope, tx: Transaction | None, body: bytes | str) -> None:
         """A refused signature stays in the evidence: a message under a withdrawn or a stranger's key
         is an incident an auditor must find in the register, not only in the logs."""
         if tx is not None:
-            receipt.journal_once(tx, receipt.SIGNATURE_REFUSED, envelope, self.clock.now())
+            receipt.journal_once(tx, receipt.SIGNATURE_REFUSED, envelope, self.clock.now(), body)
             return
         with self.register.transaction() as own:
-            receipt.journal_once(own, receipt.SIGNATURE_REFUSED, envelope, self.clock.now())
+            receipt.journal_once(own, receipt.SIGNATURE_REFUSED, envelope, self.clock.now(), body)
 
     @contextmanager
     def batch(self) -> Iterator[Batch]:
@@ -114,7 +114,7 @@ class Agency:
             try:
                 self.trust.verify(envelope, received=body)
             except PermanentError as exc:
-                self._journal_refused_signature(envelope, tx)
+                self._journal_refused_signature(envelope, tx, body)
                 return Outcome("rejected", envelope, reason=exc.reason, error=str(exc))
         handler = self.handlers.get(type(message))
         if handler is None:
@@ -124,7 +124,7 @@ class Agency:
                 reason="not_for_this_agency",
                 error=f"{self.name} has no handler for {envelope.type}",
             )
-        return Admitted(envelope, message, handler)
+        return Admitted(envelope, message, handler, body)
 
     def apply(self, tx: Transaction, admitted: Admitted) -> Outcome:
         """Run the handler and write its effects in `tx`: state, processed id, journal, outbox.
@@ -141,32 +141,37 @@ class Agency:
             log.debug("received", sender=envelope.sender.agency, payload=envelope.payload)
             now = self.clock.now()
             if not tx.claim_processed(envelope, now):
-                return self._seen_before(tx, envelope, now)
-            gone = erasure.refusal(tx, envelope.dossier_id)
-            if gone is not None:  # an erased dossier is not opened again (docs/retention.md)
-                receipt.file_verdict(tx, gone, envelope, now)
+                return self._seen_before(tx, envelope, now, admitted.received)
+            gone = erasure.refused_as_erased(tx, envelope, now)  # not opened again (docs/retention.md)
+            if gone is not None:
                 return Outcome("rejected", envelope, reason=gone.reason, error=gone.error)
             stored = tx.load_state(envelope.dossier_id, for_update=True)
             state = self.definition.state_model.model_validate_json(stored) if stored is not None else None
-            refused = self._judged(tx, message, envelope, state, now)
+            refused = self._judged(tx, message, envelope, state, now, admitted.received)
             if refused is not None:
                 return refused
             state, facts = self._admit(message, envelope, state, opened=stored is None)
             ctx = self._handle(tx, handler, message, envelope, state, facts, now)
-            self._record(tx, envelope, state, ctx, facts, now)
+            self._record(tx, envelope, state, ctx, facts, now, admitted.received)
             log.info("processed", sent=[o.message.TYPE for o in ctx.outgoing], tasks=[t.name for t in ctx.opened])
         return Outcome("processed", envelope)
 
-    def _seen_before(self, tx: Transaction, envelope: Envelope, now: datetime) -> Outcome:
+    def _seen_before(self, tx: Transaction, envelope: Envelope, now: datetime, received: bytes | str | None) -> Outcome:
         """A message id already processed: the same message again (absorbed), or another message
         under an id already used (refused, guichet/receipt.py)."""
-        refused = receipt.duplicate_id(tx, envelope, now)
+        refused = receipt.duplicate_id(tx, envelope, now, received)
         if refused is None:
             return Outcome("duplicate", envelope)
         return Outcome("rejected", envelope, reason=refused.reason, error=refused.error)
 
     def _judged(
-        self, tx: Transaction, message: Message, envelope: Envelope, state: Any, now: datetime
+        self,
+        tx: Transaction,
+        message: Message,
+        envelope: Envelope,
+        state: Any,
+        now: datetime,
+        received: bytes | str | None,
     ) -> Outcome | None:
         """What the receiver checks by itself before any handler runs (its clock, its state machine):
         the refusal or the absorbed resend, filed in the register; None when the message is let in."""
@@ -175,7 +180,7 @@ class Agency:
         )
         if verdict is None:
             return None
-        receipt.file_verdict(tx, verdict, envelope, now)
+        receipt.file_verdict(tx, verdict, envelope, now, received)
         if isinstance(verdict, Refused):
             return Outcome("rejected", envelope, reason=verdict.reason, error=verdict.error)
         return Outcome("duplicate", envelope, "same_content", verdict.what)
@@ -212,13 +217,21 @@ class Agency:
         return ctx
 
     def _record(
-        self, tx: Transaction, envelope: Envelope, state: Any, ctx: Context, facts: dict[str, Any] | None, now: datetime
+        self,
+        tx: Transaction,
+        envelope: Envelope,
+        state: Any,
+        ctx: Context,
+        facts: dict[str, Any] | None,
+        now: datetime,
+        received: bytes | str | None,
     ) -> None:
-        """The new state, the message in the journal (and how far the sender's clock strayed), and
-        what the handler did: all in `tx`, committed together."""
-        tx.save_state(envelope.dossier_id, state.model_dump_json(), now)
-        tx.journal("in", envelope, now)
-        receipt.note_skew(tx, self.freshness, envelope, now, receipt.clock_scale(self.clock))
+        """The new state, the message in the journal as it came with the state it left (and how far
+        the sender's clock strayed), and what the handler did: all in `tx`, committed together."""
+        state_json = state.model_dump_json()
+        tx.save_state(envelope.dossier_id, state_json, now)
+        tx.journal("in", envelope, now, received=received, state=state_json)
+        receipt.note_skew(tx, self.freshness, envelope, now, receipt.clock_scale(self.clock), received)
         self._write_effects(tx, envelope, state, ctx, facts)
 
     def _write_effects(

@@ -11,7 +11,6 @@ instead of redelivering it in a loop.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -26,7 +25,7 @@ from guichet.failures import (
     filing_id,
     without,
 )
-from guichet.registers.erasure import ERASED_REASON
+from guichet.registers.erasure import ERASED_REASON, withheld
 
 if TYPE_CHECKING:
     from guichet.admission import Admission
@@ -63,11 +62,8 @@ class DeadLetters:
         now = self.agency.clock.now()
         if outcome.reason == ERASED_REASON:
             # Filed whole, it would put the erased dossier's personal data back on the broker: its ids only.
-            ids = {
-                "message_id": delivery_message_id(body, headers, message_id),
-                "dossier_id": envelope_field(body, outcome, "dossier_id"),
-            }
-            body = json.dumps({"erased": True, **ids}).encode()
+            ids = (delivery_message_id(body, headers, message_id), envelope_field(body, outcome, "dossier_id"))
+            body = withheld(*ids).encode()
         self.failures.append(
             {
                 "dossier_id": envelope_field(body, outcome, "dossier_id"),

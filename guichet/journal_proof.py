@@ -5,6 +5,9 @@ that a journal of any size is checked in constant memory. Each record's link and
 (guichet/journal.py); at each anchor (guichet/journal_anchor.py), the record's hash must be the
 head the agency signed, and with a key directory the signature must be the agency's.
 
+Each record in the `rfc8785-2` form must find its message and state kept in journal_messages as
+its hashes say (or erased): a kept message altered is named like an altered record.
+
 Which record is named. A record whose own hash or link does not hold is named itself. A chain
 that holds but misses a signed head was rewritten (a record edited and every hash after it
 recomputed): the records after the last anchor that holds are the ones nothing proves any more,
@@ -50,7 +53,8 @@ def verify_register(
     anchors = _batches(
         rows, f"SELECT {', '.join(ANCHOR_FIELDS)} FROM journal_anchors WHERE seq > ? ORDER BY seq LIMIT ?"
     )
-    return verify(records, anchors, head, agency, directory, progress)
+    kept = _batches(rows, "SELECT seq, body, state, erased_at FROM journal_messages WHERE seq > ? ORDER BY seq LIMIT ?")
+    return verify(records, anchors, head, agency, directory, progress, kept)
 
 
 def verify(
@@ -60,8 +64,12 @@ def verify(
     agency: str,
     directory: KeyDirectory | None = None,
     progress: Progress | None = None,
+    kept: Iterator[dict[str, Any]] | None = None,
 ) -> chain.Verdict:
+    """`kept`: the rows of journal_messages in `seq` order, each checked against its record's hashes."""
     walk, pending, held, anchored = chain.Walk(), next(anchors, None), 0, 0
+    kept_rows = kept if kept is not None else iter(())
+    kept_row = next(kept_rows, None)
     total = int(head["records"]) if head else 0
 
     def verdict(base: chain.Verdict, broken: int | None = None, problem: str | None = None) -> chain.Verdict:
@@ -73,6 +81,11 @@ def verify(
     for row in records:
         if (broken := walk.step(row)) is not None:
             return verdict(broken)
+        while kept_row is not None and kept_row["seq"] < row["seq"]:
+            kept_row = next(kept_rows, None)
+        here = kept_row if kept_row is not None and kept_row["seq"] == row["seq"] else None
+        if (problem := chain.kept_problem(row, here)) is not None:
+            return verdict(walk.end(None), row["seq"], problem)
         if progress is not None and walk.count % PROGRESS_RECORDS == 0:
             progress(walk.count, total)
         if pending is None or pending["seq"] != row["seq"]:

@@ -18,6 +18,8 @@ class Admitted:
     envelope: Envelope
     message: Message
     handler: Handler
+    # The delivery's bytes as they came: what the journal keeps of the message (guichet/journal.py).
+    received: bytes | str | None = None
 
 
 @dataclass

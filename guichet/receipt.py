@@ -152,14 +152,18 @@ def _span(delta: timedelta) -> str:
     return f"{seconds:.0f} s"
 
 
-def journal_once(tx: Transaction, direction: str, envelope: Envelope, now: datetime) -> None:
+def journal_once(
+    tx: Transaction, direction: str, envelope: Envelope, now: datetime, received: bytes | str | None = None
+) -> None:
     """One record per message and outcome: a refused message handled again alone after its batch,
-    or delivered again, is not journaled twice."""
+    or delivered again, is not journaled twice. `received`: the delivery's bytes, kept with the record."""
     if not tx.journaled(str(envelope.message_id), direction, body_hash(envelope.body())):
-        tx.journal(direction, envelope, now)
+        tx.journal(direction, envelope, now, received=received)
 
 
-def duplicate_id(tx: Transaction, envelope: Envelope, now: datetime) -> Refused | None:
+def duplicate_id(
+    tx: Transaction, envelope: Envelope, now: datetime, received: bytes | str | None = None
+) -> Refused | None:
     """A message id seen before: the same message again changes nothing (None); another content under
     the same id (a sender's bug, or a forgery) is not processed either, but it is not dropped without a
     trace: the journal records it, a warning says so, and it goes to the error queue."""
@@ -168,7 +172,7 @@ def duplicate_id(tx: Transaction, envelope: Envelope, now: datetime) -> Refused 
     if first is None or first == incoming:
         log.info("duplicate skipped")
         return None
-    journal_once(tx, REUSED_ID, envelope, now)
+    journal_once(tx, REUSED_ID, envelope, now, received)
     log.warning("message id reused with another content, not processed", first_body_hash=first, body_hash=incoming)
     return Refused(
         "message_id_reused",
@@ -177,16 +181,18 @@ def duplicate_id(tx: Transaction, envelope: Envelope, now: datetime) -> Refused 
     )
 
 
-def file_verdict(tx: Transaction, verdict: Refused | Absorbed, envelope: Envelope, now: datetime) -> None:
+def file_verdict(
+    tx: Transaction, verdict: Refused | Absorbed, envelope: Envelope, now: datetime, received: bytes | str | None = None
+) -> None:
     """What a message not let in leaves behind: one journal record. A refused one's id is not kept
     as processed, so that a replay once the dossier is where the message belongs finds it new; an
     absorbed one's is (it was handled: a redelivery is an ordinary duplicate)."""
     if isinstance(verdict, Refused):
         tx.unclaim_processed(envelope)
-        journal_once(tx, REFUSED, envelope, now)
+        journal_once(tx, REFUSED, envelope, now, received)
         log.warning("message refused", reason=verdict.reason, error=verdict.error)
     else:
-        journal_once(tx, ABSORBED, envelope, now)
+        journal_once(tx, ABSORBED, envelope, now, received)
         log.info("resend absorbed", what=verdict.what)
 
 
@@ -204,11 +210,18 @@ def judge(
     return freshness.judge(envelope, now, scale) or gate.judge(message, envelope, state)
 
 
-def note_skew(tx: Transaction, freshness: Freshness, envelope: Envelope, now: datetime, scale: float) -> None:
+def note_skew(
+    tx: Transaction,
+    freshness: Freshness,
+    envelope: Envelope,
+    now: datetime,
+    scale: float,
+    received: bytes | str | None = None,
+) -> None:
     """A message processed and dated at its receipt, whose sender dated it far from then: a record of
     its own beside the ordinary one, both carrying the sender's date and the time of receipt."""
     if freshness.skewed(envelope, now, scale):
-        tx.journal(CLOCK_SKEW, envelope, now)
+        tx.journal(CLOCK_SKEW, envelope, now, received=received)
         log.warning(
             "sender's date far from the time of receipt",
             sent_at=envelope.sent_at.isoformat(),

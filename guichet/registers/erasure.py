@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from guichet.receipt import Refused
+from guichet.envelope import Envelope
+from guichet.receipt import Refused, file_verdict
 from guichet.registers.instants import utc_text
 from guichet.registers.transaction import Transaction
 
@@ -86,6 +87,21 @@ def refusal(tx: Transaction, dossier_id: str) -> Refused | None:
         f"dossier {dossier_id} was erased on {gone['erased_at']} ({gone['kind']}): this agency holds no "
         "personal data of it any more and takes no message for it",
     )
+
+
+def withheld(message_id: str | None, dossier_id: str | None) -> str:
+    """What stands for a message refused because its dossier was erased, where the message itself
+    would be kept (the journal's kept message, the error queue's filing): its ids, no payload."""
+    return json.dumps({"erased": True, "message_id": message_id, "dossier_id": dossier_id})
+
+
+def refused_as_erased(tx: Transaction, envelope: Envelope, now: datetime) -> Refused | None:
+    """A message for an erased dossier: refused and journaled with `withheld(...)` as its kept
+    message, in `tx`; None for any other dossier."""
+    gone = refusal(tx, envelope.dossier_id)
+    if gone is not None:
+        file_verdict(tx, gone, envelope, now, withheld(str(envelope.message_id), envelope.dossier_id))
+    return gone
 
 
 def still_open(tx: Transaction, dossier_id: str) -> list[str]:

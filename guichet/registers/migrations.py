@@ -72,6 +72,18 @@ def _journal_anchors(tx: Transaction, dialect: Dialect) -> None:
     )
 
 
+def _kept_messages(tx: Transaction, dialect: Dialect) -> None:
+    # What each journal record proves besides its metadata (guichet/journal.py, form rfc8785-2): the
+    # hashes in the record, the message's bytes and the state it left beside it, erasable apart.
+    for column in chain.KEPT_FIELDS:
+        if column not in _columns(tx, "journal"):
+            tx.execute(f"ALTER TABLE journal ADD COLUMN {column} TEXT")
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS journal_messages (seq BIGINT PRIMARY KEY, body TEXT, state TEXT, "
+        "erased_at TEXT, erasure_reason TEXT)"
+    )
+
+
 def _erasures(tx: Transaction, dialect: Dialect) -> None:
     # Which dossiers had their personal data erased, when, why and on whose decision (RGPD art. 17,
     # guichet/registers/erasure.py): what the register keeps of them holds no personal data, and a
@@ -90,7 +102,8 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(2, "the audit cursor: the last journal record copied to supervision", _audit_cursor),
     Step(3, "the journal's anchors: its head signed with the agency's key", _journal_anchors),
-    Step(4, "the erasures: the dossiers whose personal data was erased, when and why", _erasures),
+    Step(4, "the journal keeps each message as received or sent and the state it left", _kept_messages),
+    Step(5, "the erasures: the dossiers whose personal data was erased, when and why", _erasures),
 )
 CURRENT = STEPS[-1].version
 

@@ -145,9 +145,20 @@ class Transaction:
         if len(self._written) > WRITTEN_KEPT:
             self._written.popitem(last=False)
 
-    def journal(self, direction: str, envelope: Envelope, now: datetime, body: bytes | None = None) -> None:
+    def journal(
+        self,
+        direction: str,
+        envelope: Envelope,
+        now: datetime,
+        body: bytes | None = None,
+        received: bytes | str | None = None,
+        state: str | None = None,
+    ) -> None:
         """Append to the hash chain; the head moves in the same transaction. `body`: the envelope's
-        JSON when the caller holds it already (an outbox row's), rather than written again."""
+        JSON when the caller holds it already (an outbox row's, the bytes published), rather than
+        written again; `received`: the bytes as they were delivered, when they came from another
+        party; `state`: the dossier's state JSON this message left. The message's bytes and the
+        state are kept beside the record (journal_messages), proven by its hash (guichet/journal.py)."""
         if self._head is None:
             # Locked (PostgreSQL's row lock; SQLite's BEGIN IMMEDIATE already holds the file): two
             # processes of one agency append to one chain, one after the other.
@@ -156,6 +167,9 @@ class Transaction:
                 self.execute("INSERT INTO journal_head (id, records, hash) VALUES (1, 0, ?)", chain.GENESIS)
             self._head = self._head_written = (head[0]["records"], head[0]["hash"]) if head else (0, chain.GENESIS)
         records, previous = self._head
+        content = body if body is not None else envelope.body()
+        message = received if received is not None else content
+        kept = message.decode() if isinstance(message, bytes) else message
         record: dict[str, Any] = {
             "seq": records + 1,
             "direction": direction,
@@ -167,14 +181,17 @@ class Transaction:
             "sent_at": utc_text(envelope.sent_at),
             "deadline": utc_text(envelope.deadline) if envelope.deadline else None,
             "recorded_at": utc_text(now),
-            "body_hash": chain.body_hash(body if body is not None else envelope.body()),
+            "body_hash": chain.body_hash(content),
             "prev_hash": previous,
+            "message_hash": chain.text_hash(kept),
+            "state_hash": chain.text_hash(state),
             chain.FORM: chain.CURRENT_FORM,
         }
         record["hash"] = chain.record_hash(record)
         self.execute(
             f"INSERT INTO journal ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})", *record.values()
         )
+        self.execute("INSERT INTO journal_messages (seq, body, state) VALUES (?, ?, ?)", record["seq"], kept, state)
         self._head = (record["seq"], record["hash"])  # written to journal_head by finish(), before the commit
 
     def open_task(self, dossier_id: str, task: str, opened_at: datetime, deadline: datetime | None) -> None:

@@ -118,14 +118,15 @@ def test_rfc8785_journal_keeps_legacy_records_and_hashes_new_ones_in_jcs(upgrade
     assert verdict.intact and verdict.records == 5
     with register.transaction() as tx:
         rows = tx.rows("SELECT * FROM journal ORDER BY seq")
-    assert [r["canonical"] for r in rows] == [None, None, None, "rfc8785", "rfc8785"]
+    assert [r["canonical"] for r in rows] == [None, None, None, "rfc8785-2", "rfc8785-2"]
     # The documented form, rebuilt by hand as a verifier in another language would.
     fourth = rows[3]
     expected = (
-        f'{{"body_hash":"{fourth["body_hash"]}","canonical":"rfc8785","deadline":null,"direction":"in",'
-        f'"dossier_id":"D-ELOISE","message_id":"{fourth["message_id"]}","prev_hash":"{rows[2]["hash"]}",'
-        f'"recipient":"ofii","recorded_at":"{fourth["recorded_at"]}","sender":"prefecture",'
-        f'"sent_at":"{fourth["sent_at"]}","seq":4,"type":"prefecture.recepisse"}}'
+        f'{{"body_hash":"{fourth["body_hash"]}","canonical":"rfc8785-2","deadline":null,"direction":"in",'
+        f'"dossier_id":"D-ELOISE","message_hash":"{fourth["message_hash"]}","message_id":"{fourth["message_id"]}",'
+        f'"prev_hash":"{rows[2]["hash"]}","recipient":"ofii","recorded_at":"{fourth["recorded_at"]}",'
+        f'"sender":"prefecture","sent_at":"{fourth["sent_at"]}","seq":4,"state_hash":null,'
+        f'"type":"prefecture.recepisse"}}'
     )
     assert fourth["hash"] == hashlib.sha256(expected.encode()).hexdigest()
     assert fourth["prev_hash"] == rows[2]["hash"]
@@ -143,7 +144,10 @@ def test_rfc8785_journal_catches_a_record_whose_form_was_switched(upgraded):
     register = upgraded
     edit(register, "UPDATE journal SET canonical = NULL WHERE seq = 5")  # pass an RFC 8785 record off as legacy
     assert register.verify_journal().broken_seq == 5
-    edit(register, "UPDATE journal SET canonical = 'rfc8785' WHERE seq = 5")
+    edit(register, "UPDATE journal SET canonical = 'rfc8785' WHERE seq = 5")  # or as the form without kept hashes
+    verdict = register.verify_journal()
+    assert verdict.broken_seq == 5 and "after records in a later one" in verdict.problem
+    edit(register, "UPDATE journal SET canonical = 'rfc8785-2' WHERE seq = 5")
     assert register.verify_journal().intact
     edit(register, "UPDATE journal SET canonical = 'rfc8785' WHERE seq = 2")  # or a legacy record as RFC 8785
     verdict = register.verify_journal()

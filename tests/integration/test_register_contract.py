@@ -10,10 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 import pytest
 
+from guichet import journal as chain
 from guichet.envelope import Sender, wrap
 from guichet.register import Register, RegisterVersionError
 from guichet.register_reader import RegisterReader
 from guichet.registers import migrations
+from guichet.registers.instants import utc_text
 from guichet.registers.migrations import CURRENT, LEGACY, Step
 from schemas.titre import Recepisse
 
@@ -246,15 +248,44 @@ def test_a_step_not_run_on_open_refuses_the_register_until_the_upgrade_command(p
     place.open().close()  # upgraded: it opens again
 
 
-def test_a_register_at_version_2_gains_the_journal_anchors_on_open_and_reads_without_them(place, monkeypatch):
-    """Step 3 (journal_anchors) runs on open; until then a reader verifies the journal as one with no anchor."""
+def journal_in_the_rfc8785_form(tx, envelope, now):
+    """A record as versions before step 4 wrote it: no kept message, the form without kept hashes."""
+    head = tx.rows("SELECT records, hash FROM journal_head WHERE id = 1")
+    records, previous = (head[0]["records"], head[0]["hash"]) if head else (0, chain.GENESIS)
+    if not head:
+        tx.execute("INSERT INTO journal_head (id, records, hash) VALUES (1, 0, ?)", chain.GENESIS)
+    record = {
+        "seq": records + 1,
+        "direction": "out",
+        "message_id": str(envelope.message_id),
+        "dossier_id": envelope.dossier_id,
+        "type": envelope.type,
+        "sender": envelope.sender.agency,
+        "recipient": envelope.recipient,
+        "sent_at": utc_text(envelope.sent_at),
+        "deadline": None,
+        "recorded_at": utc_text(now),
+        "body_hash": chain.body_hash(envelope.body()),
+        "prev_hash": previous,
+        "canonical": "rfc8785",
+    }
+    record["hash"] = chain.record_hash(record)
+    tx.execute(f"INSERT INTO journal ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})", *record.values())
+    tx.execute("UPDATE journal_head SET records = ?, hash = ? WHERE id = 1", record["seq"], record["hash"])
+
+
+def test_a_register_at_version_2_gains_the_anchors_and_the_kept_messages_on_open_and_reads_without_them(
+    place, monkeypatch
+):
+    """Steps 3 (journal_anchors) and 4 (journal_messages) run on open; until then a reader verifies the
+    journal as one with no anchor and no kept message; records written before stay in their form."""
     agency = "ofii" if place.kind == "sqlite" else place.schema
     url = str(place.tmp_path / "ofii.sqlite3") if place.kind == "sqlite" else place.url
     with monkeypatch.context() as older:
         older.setattr(migrations, "STEPS", migrations.STEPS[:2])
         reg = Register(url, agency)
         with reg.transaction() as tx:
-            tx.journal("out", recepisse(), NOW)
+            journal_in_the_rfc8785_form(tx, recepisse(), NOW)
         reg.close()
     data_dir, database_url = (place.tmp_path, None) if place.kind == "sqlite" else (None, place.url)
     with RegisterReader(agency, data_dir, database_url) as reader:
@@ -264,23 +295,31 @@ def test_a_register_at_version_2_gains_the_journal_anchors_on_open_and_reads_wit
     try:
         assert (reg.migration.found, reg.migration.version) == (2, CURRENT)
         assert reg.read("SELECT seq, shipped_at FROM journal_anchors") == []
+        with reg.transaction() as tx:
+            tx.journal("out", recepisse(2), NOW)
+        assert [r["canonical"] for r in reg.read("SELECT canonical FROM journal ORDER BY seq")] == [
+            "rfc8785",
+            "rfc8785-2",
+        ]
+        assert [r["seq"] for r in reg.read("SELECT seq FROM journal_messages")] == [2]
+        assert reg.verify_journal().intact
     finally:
         reg.close()
 
 
-def test_a_register_at_version_3_gains_the_erasures_on_open_and_a_reader_sees_none_before(place, monkeypatch):
-    """Step 4 (erasures, docs/retention.md) runs on open: it only adds a table."""
+def test_a_register_at_version_4_gains_the_erasures_on_open_and_a_reader_sees_none_before(place, monkeypatch):
+    """Step 5 (erasures, docs/retention.md) runs on open: it only adds a table."""
     agency = "ofii" if place.kind == "sqlite" else place.schema
     url = str(place.tmp_path / "ofii.sqlite3") if place.kind == "sqlite" else place.url
     with monkeypatch.context() as older:
-        older.setattr(migrations, "STEPS", migrations.STEPS[:3])
+        older.setattr(migrations, "STEPS", migrations.STEPS[:4])
         Register(url, agency).close()
     data_dir, database_url = (place.tmp_path, None) if place.kind == "sqlite" else (None, place.url)
     with RegisterReader(agency, data_dir, database_url) as reader:
-        assert reader.schema_version() == 3 and reader.erasures() == []
+        assert reader.schema_version() == 4 and reader.erasures() == []
     reg = Register(url, agency)
     try:
-        assert reg.migration.found == 3 and reg.migration.version >= 4
+        assert reg.migration.found == 4 and reg.migration.version == CURRENT
         assert reg.read("SELECT * FROM erasures") == []
     finally:
         reg.close()

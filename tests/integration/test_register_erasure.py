@@ -3,6 +3,7 @@ SQLite and PostgreSQL: nothing of the worker is left in any table (nor, on SQLit
 bytes), the journal still verifies, an open dossier is refused without `force`, and a message
 arriving later for the erased dossier is refused instead of opening it again."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -72,6 +73,9 @@ def test_an_erased_dossier_leaves_no_trace_of_the_worker_and_its_journal_still_v
     # The journal's records and hashes stay: the chain verifies, with as many records as before.
     after = register.verify_journal()
     assert after.intact and after.records == before.records and after.head == before.head
+    kept = register.read("SELECT m.body, m.state, m.erased_at, m.erasure_reason FROM journal_messages m")
+    assert kept and all(k["body"] is None and k["state"] is None and k["erased_at"] for k in kept)
+    assert {k["erasure_reason"] for k in kept} == {decision().reason}
     erasures = register.read("SELECT dossier_id, kind, reason, decided_by FROM erasures")
     assert erasures == [
         {"dossier_id": "D-1", "kind": "decision", "reason": decision().reason, "decided_by": "dpo@ofii"}
@@ -85,13 +89,17 @@ def test_a_message_for_an_erased_dossier_is_refused_and_does_not_open_it_again(r
     erase(register, [decision()], force=True)
     records = register.verify_journal().records
 
-    outcome = agency.process(filing(dossier(worker=WORKER)).body())
+    later = filing(dossier(worker=WORKER))
+    last_id = str(later.message_id)
+    outcome = agency.process(later.body())
     assert (outcome.status, outcome.reason) == ("rejected", ERASED_REASON)
     assert "was erased" in outcome.error
     assert found_in_tables(register, SURNAME) == [], "the refused message left nothing personal"
     assert register.state("D-1") is None
     verdict = register.verify_journal()
-    assert verdict.intact and verdict.records == records + 1, "the refusal is journaled (ids and hashes only)"
+    assert verdict.intact and verdict.records == records + 1, "the refusal is journaled"
+    last = register.read("SELECT body FROM journal_messages ORDER BY seq DESC LIMIT 1")[0]["body"]
+    assert json.loads(last) == {"erased": True, "message_id": last_id, "dossier_id": "D-1"}, "kept: its ids alone"
 
 
 def test_erasing_twice_keeps_the_first_erasure_and_changes_nothing(register):
