@@ -62,11 +62,21 @@ class Report:
 
 
 def _open_anywhere(registers: dict[str, Register], dossier_id: str) -> list[str]:
-    found = []
-    for agency, register in registers.items():
-        with register.transaction() as tx:
-            found += [f"{agency}: {what}" for what in register_erasure.still_open(tx, dossier_id)]
-    return found
+    """What the dossier awaits, agency by agency; read without a transaction (no write lock)."""
+    return [
+        f"{agency}: {what}"
+        for agency, register in registers.items()
+        for what in register_erasure.still_open(register.read, dossier_id)
+    ]
+
+
+def held_by(registers: dict[str, Register], dossier_id: str) -> list[str]:
+    """The agencies whose register knows the dossier at all: a state, a journal record, an erasure."""
+    known = (
+        "SELECT 1 AS x FROM dossiers WHERE dossier_id = ? UNION ALL SELECT 1 FROM journal WHERE dossier_id = ? "
+        "UNION ALL SELECT 1 FROM erasures WHERE dossier_id = ?"
+    )
+    return [a for a, reg in registers.items() if reg.read(known, dossier_id, dossier_id, dossier_id)]
 
 
 def due(registers: dict[str, Register], periods: Periods, now: datetime) -> dict[str, str]:

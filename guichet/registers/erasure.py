@@ -27,7 +27,7 @@ log; on PostgreSQL by VACUUM of the tables changed (their dead row versions remo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 ERASED_REASON = "dossier_erased"
 KINDS = ("retention", "decision")
+Rows = Callable[..., list[dict[str, Any]]]
 # Tables an erasure rewrites or deletes from: the ones VACUUM goes over afterwards.
 CHANGED = ("dossiers", "outbox", "delayed", "reminders", "journal_messages")
 
@@ -104,11 +105,12 @@ def refused_as_erased(tx: Transaction, envelope: Envelope, now: datetime) -> Ref
     return gone
 
 
-def still_open(tx: Transaction, dossier_id: str) -> list[str]:
-    """What the dossier still awaits here: its open tasks and its messages not sent yet."""
+def still_open(rows: Rows, dossier_id: str) -> list[str]:
+    """What the dossier still awaits here: its open tasks and its messages not sent yet. `rows`: a
+    query's rows, in a transaction (`tx.rows`) or a read of its own (`Register.read`)."""
     open_tasks = "SELECT task FROM tasks WHERE dossier_id = ? AND closed_at IS NULL ORDER BY task"
-    tasks = [r["task"] for r in tx.rows(open_tasks, dossier_id)]
-    unsent = tx.rows("SELECT COUNT(*) AS n FROM outbox WHERE dossier_id = ? AND published_at IS NULL", dossier_id)
+    tasks = [r["task"] for r in rows(open_tasks, dossier_id)]
+    unsent = rows("SELECT COUNT(*) AS n FROM outbox WHERE dossier_id = ? AND published_at IS NULL", dossier_id)
     n = int(unsent[0]["n"])
     return [f"task {t}" for t in tasks] + ([f"{n} message(s) not sent yet"] if n else [])
 
@@ -117,7 +119,7 @@ def erase_in(tx: Transaction, erasure: Erasure, force: bool = False) -> dict[str
     """Erase one dossier in `tx`; how many rows of each kind changed. Refused (OpenDossier) for a
     dossier that awaits something, unless `force`."""
     dossier_id, now = erasure.dossier_id, utc_text(erasure.at)
-    waiting = still_open(tx, dossier_id)
+    waiting = still_open(tx.rows, dossier_id)
     if waiting and not force:
         raise OpenDossier(
             f"dossier {dossier_id} is still open at this agency ({', '.join(waiting)}): erasing it would "

@@ -13,7 +13,7 @@ from guichet.registers.erasure import OpenDossier
 from guichet_cli.commands.common import UsageError, add_data, registers_named
 from guichet_cli.commands.privacy_places import add_decided_by, add_places, add_store, decided_by, instant, opened
 from guichet_operations.dossier_export import export
-from guichet_operations.erasure_run import erase_everywhere
+from guichet_operations.erasure_run import erase_everywhere, held_by
 
 
 def add_commands(dsub) -> None:
@@ -90,6 +90,11 @@ def run_erase(args: argparse.Namespace) -> int:
         raise UsageError("--reason: say why the dossier is erased (the decision's reference)")
     who, now = decided_by(args), instant(None, "now")
     with opened(args) as places:
+        if not held_by(places.registers, args.id):
+            # An id mistyped would be recorded as erased, and refuse a dossier of that id for ever.
+            raise UsageError(
+                f"dossier {args.id!r} is in none of the registers ({', '.join(places.registers)}): check the id"
+            )
         try:
             report = erase_everywhere(places, {args.id: args.reason.strip()}, "decision", who, now, args.force)
         except OpenDossier as exc:

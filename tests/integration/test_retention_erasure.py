@@ -252,3 +252,13 @@ def test_a_periods_file_with_an_unknown_period_is_refused_naming_it(tmp_path):
     periods.write_text(json.dumps({"closed_days": 0}))
     refused = guichet("retention", "run", "--periods", str(periods), "--data-dir", str(tmp_path), check=False)
     assert refused.returncode == 2 and "closed_days" in refused.stderr
+
+
+def test_an_erasure_of_an_id_no_register_knows_is_refused_and_records_nothing(data_dir):
+    """A mistyped id recorded as erased would refuse any later dossier of that id (docs/retention.md)."""
+    refused = guichet(
+        "dossier", "erase", "RGPD-9", "--reason", "demande n° 17", "--data-dir", str(data_dir), check=False
+    )
+    assert refused.returncode == 2 and "in none of the registers" in refused.stderr
+    export = json.loads(guichet("dossier", "export", "RGPD-1", "--data-dir", str(data_dir)).stdout)
+    assert export["registers"]["ofii"]["erasure"] is None
