@@ -118,3 +118,24 @@ def test_an_erasure_says_why_and_who():
         Erasure("D-1", "decision", "why", "", NOW)
     with pytest.raises(ValueError, match="kind"):
         Erasure("D-1", "whim", "why", "dpo", NOW)
+
+
+def test_an_erasure_while_the_agencys_service_holds_the_register_open_leaves_its_files_clean(tmp_path):
+    """The services may run meanwhile (docs/retention.md): a second connection, as the agency's
+    service keeps, does not keep the erased pages in the write-ahead log."""
+    from guichet.register import Register
+
+    service = Register(str(tmp_path / "ofii.sqlite3"), "ofii")
+    tool = Register(str(tmp_path / "ofii.sqlite3"), "ofii")
+    try:
+        agency = ofii(service)
+        assert agency.process(filing(dossier(worker=WORKER)).body()).status == "processed"
+        assert found_in_files(tmp_path, SURNAME)
+        erase(tool, [decision()], force=True)
+        assert found_in_files(tmp_path, SURNAME) == []
+        later = agency.process(filing(dossier(worker=WORKER)).body())
+        assert later.reason == ERASED_REASON, "the service sees the erasure at once"
+        assert found_in_files(tmp_path, SURNAME) == []
+    finally:
+        tool.close()
+        service.close()
