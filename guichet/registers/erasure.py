@@ -133,7 +133,8 @@ def erase_in(tx: Transaction, erasure: Erasure, force: bool = False) -> dict[str
         tx.execute("DELETE FROM reminders WHERE message_id = ?", message_id)
         tx.execute("DELETE FROM outbox WHERE message_id = ? AND published_at IS NULL", message_id)
     counts["withdrawn"] = len(unsent)
-    sent = tx.rows("SELECT id, body FROM outbox WHERE dossier_id = ? AND body <> ''", dossier_id)
+    rows = tx.rows("SELECT id, body FROM outbox WHERE dossier_id = ?", dossier_id)
+    sent = [r for r in rows if not r["body"].startswith(STUB_START)]  # not those an earlier erasure left
     for row in sent:
         tx.execute("UPDATE outbox SET body = ?, headers = '{}' WHERE id = ?", _stub(row["body"]), row["id"])
     counts["outbox"] = len(sent)
@@ -156,6 +157,9 @@ def erase_in(tx: Transaction, erasure: Erasure, force: bool = False) -> dict[str
 
 
 _UNSENT = "SELECT message_id FROM outbox WHERE dossier_id = ? AND published_at IS NULL"
+
+
+STUB_START = '{"erased": true'
 
 
 def _stub(body: str) -> str:

@@ -104,10 +104,12 @@ def test_a_message_for_an_erased_dossier_is_refused_and_does_not_open_it_again(r
 
 def test_erasing_twice_keeps_the_first_erasure_and_changes_nothing(register):
     agency = ofii(register)
-    agency.process(filing(dossier(worker=WORKER)).body())
-    erase(register, [decision()], force=True)
+    env = filing(dossier(worker=WORKER))
+    agency.process(env.body())
+    with_messages_of_its_own(register, env)
+    assert erase(register, [decision()], force=True)["D-1"]["outbox"] == 1
     again = erase(register, [Erasure("D-1", "retention", "period passed", "retention", NOW)], force=True)
-    assert again["D-1"]["states"] == 0
+    assert (again["D-1"]["states"], again["D-1"]["outbox"], again["D-1"]["withdrawn"]) == (0, 0, 0)
     assert [r["kind"] for r in register.read("SELECT kind FROM erasures")] == ["decision"]
 
 
