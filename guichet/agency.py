@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from guichet import delivery_receipts as receipts
 from guichet import receipt, tracing
 from guichet.agency_definition import Actors, AgencyDefinition, Handler, LateAlert, Reminders
 from guichet.batch import Batch
@@ -69,7 +70,10 @@ class Agency:
         # With a key directory, every envelope is signed on its way out and checked on its way in.
         self.trust = trust
         self.handlers = definition.handlers
-        self.messages = definition.messages if definition.messages is not None else MessageRegistry(self.handlers)
+        messages = definition.messages if definition.messages is not None else MessageRegistry(self.handlers)
+        # Signed receipts (guichet/delivery_receipts.py) need keys: without them none is sent or taken.
+        self.receipts_with = definition.receipts_with if trust is not None else frozenset()
+        self.messages = receipts.with_receipts(messages, self.name, self.receipts_with)
 
     def process(
         self, body: bytes | str, headers: dict[str, Any] | None = None, content_type: str | None = "application/json"
@@ -116,6 +120,8 @@ class Agency:
             except PermanentError as exc:
                 self._journal_refused_signature(envelope, tx, body)
                 return Outcome("rejected", envelope, reason=exc.reason, error=str(exc))
+        if isinstance(message, receipts.AccuseReception):
+            return Admitted(envelope, message, _keeps_receipts, body)
         handler = self.handlers.get(type(message))
         if handler is None:
             return Outcome(
@@ -134,6 +140,8 @@ class Agency:
         and reads the first one's state; and if both took the same message, the second one's insert
         of its processed id waits for the first one's commit and finds it there: a duplicate."""
         envelope, message, handler = admitted.envelope, admitted.message, admitted.handler
+        if isinstance(message, receipts.AccuseReception):
+            return receipts.keep(tx, self.name, envelope, message, admitted.received, self.clock.now())
         bound = structlog.contextvars.bound_contextvars(
             agency=self.name, message_id=str(envelope.message_id), type=envelope.type, dossier_id=envelope.dossier_id
         )
@@ -230,8 +238,11 @@ class Agency:
         the sender's clock strayed), and what the handler did: all in `tx`, committed together."""
         state_json = state.model_dump_json()
         tx.save_state(envelope.dossier_id, state_json, now)
-        tx.journal("in", envelope, now, received=received, state=state_json)
+        record = tx.journal("in", envelope, now, received=received, state=state_json)
         receipt.note_skew(tx, self.freshness, envelope, now, receipt.clock_scale(self.clock), received)
+        if self.trust is not None and receipts.wanted(self.name, self.receipts_with, envelope):
+            office = self.definition.office(state)
+            tx.add_outbox(self.trust.sign(receipts.receipt_for(self.name, office, envelope, record, now)), now)
         self._write_effects(tx, envelope, state, ctx, facts)
 
     def _write_effects(
@@ -284,3 +295,8 @@ class Agency:
             facts=facts,
         )
         return self.trust.sign(envelope) if self.trust is not None else envelope
+
+
+def _keeps_receipts(message: Message, ctx: Context, state: Any) -> None:
+    """A receipt has no handler of the agency's: the runtime keeps it (guichet/delivery_receipts.py)."""
+    raise AssertionError("a receipt is kept by the runtime, never handled")

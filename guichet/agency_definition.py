@@ -65,6 +65,9 @@ class AgencyDefinition:
     # How the agency describes a dossier's state to the supervision service, in its audit copies
     # (guichet/audit_copy.py): what the console shows of it. None: its journal and tasks alone.
     supervision: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # The parties it exchanges signed receipts with (guichet/delivery_receipts.py): it acknowledges
+    # what they send it, and keeps what they acknowledge of its own messages. Only with keys.
+    receipts_with: frozenset[str] = frozenset()
 
     @property
     def types(self) -> list[str]:

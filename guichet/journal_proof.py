@@ -16,6 +16,7 @@ and the first of them is named.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -43,16 +44,25 @@ def _batches(rows: Rows, sql: str) -> Iterator[dict[str, Any]]:
 
 
 def verify_register(
-    rows: Rows, agency: str, directory: KeyDirectory | None = None, progress: Progress | None = None
+    rows: Rows,
+    agency: str,
+    directory: KeyDirectory | None = None,
+    progress: Progress | None = None,
+    outside: list[dict[str, Any]] | None = None,
 ) -> chain.Verdict:
     """`rows(sql, *args)`: a query's rows on the register (none for a table it does not have: a
-    register from before anchors reads as one without any)."""
+    register from before anchors reads as one without any). `outside`: anchors of this agency kept
+    by another party (the auditor's copies, guichet/anchor_copies.py), checked with the register's
+    own: an anchor deleted from the register, or a chain cut before it, is still seen."""
     head_rows = rows("SELECT records, hash FROM journal_head WHERE id = 1")
     head = head_rows[0] if head_rows else None
     records = _batches(rows, "SELECT * FROM journal WHERE seq > ? ORDER BY seq LIMIT ?")
     anchors = _batches(
         rows, f"SELECT {', '.join(ANCHOR_FIELDS)} FROM journal_anchors WHERE seq > ? ORDER BY seq LIMIT ?"
     )
+    if outside:
+        theirs = sorted((a for a in outside if a.get("agency", agency) == agency), key=lambda a: int(a["seq"]))
+        anchors = heapq.merge(anchors, iter(theirs), key=lambda a: int(a["seq"]))
     kept = _batches(rows, "SELECT seq, body, state, erased_at FROM journal_messages WHERE seq > ? ORDER BY seq LIMIT ?")
     return verify(records, anchors, head, agency, directory, progress, kept)
 
@@ -88,26 +98,26 @@ def verify(
             return verdict(walk.end(None), row["seq"], problem)
         if progress is not None and walk.count % PROGRESS_RECORDS == 0:
             progress(walk.count, total)
-        if pending is None or pending["seq"] != row["seq"]:
-            continue
-        seq, first_unproven = row["seq"], anchored + 1
-        problem = signature_problem(directory, agency, pending) if directory is not None else None
-        if problem is not None:
-            return verdict(
-                walk.end(None),
-                first_unproven,
-                f"the anchor of record {seq} is not {agency}'s: {problem}; records from {first_unproven} on "
-                "are proven by no anchor",
-            )
-        if pending["head"] != row["hash"]:
-            return verdict(
-                walk.end(None),
-                first_unproven,
-                f"record {seq} does not have the hash {agency} signed at {pending['signed_at']}: a record "
-                f"from {first_unproven} to {seq} was changed and the chain after it recomputed; record "
-                f"{first_unproven} is the first that no anchor proves",
-            )
-        held, anchored, pending = held + 1, seq, next(anchors, None)
+        # Several anchors may prove one record: the register's own and an auditor's copies.
+        while pending is not None and pending["seq"] == row["seq"]:
+            seq, first_unproven = row["seq"], anchored + 1
+            problem = signature_problem(directory, agency, pending) if directory is not None else None
+            if problem is not None:
+                return verdict(
+                    walk.end(None),
+                    first_unproven,
+                    f"the anchor of record {seq} is not {agency}'s: {problem}; records from {first_unproven} on "
+                    "are proven by no anchor",
+                )
+            if pending["head"] != row["hash"]:
+                return verdict(
+                    walk.end(None),
+                    first_unproven,
+                    f"record {seq} does not have the hash {agency} signed at {pending['signed_at']}: a record "
+                    f"from {first_unproven} to {seq} was changed and the chain after it recomputed; record "
+                    f"{first_unproven} is the first that no anchor proves",
+                )
+            held, anchored, pending = held + 1, seq, next(anchors, None)
     end = walk.end(head)
     if end.intact and pending is not None:
         return verdict(

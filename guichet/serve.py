@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from guichet.agency import Agency, AgencyDefinition
+from guichet.anchor_copies import AnchorCopies
 from guichet.audit_copy import AuditShipper
 from guichet.bus import Brokers, Bus
 from guichet.clock import Clock
@@ -124,6 +125,10 @@ class Service:
         self.anchors = (
             Anchorer(config.agency, register, trust, every_records=config.anchor_every) if trust is not None else None
         )
+        auditor = config.parties.auditor
+        self.anchor_copies = (
+            AnchorCopies(config.agency, auditor, register) if self.anchors is not None and auditor else None
+        )
         self._consuming = False  # set once a connection consumes: the backoff then starts over
         self._lost_at: float | None = None
 
@@ -210,6 +215,8 @@ class Service:
                     self.anchors.anchor_if_due(self.config.clock.now())
                 if self.audit is not None and self.audit.due():
                     self.audit.ship(bus)
+                if self.anchor_copies is not None and self.anchor_copies.due():
+                    self.anchor_copies.ship(bus)
                 if bus.drain(self._drain_timeout()):
                     while len(arrived) < self.config.prefetch and bus.drain(MORE_SECONDS):
                         pass
@@ -221,6 +228,8 @@ class Service:
                 self.anchors.anchor_if_due(self.config.clock.now(), force=True)
             if self.audit is not None:  # what the journal recorded last goes to supervision now, not at the next start
                 self.audit.ship(bus)
+            if self.anchor_copies is not None:
+                self.anchor_copies.ship(bus)
             consumer.cancel()
             if late is not None:
                 late.cancel()

@@ -104,6 +104,9 @@ class Parties:
     # The account roles of the outside parties that publish on the bus: with the agencies, each has
     # a refusal queue of its own.
     outside_senders: tuple[str, ...] = ()
+    # The outside party whose inbox receives a copy of every agency's journal anchors
+    # (guichet/anchor_copies.py); None: the supervision service alone keeps them.
+    auditor: str | None = None
 
     @property
     def notified(self) -> tuple[str, ...]:

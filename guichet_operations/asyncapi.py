@@ -1,10 +1,11 @@
-"""The AsyncAPI 3.0 document of the bus, generated from what the code declares: the message
-registry (type, version, sender, recipient, step, JSON Schema with descriptions and examples),
-the envelope they travel in and the topology (`Topology(PARTIES)`): one channel per exchange and
-per queue with the arguments the bus declares them with (guichet_operations/asyncapi_topology.py),
-the operations (asyncapi_operations.py), the reasons a message is refused (error_reasons.py), the
-clock, AMQP properties and security schemes (asyncapi_contract.py) and, when given, the
-conversation of each title (asyncapi_conversations.py).
+"""The AsyncAPI 3.0 document of the bus, generated from what the code declares: the message registry
+(type, version, sender, recipient, step, JSON Schema with descriptions and examples), the envelope
+they travel in and the topology (`Topology(PARTIES)`): one channel per exchange and per queue with
+the arguments the bus declares them with (guichet_operations/asyncapi_topology.py), the operations
+(asyncapi_operations.py), the signed receipts (asyncapi_receipts.py) and the journal anchors'
+copies (asyncapi_anchors.py), the reasons a message is refused (error_reasons.py), the clock, AMQP
+properties and security schemes (asyncapi_contract.py) and, when given, the conversation of each
+title (asyncapi_conversations.py).
 
 An agency writing its connector in another language reads the body schema of a message (the
 envelope whose `payload` is that message), its AMQP headers, the routing key it is published
@@ -17,14 +18,17 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from guichet.delivery_receipts import AccuseReception
 from guichet.envelope import CONTENT_TYPE, Envelope
 from guichet.message import Message
 from guichet.refusals import NOTICE_TYPE as NOTICE
 from guichet.topology import Topology
+from guichet_operations.asyncapi_anchors import add_anchor_copies
 from guichet_operations.asyncapi_contract import description, security_schemes, servers
 from guichet_operations.asyncapi_examples import example_envelope
 from guichet_operations.asyncapi_operations import failure_operations, receive_operations, send_operations
 from guichet_operations.asyncapi_parts import REF, failure_messages, message_of
+from guichet_operations.asyncapi_receipts import add_receipts, receipt_pairs
 from guichet_operations.asyncapi_refusals import attach_refusals, refusal_message, refusal_schemas
 from guichet_operations.asyncapi_topology import topology_channels
 from guichet_operations.error_reasons import error_reasons
@@ -90,7 +94,8 @@ def asyncapi_document(
     conversations: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     classes = [registry[t] for t in sorted(registry)]
-    refs, defs = models_json_schema([(Envelope, "validation"), *((c, "validation") for c in classes)], ref_template=REF)
+    models = [(Envelope, "validation"), (AccuseReception, "validation"), *((c, "validation") for c in classes)]
+    refs, defs = models_json_schema(models, ref_template=REF)
     schemas = defs.get("$defs", {})
     payload_ref = {cls: refs[(cls, "validation")]["$ref"] for cls in classes}
     messages = _messages(classes, payload_ref)
@@ -99,12 +104,11 @@ def asyncapi_document(
     attach_refusals(channels, topology)
     messages |= {NOTICE: refusal_message()}
     schemas |= refusal_schemas()
-    operations = {
-        **send_operations(classes),
-        **failure_operations(topology),
-        **receive_operations(channels),
-        **(conversations or {}),
-    }
+    operations = {**send_operations(classes), **failure_operations(topology)}
+    receipt_ref = refs[(AccuseReception, "validation")]["$ref"]
+    add_receipts(receipt_pairs(registry, topology), receipt_ref, channels, messages, operations)
+    add_anchor_copies(topology, channels, messages, schemas, operations)
+    operations |= {**receive_operations(channels), **(conversations or {})}
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "guichet", "version": version, "description": description(topology)},

@@ -6,7 +6,9 @@ routing key of each publish. Both are searched, not matched: every regex here is
 
 - An agency publishes on the flow exchange exactly the routing keys `<recipient>.<type>` of the
   types it sends, and nothing else: its alerts, reminders and back-office acts included, since
-  their sender is the agency itself. It retries under keys addressed to itself (the wait
+  their sender is the agency itself, and its signed receipts (`<sender>.<agency>.accuse_reception`)
+  to the administrations whose messages it receives, and the copies of its journal's anchors to
+  the auditor (`ministere.<agency>.ancre_journal`). It retries under keys addressed to itself (the wait
   exchanges) and files failures under keys addressed to itself (the error exchange), among them
   `<agency>.quarantaine` for a delivery that was not. It reads its own queue and its own refusal
   queue only. It sends refusal notices (guichet/refusals.py) under the names of the parties whose
@@ -40,6 +42,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from guichet import anchor_copies
+from guichet.delivery_receipts import receipt_class
 from guichet.topology import Topology
 from schemas.base import AGENCIES
 from schemas.catalogue import message_registry
@@ -94,12 +98,26 @@ def account_role(type_: str) -> str:
     return RECORDED_BY.get(type_, PARTIES.accounts.get(cls.SENDER, cls.SENDER))
 
 
+def receipt_senders(agency: str) -> list[str]:
+    """The administrations whose messages `agency` receives: those it returns signed receipts to."""
+    return sorted({c.SENDER for c in MESSAGES.values() if c.RECIPIENT == agency and c.SENDER in AGENCIES} - {agency})
+
+
+def receipt_key(receiver: str, sender: str) -> str:
+    return routing_key(receipt_class(receiver, sender))
+
+
 def flow_keys(role: str, simulated_actors: bool = True) -> list[str]:
     """Every routing key `role`'s account may publish on the flow exchange."""
     keys = {routing_key(c) for t, c in MESSAGES.items() if account_role(t) == role}
+    if role in AGENCIES:  # its signed receipts, to the administrations that send it something
+        keys |= {receipt_key(role, sender) for sender in receipt_senders(role)}
+        if PARTIES.auditor:  # and the copies of its journal's anchors, to the auditor's inbox
+            keys.add(anchor_copies.routing_key(PARTIES.auditor, role))
     if role == PARTIES.relay:
         # Late transmissions relayed as they were sent: between agencies, under their own keys.
         keys |= {routing_key(c) for c in MESSAGES.values() if c.SENDER in AGENCIES and c.RECIPIENT in AGENCIES}
+        keys |= {receipt_key(r, s) for r in AGENCIES for s in receipt_senders(r)}
         if simulated_actors:  # its simulated employer and worker act on the bus
             people = PARTIES.outside["usagers"]
             keys |= {routing_key(c) for c in MESSAGES.values() if c.SENDER in people and c.RECIPIENT == role}

@@ -50,6 +50,8 @@ DESCRIPTIONS = {
     "message_id_reused": "A `message_id` already received with another content.",
     "dossier_erased": "The dossier's personal data was erased (retention period or erasure decision): "
     "the receiver takes no message for it; filed without its body.",
+    "receipt_mismatch": "A signed receipt that does not acknowledge a message the receiver sent to its "
+    "signer, as it sent it (docs/proof.md).",
     "not_for_this_agency": "The receiving agency has no handler for this type.",
     "handler_error": "The receiver's handling failed on every attempt (immediate, then the wait "
     "queues): a fault on its side, replayable by an operator.",
@@ -75,6 +77,7 @@ OTHER_REASONS = (
     "stale",
     "message_id_reused",
     "dossier_erased",
+    "receipt_mismatch",
     "not_for_this_agency",
     "handler_error",
     "relay_refused",

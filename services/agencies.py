@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from guichet.agency import AgencyDefinition
 from guichet.message import MessageRegistry
+from schemas.base import AGENCIES
 from schemas.facts import Facts
 from schemas.veille import VEILLE
 from services.deadline_watch import (
@@ -48,4 +49,7 @@ def _watched(definition: AgencyDefinition, messages: MessageRegistry) -> AgencyD
         signals=deadline_signals(definition.name, PARTIES.relay, messages),
         refusal_reasons=REFUSAL_REASONS,
         messages=messages,
+        # The administrations acknowledge each other's transmissions with signed receipts; the
+        # employers' portal and the ministry are outside parties, with an inbox and no journal here.
+        receipts_with=frozenset(AGENCIES),
     )

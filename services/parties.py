@@ -13,4 +13,6 @@ PARTIES = Parties(
     relay="ofii",
     accounts={"travailleur": "employeur"},
     outside_senders=("employeur",),
+    # The ministry, party to no step, keeps a copy of each agency's signed journal anchors.
+    auditor="ministere",
 )

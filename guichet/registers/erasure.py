@@ -9,14 +9,16 @@ What goes, in one transaction:
   reminder, as a closed task's are (only with `force`, for a dossier still open);
 - its delayed retries (`delayed`, the embedded transport's): deleted;
 - the kept messages of its journal records (`journal_messages`, where the register has it): body
-  and state set to NULL, `erased_at` and `erasure_reason` filled. The journal records themselves
-  hold ids, types, parties, instants and hashes, no personal data: they stay, and the chain, which
-  is over the hashes, still verifies;
+  and state set to NULL, `erased_at` and `erasure_reason` filled; but for signed receipts, which
+  hold ids, hashes and a signature, no personal data, and stay the proof of a transmission. The
+  journal records themselves hold ids, types, parties, instants and hashes, no personal data: they
+  stay, and the chain, which is over the hashes, still verifies;
 - its open tasks: closed (a task holds no personal data; an erased dossier awaits nothing).
 
 What stays: one `erasures` row (dossier id, when, retention or decision, why, who decided, the
 outcome), itself no personal data. A message arriving later for the dossier is refused with the
-reason `dossier_erased` (guichet/agency.py), so that nothing opens it again.
+reason `dossier_erased` (guichet/agency.py), so that nothing opens it again; its journal record
+keeps `withheld(...)` (its ids) as its message, not the message itself.
 
 Deleted rows leave their bytes in the database's free space: on SQLite the erasure runs with
 `secure_delete` (freed content overwritten) and is followed by VACUUM (the file rebuilt from what is
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from guichet.delivery_receipts import NAME as RECEIPT_NAME
 from guichet.envelope import Envelope
 from guichet.receipt import Refused, file_verdict
 from guichet.registers.instants import utc_text
@@ -43,6 +46,9 @@ if TYPE_CHECKING:
 ERASED_REASON = "dossier_erased"
 KINDS = ("retention", "decision")
 Rows = Callable[..., list[dict[str, Any]]]
+# Signed receipts (guichet/delivery_receipts.py) stay whole: ids, hashes, instants and the
+# receiver's signature, no personal data, and the evidence that a transmission was accepted.
+RECEIPTS = f"%.{RECEIPT_NAME}"
 # Tables an erasure rewrites or deletes from: the ones VACUUM goes over afterwards.
 CHANGED = ("dossiers", "outbox", "delayed", "reminders", "journal_messages")
 
@@ -133,7 +139,7 @@ def erase_in(tx: Transaction, erasure: Erasure, force: bool = False) -> dict[str
         tx.execute("DELETE FROM reminders WHERE message_id = ?", message_id)
         tx.execute("DELETE FROM outbox WHERE message_id = ? AND published_at IS NULL", message_id)
     counts["withdrawn"] = len(unsent)
-    rows = tx.rows("SELECT id, body FROM outbox WHERE dossier_id = ?", dossier_id)
+    rows = tx.rows("SELECT id, body FROM outbox WHERE dossier_id = ? AND type NOT LIKE ?", dossier_id, RECEIPTS)
     sent = [r for r in rows if not r["body"].startswith(STUB_START)]  # not those an earlier erasure left
     for row in sent:
         tx.execute("UPDATE outbox SET body = ?, headers = '{}' WHERE id = ?", _stub(row["body"]), row["id"])
@@ -191,10 +197,11 @@ def _erase_kept_messages(tx: Transaction, dossier_id: str, now: str, reason: str
         return 0
     cur = tx.execute(
         "UPDATE journal_messages SET body = NULL, state = NULL, erased_at = ?, erasure_reason = ? "
-        "WHERE seq IN (SELECT seq FROM journal WHERE dossier_id = ?) AND erased_at IS NULL",
+        "WHERE seq IN (SELECT seq FROM journal WHERE dossier_id = ? AND type NOT LIKE ?) AND erased_at IS NULL",
         now,
         reason,
         dossier_id,
+        RECEIPTS,
     )
     return int(cur.rowcount or 0)
 

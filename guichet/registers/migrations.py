@@ -84,6 +84,18 @@ def _kept_messages(tx: Transaction, dialect: Dialect) -> None:
     )
 
 
+def _receipts_and_anchor_copies(tx: Transaction, dialect: Dialect) -> None:
+    # The signed receipts of this agency's messages (guichet/delivery_receipts.py): the message they
+    # acknowledge, who acknowledged it, and the journal record keeping the receipt's bytes.
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS receipts (message_id TEXT PRIMARY KEY, receiver TEXT NOT NULL, "
+        "receipt_id TEXT NOT NULL, journal_seq BIGINT NOT NULL, kept_at TEXT NOT NULL)"
+    )
+    # When the broker confirmed an anchor's copy to the outside auditor (guichet/anchor_copies.py).
+    if "copied_at" not in _columns(tx, "journal_anchors"):
+        tx.execute("ALTER TABLE journal_anchors ADD COLUMN copied_at TEXT")
+
+
 def _erasures(tx: Transaction, dialect: Dialect) -> None:
     # Which dossiers had their personal data erased, when, why and on whose decision (RGPD art. 17,
     # guichet/registers/erasure.py): what the register keeps of them holds no personal data, and a
@@ -103,7 +115,12 @@ STEPS: tuple[Step, ...] = (
     Step(2, "the audit cursor: the last journal record copied to supervision", _audit_cursor),
     Step(3, "the journal's anchors: its head signed with the agency's key", _journal_anchors),
     Step(4, "the journal keeps each message as received or sent and the state it left", _kept_messages),
-    Step(5, "the erasures: the dossiers whose personal data was erased, when and why", _erasures),
+    Step(
+        5,
+        "the signed receipts of the agency's messages; the anchors' copies to the auditor",
+        _receipts_and_anchor_copies,
+    ),
+    Step(6, "the erasures: the dossiers whose personal data was erased, when and why", _erasures),
 )
 CURRENT = STEPS[-1].version
 

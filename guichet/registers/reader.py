@@ -144,11 +144,17 @@ class RegisterReader:
             )
         }
 
-    def verify_journal(self, directory: KeyDirectory | None = None, progress: Progress | None = None) -> chain.Verdict:
+    def verify_journal(
+        self,
+        directory: KeyDirectory | None = None,
+        progress: Progress | None = None,
+        outside: list[dict[str, Any]] | None = None,
+    ) -> chain.Verdict:
         """The hash chain and its anchors checked as the register finds it, streamed in batches (a
         legacy journal has no hash-form column: each of its records reads as legacy; a register
-        from before anchors has none). `directory`: check the anchors' signatures too."""
-        return verify_register(self.rows, self.agency, directory, progress)
+        from before anchors has none). `directory`: check the anchors' signatures too; `outside`:
+        anchors kept by another party, checked with the register's own."""
+        return verify_register(self.rows, self.agency, directory, progress, outside)
 
     def export(self, dossier_id: str) -> dict[str, Any] | None:
         """Everything this register holds on the dossier (an access request, guichet/registers/export.py)."""

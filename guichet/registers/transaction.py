@@ -153,12 +153,13 @@ class Transaction:
         body: bytes | None = None,
         received: bytes | str | None = None,
         state: str | None = None,
-    ) -> None:
-        """Append to the hash chain; the head moves in the same transaction. `body`: the envelope's
-        JSON when the caller holds it already (an outbox row's, the bytes published), rather than
-        written again; `received`: the bytes as they were delivered, when they came from another
-        party; `state`: the dossier's state JSON this message left. The message's bytes and the
-        state are kept beside the record (journal_messages), proven by its hash (guichet/journal.py)."""
+    ) -> dict[str, Any]:
+        """Append to the hash chain (the record appended is returned); the head moves in the same
+        transaction. `body`: the envelope's JSON when the caller holds it already (an outbox row's,
+        the bytes published), rather than written again; `received`: the bytes as they were
+        delivered, when they came from another party; `state`: the dossier's state JSON this
+        message left. The message's bytes and the state are kept beside the record
+        (journal_messages), proven by its hash (guichet/journal.py)."""
         if self._head is None:
             # Locked (PostgreSQL's row lock; SQLite's BEGIN IMMEDIATE already holds the file): two
             # processes of one agency append to one chain, one after the other.
@@ -193,6 +194,7 @@ class Transaction:
         )
         self.execute("INSERT INTO journal_messages (seq, body, state) VALUES (?, ?, ?)", record["seq"], kept, state)
         self._head = (record["seq"], record["hash"])  # written to journal_head by finish(), before the commit
+        return record
 
     def open_task(self, dossier_id: str, task: str, opened_at: datetime, deadline: datetime | None) -> None:
         # Opened again: the reminders of its earlier opening give way to those of this one.

@@ -29,7 +29,9 @@ part in (every title and path that involves it) and checks, from what it sees on
     with the Python agency in process (with AGENCY=ofii, whose register holds the dossier, only the
     messages are compared);
   - that nothing the connector sent was refused by the other agencies; when signed, that every
-    message it sent was signed and its signature accepted;
+    message it sent was signed and its signature accepted, and that each transmission the other
+    agencies sent it and it took is acknowledged with a signed receipt of the bytes it received
+    (docs/proof.md);
   - refusals: a schema-violating message (and, signed, a badly signed one) gets no reply and lands
     in the error queue <namespace>.erreurs;
   - redeliveries: a message sent again with the same message_id gets no second reply.

@@ -1,5 +1,5 @@
 """`guichet dossier show ID`: the dossier's timeline as the bus recorded it (`export` and `erase`:
-dossier_rights.py)."""
+dossier_rights.py; `dossier proof`: guichet_cli/commands/proof.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from guichet.register import Register, from_text
 from guichet.timeutil import iso
 from guichet_cli.commands import dossier_rights
 from guichet_cli.commands.common import UsageError, add_data
+from guichet_cli.commands.proof import add_dossier_proof
 from guichet_cli.settings import add_directory, settings_from
 from schemas.base import AGENCIES
 from services.summary import moment, summary
@@ -32,6 +33,7 @@ def add_command(sub) -> None:
     show.add_argument("--json", action="store_true", help="the scenario contract's dossier object")
     show.set_defaults(func=run)
     dossier_rights.add_commands(dsub)
+    add_dossier_proof(dsub)
 
 
 def _registers(args) -> dict[str, Register]:

@@ -34,6 +34,12 @@ def add_command(sub) -> None:
         help="check the anchors' signatures with the agencies' public keys (default: "
         f"${SIGNING_VARIABLES['key_directory']}); without it, only their heads are checked",
     )
+    v.add_argument(
+        "--anchors",
+        metavar="FILE",
+        help="also check the anchors another party kept (the ministry's copies: one JSON anchor a line, or a "
+        "JSON array); needs --key-directory, as a copy is believed for its signature only",
+    )
     v.add_argument("agencies", nargs="*", metavar="AGENCY", help="default: every register found")
     add_data(v)
     v.add_argument("--json", action="store_true")
@@ -45,10 +51,11 @@ def run(args: argparse.Namespace) -> int:
     if args.key_directory and not Path(args.key_directory).is_file():
         raise UsageError(f"--key-directory {args.key_directory}: no such file")
     directory = KeyDirectory(args.key_directory) if args.key_directory else None
+    outside = _outside_anchors(args.anchors, directory) if args.anchors else None
     for agency in registers_named(args):
         # Read-only: verifying changes nothing, not even a legacy register's columns.
         with RegisterReader(agency, args.data_dir, args.database_url) as reader:
-            results[agency] = reader.verify_journal(directory, progress=_progress(agency))
+            results[agency] = reader.verify_journal(directory, progress=_progress(agency), outside=outside)
     if args.json:
         print(
             json.dumps(
@@ -75,6 +82,32 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"{agency}: BROKEN at record {verdict.broken_seq}: {verdict.problem}")
     return 0 if all(v.intact for v in results.values()) else 1
+
+
+def _outside_anchors(path: str, directory: KeyDirectory | None) -> list[dict]:
+    if directory is None:
+        raise UsageError("--anchors needs --key-directory: an anchor kept elsewhere proves something by its signature")
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise UsageError(f"--anchors {path}: {exc.strerror}") from None
+    try:
+        anchors = (
+            json.loads(text)
+            if text.lstrip().startswith("[")
+            else [json.loads(x) for x in text.splitlines() if x.strip()]
+        )
+    except ValueError as exc:
+        raise UsageError(f"--anchors {path}: not JSON ({exc})") from None
+    for number, anchor in enumerate(anchors, 1):
+        missing = [
+            f
+            for f in ("agency", "seq", "head", "signed_at", "key_id", "signature")
+            if not isinstance(anchor, dict) or f not in anchor
+        ]
+        if missing:
+            raise UsageError(f"--anchors {path}: anchor {number} has no {missing[0]!r}")
+    return anchors
 
 
 def _anchors(verdict) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
+from guichet.delivery_receipts import is_receipt
 from guichet.timeutil import paris
 from guichet_simulation.conformance.runner import Dossier, Run
+from schemas.base import AGENCIES
 
 OK, FAILED, SKIPPED = "ok", "FAILED", "skipped"
 REFUSED_BY_SIGNATURE = ("bad_signature", "unsigned", "wrong_sender_key", "expired_key")
@@ -31,7 +34,7 @@ def checks(run: Run) -> list[Check]:
     found: list[Check] = []
     for d in run.dossiers:
         found += _dossier(run, d)
-    found += [_accepted(run), _signatures(run), *_probes(run)]
+    found += [_accepted(run), _signatures(run), _receipts(run), *_probes(run)]
     return found
 
 
@@ -136,6 +139,45 @@ def _signatures(run: Run) -> Check:
     if bad:
         return Check(name, FAILED, f"refused by the other agencies: {', '.join(sorted(set(bad)))}")
     return Check(name, OK, "every message signed and accepted")
+
+
+def _receipts(run: Run) -> Check:
+    """Signed, every transmission another administration sent the connector and the connector took
+    (none of the error queue's) is acknowledged with a signed receipt of the bytes it received."""
+    name = "signed receipts returned"
+    if run.options.trust is None:
+        return Check(name, SKIPPED, "the bus runs unsigned (no --key-directory)")
+    assert run.tap is not None
+    agency = run.options.agency
+    refused = {str((s.envelope or {}).get("message_id")) for s in run.tap.errors}
+    received = {
+        str(s.envelope["message_id"]): s
+        for s in run.tap.flow
+        if s.envelope is not None
+        and s.envelope.get("recipient") == agency
+        and s.sender in AGENCIES
+        and s.sender != agency
+        and not is_receipt(str(s.envelope.get("type")))
+        and str(s.envelope.get("message_id")) not in refused
+    }
+    acknowledged = {
+        str((s.envelope.get("payload") or {}).get("message_id")): s
+        for s in run.tap.sent_by(agency)
+        if s.envelope is not None and is_receipt(str(s.envelope.get("type")))
+    }
+    missing = sorted(received[m].envelope["type"] for m in received if m not in acknowledged)
+    if missing:
+        return Check(name, FAILED, f"{len(missing)} of {len(received)} without a receipt: {', '.join(missing[:5])}")
+    wrong = [
+        m for m in received if acknowledged[m].envelope["payload"].get("message_hash") != _sha256(received[m].body)
+    ]
+    if wrong:
+        return Check(name, FAILED, f"{len(wrong)} receipts do not hash the bytes the connector received")
+    return Check(name, OK, f"{len(received)} transmissions acknowledged")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _probes(run: Run) -> list[Check]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from guichet.bus import Bus
 from guichet.clock import ScaledClock
+from guichet.delivery_receipts import is_receipt
 from guichet.register_reader import read_states
 from guichet.timeutil import at_opening, paris
 from guichet.topology import Topology
@@ -91,7 +92,9 @@ class Run:
         return [
             s.envelope
             for s in self.tap.sent_by(self.options.agency, dossier.id)
-            if s.envelope is not None and s.envelope.get("recipient") != self.options.agency
+            if s.envelope is not None
+            and s.envelope.get("recipient") != self.options.agency
+            and not is_receipt(str(s.envelope.get("type")))  # checked apart (checks.py): no reference run signs
         ]
 
 

@@ -141,3 +141,30 @@ def test_an_erasure_while_the_agencys_service_holds_the_register_open_leaves_its
     finally:
         tool.close()
         service.close()
+
+
+def test_a_signed_receipt_of_the_dossier_stays_whole_through_its_erasure(register):
+    """A receipt holds ids, hashes and a signature, no personal data (guichet/delivery_receipts.py):
+    the proof that a transmission was accepted outlives the person's data (docs/retention.md)."""
+    from guichet.delivery_receipts import receipt_for
+
+    agency = ofii(register)
+    env = filing(dossier(worker=WORKER))
+    agency.process(env.body())
+    record = register.read("SELECT * FROM journal WHERE message_id = ?", str(env.message_id))[0]
+    receipt = receipt_for("ofii", None, env, record, NOW)
+    with register.transaction() as tx:
+        tx.add_outbox(receipt, NOW)
+    register.mark_all_published(
+        [(register.read("SELECT * FROM outbox WHERE message_id = ?", str(receipt.message_id))[0], receipt)], NOW
+    )
+    erase(register, [decision()], force=True)
+
+    kept = register.read(
+        "SELECT m.body, m.erased_at FROM journal_messages m JOIN journal j ON j.seq = m.seq WHERE j.message_id = ?",
+        str(receipt.message_id),
+    )
+    assert kept[0]["erased_at"] is None and json.loads(kept[0]["body"])["message_id"] == str(receipt.message_id)
+    sent = register.read("SELECT body FROM outbox WHERE message_id = ?", str(receipt.message_id))
+    assert json.loads(sent[0]["body"])["type"] == receipt.type
+    assert found_in_tables(register, SURNAME) == [] and register.verify_journal().intact
