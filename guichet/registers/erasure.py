@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from guichet.delivery_receipts import NAME as RECEIPT_NAME
 from guichet.envelope import Envelope
-from guichet.receipt import Refused, file_verdict
+from guichet.receipt import Refused
 from guichet.registers.instants import utc_text
 from guichet.registers.transaction import Transaction
 
@@ -102,13 +102,13 @@ def withheld(message_id: str | None, dossier_id: str | None) -> str:
     return json.dumps({"erased": True, "message_id": message_id, "dossier_id": dossier_id})
 
 
-def refused_as_erased(tx: Transaction, envelope: Envelope, now: datetime) -> Refused | None:
-    """A message for an erased dossier: refused and journaled with `withheld(...)` as its kept
-    message, in `tx`; None for any other dossier."""
-    gone = refusal(tx, envelope.dossier_id)
-    if gone is not None:
-        file_verdict(tx, gone, envelope, now, withheld(str(envelope.message_id), envelope.dossier_id))
-    return gone
+def kept_message(tx: Transaction, envelope: Envelope, received: bytes | str | None) -> bytes | str | None:
+    """What the journal keeps of a message not let in (refused, or an id used again): for one of an
+    erased dossier, `withheld(...)` (its ids), so that the refusal keeps none of the person's data;
+    else the message as received."""
+    if erased(tx, envelope.dossier_id) is not None:
+        return withheld(str(envelope.message_id), envelope.dossier_id)
+    return received
 
 
 def still_open(rows: Rows, dossier_id: str) -> list[str]:

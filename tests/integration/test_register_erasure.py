@@ -5,7 +5,7 @@ arriving later for the erased dossier is refused instead of opening it again."""
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -85,7 +85,8 @@ def test_an_erased_dossier_leaves_no_trace_of_the_worker_and_its_journal_still_v
 
 def test_a_message_for_an_erased_dossier_is_refused_and_does_not_open_it_again(register, tmp_path):
     agency = ofii(register)
-    assert agency.process(filing(dossier(worker=WORKER)).body()).status == "processed"
+    first = filing(dossier(worker=WORKER))
+    assert agency.process(first.body()).status == "processed"
     erase(register, [decision()], force=True)
     records = register.verify_journal().records
 
@@ -100,6 +101,11 @@ def test_a_message_for_an_erased_dossier_is_refused_and_does_not_open_it_again(r
     assert verdict.intact and verdict.records == records + 1, "the refusal is journaled"
     last = register.read("SELECT body FROM journal_messages ORDER BY seq DESC LIMIT 1")[0]["body"]
     assert json.loads(last) == {"erased": True, "message_id": last_id, "dossier_id": "D-1"}, "kept: its ids alone"
+
+    # The first filing's id used again with another content: refused (message_id_reused), and kept as its ids too.
+    reused = first.model_copy(update={"sent_at": first.sent_at + timedelta(minutes=1)})
+    assert agency.process(reused.body()).reason == "message_id_reused"
+    assert found_in_tables(register, SURNAME) == [] and register.verify_journal().intact
 
 
 def test_erasing_twice_keeps_the_first_erasure_and_changes_nothing(register):

@@ -184,6 +184,8 @@ def test_an_erasure_decision_leaves_the_worker_nowhere_and_every_journal_verifyi
     assert after["registers"]["ofii"]["state"] is None
     assert after["registers"]["ofii"]["erasure"]["reason"] == reason
     assert after["registers"]["ofii"]["journal"], "the journal's records (ids, hashes) stay"
+    proof = guichet("dossier", "proof", "RGPD-1", "--data-dir", str(data_dir)).stdout
+    assert ERASED not in proof and '"erasure_reason"' in proof, "the dossier's proof: its records, messages erased"
 
 
 def test_an_erasure_decision_needs_a_reason():
