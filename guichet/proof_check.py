@@ -173,7 +173,8 @@ def _receipts(
             )
         report.facts.append(f"{agency}: message {out['type']} to {receiver} acknowledged at {payload['received_at']}")
     for message_id, out in sent.items():
-        if out["dossier_id"] == part.get("dossier_id") and message_id not in acknowledged:
+        expected = out["recipient"] != agency and not receipts.is_receipt(out["type"])
+        if expected and out["dossier_id"] == part.get("dossier_id") and message_id not in acknowledged:
             report.facts.append(f"{agency}: message {out['type']} to {out['recipient']}: no receipt in this proof")
         if message_id not in acknowledged and out["recipient"] in incoming and out["recipient"] != agency:
             theirs = incoming[out["recipient"]].get(message_id)
