@@ -264,3 +264,24 @@ def test_an_erasure_of_an_id_no_register_knows_is_refused_and_records_nothing(da
     assert refused.returncode == 2 and "in none of the registers" in refused.stderr
     export = json.loads(guichet("dossier", "export", "RGPD-1", "--data-dir", str(data_dir)).stdout)
     assert export["registers"]["ofii"]["erasure"] is None
+
+
+def test_the_archive_keeps_a_message_for_archive_days_from_its_archiving_and_no_longer(bus):
+    """docs/retention.md, `archive_days`: counted from `x-guichet-archived-at`; the error queue itself
+    loses nothing by a period (it is the operators' list of what to act on)."""
+    from datetime import timedelta
+
+    from guichet_operations.error_queue_erasure import sweep
+
+    now = datetime.now(UTC)
+    for name, at in (("old", now - timedelta(days=400)), ("recent", now - timedelta(days=10))):
+        body, headers = failed_message(f"ARCH-{name}", name)
+        archived = headers | {"x-guichet-archived-at": at.isoformat()}
+        bus.publish(body, "", archived, name, exchange=bus.topology.archive_exchange)
+    body, headers = failed_message("ARCH-error", "waiting")
+    bus.publish(body, "ofii.x", headers, "waiting", exchange=bus.topology.errors_exchange)
+
+    swept = sweep(bus, set(), archived_before=now - timedelta(days=365))
+    assert swept.as_dict() == {"erreurs": 0, "erreurs.archive": 1}
+    assert on_the_broker(bus, '"old"') == [] and on_the_broker(bus, '"recent"') != []
+    assert queue_depth(bus, "erreurs") == 1
