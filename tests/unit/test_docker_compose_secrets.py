@@ -105,3 +105,10 @@ def test_every_service_has_limits_and_rotating_logs(service):
     assert set(config["logging"]["options"]) == {"max-size", "max-file"}
     assert config["mem_limit"] and config["cpus"], service
 
+
+def test_backup_and_restore_scripts_cover_the_registers_and_the_supervision_store():
+    for name in ("stack-backup", "stack-restore"):
+        script = (ROOT / "scripts" / name).read_text(encoding="utf-8")
+        assert "DATABASES=(guichet supervision)" in script, name
+    assert "pg_dump --format=custom" in (ROOT / "scripts" / "stack-backup").read_text(encoding="utf-8")
+    assert "pg_restore --clean" in (ROOT / "scripts" / "stack-restore").read_text(encoding="utf-8")
