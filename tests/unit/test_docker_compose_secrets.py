@@ -5,6 +5,7 @@ PostgreSQL too over the network; every service has limits and rotating logs."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,22 @@ def test_backup_and_restore_scripts_cover_the_registers_and_the_supervision_stor
         assert "DATABASES=(guichet supervision)" in script, name
     assert "pg_dump --format=custom" in (ROOT / "scripts" / "stack-backup").read_text(encoding="utf-8")
     assert "pg_restore --clean" in (ROOT / "scripts" / "stack-restore").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("script", "missing"),
+    [
+        ("deploy/rabbitmq/start.sh", "/run/guichet/rabbitmq/erlang.cookie"),
+        ("deploy/postgres/start.sh", "/run/guichet/postgres/server.crt"),
+        ("deploy/rabbitmq/broker-setup.sh", "/run/guichet/broker-admin/password"),
+        ("deploy/postgres/register-setup.sh", "/run/guichet/postgres-admin/superuser-password"),
+    ],
+)
+def test_without_the_generated_secrets_a_service_stops_naming_what_is_missing(script, missing):
+    if Path("/run/guichet").exists():
+        pytest.fail("/run/guichet exists on this machine: the test needs it absent")
+    done = subprocess.run(
+        ["sh", str(ROOT / script)], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"}
+    )
+    assert done.returncode == 1, done
+    assert f"{missing} is missing: secrets-setup makes it" in done.stderr, done.stderr
