@@ -25,6 +25,7 @@ from guichet.message import Message, MessageRegistry
 from guichet.outcome import Admitted, Outcome
 from guichet.receipt import Freshness, Gate, Opening, Refused
 from guichet.register import Register, Transaction
+from guichet.registers import erasure
 
 if TYPE_CHECKING:
     from guichet.trust import Trust
@@ -148,7 +149,7 @@ class Agency:
             log.debug("received", sender=envelope.sender.agency, payload=envelope.payload)
             now = self.clock.now()
             if not tx.claim_processed(envelope, now):
-                return self._seen_before(tx, envelope, now, admitted.received)
+                return self._seen_before(tx, envelope, now, erasure.kept_message(tx, envelope, admitted.received))
             stored = tx.load_state(envelope.dossier_id, for_update=True)
             state = self.definition.state_model.model_validate_json(stored) if stored is not None else None
             refused = self._judged(tx, message, envelope, state, now, admitted.received)
@@ -179,12 +180,12 @@ class Agency:
     ) -> Outcome | None:
         """What the receiver checks by itself before any handler runs (its clock, its state machine):
         the refusal or the absorbed resend, filed in the register; None when the message is let in."""
-        verdict = receipt.judge(
+        verdict = erasure.refusal(tx, envelope.dossier_id) or receipt.judge(  # erased: docs/retention.md
             self.freshness, self.gate, message, envelope, state, now, receipt.clock_scale(self.clock)
         )
         if verdict is None:
             return None
-        receipt.file_verdict(tx, verdict, envelope, now, received)
+        receipt.file_verdict(tx, verdict, envelope, now, erasure.kept_message(tx, envelope, received))
         if isinstance(verdict, Refused):
             return Outcome("rejected", envelope, reason=verdict.reason, error=verdict.error)
         return Outcome("duplicate", envelope, "same_content", verdict.what)

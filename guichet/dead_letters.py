@@ -25,6 +25,7 @@ from guichet.failures import (
     filing_id,
     without,
 )
+from guichet.registers.erasure import ERASED_REASON, withheld
 
 if TYPE_CHECKING:
     from guichet.admission import Admission
@@ -59,6 +60,10 @@ class DeadLetters:
     ) -> bool:
         """File a delivery this agency refused or could not handle; False when the broker did not take it."""
         now = self.agency.clock.now()
+        if outcome.reason == ERASED_REASON:
+            # Filed whole, it would put the erased dossier's personal data back on the broker: its ids only.
+            ids = (delivery_message_id(body, headers, message_id), envelope_field(body, outcome, "dossier_id"))
+            body = withheld(*ids).encode()
         self.failures.append(
             {
                 "dossier_id": envelope_field(body, outcome, "dossier_id"),

@@ -35,7 +35,7 @@ from guichet.envelope import Envelope, Sender, wrap
 from guichet.journal import text_hash
 from guichet.message import Message, MessageRegistry
 from guichet.outcome import Outcome
-from guichet.receipt import duplicate_id
+from guichet.receipt import duplicate_id, journal_once
 
 if TYPE_CHECKING:
     from guichet.register import Transaction
@@ -134,7 +134,9 @@ def keep(
         return Outcome("rejected", envelope, reason=reused.reason, error=reused.error)
     problem = mismatch(tx, agency, envelope, receipt)
     if problem is not None:
-        tx.journal(RECEIPT_REFUSED, envelope, now, received=received)
+        # As a refused message: journaled once, its id not kept, so that a replay is judged again.
+        tx.unclaim_processed(envelope)
+        journal_once(tx, RECEIPT_REFUSED, envelope, now, received)
         log.warning("receipt refused", error=problem, acknowledged=str(receipt.message_id))
         return Outcome("rejected", envelope, reason="receipt_mismatch", error=problem)
     record = tx.journal(RECEIPT, envelope, now, received=received)

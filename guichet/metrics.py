@@ -68,6 +68,7 @@ RUNTIME_REASONS = (
     *("misaddressed", "wrong_account", "not_for_this_agency", "handler_error", "unsigned", "bad_signature"),
     *("wrong_sender_key", "expired_key", "key_directory_unreadable", "not_canonical", "relay_refused"),
     *("not_relayable", "unfiled", "unknown", "unknown_dossier", "dated_in_future", "stale", "message_id_reused"),
+    "dossier_erased",
     "receipt_mismatch",
     # what RabbitMQ says of a message dead-lettered to the late queue otherwise than by expiry
     *("dead_lettered", "rejected", "maxlen", "delivery_limit"),

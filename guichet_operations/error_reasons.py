@@ -48,6 +48,8 @@ DESCRIPTIONS = {
     "dated_in_future": "`sent_at` is later than the receiver's bus clock allows.",
     "stale": "`sent_at` is older than the receiver's bus clock allows.",
     "message_id_reused": "A `message_id` already received with another content.",
+    "dossier_erased": "The dossier's personal data was erased (retention period or erasure decision): "
+    "the receiver takes no message for it; filed without its body.",
     "receipt_mismatch": "A signed receipt that does not acknowledge a message the receiver sent to its "
     "signer, as it sent it (docs/proof.md).",
     "not_for_this_agency": "The receiving agency has no handler for this type.",
@@ -74,6 +76,7 @@ OTHER_REASONS = (
     "dated_in_future",
     "stale",
     "message_id_reused",
+    "dossier_erased",
     "receipt_mismatch",
     "not_for_this_agency",
     "handler_error",

@@ -185,13 +185,18 @@ def _tax(d: dict) -> list[str]:
     return [f"  Taxe due par l'employeur : {d['employer_tax_eur']} €{due}"]
 
 
+def _mention(t: dict) -> str:
+    """The card as its regime's texts name it (« passeport talent » under 2021), else the title."""
+    return f"carte « {t['mention']} »" if t.get("mention") else label(TITLES, t["kind"])
+
+
 def _titre(d: dict) -> list[str]:
     lines = []
     t = d.get("titre")
     if t:
         prints = "" if t.get("fingerprints", True) else ", produit sans empreinte"
         lines.append(
-            f"  Titre : {label(TITLES, t['kind'])} n° {t['number']}, valable du {day(t['valid_from'])} "
+            f"  Titre : {_mention(t)} n° {t['number']}, valable du {day(t['valid_from'])} "
             f"au {day(t['valid_until'])}{prints}"
         )
     for f in d.get("family") or []:

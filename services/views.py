@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from guichet.timeutil import iso, paris
+from services.card_mentions import mention
 from services.consulat.rules import competent_consulate
 from services.directory import Directory
 from services.ofii.state import OfiiDossier
@@ -37,6 +38,7 @@ def dossier_view(state: dict, directory: Directory) -> dict:
     if d.card:
         titre = {
             "kind": d.card.kind,
+            "mention": mention(d.card.kind, d.dossier.regime if d.dossier else None),
             "number": d.card.number,
             "agdref_number": d.card.agdref_number,
             "valid_from": d.card.valid_from.isoformat(),

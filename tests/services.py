@@ -24,12 +24,9 @@ def running_services(
     time_scale: float,
     agencies=AGENCIES,
     extra: dict[str, list[str]] | None = None,
-    after_stop=None,
 ):
     """Start the agencies with one shared compressed clock; yield the options a `submit` needs.
-    On exit every service gets SIGTERM and must stop by itself; `after_stop()` then reads what the
-    services left on the bus (the last anchors' copies, sent on their way out); the namespace is
-    deleted."""
+    On exit every service gets SIGTERM and must stop by itself; the namespace is deleted."""
     origin = datetime.now(UTC)
     services = ServiceProcesses(
         amqp_url,
@@ -54,8 +51,4 @@ def running_services(
         }
     finally:
         stopped.update(services.stop_all(seconds=20))
-        try:
-            if after_stop is not None:
-                after_stop()
-        finally:
-            delete_namespace(amqp_url, namespace)
+        delete_namespace(amqp_url, namespace)

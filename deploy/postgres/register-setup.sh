@@ -3,9 +3,18 @@
 # database and allowed nothing else, and writes that account's password to
 # /register-secrets/<agency>.pgpass (libpq's password file, PGPASSFILE), readable by the services'
 # user alone. A second run keeps the passwords and changes nothing.
-# Runs in the postgres image, as the superuser (POSTGRES_PASSWORD), against PGHOST/PGDATABASE.
+# Runs in the postgres image, as the superuser, against PGHOST/PGDATABASE over TLS: the password
+# and the stack's authority are the ones secrets-setup wrote to /run/guichet/postgres-admin.
 set -eu
-export PGUSER="${POSTGRES_USER:-postgres}" PGPASSWORD="$POSTGRES_PASSWORD"
+admin=/run/guichet/postgres-admin
+for file in "$admin/superuser-password" "$admin/ca.crt"; do
+  if [ ! -s "$file" ]; then
+    echo "register-setup: $file is missing: secrets-setup makes it (docker compose up runs it first)" >&2
+    exit 1
+  fi
+done
+PGPASSWORD=$(cat "$admin/superuser-password")
+export PGUSER="${POSTGRES_USER:-postgres}" PGPASSWORD PGSSLMODE=verify-full PGSSLROOTCERT="$admin/ca.crt"
 owner="${GUICHET_UID:-10001}"   # the `guichet` user of the services' image
 
 psql -v ON_ERROR_STOP=1 -q -v database="$PGDATABASE" <<'SQL'

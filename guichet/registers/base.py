@@ -82,6 +82,14 @@ class Register:
         """The command that upgrades this register, as a refusal to open it names it."""
         raise NotImplementedError
 
+    def secure_delete(self, on: bool) -> None:
+        """While on, what this connection deletes is overwritten, not left in free space (an erasure)."""
+        raise NotImplementedError
+
+    def compact(self, tables: tuple[str, ...]) -> None:
+        """After an erasure: rid the database's files of the deleted rows' old versions."""
+        raise NotImplementedError
+
     def close(self) -> None:
         self._conn.close()
 

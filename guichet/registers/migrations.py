@@ -96,6 +96,16 @@ def _receipts_and_anchor_copies(tx: Transaction, dialect: Dialect) -> None:
         tx.execute("ALTER TABLE journal_anchors ADD COLUMN copied_at TEXT")
 
 
+def _erasures(tx: Transaction, dialect: Dialect) -> None:
+    # Which dossiers had their personal data erased, when, why and on whose decision (RGPD art. 17,
+    # guichet/registers/erasure.py): what the register keeps of them holds no personal data, and a
+    # message arriving later for one of them is refused rather than opening it again.
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS erasures (dossier_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL, "
+        "kind TEXT NOT NULL, reason TEXT NOT NULL, decided_by TEXT NOT NULL, outcome TEXT)"
+    )
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         1,
@@ -110,6 +120,7 @@ STEPS: tuple[Step, ...] = (
         "the signed receipts of the agency's messages; the anchors' copies to the auditor",
         _receipts_and_anchor_copies,
     ),
+    Step(6, "the erasures: the dossiers whose personal data was erased, when and why", _erasures),
 )
 CURRENT = STEPS[-1].version
 

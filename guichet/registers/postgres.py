@@ -44,6 +44,17 @@ class PostgresRegister(Register):
     def _atomic(self) -> AbstractContextManager[Any]:
         return cast(AbstractContextManager[Any], self._conn.transaction())
 
+    def secure_delete(self, on: bool) -> None:
+        pass  # PostgreSQL writes a new row version and leaves the old one dead: compact() removes it
+
+    def compact(self, tables: tuple[str, ...]) -> None:
+        # VACUUM cannot run in a transaction: the register's connection is in autocommit. The tables
+        # the register does not have (an older one without journal_messages) are left out.
+        present = {r[0] for r in self._conn.execute(POSTGRES.table_names).fetchall()}
+        for table in tables:
+            if table in present:
+                self._conn.execute(f'VACUUM "{self.schema}"."{table}"')
+
     def upgrade_command(self) -> str:
         # The URL may hold a password: named, not printed.
         return f"guichet register upgrade {self.agency} --database-url URL"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from guichet import journal as chain
 from guichet.journal_proof import Progress, verify_register
 from guichet.registers.dialect import Dialect
+from guichet.registers.export import register_export
 from guichet.registers.migrations import found_version
 
 if TYPE_CHECKING:
@@ -154,6 +155,14 @@ class RegisterReader:
         from before anchors has none). `directory`: check the anchors' signatures too; `outside`:
         anchors kept by another party, checked with the register's own."""
         return verify_register(self.rows, self.agency, directory, progress, outside)
+
+    def export(self, dossier_id: str) -> dict[str, Any] | None:
+        """Everything this register holds on the dossier (an access request, guichet/registers/export.py)."""
+        return register_export(self.rows, dossier_id)
+
+    def erasures(self) -> list[dict[str, Any]]:
+        """The dossiers erased here: id, when, retention or decision, why, who decided, outcome."""
+        return self.rows("SELECT * FROM erasures ORDER BY erased_at, dossier_id")
 
     def schema_version(self) -> int | None:
         """The register's schema version (migrations.py); None for no register at all."""

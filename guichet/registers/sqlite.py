@@ -4,13 +4,19 @@ server. Everything SQLite-specific the register does is here."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import structlog
+
 from guichet.private_files import private_file, private_sidecars
 from guichet.registers.base import Register
 from guichet.registers.dialect import Dialect
+
+log = structlog.get_logger("guichet.register")
+CHECKPOINT_SECONDS = 30.0  # how long an erasure waits for readers to let the log be emptied
 
 SQLITE = Dialect(
     name="sqlite",
@@ -64,6 +70,27 @@ class SqliteRegister(Register):
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    def secure_delete(self, on: bool) -> None:
+        self._conn.execute(f"PRAGMA secure_delete={'ON' if on else 'OFF'}")
+
+    def compact(self, tables: tuple[str, ...]) -> None:
+        # Earlier versions of a row (each state update rewrote it) may lie in any page's free space:
+        # VACUUM rebuilds the file from the live rows alone; the checkpoint then empties the
+        # write-ahead log, whose frames hold whole pages as they were written.
+        self._conn.execute("VACUUM")
+        # A process reading the register (its service) holds the log's frames until its read ends:
+        # the checkpoint is tried again for a while, then the erasure says what is left.
+        deadline = time.monotonic() + CHECKPOINT_SECONDS
+        while self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] != 0:
+            if time.monotonic() > deadline:
+                log.warning(
+                    "erasure: the write-ahead log could not be emptied while another process read the register; "
+                    "its earlier pages stay there until the next checkpoint: run the erasure again",
+                    agency=self.agency,
+                )
+                return
+            time.sleep(0.2)
 
     def upgrade_command(self) -> str:
         return f"guichet register upgrade {self.agency} --data-dir {Path(sqlite_path(self.url)).parent}"

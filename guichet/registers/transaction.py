@@ -29,6 +29,10 @@ class Transaction:
         self._head_at_savepoint: tuple[int, str] | None = None
         self._head_written: tuple[int, str] | None = None
 
+    @property
+    def dialect(self) -> Dialect:
+        return self._dialect
+
     def finish(self) -> None:
         """Before the commit: the journal's head row gets the chain's end once, not once per record."""
         if self._head is not None and self._head != self._head_written:

@@ -38,16 +38,22 @@ def add_command(sub) -> None:
         ("verify", "print the drift between the broker and what setup makes; exit 1 when there is some", verify),
     ):
         c = bsub.add_parser(name, help=text, description=text)
+        # From the environment too, so that the administrator's password need not be on a command line.
+        admin_url = os.environ.get("GUICHET_BROKER_ADMIN_URL") or None
         c.add_argument(
             "--broker",
-            required=True,
+            required=admin_url is None,
+            default=admin_url,
             metavar="ADMIN_URL",
-            help="AMQP URL of an administrator, e.g. amqp://guest:guest@127.0.0.1:5672//",
+            help="AMQP URL of an administrator, e.g. amqp://admin:PASSWORD@127.0.0.1:5672// "
+            "(default: $GUICHET_BROKER_ADMIN_URL)",
         )
         c.add_argument(
             "--management-url",
+            default=os.environ.get("GUICHET_MANAGEMENT_URL") or None,
             metavar="URL",
-            help="management API (default: http://<same user:password>@<same host>:15672/)",
+            help="management API (default: $GUICHET_MANAGEMENT_URL, else "
+            "http://<same user:password>@<same host>:15672/)",
         )
         c.add_argument("--vhost", default="/", help="virtual host of the bus (default: /)")
         c.add_argument(

@@ -1,5 +1,5 @@
-"""`guichet dossier show ID`: the dossier's timeline as the bus recorded it (`dossier proof`:
-guichet_cli/commands/proof.py)."""
+"""`guichet dossier show ID`: the dossier's timeline as the bus recorded it (`export` and `erase`:
+dossier_rights.py; `dossier proof`: guichet_cli/commands/proof.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 
 from guichet.register import Register, from_text
 from guichet.timeutil import iso
+from guichet_cli.commands import dossier_rights
 from guichet_cli.commands.common import UsageError, add_data
 from guichet_cli.commands.proof import add_dossier_proof
 from guichet_cli.settings import add_directory, settings_from
@@ -31,6 +32,7 @@ def add_command(sub) -> None:
     add_directory(show)
     show.add_argument("--json", action="store_true", help="the scenario contract's dossier object")
     show.set_defaults(func=run)
+    dossier_rights.add_commands(dsub)
     add_dossier_proof(dsub)
 
 

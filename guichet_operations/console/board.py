@@ -72,7 +72,8 @@ def board(store: Store, now: datetime, after: str | None, size: int, agency: str
 
 
 def sources(store: Store, real_now: datetime) -> list[dict[str, Any]]:
-    """Each agency's last audit copy: when, how far behind the supervision is, its queues."""
+    """Each agency's last audit copy: when, how far behind the supervision is, its queues, and the
+    state of its journal's anchors."""
     out = []
     for row in store.rows("SELECT agency, seq, bus_now, time_scale, received_at, queues FROM sources ORDER BY agency"):
         received = parse(row["received_at"])
@@ -80,5 +81,41 @@ def sources(store: Store, real_now: datetime) -> list[dict[str, Any]]:
             queues = json.loads(row["queues"]) if row["queues"] else {}
         except ValueError:
             queues = {}
-        out.append(row | {"lag": (real_now - received) if received else None, "queues": queues})
+        out.append(
+            row
+            | {
+                "lag": (real_now - received) if received else None,
+                "queues": queues,
+                "journal": journal(store, row["agency"]),
+            }
+        )
     return out
+
+
+FINDINGS_SHOWN = 5
+
+
+def journal(store: Store, agency: str) -> dict[str, Any]:
+    """How far the agency's signed anchors prove its journal as the store holds it, and what the
+    store found wrong with it (guichet_operations/supervision/anchors.py): a breach an operator sees."""
+    held = store.rows(
+        "SELECT COUNT(*) AS n, MAX(seq) AS seq FROM anchors WHERE agency = ? AND signature_status = 'valid' "
+        "AND chain_status = 'held'",
+        agency,
+    )[0]
+    last = store.rows(
+        "SELECT seq, signed_at, signature_status, chain_status FROM anchors WHERE agency = ? ORDER BY seq DESC LIMIT 1",
+        agency,
+    )
+    found = store.rows("SELECT COUNT(*) AS n FROM findings WHERE agency = ?", agency)[0]["n"]
+    findings = store.rows(
+        f"SELECT seq, kind, detail, found_at FROM findings WHERE agency = ? ORDER BY id DESC LIMIT {FINDINGS_SHOWN}",
+        agency,
+    )
+    return {
+        "anchors_held": int(held["n"] or 0),
+        "proven_up_to": held["seq"],
+        "last_anchor": last[0] if last else None,
+        "findings_count": int(found or 0),
+        "findings": findings,
+    }

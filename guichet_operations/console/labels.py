@@ -26,7 +26,14 @@ JOURNALED = {
 }
 PERSONAL_FIELDS = {"surname": "nom", "given_names": "prénoms", "nationality": "nationalité"}
 ROLES = {"lecture": "lecture", "agent": "agent", "operateur": "opérateur", "administrateur": "administrateur"}
-DIRECTIONS = {"out": "envoyé", "in": "reçu"}
+DIRECTIONS = {"out": "envoyé", "in": "reçu", "receipt": "accusé de réception reçu"}
+# What the supervision store found wrong with an agency's journal (supervision/anchors.py).
+FINDINGS = {
+    "chain_rewritten": "journal réécrit après coup, chaîne recalculée",
+    "anchor_mismatch": "enregistrement différent de celui que l'agence a signé",
+    "invalid_signature": "ancre dont la signature n'est pas celle de l'agence",
+    "malformed_anchor": "ancre incomplète",
+}
 
 
 def when(moment: datetime | str | None) -> str:
@@ -82,4 +89,5 @@ FILTERS = {
     "journaled": lambda s: JOURNALED.get(s, s),
     "role": lambda s: ROLES.get(s, s),
     "personal_field": lambda s: PERSONAL_FIELDS.get(s, s),
+    "finding": lambda s: FINDINGS.get(s, s),
 }

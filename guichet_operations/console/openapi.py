@@ -49,6 +49,16 @@ FAILURE_ROW = _object(
     id=INT, message_id=MAYBE_TEXT, dossier_id=MAYBE_TEXT, type=MAYBE_TEXT, reason=TEXT, queue=MAYBE_TEXT,
     failed_at=TEXT, ingested_at=TEXT, status={"enum": list(STATUSES) + ["rejeu_en_cours"]}, body_size=INT,
 )  # fmt: skip
+# How far an agency's signed anchors prove its journal, and what the store found wrong with it.
+JOURNAL_STATE = _object(
+    ["anchors_held", "proven_up_to", "last_anchor", "findings_count", "findings"],
+    anchors_held=INT, proven_up_to=MAYBE_INT, findings_count=INT,
+    last_anchor={"type": ["object", "null"], "properties": {
+        "seq": INT, "signed_at": TEXT, "signature_status": {"enum": ["valid", "invalid", "unchecked"]},
+        "chain_status": {"enum": ["held", "broken", "partial"]}}},
+    findings={"type": "array", "items": _object(["seq", "kind", "detail", "found_at"],
+                                                seq=INT, kind=TEXT, detail=TEXT, found_at=TEXT)},
+)  # fmt: skip
 PROBLEM = _object(["status", "detail"], status=INT, detail={"type": "string", "description": "in French"})
 
 
@@ -205,7 +215,8 @@ def _paths() -> dict[str, Any]:
             }
         },
         "/api/v1/services": _get(
-            "each agency's last audit copy, its lag, and its queues as the broker measures them",
+            "each agency's last audit copy, its lag, its queues as the broker measures them, and how far its "
+            "signed anchors prove its journal (with what the store found wrong with it)",
             _object(
                 ["clock", "sources"],
                 clock=CLOCK,
@@ -222,6 +233,7 @@ def _paths() -> dict[str, Any]:
                             "type": "object",
                             "additionalProperties": _object(["messages", "consumers"], messages=INT, consumers=INT),
                         },
+                        journal=JOURNAL_STATE,
                     ),
                 },
             ),  # fmt: skip

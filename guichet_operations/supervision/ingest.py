@@ -25,6 +25,7 @@ from guichet.refusals import RefusalNotice
 from guichet_operations.error_queue import ErrorEntry, _entry
 from guichet_operations.supervision import anchors
 from guichet_operations.supervision.dossier_row import recompute, upsert_description
+from guichet_operations.supervision.retention import erased
 from guichet_operations.supervision.store import Store, StoreTransaction
 from schemas.base import AGENCIES
 
@@ -98,7 +99,8 @@ class Ingestion:
                 touched.add(t["dossier_id"])
             if agency == DESCRIBER:
                 for description in copy.get("dossiers", []):
-                    upsert_description(tx, description, int(copy["to_seq"]))
+                    if not erased(tx, description["dossier_id"]):  # its person's data is not taken again
+                        upsert_description(tx, description, int(copy["to_seq"]))
             for dossier_id in sorted(touched):
                 recompute(tx, dossier_id)
             _source(tx, agency, copy, received)

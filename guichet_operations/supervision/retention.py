@@ -5,7 +5,12 @@ notices and settled failures (replayed or archived: a failure still waiting is n
 journal of operators' actions has a period of its own: it answers "who did what", a question asked
 later than the dossier's.
 
-Deleted in batches, so that a first run over a large store never holds the store for long."""
+Deleted in batches, so that a first run over a large store never holds the store for long.
+
+`erase` removes the named dossiers whatever their state (an erasure decision, RGPD art. 17, or the
+registers' retention run: docs/retention.md): their rows, their failures (bodies included), with
+one `erasures` row each and one entry in the actions journal saying who, when and why; then the
+freed space is cleared (Store.compact). What it keeps holds no personal data."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from guichet_operations.console.clock import utc_text
-from guichet_operations.supervision.store import Store
+from guichet_operations.supervision.store import Store, StoreTransaction
 
 log = structlog.get_logger("guichet.supervision")
 
@@ -25,6 +30,46 @@ DEFAULT_ACTIONS_DAYS = 365
 BATCH = 500
 EVERY_SECONDS = 3600.0
 SETTLED = ("rejoue", "archive")
+# The store's tables an erasure deletes from, and so compacts afterwards.
+ERASED_FROM = ("records", "tasks", "refusals", "failure_events", "failures", "dossiers")
+
+
+def erased(tx: StoreTransaction, dossier_id: str) -> bool:
+    return bool(tx.rows("SELECT 1 AS x FROM erasures WHERE dossier_id = ?", dossier_id))
+
+
+def erase(store: Store, dossier_ids: list[str], kind: str, reason: str, person: str, now: datetime) -> int:
+    """Erase each dossier from the store and journal it (who, when, why); how many the store held."""
+    held, at = 0, utc_text(now)
+    for dossier_id in dossier_ids:
+        with store.transaction() as tx:
+            rows = tx.rows("SELECT 1 AS x FROM dossiers WHERE dossier_id = ?", dossier_id)
+            failures = [r["id"] for r in tx.rows("SELECT id FROM failures WHERE dossier_id = ?", dossier_id)]
+            held += bool(rows or failures)
+            for failure_id in failures:
+                tx.execute("DELETE FROM failure_events WHERE failure_id = ?", failure_id)
+            for table in ("records", "tasks", "refusals", "failures", "dossiers"):
+                tx.execute(f"DELETE FROM {table} WHERE dossier_id = ?", dossier_id)
+            tx.execute(
+                "INSERT INTO erasures (dossier_id, erased_at, kind, reason) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (dossier_id) DO NOTHING",
+                dossier_id,
+                at,
+                kind,
+                reason,
+            )
+            tx.execute(
+                "INSERT INTO actions (at, person, role, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                at,
+                person,
+                kind,
+                "dossier.erase",
+                dossier_id,
+                reason[:500],
+            )
+    if dossier_ids:
+        store.compact(ERASED_FROM)
+    return held
 
 
 @dataclass

@@ -13,6 +13,7 @@ Each table answers a question operators ask, and its indexes are those questions
 - `failures` and `failure_events`: the error queue as ingested records and what happened to each;
 - `actions`: every operator action, under the person's name;
 - `sources`: per agency, the last audit copy taken, for the lag and the clock;
+- `erasures`: the dossiers erased (retention period or erasure decision), no personal data;
 - `ingested`: the ids of the messages taken, so that a redelivered copy changes nothing;
 - `accounts` and `sessions`: the console's own accounts and the server side of its sessions
   (guichet_operations/console/auth); a session is keyed by the SHA-256 of its cookie, so that reading
@@ -98,6 +99,10 @@ SCHEMA = [
         id {serial} PRIMARY KEY, agency TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL,
         detail TEXT NOT NULL, found_at TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS findings_agency ON findings (agency, id)",
+    # The dossiers whose personal data was erased here (supervision/retention.py): an audit copy
+    # still in the queue describes such a dossier in vain, and nothing here names the person.
+    """CREATE TABLE IF NOT EXISTS erasures (
+        dossier_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS ingested (
         message_id TEXT PRIMARY KEY, at TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS accounts (

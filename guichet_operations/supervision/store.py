@@ -47,6 +47,17 @@ class Store:
                 if column not in [d[0] for d in tx.execute(f"SELECT * FROM {table} LIMIT 0").description]:
                     tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
+    def compact(self, tables: tuple[str, ...]) -> None:
+        """After an erasure: the deleted rows' bytes out of the store's files (SQLite: the file
+        rebuilt and its write-ahead log emptied; PostgreSQL: the tables' dead row versions removed)."""
+        with self._lock:
+            if self.dialect is SQLITE:
+                self._conn.execute("VACUUM")
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                return
+            for table in tables:
+                self._conn.execute(f'VACUUM "{self._schema}"."{table}"')
+
     def close(self) -> None:
         self._conn.close()
         for reader in self._opened:

@@ -1,7 +1,10 @@
-"""docker-compose.yml built and run for real: twenty dossiers filed from the host through the
-published AMQP port, signed with the portal's keys for their employers, reach the outcome the
-embedded simulation gives them on agencies that require signatures, while an agency and the
-broker are killed and brought back mid-run; nothing ends in the error queue.
+"""docker-compose.yml built and run for real, on the secrets its secrets-setup made and over TLS:
+twenty dossiers filed from the host through the published AMQPS port, signed with the portal's keys
+for their employers, reach the outcome the embedded simulation gives them on agencies that require
+signatures, while an agency and the broker are killed and brought back mid-run; nothing ends in the
+error queue. The broker has no `guest`, nothing is published beyond 127.0.0.1, every agency speaks
+TLS to the broker and to PostgreSQL; then a backup of the registers is restored after the loss of
+PostgreSQL's volume, and every dossier and every agency's journal is still there, intact.
 
 The base images come from GUICHET_BASE_IMAGE, RABBITMQ_IMAGE and POSTGRES_IMAGE when set (the
 local stand-ins of scripts/build-base-images on a machine without a registry), else the public ones.
@@ -9,150 +12,27 @@ local stand-ins of scripts/build-base-images on a machine without a registry), e
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
-from urllib.request import Request, urlopen
+from urllib.request import urlopen
 
 import httpx
 import pytest
 
 from schemas.base import AGENCIES
 from tests.conftest import wait_until
+from tests.deployment import stack_checks
+from tests.deployment.stack import OFII_DATABASE, ROOT, Stack, guichet_on_host
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "guichet_simulation" / "examples" / "guichet-unique.json"
 REPEAT = 5  # the example's four dossiers, five times each: twenty dossiers
-TIME_SCALE = 100_000  # a legal day in about 0.9 s
 FINAL = {"titre_remis", "titre_a_retirer_en_prefecture", "hors_guichet_unique", "refus", "classe_sans_suite"}
-OFII_DATABASE = "postgresql://ofii@postgres:5432/guichet"
-
-
-def guichet_on_host(*args: str) -> list[str]:
-    """The `guichet` console script installed next to this Python."""
-    return [str(Path(sys.executable).parent / "guichet"), "--log-level", "warning", *args]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
-
-
-class Stack:
-    """`docker compose` on docker-compose.yml under a project name of its own."""
-
-    def __init__(self, workdir: Path):
-        self.project = f"guichet-test-{uuid.uuid4().hex[:8]}"
-        self.amqp_port, self.management_port, self.prometheus_port = free_port(), free_port(), free_port()
-        self.console_port = free_port()
-        self.clock = ["--time-scale", str(TIME_SCALE), "--clock-origin", datetime.now(UTC).isoformat()]
-        self.env = {
-            **os.environ,
-            "GUICHET_AMQP_PORT": str(self.amqp_port),
-            "GUICHET_MANAGEMENT_PORT": str(self.management_port),
-            "GUICHET_PROMETHEUS_PORT": str(self.prometheus_port),
-            "GUICHET_CONSOLE_PORT": str(self.console_port),
-            "GUICHET_CONSOLE_URL": f"http://127.0.0.1:{self.console_port}/",
-            "GUICHET_TIME_SCALE": self.clock[1],
-            "GUICHET_CLOCK_ORIGIN": self.clock[3],
-        }
-        self.workdir = workdir
-        self.timings: dict[str, float] = {}
-
-    def compose(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            ["docker", "compose", "--project-name", self.project, "--file", str(ROOT / "docker-compose.yml"), *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if check and done.returncode != 0:
-            pytest.fail(
-                f"docker compose {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}\n{self.logs()}"
-            )
-        return done
-
-    def timed(self, what: str, *args: str, timeout: float) -> None:
-        start = time.monotonic()
-        self.compose(*args, timeout=timeout)
-        self.timings[what] = round(time.monotonic() - start, 1)
-
-    def logs(self) -> str:
-        done = subprocess.run(
-            [
-                "docker",
-                "compose",
-                "--project-name",
-                self.project,
-                "--file",
-                str(ROOT / "docker-compose.yml"),
-                "logs",
-                "--tail",
-                "15",
-                "--no-color",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        return done.stdout[-6000:]
-
-    def containers(self) -> dict[str, dict]:
-        out = self.compose("ps", "--all", "--format", "json").stdout
-        rows = (
-            json.loads(out)
-            if out.lstrip().startswith("[")
-            else [json.loads(line) for line in out.splitlines() if line.strip()]
-        )
-        return {row["Service"]: row for row in rows}
-
-    def started_at(self, service: str) -> str:
-        container = self.containers()[service]["ID"]
-        return subprocess.run(
-            ["docker", "inspect", "--format", "{{.State.StartedAt}}", container],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout.strip()
-
-    def healthy(self, *services: str) -> bool:
-        rows = self.containers()
-        return all(rows.get(s, {}).get("State") == "running" and rows[s].get("Health") == "healthy" for s in services)
-
-    def shown(self, ids: list[str]) -> dict[str, dict]:
-        """`guichet dossier show ID --json` in the DT-OFII's container, as its own database account,
-        for each of `ids` at once; the dossiers it cannot show yet are left out."""
-        script = (
-            'for id; do guichet --log-level warning dossier show "$id" --json --database-url '
-            f'{OFII_DATABASE} > "/tmp/show.$id" 2>&1 & done; wait; '
-            'for id; do echo "=== $id"; cat "/tmp/show.$id"; done'
-        )
-        out = self.compose("exec", "-T", "ofii", "sh", "-c", script, "sh", *ids, timeout=300).stdout
-        views = {}
-        for chunk in out.split("=== ")[1:]:
-            dossier_id, _, text = chunk.partition("\n")
-            try:
-                views[dossier_id] = json.loads(text)
-            except ValueError:
-                pass  # not yet in the DT-OFII's register
-        return views
 
 
 @pytest.fixture
@@ -207,11 +87,19 @@ def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_
     assert stack.containers()["broker-setup"]["ExitCode"] == 0
     assert stack.containers()["register-setup"]["ExitCode"] == 0
     assert stack.containers()["keys-setup"]["ExitCode"] == 0
+    assert stack.containers()["secrets-setup"]["ExitCode"] == 0
+
+    # Nothing by default: the administrator is the stack's own, the ports are this machine's, and
+    # every agency speaks TLS with its own certificate.
+    stack_checks.assert_no_guest_on_the_broker(stack)
+    stack_checks.assert_nothing_published_beyond_this_machine(stack)
+    stack_checks.assert_every_agency_on_the_broker_over_tls(stack)
+    stack_checks.assert_every_agency_on_postgres_over_tls(stack)
 
     credentials = tmp_path / "broker-credentials.json"
     stack.compose("cp", "broker-setup:/secrets/broker-credentials.json", str(credentials))
     passwords = json.loads(credentials.read_text())
-    broker = f"amqp://127.0.0.1:{stack.amqp_port}//"
+    broker = f"amqps://127.0.0.1:{stack.amqps_port}//"
 
     # The agencies require signatures: the portal signs each filing with the key of its employer
     # (or the worker's), which keys-setup made for the SIRETs the portal serves.
@@ -236,6 +124,7 @@ def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_
             str(portal_keys),
             "--repeat",
             str(REPEAT),
+            *stack.tls_options("portal"),
             *stack.clock,
         ),
         capture_output=True,
@@ -278,26 +167,18 @@ def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_
     stack.timings["filing to every dossier at its end"] = round(time.monotonic() - filed_at, 1)
     assert [s["step"] for s in views["EX-MISSION-92-3"]["steps"]][-1] == "remise_titre"
 
-    operator = f"amqp://operateur:{passwords['operateur']}@127.0.0.1:{stack.amqp_port}//"
+    operator = f"amqps://operateur:{passwords['operateur']}@127.0.0.1:{stack.amqps_port}//"
     errors = subprocess.run(
-        guichet_on_host("errors", "list", "--json", "--broker", operator), capture_output=True, text=True, timeout=120
+        guichet_on_host("errors", "list", "--json", "--broker", operator, *stack.tls_options("operateur")),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert errors.returncode == 0, errors.stderr
     assert json.loads(errors.stdout)["count"] == 0, errors.stdout
 
     # The agencies' queues are quorum queues, and the broker exports its metrics.
-    queues = {
-        q["name"]: q
-        for q in json.load(
-            urlopen(
-                Request(
-                    f"http://127.0.0.1:{stack.management_port}/api/queues/%2F",
-                    headers={"Authorization": "Basic " + base64.b64encode(b"guest:guest").decode()},
-                ),
-                timeout=30,
-            )
-        )
-    }
+    queues = {q["name"]: q for q in stack.management("queues/%2F")}
     assert {queues[f"guichet.{a}"]["type"] for a in AGENCIES} == {"quorum"}, queues.keys()
     metrics = urlopen(f"http://127.0.0.1:{stack.prometheus_port}/metrics", timeout=30).read().decode()
     assert "rabbitmq_queue_messages" in metrics or "rabbitmq_queues" in metrics
@@ -326,4 +207,15 @@ def test_twenty_dossiers_cross_the_compose_stack_through_an_agency_and_a_broker_
     assert page.status_code == 200 and "20 dossiers" in page.text
     sources = {s["agency"] for s in console.get("/api/v1/services").json()["sources"]}
     assert sources == set(AGENCIES), sources
+
+    # A backup, PostgreSQL's volume lost, the backup restored: every dossier is back at its outcome,
+    # and each agency's journal verifies (its hash chain and its signed anchors).
+    restore_started = time.monotonic()
+    stack_checks.backup_lose_the_database_and_restore(stack)
+    restored = stack.shown(list(expected))
+    assert {i: v["outcome"] for i, v in restored.items()} == expected
+    steps = {i: [s["step"] for s in v["steps"]] for i, v in views.items()}
+    assert {i: [s["step"] for s in v["steps"]] for i, v in restored.items()} == steps
+    stack_checks.assert_every_journal_verifies(stack)
+    stack.timings["backup, loss and restore"] = round(time.monotonic() - restore_started, 1)
     stack.timings["test after build"] = round(time.monotonic() - start - stack.timings["build"], 1)

@@ -156,6 +156,7 @@ def test_II_A_2_competences_et_talents_the_consulate_decides_and_the_ofii_copies
     assert [x for x in s if x in order] == order
     assert next(x for x in d["steps"] if x["step"] == "copie_ministere")["to"] == "ministere"
     assert d["titre"]["kind"] == "competences_et_talents" and d["titre"]["agdref_observation"]
+    assert d["titre"]["mention"] == "compétences et talents"  # L.315-1, under the circular of 2012
 
 
 def test_II_A_2_competences_et_talents_refused_by_the_consul(broker):

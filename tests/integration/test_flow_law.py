@@ -45,6 +45,8 @@ def test_2021_note_the_employer_files_online_with_the_platform_nothing_at_the_dt
     ]
     assert "transmission_smoe" not in steps(d) and not any(to == "ofii" for _, frm, to in moves(d)[:2])
     assert d["deadline_breaches"] == []
+    # CESEDA 2021, L.313-20 2° and R.313-47: the card the texts of 2021 give is a passeport talent.
+    assert d["titre"]["mention"] == "passeport talent-carte bleue européenne"
 
 
 def test_2021_note_a_refusal_sends_no_secured_authorisation(broker):

@@ -24,6 +24,7 @@ from guichet.trust import Trust, generate
 from guichet_cli.main import main
 from guichet_operations.supervision.service import Supervisor
 from schemas.titre import Recepisse
+from tests.console_people import SignedIn
 from tests.supervision_stores import store  # noqa: F401 (the fixture, on both dialects)
 
 AGENCY = "prefecture"
@@ -159,3 +160,27 @@ def test_the_supervision_store_flags_a_rewritten_chain(place, store):  # noqa: F
     copy = {**shipper._idle_copy(), "message_id": f"{AGENCY}:forged", "anchors": [{**forged, "seq": 31}]}
     supervisor.ingestion.audit_copy(json.dumps(copy), AGENCY)
     assert store.rows("SELECT kind FROM findings WHERE seq = 31") == [{"kind": "invalid_signature"}]
+
+    # The operator sees it on the services page of the console, and the API says it.
+    reader = SignedIn(store).person("lecture")
+    page = reader.get("/services").text
+    assert "Journal modifié" in page and 'data-kind="chain_rewritten"' in page
+    assert "ANOMALIE enregistrement 21" in page and "journal réécrit après coup" in page
+    journal_state = next(s for s in reader.get("/api/v1/services").json()["sources"] if s["agency"] == AGENCY)[
+        "journal"
+    ]
+    assert journal_state["findings_count"] == 2 and journal_state["proven_up_to"] == 20
+    assert {f["kind"] for f in journal_state["findings"]} == {"chain_rewritten", "invalid_signature"}
+
+
+def test_the_console_shows_a_journal_proven_by_its_anchors_and_no_alert(place, store):  # noqa: F811
+    supervisor = Supervisor(store, "amqp://localhost", directory=place.directory)
+    bus = SimpleNamespace(
+        topology=SimpleNamespace(supervision_exchange=None),
+        publish=lambda body, key, *_, **__: supervisor.ingestion.audit_copy(body, key),
+    )
+    anchored(place, 10)
+    AuditShipper(AGENCY, place.register, SystemClock()).ship(bus)
+    page = SignedIn(store).person("lecture").get("/services").text
+    assert "prouvé jusqu'à l'enregistrement 10 (1 ancre(s) signée(s)" in page
+    assert "Journal modifié" not in page and "ANOMALIE" not in page

@@ -305,3 +305,21 @@ def test_a_register_at_version_2_gains_the_anchors_and_the_kept_messages_on_open
         assert reg.verify_journal().intact
     finally:
         reg.close()
+
+
+def test_a_register_at_version_5_gains_the_erasures_on_open_and_a_reader_sees_none_before(place, monkeypatch):
+    """Step 6 (erasures, docs/retention.md) runs on open: it only adds a table."""
+    agency = "ofii" if place.kind == "sqlite" else place.schema
+    url = str(place.tmp_path / "ofii.sqlite3") if place.kind == "sqlite" else place.url
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "STEPS", migrations.STEPS[:5])
+        Register(url, agency).close()
+    data_dir, database_url = (place.tmp_path, None) if place.kind == "sqlite" else (None, place.url)
+    with RegisterReader(agency, data_dir, database_url) as reader:
+        assert reader.schema_version() == 5 and reader.erasures() == []
+    reg = Register(url, agency)
+    try:
+        assert reg.migration.found == 5 and reg.migration.version == CURRENT
+        assert reg.read("SELECT * FROM erasures") == []
+    finally:
+        reg.close()

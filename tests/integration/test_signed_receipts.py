@@ -140,6 +140,10 @@ def test_a_receipt_of_other_bytes_or_of_a_message_never_sent_is_refused_with_its
     assert ofii.register.read("SELECT * FROM receipts") == []
     refused = ofii.register.read("SELECT direction FROM journal WHERE direction = ?", receipts.RECEIPT_REFUSED)
     assert len(refused) == 2  # both stay in the evidence
+    # Delivered again (an operator's replay), a refused receipt is judged again, and journaled once.
+    again = ofii.process(forged_bytes := forged(trust, receipt_row, message_hash="1" * 64))
+    assert again.reason == "receipt_mismatch" and ofii.process(forged_bytes).reason == "receipt_mismatch"
+    assert len(ofii.register.read("SELECT seq FROM journal WHERE direction = ?", receipts.RECEIPT_REFUSED)) == 3
 
 
 def test_a_receipt_from_a_party_the_message_did_not_go_to_is_refused(pair):

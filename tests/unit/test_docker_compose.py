@@ -43,7 +43,7 @@ def test_the_broker_and_the_four_agencies_are_services():
 def test_rabbitmq_is_health_checked_and_keeps_its_data():
     rabbit = SERVICES["rabbitmq"]
     assert rabbit["image"] == "${RABBITMQ_IMAGE:-rabbitmq:3.13-management}"
-    assert {str(p).split(":")[-1] for p in rabbit["ports"]} >= {"5672", "15672", "15692"}
+    assert {str(p).split(":")[-1] for p in rabbit["ports"]} >= {"5671", "15672", "15692"}
     assert "rabbitmq-diagnostics" in rabbit["healthcheck"]["test"]
     volume = {v.split(":")[1]: v.split(":")[0] for v in rabbit["volumes"]}["/var/lib/rabbitmq"]
     assert volume in COMPOSE["volumes"]
@@ -55,10 +55,14 @@ def test_rabbitmq_runs_the_management_and_prometheus_plugins():
     assert re.fullmatch(r"\[rabbitmq_management,rabbitmq_prometheus\]\.\s*", plugins), plugins
 
 
-def test_published_ports_are_variables_defaulting_to_the_usual_ones():
+def test_published_ports_are_variables_defaulting_to_the_usual_ones_on_this_machine_only():
     ports = [resolve(p) for p in SERVICES["rabbitmq"]["ports"]]
-    assert ports == ["5672:5672", "15672:15672", "15692:15692"]
-    assert all(p.startswith("${GUICHET_") for p in SERVICES["rabbitmq"]["ports"])
+    assert ports == ["127.0.0.1:5671:5671", "127.0.0.1:15672:15672", "127.0.0.1:15692:15692"]
+    for name, service in SERVICES.items():
+        for port in service.get("ports", []):
+            address, published = re.match(r"(\$\{[^}]+\}):(\$\{[^}]+\}):\d+$", port).groups()
+            assert address == "${GUICHET_BIND_ADDRESS:-127.0.0.1}", f"{name} publishes {port} on every interface"
+            assert published.startswith("${GUICHET_"), port
     assert "ports" not in SERVICES["postgres"], "the registers' server is reached inside the stack only"
 
 
@@ -109,7 +113,7 @@ def test_agencies_share_one_clock_and_declare_quorum_queues(agency):
     assert args.time_scale == 1.0 and not args.clock_origin, "real time unless the variables say otherwise"
     command = " ".join(SERVICES[agency]["command"])
     assert "${GUICHET_TIME_SCALE:-1}" in command and "--clock-origin=${GUICHET_CLOCK_ORIGIN:-}" in command
-    assert parse(SERVICES["broker-setup"]["command"]).queue_type == "quorum"
+    assert "--queue-type', 'quorum'" in str(SERVICES["broker-setup"]["command"])
 
 
 @pytest.mark.parametrize("agency", AGENCIES)
@@ -118,7 +122,7 @@ def test_agency_runs_itself_on_the_compose_broker(agency):
     args = parse(service["command"])
     assert (args.command, args.agency, args.data_dir) == ("run", agency, "/data")
     broker = urlsplit(args.broker)
-    assert (broker.scheme, broker.hostname, broker.port) == ("amqp", "rabbitmq", 5672)
+    assert (broker.scheme, broker.hostname, broker.port) == ("amqps", "rabbitmq", 5671)
     assert service["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
     assert service["restart"] == "unless-stopped"
     assert service["environment"]["GUICHET_LOG_LEVEL"] == "info"
@@ -152,7 +156,7 @@ def test_dockerfile_installs_the_dependencies_then_the_code_as_a_non_root_user()
         dockerfile.index(s)
         for s in (
             "COPY requirements/ops.txt ./requirements.txt",
-            "pip install --no-cache-dir -r requirements.txt",
+            "pip install --no-cache-dir --no-deps -r requirements.txt",
             "COPY . .",
             "pip install --no-cache-dir --no-deps .",
         )
@@ -176,11 +180,32 @@ def test_dockerignore_leaves_out_local_state_but_not_package_data():
         assert not any(fnmatch.fnmatch(needed, p) for p in patterns), needed
 
 
-def test_broker_setup_runs_once_before_the_agencies_and_each_agency_uses_its_own_account():
+def broker_setup_args(monkeypatch) -> object:
+    """broker-setup's command is deploy/rabbitmq/broker-setup.sh, which passes its arguments on to
+    `guichet broker setup` with the administrator's URLs in the environment."""
     setup = SERVICES["broker-setup"]
-    args = parse(setup["command"])
+    assert setup["command"][:2] == ["sh", "/setup/broker-setup.sh"]
+    script = (ROOT / "deploy" / "rabbitmq" / "broker-setup.sh").read_text(encoding="utf-8")
+    admin = re.search(r'GUICHET_BROKER_ADMIN_URL="([^"]+)"', script).group(1)
+    management = re.search(r'GUICHET_MANAGEMENT_URL="([^"]+)"', script).group(1)
+    monkeypatch.setenv("GUICHET_BROKER_ADMIN_URL", resolve(admin.replace("$password", "PASSWORD")))
+    monkeypatch.setenv("GUICHET_MANAGEMENT_URL", resolve(management.replace("$password", "PASSWORD")))
+    assert 'exec guichet broker setup --tls-ca "$admin/ca.crt"' in script
+    return parse(["guichet", "broker", "setup", *setup["command"][2:]])
+
+
+def test_broker_setup_runs_once_before_the_agencies_and_each_agency_uses_its_own_account(monkeypatch):
+    setup = SERVICES["broker-setup"]
+    args = broker_setup_args(monkeypatch)
     assert (args.command, args.broker_command) == ("broker", "setup")
-    assert urlsplit(args.broker).hostname == "rabbitmq" and urlsplit(args.management_url).hostname == "rabbitmq"
+    broker, management = urlsplit(args.broker), urlsplit(args.management_url)
+    assert (broker.scheme, broker.hostname, broker.port, broker.username) == (
+        "amqps",
+        "rabbitmq",
+        5671,
+        "guichet-admin",
+    )
+    assert management.hostname == "rabbitmq" and management.username == "guichet-admin"
     written = {v.split(":")[1]: v.split(":")[0] for v in setup["volumes"]}
     assert Path(args.credentials).parent.as_posix() in written and setup["restart"] == "no"
     for agency in AGENCIES:
@@ -250,7 +275,7 @@ def test_alertmanager_runs_in_the_monitoring_profile_and_prometheus_sends_it_the
     assert config == "./deploy/alertmanager/alertmanager.yml" and (ROOT / config).is_file()
     assert "--config.file=/etc/alertmanager/alertmanager.yml" in alertmanager["command"]
     assert mounts["/alertmanager"] in COMPOSE["volumes"], "silences and notification state survive a restart"
-    assert [resolve(p) for p in alertmanager["ports"]] == ["9093:9093"]
+    assert [resolve(p) for p in alertmanager["ports"]] == ["127.0.0.1:9093:9093"]
     prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
     targets = [t for am in prometheus["alerting"]["alertmanagers"] for c in am["static_configs"] for t in c["targets"]]
     assert targets == ["alertmanager:9093"]

@@ -17,7 +17,10 @@ if [ "$(id -u)" = 0 ]; then
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
-  : "${POSTGRES_PASSWORD:?is not set: the superuser needs a password}"
+  if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+    POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE")
+  fi
+  : "${POSTGRES_PASSWORD:?is not set (nor POSTGRES_PASSWORD_FILE): the superuser needs a password}"
   user=${POSTGRES_USER:-postgres}
   database=${POSTGRES_DB:-$user}
   pwfile=$(mktemp)
