@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from guichet_cli.main import main
+from guichet_operations.broker_permissions import receipt_key, receipt_senders
 from schemas.catalogue import message_registry
 from services.parties import PARTIES
 
@@ -61,15 +62,21 @@ def test_the_asyncapi_document_is_valid_and_names_every_queue_and_message(asynca
         "autoDelete": False,
         "vhost": "/",
     }
-    assert set(flow["messages"]) == set(MESSAGES), "every message type is published on the flow exchange"
+    # Besides the contract's messages: each agency's signed receipts to the administrations it hears
+    # from (docs/proof.md), keyed by routing key, and the copies of its journal anchors to the ministry.
+    receipts = {receipt_key(r, s) for r in PARTIES.agencies for s in receipt_senders(r)}
+    anchors = {f"ministere.{a}.ancre_journal" for a in PARTIES.agencies}
+    assert set(flow["messages"]) == set(MESSAGES) | receipts | anchors, "every message is published on the flow"
     for agency in PARTIES.agencies:
         expected = {t for t, cls in MESSAGES.items() if cls.RECIPIENT == agency}
+        expected |= {k for k in receipts if k.startswith(f"{agency}.")}
         assert set(addresses[f"gu.{agency}"]["messages"]) == expected, agency
+    assert anchors <= set(addresses["gu.ministere"]["messages"])
     assert {"userPassword", "X509", "asymmetricEncryption"} == set(report["securitySchemes"])
     assert set(report["servers"]) == {"amqp", "amqps"}
     sends = {o["id"] for o in report["operations"] if o["action"] == "send"}
     waits = {f"send.wait.{s}" for s in ("1s", "10s", "60s")}
-    assert sends == {f"send.{t}" for t in MESSAGES} | {"send.error"} | waits
+    assert sends == {f"send.{t}" for t in (*MESSAGES, *receipts, *anchors)} | {"send.error"} | waits
 
 
 def test_the_parser_refuses_a_broken_document(asyncapi_parser, tmp_path):
@@ -88,4 +95,6 @@ def test_schemas_export_writes_the_asyncapi_document_beside_the_json_schemas(tmp
     doc = json.loads((tmp_path / "asyncapi.json").read_text())
     assert doc["asyncapi"] == "3.0.0"
     index = json.loads((tmp_path / "index.json").read_text())
-    assert {m["type"] for m in index} == set(doc["channels"]["flux"]["messages"])
+    # The contract's messages; receipts and anchor copies are described in the AsyncAPI document only.
+    runtime = {k for k in doc["channels"]["flux"]["messages"] if k.endswith((".accuse_reception", ".ancre_journal"))}
+    assert runtime and {m["type"] for m in index} == set(doc["channels"]["flux"]["messages"]) - runtime
