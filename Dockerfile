@@ -13,11 +13,11 @@ WORKDIR /app
 # The dependencies first, in a layer of their own: a change of code does not download them again.
 # They are pinned (requirements/ops.txt, made by scripts/lock: the runtime and the supervision
 # console's web stack): the image runs the versions the tests ran with. --no-deps installs the
-# lock's packages and nothing else (nothing resolved at build time), and `pip check` proves the lock
-# complete. The lock pins versions, not hashes: pip-compile --generate-hashes in scripts/lock, and
-# --require-hashes here, would add them.
+# lock's packages and nothing else (nothing resolved at build time), `--require-hashes` refuses any
+# file whose SHA-256 is not the one the lock records (a tampered mirror, a re-uploaded release), and
+# `pip check` proves the lock complete.
 COPY requirements/ops.txt ./requirements.txt
-RUN pip install --no-cache-dir --no-deps -r requirements.txt \
+RUN pip install --no-cache-dir --no-deps --require-hashes -r requirements.txt \
  && pip check \
  && useradd --create-home --uid 10001 --user-group guichet \
  && mkdir -p /data /secrets /console-secrets /keys/public /keys/own /keys/portal /keys/ofii /keys/smoe /keys/consulat /keys/prefecture \
