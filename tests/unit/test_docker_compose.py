@@ -156,12 +156,16 @@ def test_dockerfile_installs_the_dependencies_then_the_code_as_a_non_root_user()
         dockerfile.index(s)
         for s in (
             "COPY requirements/ops.txt ./requirements.txt",
-            "pip install --no-cache-dir --no-deps -r requirements.txt",
+            "pip install --no-cache-dir --no-deps --require-hashes -r requirements.txt",
             "COPY . .",
             "pip install --no-cache-dir --no-deps .",
         )
     ]
     assert steps == sorted(steps), steps
+    # Every pinned file has its hash in the lock, which the image requires (scripts/lock).
+    lock = (ROOT / "requirements" / "ops.txt").read_text(encoding="utf-8")
+    pins = re.findall(r"^[A-Za-z0-9_.-]+==\S+ \\\n\s+--hash=sha256:[0-9a-f]{64}", lock, re.M)
+    assert pins and len(pins) == len(re.findall(r"^[A-Za-z0-9_.-]+==", lock, re.M))
     users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
     assert users and users[-1] not in {"root", "0"}
     assert re.search(r"^HEALTHCHECK .*\n?.*CMD guichet health", dockerfile, re.M)
