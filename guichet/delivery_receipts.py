@@ -154,8 +154,9 @@ def keep(
 
 def mismatch(tx: Transaction, agency: str, envelope: Envelope, receipt: AccuseReception) -> str | None:
     """Why this receipt does not acknowledge a message this agency sent, as it sent it; None if it does.
-    The outbox row is the message as published (the journal's `out` record may not be written yet:
-    a receipt can arrive before the broker's confirm of the message is recorded)."""
+    The bytes sent are known by the journal's `out` record (its `message_hash` outlives an erasure of
+    the dossier's personal data, which replaces the outbox body), else by the outbox row, the message
+    as published: a receipt can arrive before the broker's confirm of the message is recorded."""
     receiver = envelope.sender.agency
     rows = tx.rows("SELECT routing_key, body FROM outbox WHERE message_id = ?", str(receipt.message_id))
     if not rows:
@@ -163,7 +164,12 @@ def mismatch(tx: Transaction, agency: str, envelope: Envelope, receipt: AccuseRe
     row = rows[0]
     if not row["routing_key"].startswith(f"{receiver}."):
         return f"{receiver} acknowledges message {receipt.message_id}, which {agency} sent to another party"
-    if row["body"] is not None and text_hash(row["body"]) != receipt.message_hash:
+    journaled = tx.rows(
+        "SELECT message_hash FROM journal WHERE message_id = ? AND direction = 'out' ORDER BY seq LIMIT 1",
+        str(receipt.message_id),
+    )
+    sent = journaled[0]["message_hash"] if journaled and journaled[0]["message_hash"] else text_hash(row["body"])
+    if sent is not None and sent != receipt.message_hash:
         return (
             f"{receiver} acknowledges message {receipt.message_id} with the hash {receipt.message_hash[:12]}..., "
             f"not that of the bytes {agency} sent"

@@ -187,3 +187,19 @@ def test_without_keys_no_receipt_is_sent(tmp_path):
     finally:
         ofii.register.close()
         smoe.register.close()
+
+
+def test_a_receipt_after_the_dossier_s_data_was_erased_is_judged_by_the_journal_s_hash(pair):
+    """RGPD art. 17 erases the outbox body; the journal's record of the message sent keeps its hash, by
+    which a receipt that comes late is still judged (docs/retention.md)."""
+    made, trust = pair
+    transmitted(pair)
+    ofii, smoe = made["ofii"], made["smoe"]
+    sent = outbox_to(ofii, "smoe")
+    envelopes = {r["message_id"]: decode(r["body"], None, messages=compose(DIRECTORY).messages)[0] for r in sent}
+    ofii.register.mark_all_published([(r, envelopes[r["message_id"]]) for r in sent], START)
+    with ofii.register.transaction() as tx:
+        tx.execute("UPDATE outbox SET body = '{\"erased\":true}', headers = '{}' WHERE routing_key LIKE 'smoe.%'")
+    (receipt_row,) = outbox_to(smoe, "ofii")
+    assert ofii.process(forged(trust, receipt_row, message_hash="2" * 64)).reason == "receipt_mismatch"
+    assert ofii.process(receipt_row["body"], json.loads(receipt_row["headers"])).status == "processed"
