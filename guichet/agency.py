@@ -140,8 +140,6 @@ class Agency:
         and reads the first one's state; and if both took the same message, the second one's insert
         of its processed id waits for the first one's commit and finds it there: a duplicate."""
         envelope, message, handler = admitted.envelope, admitted.message, admitted.handler
-        if isinstance(message, receipts.AccuseReception):
-            return receipts.keep(tx, self.name, envelope, message, admitted.received, self.clock.now())
         bound = structlog.contextvars.bound_contextvars(
             agency=self.name, message_id=str(envelope.message_id), type=envelope.type, dossier_id=envelope.dossier_id
         )
@@ -150,6 +148,8 @@ class Agency:
             now = self.clock.now()
             if not tx.claim_processed(envelope, now):
                 return self._seen_before(tx, envelope, now, erasure.kept_message(tx, envelope, admitted.received))
+            if isinstance(message, receipts.AccuseReception):  # kept by the runtime, no handler
+                return receipts.keep(tx, self.name, envelope, message, admitted.received, now)
             stored = tx.load_state(envelope.dossier_id, for_update=True)
             state = self.definition.state_model.model_validate_json(stored) if stored is not None else None
             refused = self._judged(tx, message, envelope, state, now, admitted.received)

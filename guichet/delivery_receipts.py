@@ -35,7 +35,7 @@ from guichet.envelope import Envelope, Sender, wrap
 from guichet.journal import text_hash
 from guichet.message import Message, MessageRegistry
 from guichet.outcome import Outcome
-from guichet.receipt import duplicate_id, journal_once
+from guichet.receipt import journal_once
 
 if TYPE_CHECKING:
     from guichet.register import Transaction
@@ -126,12 +126,8 @@ def receipt_for(agency: str, office: str | None, envelope: Envelope, record: dic
 def keep(
     tx: Transaction, agency: str, envelope: Envelope, receipt: AccuseReception, received: Any, now: datetime
 ) -> Outcome:
-    """A receipt arrived: kept with the message it acknowledges, or refused with the reason."""
-    if not tx.claim_processed(envelope, now):
-        reused = duplicate_id(tx, envelope, now, received)  # the same receipt again, or another under its id
-        if reused is None:
-            return Outcome("duplicate", envelope)
-        return Outcome("rejected", envelope, reason=reused.reason, error=reused.error)
+    """A receipt arrived, its id claimed as processed (Agency.apply): kept with the message it
+    acknowledges, or refused with the reason."""
     problem = mismatch(tx, agency, envelope, receipt)
     if problem is not None:
         # As a refused message: journaled once, its id not kept, so that a replay is judged again.
